@@ -1,0 +1,309 @@
+"""Tracks: a centre line with inner and outer borders, in DeepRacer's ``.npy`` format.
+
+A track file is an ``(N, 6)`` float64 array with columns
+``center_x, center_y, inner_x, inner_y, outer_x, outer_y`` in metres. A closed loop
+repeats its first row as its last; an open track (a straight) does not.
+
+Geometry is checked and set up with shapely once; everything the simulator calls
+per step (projection onto the centre line, local width, on-road tests) works on
+numpy arrays. Arc length ``s`` is measured along the centre line from waypoint 0
+in the file's own order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import LinearRing, LineString, Polygon
+
+CLOSED_TOLERANCE_M = 1e-3
+"""First and last centre points closer than this make a closed loop."""
+
+
+class TrackError(ValueError):
+    """A track that cannot be used. The message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """What a person reads about a track, kept beside its ``.npy`` as ``NAME.json``."""
+
+    name: str
+    """File stem and the name used on the command line, e.g. ``workshop_loop``."""
+    display_name: str = ""
+    """Human title, e.g. "Workshop Loop"."""
+    description: str = ""
+    """One or two sentences on the track's character."""
+    trainable: bool = True
+    """False for competition tracks: league races run on them, nobody trains on them."""
+    resembles: str | None = None
+    """For a competition track, the trainable practice track most like it."""
+    source: str = "bundled"
+    """``bundled`` (shipped in ``tracks/``) or ``imported`` (in the user's home)."""
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Where points lie relative to the centre line. All arrays have shape ``(K,)``."""
+
+    s: np.ndarray
+    """Arc length of the nearest centre-line point from waypoint 0, m."""
+    segment: np.ndarray
+    """Index i of the nearest segment (waypoint i to i+1), int."""
+    distance: np.ndarray
+    """Distance to the nearest centre-line point, m (>= 0)."""
+    left: np.ndarray
+    """True where the point is left of the centre line, facing the file's direction."""
+
+
+class Track:
+    """A validated track with its derived arrays.
+
+    Attributes (N waypoints, M = N - 1 segments):
+        waypoints: ``(N, 6)`` float64, the file's array.
+        center, inner, outer: ``(N, 2)`` float64, m.
+        closed: the loop repeats its first point.
+        cum_s: ``(N,)`` arc length at each waypoint, m; ``length`` = ``cum_s[-1]``.
+        widths: ``(N,)`` road width at each waypoint (inner to outer), m.
+    """
+
+    def __init__(self, waypoints: np.ndarray, info: TrackInfo, *, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else None
+        where = str(self.path) if self.path else f"track {info.name!r}"
+        arr = _check_array(waypoints, where)
+        self.waypoints = arr
+        self.info = info
+        self.center = arr[:, 0:2].copy()
+        self.inner = arr[:, 2:4].copy()
+        self.outer = arr[:, 4:6].copy()
+        self.closed = bool(np.linalg.norm(self.center[0] - self.center[-1]) < CLOSED_TOLERANCE_M)
+        _check_geometry(self.center, self.inner, self.outer, self.closed, where)
+
+        self.seg_start = self.center[:-1]
+        self.seg_vec = np.diff(self.center, axis=0)
+        self.seg_len = np.hypot(self.seg_vec[:, 0], self.seg_vec[:, 1])
+        self.cum_s = np.concatenate([[0.0], np.cumsum(self.seg_len)])
+        self.length = float(self.cum_s[-1])
+        self.widths = np.hypot(*(self.outer - self.inner).T)
+        # The inner border is on the left of the driving direction when, on average,
+        # it lies on the positive side of the segment normals.
+        offs = self.inner[:-1] - self.seg_start
+        self.inner_is_left = bool(np.sum(self.seg_vec[:, 0] * offs[:, 1] - self.seg_vec[:, 1] * offs[:, 0]) > 0)
+        self.road = _road_polygon(self.inner, self.outer, self.closed)
+        shapely.prepare(self.road)
+        self._grid = _CandidateGrid(self.seg_start, self.seg_vec, self.seg_len)
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def width(self) -> float:
+        """Median road width, m (real tracks are 0.6 .. 1.07 m)."""
+        return float(np.median(self.widths))
+
+    @property
+    def is_ccw(self) -> bool:
+        """True if a closed loop runs counter-clockwise in the file's order."""
+        x, y = self.center[:, 0], self.center[:, 1]
+        return bool(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]) > 0)
+
+    def __repr__(self) -> str:
+        kind = "closed" if self.closed else "open"
+        return f"Track({self.name!r}, {kind}, {self.length:.2f} m, {len(self.center)} waypoints)"
+
+    # -- files ----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path, info: TrackInfo | None = None) -> "Track":
+        """Read a DeepRacer ``.npy`` file; raise :class:`TrackError` naming the file."""
+        path = Path(path)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise TrackError(f"{path}: no such track file") from None
+        except (ValueError, OSError, EOFError) as exc:
+            raise TrackError(f"{path}: not a readable .npy array ({exc})") from None
+        return cls(arr, info or TrackInfo(name=path.stem, display_name=path.stem), path=path)
+
+    def save(self, path: str | Path) -> None:
+        """Write the ``(N, 6)`` float64 array DeepRacer tools read."""
+        np.save(Path(path), self.waypoints.astype(np.float64))
+
+    def reversed(self) -> "Track":
+        """The same road driven the other way: rows in reverse order."""
+        return Track(self.waypoints[::-1].copy(), replace(self.info), path=None)
+
+    # -- geometry for the hot path ----------------------------------------------------
+    def project(self, xy: np.ndarray) -> Projection:
+        """Nearest points on the centre line for ``xy`` of shape ``(K, 2)``, exact."""
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        seg, t, dist2, cross = self._grid.nearest(xy)
+        s = self.cum_s[seg] + t * self.seg_len[seg]
+        return Projection(s=s, segment=seg, distance=np.sqrt(dist2), left=cross > 0)
+
+    def wrap_s(self, s: np.ndarray) -> np.ndarray:
+        """Arc length wrapped into ``[0, length)`` for a loop, clipped for an open track."""
+        if self.closed:
+            return np.mod(s, self.length)
+        return np.clip(s, 0.0, self.length)
+
+    def segment_at(self, s: np.ndarray) -> np.ndarray:
+        """Index of the segment holding arc length ``s`` (after wrapping)."""
+        s = self.wrap_s(np.asarray(s, dtype=np.float64))
+        return np.clip(np.searchsorted(self.cum_s, s, side="right") - 1, 0, len(self.seg_len) - 1)
+
+    def point_at(self, s: np.ndarray) -> np.ndarray:
+        """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m."""
+        s = self.wrap_s(np.atleast_1d(np.asarray(s, dtype=np.float64)))
+        i = self.segment_at(s)
+        t = (s - self.cum_s[i]) / np.maximum(self.seg_len[i], 1e-12)
+        return self.seg_start[i] + t[:, None] * self.seg_vec[i]
+
+    def heading_at(self, s: np.ndarray) -> np.ndarray:
+        """Direction of the centre line at ``s`` in the file's order, radians."""
+        i = self.segment_at(np.atleast_1d(s))
+        return np.arctan2(self.seg_vec[i, 1], self.seg_vec[i, 0])
+
+    def width_at(self, s: np.ndarray) -> np.ndarray:
+        """Local road width at arc length ``s``, interpolated between waypoints, m."""
+        return np.interp(self.wrap_s(np.asarray(s, dtype=np.float64)), self.cum_s, self.widths)
+
+    def on_road(self, xy: np.ndarray) -> np.ndarray:
+        """True where points ``(..., 2)`` lie on the road; the border lines count as road."""
+        xy = np.asarray(xy, dtype=np.float64)
+        return shapely.intersects_xy(self.road, xy[..., 0], xy[..., 1])
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(min_x, min_y, max_x, max_y)`` of the road, m."""
+        pts = np.vstack([self.inner, self.outer, self.center])
+        return (*pts.min(axis=0), *pts.max(axis=0))
+
+
+# ---------------------------------------------------------------------------------
+def _check_array(waypoints: np.ndarray, where: str) -> np.ndarray:
+    arr = np.asarray(waypoints)
+    if arr.dtype.kind not in "fiu":
+        raise TrackError(f"{where}: expected a numeric array, found dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != 6:
+        raise TrackError(
+            f"{where}: expected shape (N, 6) with columns center_x, center_y, inner_x, inner_y, "
+            f"outer_x, outer_y; found shape {arr.shape}"
+        )
+    if arr.shape[0] < 3:
+        raise TrackError(f"{where}: a track needs at least 3 waypoints, found {arr.shape[0]}")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise TrackError(f"{where}: waypoint row {row} holds NaN or infinity; every value must be a finite number of metres")
+    return arr
+
+
+def _check_geometry(center, inner, outer, closed: bool, where: str) -> None:
+    if closed:
+        unique = center[:-1]
+        if len(unique) < 3:
+            raise TrackError(f"{where}: a closed loop needs at least 3 distinct waypoints")
+        line = LinearRing(unique)
+    else:
+        line = LineString(center)
+    if line.length <= 0:
+        raise TrackError(f"{where}: the centre line has zero length")
+    if not line.is_simple:
+        raise TrackError(f"{where}: the centre line crosses itself; a track must not intersect itself")
+    for name, border in (("inner", inner), ("outer", outer)):
+        b = LineString(border)
+        if b.intersects(line):
+            raise TrackError(f"{where}: the {name} border crosses the centre line")
+    if LineString(inner).intersects(LineString(outer)):
+        raise TrackError(f"{where}: the inner and outer borders cross each other")
+
+
+def _road_polygon(inner: np.ndarray, outer: np.ndarray, closed: bool) -> Polygon:
+    if closed:
+        a, b = Polygon(inner), Polygon(outer)
+        shell, hole = (outer, inner) if b.area >= a.area else (inner, outer)
+        road = Polygon(shell, holes=[hole])
+    else:
+        road = Polygon(np.vstack([inner, outer[::-1]]))
+    if not road.is_valid:
+        road = shapely.make_valid(road)
+    return road
+
+
+class _CandidateGrid:
+    """Exact nearest-segment queries through a grid of candidate lists.
+
+    For each cell, the candidates are every segment that can be nearest to *some*
+    point in the cell: those whose distance from the cell centre is within the
+    smallest such distance plus the cell's diameter. A query then checks only its
+    cell's candidates. Points outside the grid, or in cells with too many
+    candidates (far from the road, e.g. the middle of an oval), check all segments.
+    """
+
+    CELL_M = 0.25
+    MARGIN_M = 2.0
+    MAX_CANDIDATES = 32
+
+    def __init__(self, start: np.ndarray, vec: np.ndarray, length: np.ndarray):
+        self.start, self.vec = start, vec
+        self.len2 = np.maximum(length**2, 1e-18)
+        lo = start.min(axis=0) - self.MARGIN_M
+        hi = (start + vec).max(axis=0) + self.MARGIN_M
+        self.origin = lo
+        self.shape = np.ceil((hi - lo) / self.CELL_M).astype(int) + 1  # (nx, ny)
+        nx, ny = self.shape
+        gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+        centres = lo + (np.stack([gx.ravel(), gy.ravel()], axis=1) + 0.5) * self.CELL_M
+        cands = np.zeros((len(centres), self.MAX_CANDIDATES), dtype=np.int64)
+        brute = np.zeros(len(centres), dtype=bool)
+        diameter = self.CELL_M * np.sqrt(2.0)
+        for lo_i in range(0, len(centres), 512):
+            chunk = centres[lo_i : lo_i + 512]
+            d = np.sqrt(self._dist2_all(chunk))
+            near = d <= d.min(axis=1, keepdims=True) + diameter + 1e-9
+            counts = near.sum(axis=1)
+            order = np.argsort(np.where(near, d, np.inf), axis=1)[:, : self.MAX_CANDIDATES]
+            # Pad short lists by repeating their best candidate (harmless duplicates).
+            fill = np.arange(self.MAX_CANDIDATES)[None, :] < counts[:, None]
+            order = np.where(fill, order, order[:, :1])
+            cands[lo_i : lo_i + 512] = order
+            brute[lo_i : lo_i + 512] = counts > self.MAX_CANDIDATES
+        self.cands, self.brute = cands, brute
+
+    def _dist2_all(self, p: np.ndarray) -> np.ndarray:
+        rel = p[:, None, :] - self.start[None, :, :]
+        t = np.clip(np.einsum("ksd,sd->ks", rel, self.vec) / self.len2, 0.0, 1.0)
+        diff = rel - t[..., None] * self.vec
+        return np.einsum("ksd,ksd->ks", diff, diff)
+
+    def nearest(self, p: np.ndarray):
+        """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``."""
+        ij = np.floor((p - self.origin) / self.CELL_M).astype(np.int64)
+        inside = (ij[:, 0] >= 0) & (ij[:, 1] >= 0) & (ij[:, 0] < self.shape[0]) & (ij[:, 1] < self.shape[1])
+        cell = np.where(inside, ij[:, 0] * self.shape[1] + ij[:, 1], 0)
+        slow = ~inside | self.brute[cell]
+        seg = np.empty(len(p), dtype=np.int64)
+        fast = ~slow
+        if fast.any():
+            cand = self.cands[cell[fast]]  # (F, C)
+            rel = p[fast][:, None, :] - self.start[cand]
+            v = self.vec[cand]
+            t = np.clip(np.einsum("kcd,kcd->kc", rel, v) / self.len2[cand], 0.0, 1.0)
+            diff = rel - t[..., None] * v
+            d2 = np.einsum("kcd,kcd->kc", diff, diff)
+            seg[fast] = cand[np.arange(len(cand)), np.argmin(d2, axis=1)]
+        if slow.any():
+            seg[slow] = np.argmin(self._dist2_all(p[slow]), axis=1)
+        rel = p - self.start[seg]
+        v = self.vec[seg]
+        t = np.clip(np.einsum("kd,kd->k", rel, v) / self.len2[seg], 0.0, 1.0)
+        diff = rel - t[:, None] * v
+        d2 = np.einsum("kd,kd->k", diff, diff)
+        cross = v[:, 0] * rel[:, 1] - v[:, 1] * rel[:, 0]
+        return seg, t, d2, cross

@@ -1,0 +1,129 @@
+"""The car: every vehicle number in one place, and its vectorised physics.
+
+The model is a kinematic bicycle at DeepRacer scale with two limits that matter
+for racing: the commanded speed is reached with bounded acceleration and
+braking, and the yaw rate is capped so that the lateral acceleration
+``v * yaw_rate`` never exceeds the grip limit. Past the limit the car turns on a
+wider circle than its wheels ask for, so a corner taken flat out runs wide, as
+a real car's does. DeepRacer's Gazebo car has tyre dynamics; this model keeps
+their effect (understeer at the limit) without simulating slip.
+
+The car's origin is the middle of the rear axle. DeepRacer's reference point
+(the ``x, y`` a reward function sees) lies ``reference_offset`` ahead of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STEP_DT = 1.0 / 15.0
+"""One decision step = one camera frame at 15 fps, seconds."""
+
+
+@dataclass(frozen=True)
+class VehicleConfig:
+    """Physical numbers of the car. Defaults follow the DeepRacer car."""
+
+    wheelbase: float = 0.164
+    """Rear to front axle, m."""
+    axle_width: float = 0.16
+    """Distance between left and right wheel contact points, m."""
+    wheel_radius: float = 0.035
+    """m (used for drawing)."""
+    body_length: float = 0.324
+    """m."""
+    body_width: float = 0.196
+    """m; half of it is the margin the racing line keeps from the road edge."""
+    reference_offset: float = 0.14
+    """Reference point (reward ``x, y``) ahead of the rear-axle origin, m."""
+    max_steering_deg: float = 30.0
+    """Steering command limit, degrees either way."""
+    min_speed: float = 0.1
+    """Lowest speed a command can ask for, m/s."""
+    max_speed: float = 4.0
+    """Highest speed a command can ask for, m/s."""
+    max_accel: float = 3.0
+    """Longitudinal acceleration limit when speeding up, m/s^2."""
+    max_brake: float = 5.0
+    """Longitudinal deceleration limit when slowing down, m/s^2."""
+    grip: float = 5.0
+    """Lateral acceleration limit (tyre grip), m/s^2. Beyond it the car runs wide."""
+    step_dt: float = STEP_DT
+    """Simulated seconds per decision step."""
+    substeps: int = 4
+    """Integration sub-steps per decision step."""
+
+    def wheel_offsets(self) -> np.ndarray:
+        """Wheel contact points in the car frame ``(4, 2)``: rear-left, rear-right, front-left, front-right, m."""
+        h = self.axle_width / 2
+        L = self.wheelbase
+        return np.array([[0.0, h], [0.0, -h], [L, h], [L, -h]])
+
+
+@dataclass
+class CarState:
+    """State of ``n_cars`` cars as arrays with a leading ``n_cars`` axis."""
+
+    x: np.ndarray
+    """Rear-axle origin x ``(n_cars,)``, m."""
+    y: np.ndarray
+    """Rear-axle origin y ``(n_cars,)``, m."""
+    yaw: np.ndarray
+    """Heading ``(n_cars,)``, radians, 0 = +x, counter-clockwise positive."""
+    speed: np.ndarray
+    """Actual forward speed ``(n_cars,)``, m/s."""
+
+    @classmethod
+    def zeros(cls, n_cars: int) -> "CarState":
+        return cls(*(np.zeros(n_cars) for _ in range(4)))
+
+    def copy(self) -> "CarState":
+        return CarState(self.x.copy(), self.y.copy(), self.yaw.copy(), self.speed.copy())
+
+
+def clip_commands(cfg: VehicleConfig, steering_deg: np.ndarray, speed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Clip commands to the car's limits: steering ``+-max_steering_deg``, speed ``[min_speed, max_speed]``."""
+    steer = np.clip(np.asarray(steering_deg, dtype=np.float64), -cfg.max_steering_deg, cfg.max_steering_deg)
+    spd = np.clip(np.asarray(speed, dtype=np.float64), cfg.min_speed, cfg.max_speed)
+    return steer, spd
+
+
+def step_cars(cfg: VehicleConfig, state: CarState, steering_deg: np.ndarray, speed_cmd: np.ndarray,
+              dt: float | None = None) -> CarState:
+    """Advance every car by one decision step (in place) and return the state.
+
+    Args:
+        steering_deg: commanded front-wheel angle ``(n_cars,)``, degrees, positive = left.
+        speed_cmd: commanded (target) speed ``(n_cars,)``, m/s.
+        dt: seconds to advance; defaults to ``cfg.step_dt``.
+    """
+    steer, target = clip_commands(cfg, steering_deg, speed_cmd)
+    tan_d = np.tan(np.radians(steer))
+    h = (cfg.step_dt if dt is None else dt) / cfg.substeps
+    x, y, yaw, v = state.x, state.y, state.yaw, state.speed
+    for _ in range(cfg.substeps):
+        dv = np.clip(target - v, -cfg.max_brake * h, cfg.max_accel * h)
+        v_new = v + dv
+        v_mid = 0.5 * (v + v_new)
+        # Yaw rate the wheels ask for, capped where it would need more lateral grip.
+        want = v_mid * tan_d / cfg.wheelbase
+        cap = cfg.grip / np.maximum(v_mid, 1e-3)
+        rate = np.clip(want, -cap, cap)
+        yaw_mid = yaw + 0.5 * rate * h
+        x = x + v_mid * np.cos(yaw_mid) * h
+        y = y + v_mid * np.sin(yaw_mid) * h
+        yaw = yaw + rate * h
+        v = v_new
+    state.x, state.y, state.speed = x, y, v
+    state.yaw = np.arctan2(np.sin(yaw), np.cos(yaw))
+    return state
+
+
+def points_in_world(state: CarState, offsets: np.ndarray) -> np.ndarray:
+    """Car-frame points ``offsets (P, 2)`` placed on every car: shape ``(n_cars, P, 2)``, m."""
+    c, s = np.cos(state.yaw)[:, None], np.sin(state.yaw)[:, None]
+    px = state.x[:, None] + c * offsets[None, :, 0] - s * offsets[None, :, 1]
+    py = state.y[:, None] + s * offsets[None, :, 0] + c * offsets[None, :, 1]
+    return np.stack([px, py], axis=-1)
