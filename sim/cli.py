@@ -1,0 +1,177 @@
+"""Command-line pieces for the simulator layer: ``trackside tracks ...`` and ``trackside reward ...``.
+
+The root command lives in ``gui/cli.py`` (the top layer composes every layer's
+commands). Conventions shared by every layer's commands are here:
+``--json`` prints exactly one JSON document on stdout; user errors print one line
+to stderr and exit with status 1, never a traceback (``TRACKSIDE_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as ``error: message`` with exit status 1."""
+
+    def show(self, file=None):
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def friendly_errors(fn):
+    """Turn the project's ValueError/OSError subclasses into one-line messages on stderr."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except (ValueError, OSError, LookupError) as exc:
+            if os.environ.get("TRACKSIDE_DEBUG"):
+                raise
+            raise UserError(str(exc) or exc.__class__.__name__) from None
+
+    return wrapper
+
+
+def _clean(obj):
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _clean(obj.item())
+    return obj
+
+
+def emit_json(obj) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(_clean(obj), indent=2))
+
+
+# -- tracks ------------------------------------------------------------------------------------
+@click.group()
+def tracks():
+    """List, inspect and import tracks (DeepRacer .npy files)."""
+
+
+@tracks.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@friendly_errors
+def tracks_list(as_json: bool):
+    """Bundled and imported tracks."""
+    from .library import list_tracks, load_track, track_summary
+
+    rows = [track_summary(load_track(info.name)) for info in list_tracks()]
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(f"{'name':<24} {'length':>8} {'width':>6}  {'train':<5} description")
+    for r in rows:
+        train = "yes" if r["trainable"] else "no"
+        click.echo(f"{r['name']:<24} {r['length_m']:>7.2f}m {r['width_m']:>5.2f}m  {train:<5} {r['display_name']}")
+
+
+@tracks.command("show")
+@click.argument("name")
+@click.option("--max-speed", type=float, default=4.0, show_default=True, help="Top speed for the best lap, m/s.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly_errors
+def tracks_show(name: str, max_speed: float, as_json: bool):
+    """One track with its racing line and theoretical best lap."""
+    from .library import load_track, track_summary
+    from .racing_line import compute_racing_line
+
+    if not 0.1 <= max_speed <= 4.0:
+        raise UserError(f"--max-speed must be 0.1..4.0 m/s, got {max_speed}")
+    track = load_track(name)
+    line = compute_racing_line(track, max_speed=max_speed)
+    info = track_summary(track)
+    info.update(racing_line_length_m=round(line.length_m, 3), best_lap_s=round(line.best_lap_s, 3),
+                flying_lap_s=round(line.flying_lap_s, 3), max_speed=max_speed)
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        click.echo(f"{key:>22}: {value}")
+
+
+@tracks.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Name to use for the track (letters, digits, _ and -).")
+@click.option("--display-name", default=None, help="Human-readable title.")
+@click.option("--description", default="", help="A sentence about the track.")
+@click.option("--overwrite", is_flag=True, help="Replace an imported track of the same name.")
+@friendly_errors
+def tracks_import(file: Path, name: str, display_name: str | None, description: str, overwrite: bool):
+    """Import a DeepRacer .npy track file into your Trackside home."""
+    from .library import import_track
+
+    track = import_track(file, name, display_name=display_name, description=description, overwrite=overwrite)
+    kind = "closed loop" if track.closed else "open track"
+    click.echo(f"imported {track.name}: {kind}, {track.length:.2f} m, {len(track.center)} waypoints")
+
+
+# -- reward ------------------------------------------------------------------------------------
+@click.group()
+def reward():
+    """Check reward functions and see the params they receive."""
+
+
+@reward.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--track", "track_name", default="workshop_loop", show_default=True, help="Track for the sample params.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@friendly_errors
+def reward_validate(file: Path, track_name: str, as_json: bool):
+    """Run a reward_function.py on sample params; report errors with their line."""
+    from .library import load_track
+    from .reward import validate_reward_source
+
+    try:
+        source = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: not a UTF-8 text file") from None
+    report = validate_reward_source(source, load_track(track_name), filename=file.name)
+    if as_json:
+        emit_json({"ok": report.ok, "error": report.error, "line": report.line,
+                   "samples": [{"params": p, "reward": r} for p, r in report.samples], "output": report.output})
+    else:
+        click.echo(report.format())
+    if not report.ok:
+        sys.exit(1)
+
+
+@reward.command("params")
+@click.option("--track", "track_name", required=True, help="Track name.")
+@click.option("--x", type=float, required=True, help="Reference point x, m.")
+@click.option("--y", type=float, required=True, help="Reference point y, m.")
+@click.option("--heading", type=float, required=True, help="Heading, degrees (0 = +x, 90 = +y).")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Commanded speed, m/s.")
+@click.option("--steering", type=float, default=0.0, show_default=True, help="Commanded steering, degrees (left +).")
+@click.option("--json", "as_json", is_flag=True, help="Print the params dict as JSON.")
+@friendly_errors
+def reward_params(track_name: str, x: float, y: float, heading: float, speed: float, steering: float, as_json: bool):
+    """The params dict a reward function would receive for a car at (X, Y)."""
+    from .library import load_track
+    from .params import params_at
+
+    params = params_at(load_track(track_name), x, y, heading, speed=speed, steering_deg=steering)
+    if as_json:
+        emit_json(params)
+        return
+    for key, value in params.items():
+        if key == "waypoints":
+            value = f"[{len(value)} points]"
+        click.echo(f"{key:>22}: {value}")

@@ -1,0 +1,274 @@
+"""``RacingEnv``: ``n_cars`` independent cars on one track, as arrays, with DeepRacer's episode rules.
+
+The API follows Gymnasium's vector environments: ``reset(*, seed, options)`` and
+``step(actions) -> (obs, reward, terminated, truncated, info)``, every array with a
+leading ``n_cars`` axis. A car whose episode ends is reset in the same step by a
+boolean mask: the returned observation is the first one of its next episode, and
+``info`` describes the step that ended the old one (its status, progress, lap time).
+
+Episode rules (``deepracer-conventions.md`` section 5): one step is 1/15 s; an
+episode ends on ``lap_complete`` (progress reaches 100), ``off_track`` (all four
+wheels off the road), ``reversed`` (progress falling for 15 consecutive steps),
+``immobilized`` (the car moved less than 0.3 mm per step for 15 steps), or
+``time_up`` (the step cap; reported as truncated, not terminated). With round
+robin each new episode starts 5% of a lap further on than the previous one; with
+alternate direction every other episode drives the track in reverse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .actions import ActionSpace
+from .params import ParamsBuilder
+from .track import Track
+from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
+
+STATUSES = ("in_progress", "lap_complete", "off_track", "reversed", "immobilized", "time_up", "crashed")
+"""Episode statuses as SIM_TRACE writes them; ``info["status"]`` holds indices into this tuple."""
+IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED, IMMOBILIZED, TIME_UP, CRASHED = range(7)
+
+SENSORS = ("LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA")
+
+
+@dataclass
+class EnvConfig:
+    """How episodes run. Defaults follow DeepRacer training."""
+
+    n_cars: int = 1
+    """Independent cars simulated side by side (they do not see each other)."""
+    sensor: str | None = "LIDAR"
+    """Observation: ``LIDAR`` (64 ranges, m), ``SECTOR_LIDAR`` (8 values), ``FRONT_FACING_CAMERA``
+    (grayscale image), or None for no observation (scripted drivers, timing)."""
+    camera_size: tuple[int, int] = (80, 60)
+    """Camera image (width, height) in pixels; DeepRacer's full size is (160, 120)."""
+    round_robin: bool = True
+    """Each new episode starts ``round_robin_advance`` of a lap further on."""
+    round_robin_advance: float = 0.05
+    """Fraction of a lap between consecutive episode starts."""
+    start_fraction: float = 0.0
+    """Where the first episode starts, as a fraction of the lap from waypoint 0."""
+    reverse: bool = False
+    """Drive the track against the file's direction."""
+    alternate_direction: bool = False
+    """Every other episode drives the other way."""
+    max_steps: int | None = None
+    """Step cap per episode (``time_up``); None: time for one lap at 0.4 m/s."""
+    reversed_steps: int = 15
+    """Consecutive steps of falling progress that end an episode as ``reversed``."""
+    immobilized_steps: int = 15
+    """Consecutive near-still steps that end an episode as ``immobilized``."""
+    immobilized_m: float = 0.0003
+    """Movement per step below which a car counts as still, m."""
+    autoreset: bool = True
+    """Reset finished cars inside ``step`` (vector-env style). False leaves them at
+    their final state until ``reset`` (single-env Gymnasium style)."""
+    end_on_off_track: bool = True
+    """End the episode when all wheels leave the road (training). Evaluation with
+    penalties sets this False and handles the reset itself."""
+
+
+RewardFn = Callable[[dict], float]
+
+
+class RacingEnv:
+    """Vectorised DeepRacer-style environment on one track.
+
+    Attributes after ``reset``: ``state`` (:class:`CarState`), ``reverse`` ``(n,)`` bool,
+    ``steps`` ``(n,)`` int, ``progress`` ``(n,)`` percent, ``episode`` ``(n,)`` episode
+    number of each car's current episode.
+    """
+
+    def __init__(self, track: Track, action_space: ActionSpace, config: EnvConfig | None = None,
+                 vehicle: VehicleConfig | None = None, reward_fn: RewardFn | None = None):
+        self.track = track
+        self.action_space = action_space
+        self.config = config or EnvConfig()
+        self.vehicle = vehicle or VehicleConfig()
+        self.reward_fn = reward_fn
+        self.n = self.config.n_cars
+        self.dt = self.vehicle.step_dt
+        self.params_builder = ParamsBuilder(track)
+        self.sensor = make_sensor(track, self.config)
+        self._wheel_offsets = self.vehicle.wheel_offsets()
+        self.np_random = np.random.default_rng()
+        self.episodes_started = 0
+        self.last_params: list[dict] | None = None
+        self._alloc()
+
+    def _alloc(self):
+        n = self.n
+        self.state = CarState.zeros(n)
+        self.reverse = np.zeros(n, dtype=bool)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.start_s = np.zeros(n)       # driving-direction arc length of the start line, m
+        self.lap_length = np.zeros(n)    # distance to travel for progress 100, m
+        self.travelled = np.zeros(n)     # signed distance along the centre line since the start, m
+        self.progress = np.zeros(n)
+        self.falling = np.zeros(n, dtype=np.int64)
+        self.still = np.zeros(n, dtype=np.int64)
+        self.episode = np.zeros(n, dtype=np.int64)
+
+    @property
+    def max_steps(self) -> int:
+        if self.config.max_steps is not None:
+            return self.config.max_steps
+        return int(np.ceil(self.track.length / 0.4 / self.dt))
+
+    # -- gymnasium-style API ------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode for every car. ``options`` may hold ``start_fraction`` and ``reverse``.
+
+        The round-robin sequence restarts only with a new ``seed``; otherwise each
+        reset continues it, so repeated single-car resets visit the whole lap.
+        """
+        if seed is not None:
+            self.np_random = np.random.default_rng(seed)
+            self.episodes_started = 0
+        options = options or {}
+        if "start_fraction" in options:
+            self.config.start_fraction = float(options["start_fraction"])
+        if "reverse" in options:
+            self.config.reverse = bool(options["reverse"])
+        self._reset_cars(np.ones(self.n, dtype=bool))
+        return self.observe(), {"progress": self.progress.copy()}
+
+    def step(self, actions):
+        """Advance every car one step (1/15 s). ``actions``: indices ``(n,)`` or ``(n, 2)`` continuous."""
+        steer, speed = self.action_space.commands(actions)
+        cfg = self.config
+        prev_x, prev_y = self.state.x.copy(), self.state.y.copy()
+        step_cars(self.vehicle, self.state, steer, speed)
+        self.steps += 1
+
+        ref, proj, wheels_on = self.locate()
+        s_drive = np.where(self.reverse, self.track.length - proj.s, proj.s)
+        prev_travelled = self.travelled.copy()
+        delta = s_drive - (self.start_s + prev_travelled)
+        if self.track.closed:
+            L = self.track.length
+            delta = (delta + L / 2) % L - L / 2  # a jump of more than half a lap is a wrap
+        self.travelled = prev_travelled + delta
+        self.progress = 100.0 * np.clip(self.travelled / self.lap_length, 0.0, 1.0)
+
+        self.falling = np.where(delta < 0, self.falling + 1, 0)
+        moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
+        self.still = np.where(moved < cfg.immobilized_m, self.still + 1, 0)
+
+        status = np.full(self.n, IN_PROGRESS, dtype=np.int64)
+        lap_done = self.travelled >= self.lap_length
+        off = ~wheels_on.any(axis=1)
+        status[(self.steps >= self.max_steps)] = TIME_UP
+        status[self.still >= cfg.immobilized_steps] = IMMOBILIZED
+        status[self.falling >= cfg.reversed_steps] = REVERSED
+        if cfg.end_on_off_track:
+            status[off] = OFF_TRACK
+        status[lap_done] = LAP_COMPLETE
+
+        # Lap time to the moment the reference point crossed the line inside this step.
+        frac = np.where(lap_done, (self.lap_length - prev_travelled) / np.maximum(delta, 1e-12), 1.0)
+        lap_time = np.where(lap_done, (self.steps - 1 + np.clip(frac, 0.0, 1.0)) * self.dt, np.nan)
+
+        reward = np.zeros(self.n)
+        self.last_params = None
+        if self.reward_fn is not None:
+            params = self.params_builder.build(proj, ref, self.state.yaw, speed, steer, self.steps,
+                                               self.progress, self.reverse, wheels_on)
+            fn = self.reward_fn
+            reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
+            self.last_params = params
+
+        terminated = (status != IN_PROGRESS) & (status != TIME_UP)
+        truncated = status == TIME_UP
+        behind, _ = self.params_builder.closest_waypoints(proj.segment, self.reverse)
+        info = {
+            "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),
+            "lap_time": lap_time, "x": ref[:, 0], "y": ref[:, 1], "yaw": self.state.yaw.copy(),
+            "steering": steer, "speed": speed, "actual_speed": self.state.speed.copy(),
+            "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off,
+            "closest_waypoint": behind, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
+        }
+        done = terminated | truncated
+        if cfg.autoreset and done.any():
+            self._reset_cars(done)
+        return self.observe(), reward, terminated, truncated, info
+
+    def close(self):
+        pass
+
+    # -- helpers -----------------------------------------------------------------------------
+    def locate(self):
+        """Reference points ``(n, 2)``, their projection, and wheels on road ``(n, 4)``."""
+        c, s = np.cos(self.state.yaw), np.sin(self.state.yaw)
+        d = self.vehicle.reference_offset
+        ref = np.stack([self.state.x + d * c, self.state.y + d * s], axis=1)
+        proj = self.track.project(ref)
+        wheels_on = self.track.on_road(points_in_world(self.state, self._wheel_offsets))
+        return ref, proj, wheels_on
+
+    def observe(self) -> np.ndarray:
+        """The sensor's observation for every car: ``(n, ...)``."""
+        if self.sensor is None:
+            return np.zeros((self.n, 0), dtype=np.float32)
+        return self.sensor(self.state)
+
+    def next_start(self) -> tuple[float, bool]:
+        """Start fraction and direction of the next episode, advancing the round-robin counter."""
+        cfg = self.config
+        k = self.episodes_started
+        self.episodes_started += 1
+        frac = cfg.start_fraction + (k * cfg.round_robin_advance if cfg.round_robin else 0.0)
+        reverse = cfg.reverse != (cfg.alternate_direction and k % 2 == 1)
+        return frac % 1.0, reverse
+
+    def _reset_cars(self, mask: np.ndarray) -> None:
+        idx = np.flatnonzero(mask)
+        starts = [self.next_start() for _ in idx]
+        frac = np.array([f for f, _ in starts])
+        rev = np.array([r for _, r in starts], dtype=bool)
+        self.place(idx, frac, rev)
+        self.episode[idx] = self.episodes_started - len(idx) + np.arange(len(idx))
+
+    def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:
+        """Put cars ``idx`` at rest with their reference point on the centre line at
+        ``fraction`` of the lap (driving direction), facing the driving direction."""
+        L = self.track.length
+        if not self.track.closed:
+            fraction = np.minimum(fraction, 0.5)  # keep most of an open track ahead
+        s_drive = fraction * L
+        s_file = np.where(reverse, L - s_drive, s_drive)
+        s_file = np.clip(s_file, 0.0, L - 1e-9) if not self.track.closed else s_file
+        point = self.track.point_at(s_file)
+        yaw = self.track.heading_at(s_file) + np.where(reverse, np.pi, 0.0)
+        d = self.vehicle.reference_offset
+        self.state.x[idx] = point[:, 0] - d * np.cos(yaw)
+        self.state.y[idx] = point[:, 1] - d * np.sin(yaw)
+        self.state.yaw[idx] = np.arctan2(np.sin(yaw), np.cos(yaw))
+        self.state.speed[idx] = speed
+        self.reverse[idx] = reverse
+        self.start_s[idx] = s_drive
+        self.lap_length[idx] = L if self.track.closed else L - s_drive
+        self.travelled[idx] = 0.0
+        self.progress[idx] = 0.0
+        self.steps[idx] = 0
+        self.falling[idx] = 0
+        self.still[idx] = 0
+
+
+def make_sensor(track: Track, config: EnvConfig):
+    """A callable ``state -> (n, ...)`` observation for ``config.sensor``, or None."""
+    if config.sensor is None:
+        return None
+    if config.sensor == "LIDAR":
+        from .sensors import Lidar
+        return Lidar(track).scan
+    if config.sensor == "SECTOR_LIDAR":
+        from .sensors import SectorLidar
+        return SectorLidar(track).scan
+    if config.sensor == "FRONT_FACING_CAMERA":
+        from .camera import Camera
+        return Camera(track, size=tuple(config.camera_size)).render
+    raise ValueError(f"sensor: expected one of {', '.join(SENSORS)}, got {config.sensor!r}")

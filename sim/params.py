@@ -1,0 +1,121 @@
+"""The ``params`` dict handed to a DeepRacer reward function, built for many cars at once.
+
+Every value is computed as an array over cars; only the final dicts are made per
+car, since the user's ``reward_function(params)`` is called once per car.
+
+Semantics follow DeepRacer (see ``deepracer-conventions.md`` section 1):
+
+- ``x, y`` are the reference point ``reference_offset`` ahead of the car's origin;
+  all geometry is measured from it.
+- ``waypoints`` is the file's centre line in file order, also when the episode runs
+  reversed. ``closest_waypoints`` is ``[behind, ahead]`` in the *driving* direction
+  (so ``waypoints[ahead] - waypoints[behind]`` points the way the car should go),
+  found by arc length, wrapping to 0 on a loop. ``projection_distance`` is the arc
+  length from waypoint 0 in file order.
+- ``is_left_of_center`` is relative to the driving direction.
+- ``progress`` is relative to the episode's start point, from the distance actually
+  travelled along the centre line: a step that would jump more than half a lap is a
+  wrap, and backing over the start line does not count as a finished lap. Capped to
+  [0, 100].
+- ``speed`` and ``steering_angle`` are the commanded values of the chosen action.
+- ``is_crashed`` is always False and no object keys are sent: the 2D world has no
+  obstacles yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .track import Projection, Track
+from .vehicle import VehicleConfig
+
+PARAM_KEYS = (
+    "all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center",
+    "is_reversed", "progress", "steps", "speed", "steering_angle", "track_width", "track_length",
+    "waypoints", "closest_waypoints", "projection_distance", "is_offtrack", "is_crashed",
+)
+
+
+class ParamsBuilder:
+    """Builds per-car params dicts for one track. Holds the shared ``waypoints`` list."""
+
+    def __init__(self, track: Track):
+        self.track = track
+        # One list shared by every dict: reward functions read it, building it per call would cost more than the reward.
+        self.waypoints = [(float(x), float(y)) for x, y in track.center]
+        n = len(track.center)
+        self._last = n - 2 if track.closed else n - 1
+
+    def closest_waypoints(self, segment: np.ndarray, reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(behind, ahead)`` waypoint indices ``(n,)`` in the driving direction."""
+        a = segment
+        b = segment + 1
+        if self.track.closed:
+            b = np.where(b > self._last, 0, b)
+        return np.where(reverse, b, a), np.where(reverse, a, b)
+
+    def build(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
+              steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
+              wheels_on: np.ndarray) -> list[dict]:
+        """One params dict per car.
+
+        Args:
+            proj: projection of ``ref_xy`` onto the centre line (file order).
+            ref_xy: reference points ``(n, 2)``, m.
+            heading_rad: yaw ``(n,)``, radians.
+            speed, steering_deg: commanded speed (m/s) and steering (degrees), ``(n,)``.
+            steps: steps taken in the episode, from 1, ``(n,)``.
+            progress: percent of the lap since the episode start, ``(n,)``.
+            reverse: the episode drives the track in reverse, ``(n,)`` bool.
+            wheels_on: ``(n, 4)`` bool, each wheel contact point on the road.
+        """
+        behind, ahead = self.closest_waypoints(proj.segment, reverse)
+        left = proj.left != reverse
+        heading = np.degrees(np.arctan2(np.sin(heading_rad), np.cos(heading_rad)))
+        heading = np.where(heading <= -180.0, 180.0, heading)
+        all_on = wheels_on.all(axis=1)
+        off = ~wheels_on.any(axis=1)
+        width = self.track.width_at(proj.s)
+        length = self.track.length
+        wps = self.waypoints
+        cols = zip(all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
+                   proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
+                   progress.tolist(), np.asarray(steps).astype(int).tolist(), speed.tolist(),
+                   steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
+                   proj.s.tolist(), off.tolist())
+        return [
+            {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
+             "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
+             "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": wps,
+             "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False}
+            for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in cols
+        ]
+
+
+def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: VehicleConfig) -> np.ndarray:
+    """Car origins ``(n, 2)`` for reference points ``ref_xy (n, 2)``, m."""
+    d = vehicle.reference_offset
+    return ref_xy - d * np.stack([np.cos(heading_rad), np.sin(heading_rad)], axis=-1)
+
+
+def params_at(track: Track, x: float, y: float, heading_deg: float, speed: float = 1.0,
+              steering_deg: float = 0.0, vehicle: VehicleConfig | None = None,
+              builder: ParamsBuilder | None = None) -> dict:
+    """The params for a car whose reference point is at ``(x, y)``, in an episode that
+    started at waypoint 0 in the track's own direction, on its first step.
+
+    A tool to debug reward functions, and the conformance probe for this module.
+    """
+    from .vehicle import CarState, points_in_world
+
+    vehicle = vehicle or VehicleConfig()
+    builder = builder or ParamsBuilder(track)
+    ref = np.array([[float(x), float(y)]])
+    yaw = np.radians([float(heading_deg)])
+    origin = origin_from_reference(ref, yaw, vehicle)
+    state = CarState(origin[:, 0], origin[:, 1], yaw, np.array([float(speed)]))
+    wheels_on = track.on_road(points_in_world(state, vehicle.wheel_offsets()))
+    proj = track.project(ref)
+    progress = 100.0 * np.clip(proj.s / track.length, 0.0, 1.0)
+    return builder.build(proj, ref, yaw, np.array([float(speed)]), np.array([float(steering_deg)]),
+                         np.array([1]), progress, np.array([False]), wheels_on)[0]
