@@ -127,6 +127,9 @@ class Track:
             raise TrackError(f"{path}: no such track file") from None
         except (ValueError, OSError, EOFError) as exc:
             raise TrackError(f"{path}: not a readable .npy array ({exc})") from None
+        if not isinstance(arr, np.ndarray):  # an .npz archive
+            arr.close()
+            raise TrackError(f"{path}: an .npz archive, not a single .npy array of shape (N, 6)")
         return cls(arr, info or TrackInfo(name=path.stem, display_name=path.stem), path=path)
 
     def save(self, path: str | Path) -> None:
@@ -143,6 +146,10 @@ class Track:
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         seg, t, dist2, cross = self._grid.nearest(xy)
         s = self.cum_s[seg] + t * self.seg_len[seg]
+        if self.closed:  # the last segment ends where segment 0 starts: report 0, not length
+            wrap = s >= self.length
+            s = np.where(wrap, 0.0, s)
+            seg = np.where(wrap, 0, seg)
         return Projection(s=s, segment=seg, distance=np.sqrt(dist2), left=cross > 0)
 
     def wrap_s(self, s: np.ndarray) -> np.ndarray:
@@ -220,6 +227,12 @@ def _check_geometry(center, inner, outer, closed: bool, where: str) -> None:
         b = LineString(border)
         if b.intersects(line):
             raise TrackError(f"{where}: the {name} border crosses the centre line")
+        # A corner tighter than half the road width folds its inner border back on itself.
+        backwards = np.einsum("ij,ij->i", np.diff(border, axis=0), np.diff(center, axis=0)) < 0
+        if backwards.any():
+            row = int(np.argmax(backwards))
+            raise TrackError(f"{where}: the {name} border runs backwards near waypoint {row}: a corner is "
+                             f"tighter than half the road width there")
     if LineString(inner).intersects(LineString(outer)):
         raise TrackError(f"{where}: the inner and outer borders cross each other")
 
