@@ -190,6 +190,7 @@ class RacingEnv:
             "steering": steer, "speed": speed, "actual_speed": self.state.speed.copy(),
             "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off,
             "closest_waypoint": behind, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
+            "start_fraction": self.start_s / self.track.length, "cross_fraction": np.where(lap_done, frac, np.nan),
         }
         done = terminated | truncated
         if cfg.autoreset and done.any():
@@ -223,6 +224,31 @@ class RacingEnv:
         frac = cfg.start_fraction + (k * cfg.round_robin_advance if cfg.round_robin else 0.0)
         reverse = cfg.reverse != (cfg.alternate_direction and k % 2 == 1)
         return frac % 1.0, reverse
+
+    def continue_lap(self, idx: np.ndarray) -> None:
+        """Start the next lap for cars ``idx`` that just completed one, without stopping them
+        (continuous laps). The distance past the line carries over into the new lap."""
+        self.travelled[idx] -= self.lap_length[idx]
+        self.progress[idx] = 100.0 * np.clip(self.travelled[idx] / self.lap_length[idx], 0.0, 1.0)
+        self.steps[idx] = 0
+
+    def put_back(self, idx: np.ndarray) -> None:
+        """Put cars ``idx`` back on the centre line at the progress they had reached, at rest,
+        facing the driving direction (DeepRacer's reset after an off-track in evaluation)."""
+        L = self.track.length
+        s_drive = self.start_s[idx] + np.maximum(self.travelled[idx], 0.0)
+        s_file = np.where(self.reverse[idx], L - s_drive, s_drive)
+        if not self.track.closed:
+            s_file = np.clip(s_file, 0.0, L - 1e-9)
+        point = self.track.point_at(s_file)
+        yaw = self.track.heading_at(s_file) + np.where(self.reverse[idx], np.pi, 0.0)
+        d = self.vehicle.reference_offset
+        self.state.x[idx] = point[:, 0] - d * np.cos(yaw)
+        self.state.y[idx] = point[:, 1] - d * np.sin(yaw)
+        self.state.yaw[idx] = np.arctan2(np.sin(yaw), np.cos(yaw))
+        self.state.speed[idx] = 0.0
+        self.falling[idx] = 0
+        self.still[idx] = 0
 
     def _reset_cars(self, mask: np.ndarray) -> None:
         idx = np.flatnonzero(mask)

@@ -49,7 +49,8 @@ class TracksideGymEnv(gym.Env):
         if sample.dtype == np.uint8:
             self.observation_space = spaces.Box(0, 255, sample.shape, dtype=np.uint8)
         else:
-            self.observation_space = spaces.Box(0.0, np.float32(np.inf), sample.shape, dtype=np.float32)
+            # LIDAR ranges are at most 12 m; SECTOR_LIDAR values are 0 or 1.
+            self.observation_space = spaces.Box(0.0, 12.0, sample.shape, dtype=np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
