@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from sim.cli import reward, tracks
+from trainer.cli import model, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +23,8 @@ def main():
 
 main.add_command(tracks)
 main.add_command(reward)
+main.add_command(model)
+main.add_command(train)
 
 
 @main.command()

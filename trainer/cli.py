@@ -1,0 +1,269 @@
+"""``trackside model ...`` and ``trackside train``: models on disk and training from the command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from sim.cli import UserError, emit_json, friendly_errors
+
+
+def _store():
+    from .model_store import ModelStore
+
+    return ModelStore()
+
+
+def _read(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the {what} ({exc})") from None
+
+
+def model_summary(model, full: bool = False) -> dict:
+    info = model.info()
+    out = {"name": info.name, "status": info.status, "track": info.track, "sensor": info.sensor,
+           "action_space_type": info.action_space_type, "n_actions": info.n_actions,
+           "best_lap_s": info.best_lap_s, "created": info.created, "read_only": info.read_only}
+    if info.problem:
+        out["problem"] = info.problem
+    if full and not info.problem:
+        st = model.status()
+        out.update(reason=st.reason, detail=st.detail,
+                   metadata=model.metadata().to_dict(), hyperparameters=model.hyperparameters().to_dict(),
+                   training_config=asdict(model.training_config()), checkpoints=model.list_checkpoints(),
+                   path=str(model.path))
+    return out
+
+
+@click.group()
+def model():
+    """Create, list, clone, export and import models."""
+
+
+@model.command("create")
+@click.argument("name")
+@click.option("--track", required=True, help="Training track (a trainable track).")
+@click.option("--reward", "reward_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="reward_function.py (default: the centre-line example).")
+@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A DeepRacer model_metadata.json giving the action space and sensor.")
+@click.option("--hyperparameters", "hp_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A DeepRacer hyperparameters.json.")
+@click.option("--max-speed", type=float, default=3.0, show_default=True, help="m/s")
+@click.option("--speed-levels", type=int, default=3, show_default=True)
+@click.option("--max-steering", type=float, default=30.0, show_default=True, help="degrees")
+@click.option("--steering-levels", type=int, default=5, show_default=True)
+@click.option("--continuous", is_flag=True, help="Continuous action space: steering +-max-steering, speed 0.5..max-speed.")
+@click.option("--sensor", type=click.Choice(["LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA"]), default="LIDAR",
+              show_default=True)
+@click.option("--stop-minutes", type=float, default=20.0, show_default=True, help="Training time limit.")
+@click.option("--cars", type=int, default=32, show_default=True, help="Cars driving at once while training.")
+@click.option("--reverse", is_flag=True, help="Train in the reversed direction.")
+@click.option("--alternate-direction", is_flag=True, help="Every other episode drives the other way.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@friendly_errors
+def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, speed_levels, max_steering,
+                 steering_levels, continuous, sensor, stop_minutes, cars, reverse, alternate_direction, seed):
+    """Create a draft model NAME."""
+    from sim.actions import ActionSpace
+    from sim.library import load_track
+    from sim.paths import assets_dir
+
+    from .hyperparameters import Hyperparameters
+    from .metadata import ModelMetadata
+    from .model_store import TrainingConfig
+
+    t = load_track(track)
+    if not t.info.trainable:
+        hint = f"; train on {t.info.resembles!r}, the practice track like it" if t.info.resembles else ""
+        raise UserError(f"track {track!r} is a competition track: races run on it, nobody trains on it{hint}")
+    if metadata_file:
+        meta = ModelMetadata.from_json(_read(metadata_file, "metadata"))
+    else:
+        space = (ActionSpace.continuous((-max_steering, max_steering), (0.5, max_speed)) if continuous
+                 else ActionSpace.from_console(max_speed, speed_levels, max_steering, steering_levels))
+        meta = ModelMetadata(action_space=space, sensor=[sensor])
+    hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else Hyperparameters()
+    reward_source = _read(reward_file, "reward function") or (assets_dir() / "reward_functions" / "centre_line.py").read_text()
+    from sim.reward import load_reward_function
+    load_reward_function(reward_source, reward_file.name if reward_file else "reward_function.py")
+    config = TrainingConfig(track=track, reverse=reverse, alternate_direction=alternate_direction,
+                            max_minutes=stop_minutes, seed=seed, n_cars=cars)
+    m = _store().create(name, meta, hp, reward_source, config)
+    click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.primary_sensor}) "
+               f"on {track}; train it with: trackside train {m.name}")
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def model_list(as_json):
+    """All models, the read-only standard model included."""
+    store = _store()
+    rows = [model_summary(store.get(info.name)) for info in store.list()]
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(f"{'name':<24} {'status':<9} {'track':<20} {'sensor':<20} {'actions':>7} {'best lap':>9}")
+    for r in rows:
+        lap = f"{r['best_lap_s']:.3f}s" if r["best_lap_s"] else "-"
+        click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track']):<20} {str(r['sensor']):<20} "
+                   f"{r['n_actions'] or 'cont.':>7} {lap:>9}")
+
+
+@model.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def model_show(name, as_json):
+    """One model with its action space, hyperparameters and checkpoints."""
+    info = model_summary(_store().get(name), full=True)
+    if as_json:
+        emit_json(info)
+        return
+    for key in ("name", "status", "reason", "track", "sensor", "action_space_type", "n_actions", "best_lap_s", "path"):
+        click.echo(f"{key:>18}: {info.get(key)}")
+    for c in info.get("checkpoints", []):
+        ev = c.get("eval") or {}
+        click.echo(f"  iteration {c['iteration']:>4}: {ev.get('laps_completed', '-')} laps, "
+                   f"best lap {ev.get('best_lap_s')}")
+
+
+@model.command("clone")
+@click.argument("source")
+@click.argument("name")
+@click.option("--reward", "reward_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--hyperparameters", "hp_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--track", default=None, help="A different training track.")
+@click.option("--stop-minutes", type=float, default=None)
+@friendly_errors
+def model_clone(source, name, reward_file, hp_file, track, stop_minutes):
+    """A new model NAME that continues from SOURCE's weights (same action space and sensor)."""
+    from dataclasses import replace
+
+    from .hyperparameters import Hyperparameters
+
+    store = _store()
+    config = store.get(source).training_config()
+    if track:
+        from sim.library import load_track
+        if not load_track(track).info.trainable:
+            raise UserError(f"track {track!r} is a competition track and cannot be used for training")
+        config = replace(config, track=track)
+    if stop_minutes:
+        config = replace(config, max_minutes=stop_minutes)
+    hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else None
+    m = store.clone(source, name, reward_source=_read(reward_file, "reward function"), hyperparameters=hp,
+                    training_config=config)
+    click.echo(f"cloned {source} into {m.name}")
+
+
+@model.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def model_delete(name, yes):
+    """Delete a model folder."""
+    store = _store()
+    store.get(name)
+    if not yes:
+        click.confirm(f"Delete model {name!r} and all its checkpoints?", abort=True)
+    store.delete(name)
+    click.echo(f"deleted {name}")
+
+
+@model.command("rename")
+@click.argument("old")
+@click.argument("new")
+@friendly_errors
+def model_rename(old, new):
+    """Rename a model."""
+    _store().rename(old, new)
+    click.echo(f"renamed {old} to {new}")
+
+
+@model.command("final")
+@click.argument("name")
+@click.argument("iteration", type=int)
+@friendly_errors
+def model_final(name, iteration):
+    """Choose which checkpoint is the model's final one (raced and exported)."""
+    _store().get(name).set_final(iteration)
+    click.echo(f"{name}: final checkpoint is iteration {iteration}")
+
+
+@model.command("export")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Archive path (default NAME.tar.gz).")
+@click.option("--onnx", is_flag=True, help="Write the policy as ONNX instead.")
+@friendly_errors
+def model_export(name, output, onnx):
+    """Export to model.tar.gz (metadata, hyperparameters, reward function, weights), or the policy to ONNX."""
+    store = _store()
+    m = store.get(name)
+    if onnx:
+        from .onnx_export import export_onnx
+        path = export_onnx(m, output or Path(f"{name}.onnx"))
+    else:
+        from .archive import export_model
+        path = export_model(m, output or Path(f"{name}.tar.gz"))
+    click.echo(f"wrote {path}")
+
+
+@model.command("import")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Name for the imported model.")
+@friendly_errors
+def model_import(archive, name):
+    """Import a model.tar.gz (Trackside's or DeepRacer's)."""
+    from .archive import import_model
+
+    m = import_model(archive, name, store=_store())
+    click.echo(f"imported {m.name}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--minutes", type=float, default=None, help="Time limit (default: the model's stop condition).")
+@click.option("--iterations", type=int, default=None, help="Stop after this many iterations.")
+@click.option("--quiet", is_flag=True, help="No per-iteration lines.")
+@friendly_errors
+def train(name, minutes, iterations, quiet):
+    """Train model NAME until its stop condition (Ctrl-C stops cleanly with a ready model)."""
+    import torch
+
+    from .training import train_model
+
+    torch.set_num_threads(1)
+    m = _store().get(name)
+    limit = minutes if minutes is not None else m.training_config().max_minutes
+    start = time.monotonic()
+
+    def on_iteration(row):
+        if quiet:
+            return
+        ev = row["eval"]
+        frac = min(1.0, (time.monotonic() - start) / (limit * 60)) if limit else 0.0
+        bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
+        lap = f"{ev['best_lap_s']:.2f}s" if ev.get("best_lap_s") else "-"
+        click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  progress {row['mean_progress']:5.1f}%  "
+                   f"eval {ev['laps_completed']}/{ev['laps']} laps, best {lap}  "
+                   f"{row['env_steps_per_s'] or 0:,.0f} steps/s")
+
+    result = train_model(m, minutes=minutes, max_iterations=iterations, on_iteration=on_iteration)
+    best = result.best or {}
+    ev = best.get("eval") or {}
+    click.echo(f"{result.status}: {result.reason}. {result.iterations} iterations, {result.episodes} episodes, "
+               f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration')} "
+               f"({ev.get('laps_completed', 0)}/{ev.get('laps', 0)} laps, best lap {ev.get('best_lap_s')})")
+    if result.status == "failed":
+        raise SystemExit(1)

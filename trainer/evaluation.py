@@ -1,0 +1,158 @@
+"""Timed laps with a policy acting greedily: the evaluation used during training and by races.
+
+Rules follow DeepRacer's evaluation (``deepracer-conventions.md`` section 6):
+
+- ``trials`` mode: each lap starts at rest on the start line; ``continuous`` mode:
+  laps follow each other without stopping, the car keeps its speed over the line.
+- With an off-track penalty (seconds, DeepRacer's default 2), a car that leaves the
+  road is held for the penalty, then put back on the centre line at the progress it
+  had reached; the penalty counts in the lap time. With ``penalty_s=None`` a lap
+  ends (incomplete) when the car leaves the road.
+- Lap times are simulated seconds interpolated to the moment the reference point
+  crosses the finish line inside the last step.
+
+The policy acts greedily (most likely action, or the mean), so the same model on the
+same track under the same rules always gives the same times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from sim.actions import ActionSpace
+from sim.env import (IMMOBILIZED, LAP_COMPLETE, OFF_TRACK, REVERSED, STATUSES, TIME_UP, EnvConfig,
+                     RacingEnv)
+from sim.track import Track
+from sim.vehicle import VehicleConfig
+
+
+@dataclass
+class LapResult:
+    """One evaluated lap."""
+
+    lap: int
+    """1-based lap number."""
+    time_s: float | None
+    """Lap time including penalties, simulated s; None when the lap was not completed."""
+    completed: bool
+    progress: float
+    """Percent of the lap reached."""
+    off_track: int = 0
+    """Times the car left the road (each cost ``penalty_s``)."""
+    crashed: bool = False
+    reversed: bool = False
+    immobilized: bool = False
+    status: str = "lap_complete"
+    penalty_s: float = 0.0
+    """Penalty seconds included in ``time_s``."""
+
+
+@dataclass
+class EvaluationRules:
+    """How an evaluation runs."""
+
+    laps: int = 5
+    """Laps (trials) to drive."""
+    mode: str = "trials"
+    """``trials`` (each lap from a standing start) or ``continuous``."""
+    penalty_s: float | None = 2.0
+    """Off-track penalty, s; None: a lap ends when the car leaves the road."""
+    reverse: bool = False
+    """Drive the track in the reverse direction."""
+    max_lap_s: float | None = None
+    """Give up on a lap after this many simulated seconds (None: the environment's step cap)."""
+
+
+StepHook = Callable[[RacingEnv, dict, np.ndarray, int], None]
+
+
+def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: Track, action_space: ActionSpace,
+                    sensor: str | None, rules: EvaluationRules | None = None, *, camera_size=(80, 60),
+                    vehicle: VehicleConfig | None = None, on_step: StepHook | None = None) -> list[LapResult]:
+    """Drive ``rules.laps`` laps with ``act(obs (1, ...), speed (1,)) -> env action``.
+
+    ``on_step(env, info, actions, lap)`` is called after each simulated step (traces, replays).
+    """
+    rules = rules or EvaluationRules()
+    if rules.mode not in ("trials", "continuous"):
+        raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
+    vehicle = vehicle or VehicleConfig()
+    max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
+    cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
+                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps)
+    env = RacingEnv(track, action_space, cfg, vehicle=vehicle)
+    obs, _ = env.reset(seed=0)
+    dt = env.dt
+    results: list[LapResult] = []
+    lap_time = 0.0      # time into the current lap, s (penalties included)
+    penalty = 0.0
+    offs = 0
+    car = np.array([0])
+    while len(results) < rules.laps:
+        action = act(obs, env.state.speed.astype(np.float32))
+        obs, _, _, _, info = env.step(action)
+        lap_no = len(results) + 1
+        if on_step is not None:
+            on_step(env, info, action, lap_no)
+        status = int(info["status"][0])
+        if status == LAP_COMPLETE:
+            t = lap_time + float(info["cross_fraction"][0]) * dt
+            results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty))
+            carry = (1.0 - float(info["cross_fraction"][0])) * dt
+            offs, penalty = 0, 0.0
+            if rules.mode == "continuous":
+                env.continue_lap(car)
+                lap_time = carry
+            else:
+                env.reset()
+                obs = env.observe()
+                lap_time = 0.0
+            continue
+        lap_time += dt
+        if rules.penalty_s is not None and info["off_track"][0]:
+            offs += 1
+            penalty += rules.penalty_s
+            lap_time += rules.penalty_s
+            env.put_back(car)
+            obs = env.observe()
+            continue
+        if status in (OFF_TRACK, REVERSED, IMMOBILIZED, TIME_UP):
+            results.append(LapResult(lap_no, None, False, float(info["progress"][0]), offs + (status == OFF_TRACK),
+                                     reversed=status == REVERSED, immobilized=status == IMMOBILIZED,
+                                     status=STATUSES[status], penalty_s=penalty))
+            offs, penalty, lap_time = 0, 0.0, 0.0
+            env.reset()
+            obs = env.observe()
+    return results
+
+
+def greedy_actor(agent) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """An ``act`` function for :func:`evaluate_policy` from a ``trainer.networks.Agent``."""
+
+    def act(obs, speed):
+        with torch.no_grad():
+            a = agent.act_greedy(torch.as_tensor(obs), torch.as_tensor(speed))
+        return agent.to_command(a)
+
+    return act
+
+
+def summarize(laps: list[LapResult]) -> dict:
+    """Numbers used to pick the best checkpoint and to show a result."""
+    done = [lap.time_s for lap in laps if lap.completed]
+    return {
+        "laps": len(laps),
+        "laps_completed": len(done),
+        "progress": float(np.mean([lap.progress for lap in laps])) if laps else 0.0,
+        "best_lap_s": min(done) if done else None,
+        "mean_lap_s": float(np.mean(done)) if done else None,
+        "off_track": int(sum(lap.off_track for lap in laps)),
+    }
+
+
+def laps_as_dicts(laps: list[LapResult]) -> list[dict]:
+    return [asdict(lap) for lap in laps]

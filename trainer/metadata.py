@@ -1,0 +1,165 @@
+"""A model's ``model_metadata.json``: its action space, sensors, network and algorithm.
+
+The file is written exactly as DeepRacer's tools write it, so a Trackside model folder
+opens in deepracer-utils and a DeepRacer model's metadata imports unchanged::
+
+    {"action_space": [...], "sensor": ["FRONT_FACING_CAMERA"],
+     "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+     "training_algorithm": "clipped_ppo", "action_space_type": "discrete", "version": "5"}
+
+Differences from DeepRacer, kept visible in :attr:`ModelMetadata.notes`:
+
+- DeepRacer needs exactly one camera. Trackside trains on exactly one sensor, so a lidar
+  alone is allowed too; a DeepRacer pair such as ``["FRONT_FACING_CAMERA", "LIDAR"]`` is
+  accepted and trains on the lidar (:attr:`ModelMetadata.primary_sensor`).
+- ``STEREO_CAMERAS`` is not simulated: it is accepted on import and trains on the front
+  camera instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sim.actions import ActionSpace, ActionSpaceError
+
+CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
+"""Camera sensors DeepRacer knows. Only the first is simulated."""
+LIDARS = ("LIDAR", "SECTOR_LIDAR")
+"""Lidar sensors: 64 beams over +-150 degrees, or 8 sectors."""
+TRAINABLE_SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "SECTOR_LIDAR")
+"""The sensors a Trackside network can take as its input."""
+NETWORKS = ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK", "DEEP_CONVOLUTIONAL_NETWORK_DEEP")
+"""DeepRacer's network names (shallow = 3 conv layers then dense 512)."""
+ALGORITHMS = ("clipped_ppo", "sac")
+
+# The order DeepRacer writes the keys in; readers do not care, people diffing files do.
+_KEY_ORDER = ("action_space", "sensor", "neural_network", "training_algorithm", "action_space_type", "version")
+
+
+class MetadataError(ValueError):
+    """``model_metadata.json`` that Trackside cannot use. The message names the field."""
+
+
+@dataclass
+class ModelMetadata:
+    """What a model is: fixed when it is created, kept by every clone (changing it breaks the network)."""
+
+    action_space: ActionSpace = field(default_factory=ActionSpace.from_console)
+    """Discrete actions or continuous ranges, degrees and m/s."""
+    sensor: list[str] = field(default_factory=lambda: ["FRONT_FACING_CAMERA"])
+    """DeepRacer sensor list: one camera plus at most one lidar, or (Trackside only) one lidar alone."""
+    neural_network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    """Network name, one of :data:`NETWORKS`."""
+    training_algorithm: str = "clipped_ppo"
+    """``clipped_ppo`` (discrete or continuous) or ``sac`` (continuous only)."""
+    version: str = "5"
+    """DeepRacer metadata version, kept as a string as DeepRacer writes it."""
+    extra: dict = field(default_factory=dict)
+    """Keys newer DeepRacer tools add (e.g. ``preprocess_type``): kept so an import round-trips."""
+
+    def __post_init__(self):
+        if not isinstance(self.action_space, ActionSpace):
+            raise MetadataError(f"action_space: expected an ActionSpace, got {type(self.action_space).__name__}")
+        self.sensor = _check_sensors(self.sensor)
+        if self.neural_network not in NETWORKS:
+            raise MetadataError(f"neural_network: expected one of {', '.join(NETWORKS)}, got {self.neural_network!r}")
+        if self.training_algorithm not in ALGORITHMS:
+            raise MetadataError(f"training_algorithm: expected 'clipped_ppo' or 'sac', got {self.training_algorithm!r}")
+        if self.training_algorithm == "sac" and self.action_space.kind != "continuous":
+            raise MetadataError("training_algorithm: sac needs a continuous action space "
+                                "(use clipped_ppo for a discrete one)")
+        if isinstance(self.version, bool) or not isinstance(self.version, (str, int, float)):
+            raise MetadataError(f"version: expected a string such as '5', got {self.version!r}")
+        self.version = str(self.version)
+
+    # -- derived --------------------------------------------------------------------------
+    @property
+    def action_space_type(self) -> str:
+        """``discrete`` or ``continuous``."""
+        return self.action_space.kind
+
+    @property
+    def primary_sensor(self) -> str:
+        """The one sensor Trackside trains on: the lidar when present, else the front camera."""
+        for name in self.sensor:
+            if name in LIDARS:
+                return name
+        return "FRONT_FACING_CAMERA"
+
+    @property
+    def notes(self) -> list[str]:
+        """Plain-words remarks on where Trackside differs from DeepRacer for this metadata."""
+        out = []
+        if "STEREO_CAMERAS" in self.sensor:
+            out.append("sensor: STEREO_CAMERAS is not simulated; Trackside uses FRONT_FACING_CAMERA instead")
+        if len(self.sensor) > 1:
+            out.append(f"sensor: Trackside trains on one sensor; this model uses {self.primary_sensor}")
+        return out
+
+    # -- JSON -----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The ``model_metadata.json`` dict, keys in DeepRacer's order."""
+        d = dict(self.action_space.to_metadata())
+        d.update(sensor=list(self.sensor), neural_network=self.neural_network,
+                 training_algorithm=self.training_algorithm, version=self.version)
+        ordered = {k: d[k] for k in _KEY_ORDER}
+        ordered.update({k: v for k, v in self.extra.items() if k not in ordered})
+        return ordered
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=4) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelMetadata":
+        """Read a ``model_metadata.json`` dict. Missing keys take DeepRacer's old defaults
+        (version 1 files only had ``action_space``)."""
+        if not isinstance(d, dict):
+            raise MetadataError(f"model_metadata.json: expected a JSON object, got {type(d).__name__}")
+        if "action_space" not in d:
+            raise MetadataError("action_space: missing")
+        try:
+            space = ActionSpace.from_metadata(d)
+        except ActionSpaceError as exc:
+            # ActionSpaceError already names the field (e.g. action_space[3].speed).
+            raise MetadataError(str(exc)) from None
+        extra = {k: v for k, v in d.items() if k not in _KEY_ORDER}
+        return cls(action_space=space,
+                   sensor=d.get("sensor", ["FRONT_FACING_CAMERA"]),
+                   neural_network=d.get("neural_network", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"),
+                   training_algorithm=d.get("training_algorithm", "clipped_ppo"),
+                   version=d.get("version", "5"), extra=extra)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "ModelMetadata":
+        try:
+            d = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MetadataError(f"model_metadata.json: not valid JSON ({exc})") from None
+        return cls.from_dict(d)
+
+    def same_model_shape(self, other: "ModelMetadata") -> bool:
+        """True when ``other`` can take this model's weights: same actions, sensors, network, algorithm."""
+        return (self.action_space == other.action_space and self.primary_sensor == other.primary_sensor
+                and self.neural_network == other.neural_network
+                and self.training_algorithm == other.training_algorithm)
+
+
+def _check_sensors(sensor) -> list[str]:
+    if isinstance(sensor, str):
+        sensor = [sensor]  # a bare string is a common hand-edit; the meaning is clear
+    if not isinstance(sensor, (list, tuple)) or not sensor:
+        raise MetadataError(f"sensor: expected a list such as ['FRONT_FACING_CAMERA'], got {sensor!r}")
+    known = CAMERAS + LIDARS
+    for name in sensor:
+        if name not in known:
+            raise MetadataError(f"sensor: unknown sensor {name!r}; expected one of {', '.join(known)}")
+    if len(set(sensor)) != len(sensor):
+        raise MetadataError(f"sensor: {list(sensor)} names a sensor twice")
+    cameras = [s for s in sensor if s in CAMERAS]
+    lidars = [s for s in sensor if s in LIDARS]
+    if len(cameras) > 1:
+        raise MetadataError(f"sensor: at most one camera, got {cameras}")
+    if len(lidars) > 1:
+        raise MetadataError(f"sensor: at most one lidar, got {lidars}")
+    return list(sensor)

@@ -1,0 +1,51 @@
+"""Export a model's policy to ONNX, for use outside Trackside.
+
+The exported graph takes ``observation`` (the sensor reading, ``(batch, *obs_shape)``:
+LIDAR ranges in m, or a uint8-valued grayscale image as float) and ``speed``
+(``(batch,)`` m/s), and gives ``action_logits`` ``(batch, n_actions)`` for a discrete
+space (the action index is their argmax; ``model_metadata.json`` maps it to steering
+and speed) or ``action_mean`` ``(batch, 2)`` in the unit box for a continuous one
+(scale with the metadata's ranges), plus ``value``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .model_store import Model
+from .training import load_agent
+
+
+class _PolicyGraph(nn.Module):
+    def __init__(self, agent):
+        super().__init__()
+        self.agent = agent
+
+    def forward(self, observation, speed):
+        hidden = self.agent.features(observation, speed)
+        return self.agent.actor(hidden), self.agent.critic(hidden).squeeze(1)
+
+
+def export_onnx(model: Model, path: str | Path, which: int | str | None = None) -> Path:
+    """Write the policy of checkpoint ``which`` (default: final, else best, else latest) to ``path``."""
+    which = which if which is not None else model.pick_checkpoint()
+    if which is None:
+        raise ValueError(f"model {model.name!r} has no trained weights to export; train it first")
+    agent, meta = load_agent(model, which)
+    graph = _PolicyGraph(agent).eval()
+    obs = torch.zeros((1, *agent.obs_shape))
+    speed = torch.zeros(1)
+    out_name = "action_logits" if agent.n_actions > 0 else "action_mean"
+    path = Path(path)
+    with warnings.catch_warnings():
+        # The TorchScript exporter needs no extra packages; the newer one needs onnxscript.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(graph, (obs, speed), str(path), dynamo=False, input_names=["observation", "speed"],
+                          output_names=[out_name, "value"],
+                          dynamic_axes={"observation": {0: "batch"}, "speed": {0: "batch"},
+                                        out_name: {0: "batch"}, "value": {0: "batch"}})
+    return path

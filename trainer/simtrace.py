@@ -1,0 +1,149 @@
+"""SIM_TRACE CSV files: one row per car per step, exactly as DeepRacer writes them.
+
+deepracer-utils (``DeepRacerLog``) and the community notebooks read these files, so the
+header and number formats are DeepRacer's to the character::
+
+    episode,steps,X,Y,yaw,steer,throttle,action,reward,done,all_wheels_on_track,progress,
+    closest_waypoint,track_len,tstamp,episode_status,pause_duration,obstacle_crash_counter,wall_clock
+
+Training writes ``training-simtrace/{iteration}-iteration.csv`` (iterations count from 0:
+deepracer-utils takes the number of episodes per iteration from iteration 0), evaluation
+writes ``evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv``.
+
+Rows are buffered in memory and written by :meth:`SimTraceWriter.flush` (call it once per
+iteration), so the training loop pays only for string formatting, done for all cars at once.
+Analysis notes for whoever writes rows: ``episode`` should count up across the whole
+training run (DeepRacer's does), each iteration should hold the same number of episodes, and
+``tstamp`` is simulated time in seconds. deepracer-utils times an episode from the
+``tstamp`` differences of its rows, treating rows with status ``prepare`` as time 0; write a
+``prepare`` row first in each episode so episode times do not include the gap before it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
+           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
+           "pause_duration", "obstacle_crash_counter", "wall_clock")
+HEADER = ",".join(COLUMNS)
+ROW_FORMAT = "%d,%d,%.4f,%.4f,%.4f,%.2f,%.2f,%s,%.4f,%s,%s,%.4f,%d,%.2f,%s,%s,%.2f,%d,%.4f"
+"""DeepRacer's printf format for one row."""
+STATUSES = ("prepare", "in_progress", "off_track", "crashed", "reversed", "immobilized", "lap_complete",
+            "pause", "time_up")
+"""Episode statuses; an integer status array is read as an index into this tuple."""
+
+_FLUSH_ROWS = 200_000  # bound the buffer (about 30 MB of text) if flush() is forgotten
+
+
+class SimTraceWriter:
+    """Appends SIM_TRACE rows to one CSV file, writing the header if the file is new.
+
+    Use as a context manager or call :meth:`close`; rows reach the disk on :meth:`flush`.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lines: list[str] = []
+        self._need_header = not self.path.exists() or self.path.stat().st_size == 0
+        self.rows_written = 0
+
+    def write_rows(self, *, episode, steps, x, y, yaw, steer, throttle, action, reward, done,
+                   all_wheels_on_track, progress, closest_waypoint, track_len, tstamp, episode_status,
+                   pause_duration=0.0, obstacle_crash_counter=0, wall_clock=None) -> None:
+        """Buffer one row per car. Each argument is an array ``(n_cars,)`` or a scalar for all.
+
+        Units: ``x, y`` m; ``yaw`` and ``steer`` degrees; ``throttle`` m/s; ``progress`` %;
+        ``track_len`` m; ``tstamp`` simulated s; ``pause_duration`` s; ``wall_clock`` Unix s
+        (default: now). ``action`` is an index array ``(n_cars,)``, a continuous ``(n_cars, 2)``
+        array of (steering deg, speed m/s) written as ``[steer speed]``, or strings.
+        ``episode_status`` is strings or indices into :data:`STATUSES`.
+        """
+        n = int(np.size(episode))
+        if wall_clock is None:
+            wall_clock = time.time()
+        act = np.asarray(action)
+        if act.dtype.kind in "fc" and act.ndim == 2:
+            actions = [f"[{s:.2f} {v:.2f}]" for s, v in act.tolist()]
+        elif act.dtype.kind in "fiu":
+            # Indices may arrive as floats from a policy's output buffer.
+            actions = [str(a) for a in np.broadcast_to(act.astype(np.int64), (n,)).tolist()]
+        else:
+            actions = [str(a) for a in np.broadcast_to(act, (n,)).tolist()]
+        status = np.asarray(episode_status)
+        if status.dtype.kind in "iu":
+            status = np.asarray(STATUSES, dtype=object)[status]
+        # %s of a Python float prints its shortest exact form; round so a sim time
+        # like 12.066666666666666 s is written 12.067, as DeepRacer's logs show.
+        tst = np.round(np.asarray(tstamp, dtype=np.float64), 3)
+
+        def col(a, dtype=None):
+            a = np.asarray(a, dtype=dtype)
+            # A scalar (track length, wall clock) is repeated as a Python value: cheaper than broadcasting.
+            return [a.item()] * n if a.size == 1 else a.reshape(n).tolist()
+
+        rows = zip(col(episode, np.int64), col(steps, np.int64), col(x, np.float64), col(y, np.float64),
+                   col(yaw, np.float64), col(steer, np.float64), col(throttle, np.float64), actions,
+                   col(reward, np.float64), col(done, bool), col(all_wheels_on_track, bool),
+                   col(progress, np.float64), col(closest_waypoint, np.int64), col(track_len, np.float64),
+                   col(tst), col(status), col(pause_duration, np.float64),
+                   col(obstacle_crash_counter, np.int64), col(wall_clock, np.float64))
+        fmt = ROW_FORMAT
+        self._lines.extend([fmt % r for r in rows])
+        if len(self._lines) >= _FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered rows to the file (appending) and hand them to the OS."""
+        if not self._lines and not self._need_header:
+            return
+        with open(self.path, "a", encoding="utf-8", newline="") as fh:
+            if self._need_header:
+                fh.write(HEADER + "\n")
+                self._need_header = False
+            if self._lines:
+                fh.write("\n".join(self._lines) + "\n")
+        self.rows_written += len(self._lines)
+        self._lines.clear()
+
+    def close(self) -> None:
+        self.flush()
+
+    def __enter__(self) -> "SimTraceWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_simtrace(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The columns of a SIM_TRACE file as arrays ``(n_rows,)``: numbers as float64/int64,
+    ``done``/``all_wheels_on_track`` as bool, ``action`` and ``episode_status`` as str.
+
+    For Trackside's own views (heat maps, replays) without pandas; a partly written last
+    line (a crash while writing) is skipped.
+    """
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        rows = [r for r in reader if header and len(r) == len(header)]
+    if header is None:
+        return {c: np.zeros(0) for c in COLUMNS}
+    cols = list(zip(*rows)) if rows else [()] * len(header)
+    out = {}
+    for name, values in zip(header, cols):
+        if name in ("episode", "steps", "closest_waypoint", "obstacle_crash_counter"):
+            out[name] = np.array(values, dtype=np.int64)
+        elif name in ("done", "all_wheels_on_track"):
+            out[name] = np.array([v == "True" for v in values], dtype=bool)
+        elif name in ("action", "episode_status"):
+            out[name] = np.array(values, dtype=str)
+        else:
+            out[name] = np.array(values, dtype=np.float64)
+    return out
