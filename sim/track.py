@@ -227,12 +227,6 @@ def _check_geometry(center, inner, outer, closed: bool, where: str) -> None:
         b = LineString(border)
         if b.intersects(line):
             raise TrackError(f"{where}: the {name} border crosses the centre line")
-        # A corner tighter than half the road width folds its inner border back on itself.
-        backwards = np.einsum("ij,ij->i", np.diff(border, axis=0), np.diff(center, axis=0)) < 0
-        if backwards.any():
-            row = int(np.argmax(backwards))
-            raise TrackError(f"{where}: the {name} border runs backwards near waypoint {row}: a corner is "
-                             f"tighter than half the road width there")
     if LineString(inner).intersects(LineString(outer)):
         raise TrackError(f"{where}: the inner and outer borders cross each other")
 

@@ -1,0 +1,48 @@
+"""Simulator throughput: car-steps per second on one core.
+
+64 cars on ``workshop_loop`` with random actions from the workshop's action space
+(3 m/s in 3 levels, 30 degrees in 5 levels) and the first example reward function
+(centre-line bands), once with LIDAR observations and once with the camera at
+training resolution. The real-time factor divides by DeepRacer's 15 steps per second.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from common import report, wanted
+
+from sim.actions import ActionSpace
+from sim.env import EnvConfig, RacingEnv
+from sim.library import load_track
+from sim.paths import assets_dir
+from sim.reward import load_reward_function
+
+N_CARS = 64
+
+
+def car_steps_per_second(sensor: str, seconds: float = 3.0) -> float:
+    track = load_track("workshop_loop")
+    source = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
+    env = RacingEnv(track, ActionSpace.from_console(3.0, 3, 30.0, 5), EnvConfig(n_cars=N_CARS, sensor=sensor),
+                    reward_fn=load_reward_function(source))
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    actions = rng.integers(0, 15, size=(4096, N_CARS))
+    for k in range(20):  # warm up caches (sensor grids are built on first use)
+        env.step(actions[k])
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        env.step(actions[steps % len(actions)])
+        steps += 1
+    return steps * N_CARS / (time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    for sensor, name in (("LIDAR", "lidar"), ("FRONT_FACING_CAMERA", "camera")):
+        if not wanted(f"sim.{name}_steps_per_s"):
+            continue
+        rate = car_steps_per_second(sensor)
+        report(f"sim.{name}_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
+        report(f"sim.{name}_realtime_factor", rate / 15.0, "x", cars=N_CARS)
