@@ -173,7 +173,6 @@ def train_model(model: Model, *, minutes: float | None = None, max_iterations: i
               f"{meta.action_space.n or 'continuous'} actions; limit {limit_min} min, {max_episodes} episodes")
     t_start = time.monotonic()
     episodes_total = start_episodes
-    best = None
     result_status, reason = "ready", None
     try:
         while True:

@@ -14,7 +14,7 @@ import torch
 
 import sim.paths
 from sim.actions import ActionSpace
-from trainer import model_store
+from trainer import model_folder
 from trainer.hyperparameters import Hyperparameters, TrainingConfigError
 from trainer.metadata import ModelMetadata
 from trainer.model_store import (READ_ONLY_MESSAGE, ModelStore, ModelStoreError, ReadOnlyModelError, StatusError,
@@ -193,7 +193,7 @@ def test_a_crash_between_temp_write_and_rename_keeps_the_old_file(monkeypatch):
     def crash(src, dst):
         raise OSError("power cut")
 
-    monkeypatch.setattr(model_store.os, "replace", crash)
+    monkeypatch.setattr(model_folder.os, "replace", crash)
     with pytest.raises(OSError, match="power cut"):
         m.write_hyperparameters(Hyperparameters(lr=0.01))
     with pytest.raises(OSError):
