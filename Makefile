@@ -32,5 +32,8 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench $(if $(ONLY),--only $(ONLY))
 
+screenshots: $(TEST_STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m gui.screenshots --out assets/screenshots
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -30,7 +30,7 @@ PAGES: list[tuple[str, str]] = [
 ]
 
 STYLE = """
-QListWidget#sidebar { background: #1f242b; color: #d8dee9; border: none; font-size: 14px; }
+QListWidget#sidebar { background: #1f242b; color: #d8dee9; border: none; font-size: 14px; outline: 0; }
 QListWidget#sidebar::item { padding: 10px 14px; }
 QListWidget#sidebar::item:selected { background: #3b4252; color: white; border-left: 3px solid #ff9f1c; }
 """

@@ -27,6 +27,8 @@ class AppContext(QObject):
     """Open the evaluation page for a model (name)."""
     status_message = Signal(str)
     """A short message for the status bar."""
+    tracks_changed = Signal()
+    """A track was imported (track pickers reload the library)."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -1,0 +1,79 @@
+"""What the create-model form turns into: the model folder, built through the model store.
+
+Kept apart from the widgets so the rules (the same ones ``trackside model create`` applies)
+read in one place.
+"""
+
+from __future__ import annotations
+
+from trainer.model_store import Model, ModelStore, ModelStoreError, atomic_write
+
+SENSORS = (
+    ("LIDAR", "LIDAR (recommended)",
+     "64 distance beams over ±150° around the car, each measuring how far the road's edge is. "
+     "Learns fastest: the edges are given, not seen."),
+    ("SECTOR_LIDAR", "Sector LIDAR",
+     "The same scan summed into 8 sectors: a tiny input that tells only roughly where the edges are."),
+    ("FRONT_FACING_CAMERA", "Front-facing camera",
+     "A grey camera image looking ahead, like the real DeepRacer car. Slowest to learn; the most like racing "
+     "a real car."),
+)
+"""Trainable sensors: (DeepRacer name, title, one-line explanation)."""
+
+DESCRIPTION_FILE = "description.txt"
+"""The form's optional description, kept beside the model's files (the store has no field for it)."""
+
+
+def default_name(store: ModelStore, base: str = "my-first-model") -> str:
+    """``base``, or ``base-2``, ``base-3`` ... whichever is free."""
+    names = {n.lower() for n in store.names()}
+    if base.lower() not in names:
+        return base
+    k = 2
+    while f"{base}-{k}".lower() in names:
+        k += 1
+    return f"{base}-{k}"
+
+
+def read_description(model: Model) -> str:
+    try:
+        return (model.path / DESCRIPTION_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def build_model(form) -> Model:
+    """Create the draft model the form describes; raises a ValueError or ModelStoreError whose
+    message says what is wrong (the form shows it)."""
+    from sim.library import load_track
+    from trainer.hyperparameters import TrainingConfig
+    from trainer.metadata import ModelMetadata
+
+    name = form.name.text().strip()
+    track_name = form.tracks.current()
+    track = load_track(track_name)
+    if not track.info.trainable:  # the picker lists none, but a track file can change underneath
+        raise ModelStoreError(f"track {track_name!r} is a competition track: races run on it, nobody trains on it")
+    space = form.actions.space
+    if space is None:
+        raise ModelStoreError("action space: fix the marked fields first")
+    metadata = ModelMetadata(action_space=space, sensor=[form.sensor()])
+    hp = form.hyper.hyperparameters()
+    if hp is None:
+        raise ModelStoreError("hyperparameters: fix the marked fields first")
+    config = TrainingConfig(
+        track=track_name,
+        reverse=form.direction.currentIndex() == 1,
+        alternate_direction=form.alternate.isChecked(),
+        round_robin=form.round_robin.isChecked(),
+        max_minutes=float(form.max_minutes.value()),
+        max_episodes=form.max_episodes.value() or None,
+        target_progress=float(form.target_progress.value()) or None,
+        seed=form.seed.value(),
+        n_cars=form.n_cars.value(),
+    )
+    model = form.ctx.store.create(name, metadata, hp, form.reward.source(), config)
+    description = form.description.text().strip()
+    if description:
+        atomic_write(model.path / DESCRIPTION_FILE, description + "\n")
+    return model

@@ -1,0 +1,190 @@
+"""Create model: the form is filled through its widgets, checked as typed, and creates the
+model folder a DeepRacer tool would read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from gui.pages.create_model import CreateModelPage
+from sim.library import list_tracks
+
+BROKEN_REWARD = (
+    "def reward_function(params):\n"
+    "    speed = params['speed']\n"
+    "    return speed / params['no_such_key']\n"
+)
+
+
+@pytest.fixture
+def page(qtbot, ctx, monkeypatch):
+    errors = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: errors.append(text)))
+    p = CreateModelPage(ctx)
+    p.dialog_errors = errors
+    qtbot.addWidget(p)
+    return p
+
+
+def shown(widget) -> bool:
+    return not widget.isHidden()
+
+
+def test_defaults_create_and_train_in_one_click(qtbot, page, ctx):
+    """A workshop attendee presses one button and training starts."""
+    assert page.name.text() == "my-first-model"
+    assert page.tracks.current() == "workshop_loop"
+    assert page.actions.table.row_count() == 15
+    requested, opened = [], []
+    ctx.train_requested.connect(requested.append)
+    ctx.open_page.connect(opened.append)
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.train_button.click()  # the reward function is validated first, off the GUI thread
+    assert requested == ["my-first-model"] and opened == ["Training"]
+    model = ctx.store.get("my-first-model")
+    meta = json.loads(model.metadata_path.read_text())
+    assert meta["action_space_type"] == "discrete" and meta["sensor"] == ["LIDAR"]
+    assert meta["training_algorithm"] == "clipped_ppo" and meta["neural_network"] == "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    assert len(meta["action_space"]) == 15
+    assert meta["action_space"][0] == {"steering_angle": -30.0, "speed": 1.0, "index": 0}
+    config = json.loads(model.config_path.read_text())
+    assert config["track"] == "workshop_loop" and config["n_cars"] == 32 and config["max_minutes"] == 10
+    assert json.loads(model.hyperparameters_path.read_text())["batch_size"] == 64
+    assert model.status().status == "draft"
+    # The form is ready for the next model.
+    assert page.name.text() == "my-first-model-2"
+
+
+def test_form_filled_through_widgets_makes_that_model(qtbot, page, ctx):
+    page.name.clear()
+    qtbot.keyClicks(page.name, "oval-racer")
+    qtbot.keyClicks(page.description, "fast on the oval")
+    assert page.tracks.select("practice_oval")
+    page.actions.steering_levels.setValue(3)
+    assert page.actions.table.row_count() == 9
+    page.actions.steering_levels.setValue(5)
+    assert page.actions.table.row_count() == 15  # 3 speeds x 5 steering angles
+    page.actions.max_speed.setValue(2.5)
+    page.actions.speed_levels.setValue(2)
+    page.actions.max_steering.setValue(20)
+    page.actions.steering_levels.setValue(3)
+    assert page.actions.table.row_count() == 6  # the table follows as the numbers change
+    model = page.actions.table.table
+    assert [model.data(model.index(r, 1)) for r in range(3)] == ["-20", "0", "+20"]
+    assert [model.data(model.index(r, 2)) for r in (0, 3)] == ["1.25", "2.5"]
+    next(b for b in page.sensor_group.buttons() if b.property("sensor") == "SECTOR_LIDAR").setChecked(True)
+    page.direction.setCurrentIndex(1)
+    page.alternate.setChecked(True)
+    page.hyper.inputs["lr"].setText("0.001")
+    page.hyper.inputs["loss_type"].setCurrentText("mean squared error")
+    page.max_minutes.setValue(25)
+    page.max_episodes.setValue(500)
+    page.target_progress.setValue(80)
+    page.n_cars.setValue(8)
+    page.reward.templates.setCurrentIndex(2)  # centre line, keep the speed up
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.create_button.click()
+    m = ctx.store.get("oval-racer")
+    meta = m.metadata()
+    assert meta.sensor == ["SECTOR_LIDAR"] and meta.action_space.n == 6 and meta.action_space.max_speed == 2.5
+    hp = m.hyperparameters()
+    assert hp.lr == 0.001 and hp.loss_type == "mean squared error"
+    cfg = m.training_config()
+    assert (cfg.track, cfg.reverse, cfg.alternate_direction, cfg.max_minutes, cfg.max_episodes,
+            cfg.target_progress, cfg.n_cars) == ("practice_oval", True, True, 25, 500, 80, 8)
+    assert "speed" in m.reward_source()
+    assert (m.path / "description.txt").read_text().strip() == "fast on the oval"
+
+
+def test_continuous_action_space(qtbot, page, ctx):
+    page.actions.continuous_radio.setChecked(True)
+    page.actions.speed_low.setValue(1.0)
+    page.actions.speed_high.setValue(3.5)
+    assert page.actions.table.row_count() == 0
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.create_button.click()
+    meta = json.loads(ctx.store.get("my-first-model").metadata_path.read_text())
+    assert meta["action_space_type"] == "continuous"
+    assert meta["action_space"]["speed"] == {"low": 1.0, "high": 3.5}
+
+
+def test_invalid_fields_are_marked_where_they_are_and_block_creation(qtbot, page, ctx):
+    page.name.setText("bad name!")
+    assert shown(page.name_field.error_label) and "letters, digits" in page.name_field.error
+    assert page.name.property("invalid") is True
+    page.actions.max_speed.setValue(5.0)
+    assert "0.1 to 4" in page.actions.fields["max_speed"].error
+    page.actions.max_steering.setValue(45)
+    assert "30" in page.actions.fields["max_steering"].error
+    page.actions.steering_levels.setValue(4)
+    assert "odd" in page.actions.fields["steering_levels"].error
+    assert page.actions.table.row_count() == 0
+    page.hyper.inputs["batch_size"].setText("0")
+    page.hyper.inputs["lr"].setText("fast")
+    assert page.hyper.fields["batch_size"].error == "Must be in [1, 4096], got 0"
+    assert page.hyper.fields["lr"].error == "Expected a number, got 'fast'"
+    page.hyper.inputs["e_greedy_value"].setText("2")  # a field behind "show more"
+    page.create_button.click()
+    assert "Cannot create yet" in page.problems.text() and shown(page.problems)
+    assert shown(page.hyper.more)  # opened so the marked field can be seen
+    assert ctx.store.names() == []
+    # Fixing a field clears its mark.
+    page.actions.steering_levels.setValue(5)
+    assert page.actions.fields["steering_levels"].error is None
+    assert page.actions.steering_levels.property("invalid") is False
+
+
+def test_a_taken_name_is_refused_before_creating(qtbot, page, ctx, trained_model):
+    page.name.setText("TINY")  # names are unique ignoring case, as on macOS and Windows
+    assert "already exists" in page.name_field.error
+    page.train_button.click()
+    assert "already exists" in page.problems.text()
+
+
+def test_a_broken_reward_shows_the_error_at_its_line(qtbot, page, ctx):
+    page.reward.set_source(BROKEN_REWARD)
+    with qtbot.waitSignal(page.reward.validated, timeout=20000) as got:
+        page.reward.validate_button.click()
+        assert page.reward.state == "checking"  # it runs off the GUI thread; the window stays responsive
+    report = got.args[0]
+    assert not report.ok and report.line == 3
+    assert page.reward.editor.error_line == 3
+    assert "no_such_key" in page.reward.status.text() and "line 3" in page.reward.status.text()
+    assert page.reward.editor.property("invalid") is True
+    page.train_button.click()
+    assert "reward function" in page.problems.text().lower()
+    assert ctx.store.names() == []
+    # A good template validates, shows sample rewards, and clears the mark.
+    page.reward.templates.setCurrentIndex(1)
+    with qtbot.waitSignal(page.reward.validated, timeout=20000) as got:
+        page.reward.validate_button.click()
+    assert got.args[0].ok and page.reward.editor.error_line is None
+    assert page.reward.samples.rowCount() > 0 and shown(page.reward.samples)
+
+
+def test_a_syntax_error_is_refused_when_creating(qtbot, page, ctx):
+    page.reward.set_source("def reward_function(params)\n    return 1.0\n")
+    with qtbot.waitSignal(page.reward.validated, timeout=20000):
+        page.create_button.click()
+    assert page.reward.editor.error_line == 1
+    assert "reward function" in page.problems.text().lower()
+    assert ctx.store.names() == []
+
+
+def test_only_trainable_tracks_are_offered(page):
+    trainable = {t.name for t in list_tracks() if t.trainable}
+    assert set(page.tracks.names()) == trainable
+    assert "workshop_loop_cup" not in page.tracks.names()
+    assert "best lap" in page.tracks.facts.text()
+
+
+def test_every_hyperparameter_has_a_plain_words_tip(page):
+    from trainer.hyperparameters import HELP
+
+    for name, field in page.hyper.fields.items():
+        assert field.info is not None and field.info.help_text == HELP[name]
+        assert HELP[name][:20] in field.widget.toolTip()
+    assert page.hyper.inputs["discount_factor"].text() == "0.99"
+    assert page.hyper.inputs["loss_type"].currentText() == "huber"
