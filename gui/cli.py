@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from league.cli import evaluate, export, league
+from league.raceday_cli import raceday
 from sim.cli import reward, tracks
 from trainer.cli import model, train
 
@@ -25,6 +27,10 @@ main.add_command(tracks)
 main.add_command(reward)
 main.add_command(model)
 main.add_command(train)
+main.add_command(raceday)
+main.add_command(evaluate)
+main.add_command(league)
+main.add_command(export)
 
 
 @main.command()

@@ -1,0 +1,362 @@
+"""``trackside evaluate``, ``trackside league ...`` and ``trackside export ...``.
+
+Conventions as everywhere (``sim/cli.py``): ``--json`` prints one JSON document on stdout;
+a refused action prints one line on stderr and exits 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from sim.cli import UserError, emit_json, friendly_errors
+
+
+def _db():
+    from .db import open_db
+
+    return open_db()
+
+
+def _checkpoint_option(fn):
+    return click.option("--checkpoint", default=None,
+                        help="Iteration number, final, best, latest or initial (default: final, else best).")(fn)
+
+
+def _time(seconds) -> str:
+    return "-" if seconds is None else f"{seconds:.3f}s"
+
+
+# -- evaluate ---------------------------------------------------------------------------------------
+@click.command()
+@click.argument("model")
+@click.option("--track", required=True, help="Track to drive (any track, competition tracks included).")
+@click.option("--laps", type=click.IntRange(1, 100), default=5, show_default=True)
+@_checkpoint_option
+@click.option("--penalty", type=click.FloatRange(0, 60), default=2.0, show_default=True,
+              help="Off-track penalty, s; the car is then put back where it left the road.")
+@click.option("--no-resets", is_flag=True, help="No put-back: a lap ends when the car leaves the road.")
+@click.option("--continuous", is_flag=True, help="Laps follow each other without stopping (default: trials).")
+@click.option("--reverse", is_flag=True, help="Drive the track the other way round.")
+@click.option("--no-trace", is_flag=True, help="Do not write the evaluation SIM_TRACE file.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly_errors
+def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, as_json):
+    """Drive MODEL's greedy policy for N timed laps on a track."""
+    from trainer.evaluation import EvaluationRules
+
+    from .evaluation import evaluate_model
+
+    rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
+                            penalty_s=None if no_resets else penalty, reverse=reverse)
+    ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace)
+    if as_json:
+        emit_json(ev.to_dict())
+        return
+    it = f"iteration {ev.iteration}" if ev.iteration is not None else "initial weights"
+    click.echo(f"{ev.model} ({ev.checkpoint}, {it}) on {ev.track}: {rules.mode}, "
+               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}")
+    for lap in ev.laps:
+        extra = f"  {lap.off_track} off-track" if lap.off_track else ""
+        state = "" if lap.completed else f"  {lap.status} at {lap.progress:.1f}%"
+        click.echo(f"  lap {lap.lap}: {_time(lap.time_s)}{extra}{state}")
+    s = ev.summary
+    click.echo(f"{s['laps_completed']}/{s['laps']} laps, best {_time(s['best_lap_s'])}, mean {_time(s['mean_lap_s'])}")
+    if ev.simtrace:
+        click.echo(f"trace: {ev.simtrace}")
+
+
+# -- league -----------------------------------------------------------------------------------------
+@click.group()
+def league():
+    """The virtual circuit: racers, seasons, races, submissions and standings."""
+
+
+@league.group()
+def racer():
+    """Add and list racers."""
+
+
+@racer.command("add")
+@click.argument("alias")
+@click.option("--name", "display_name", default=None, help="Name shown on leaderboards (default: the alias).")
+@friendly_errors
+def racer_add(alias, display_name):
+    from .races import add_racer
+
+    r = add_racer(_db(), alias, display_name)
+    click.echo(f"added racer {r.alias} ({r.display_name})")
+
+
+@racer.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def racer_list(as_json):
+    from .races import list_racers
+
+    rows = [asdict(r) for r in list_racers(_db())]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['alias']:<24} {r['display_name']}")
+
+
+@league.group()
+def season():
+    """Create seasons, list them and show their standings."""
+
+
+@season.command("create")
+@click.argument("name")
+@click.option("--points", type=click.Choice(["time_ratio", "rank_table"]), default="time_ratio", show_default=True,
+              help="time_ratio: 1000 x winner's time / racer's time; rank_table: points by rank.")
+@click.option("--rank-table", default=None, help="Points by rank, e.g. 25,18,15,12,10,8,6,4,2,1.")
+@click.option("--best-k", type=int, default=None, help="Count only each racer's best K races.")
+@friendly_errors
+def season_create(name, points, rank_table, best_k):
+    from .races import create_season
+
+    table = None
+    if rank_table:
+        try:
+            table = [int(x) for x in rank_table.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise UserError(f"--rank-table: expected whole numbers separated by commas, got {rank_table!r}") from None
+    s = create_season(_db(), name, points=points, rank_table=table, best_k=best_k)
+    scheme = s.points + (f" {','.join(map(str, s.rank_table))}" if s.rank_table else "")
+    click.echo(f"created season {s.name} ({scheme}{f', best {s.best_k} races' if s.best_k else ''})")
+
+
+@season.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def season_list(as_json):
+    from .races import list_seasons
+
+    rows = [asdict(s) for s in list_seasons(_db())]
+    if as_json:
+        emit_json(rows)
+        return
+    for s in rows:
+        click.echo(f"{s['name']:<24} {s['points']:<10} best_k={s['best_k'] or 'all'}")
+
+
+@season.command("standings")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def season_standings_cmd(name, as_json):
+    from .races import season_standings
+
+    rows = season_standings(_db(), name)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {r['points']:>6} pts  ({r['races']} races)")
+
+
+@league.group()
+def race():
+    """Create, list, show, open and close races."""
+
+
+@race.command("create")
+@click.argument("name")
+@click.option("--track", required=True, help="A competition track (one nobody can train on).")
+@click.option("--season", "season_name", default=None)
+@click.option("--laps", type=int, default=3, show_default=True)
+@click.option("--ranking", type=click.Choice(["best_lap", "best_average", "total_time"]), default="best_lap",
+              show_default=True)
+@click.option("--average-of", type=int, default=None, help="Consecutive laps for best_average (default 3).")
+@click.option("--penalty", type=float, default=2.0, show_default=True, help="Off-track penalty, s.")
+@click.option("--no-resets", is_flag=True, help="A lap ends when the car leaves the road.")
+@click.option("--continuous", is_flag=True, help="Continuous laps instead of trials.")
+@click.option("--max-submissions", type=int, default=None, help="Per racer (default: no limit).")
+@click.option("--opens", default=None, help="ISO date and time (local unless it has a zone).")
+@click.option("--closes", default=None, help="ISO date and time (local unless it has a zone).")
+@friendly_errors
+def race_create(name, track, season_name, laps, ranking, average_of, penalty, no_resets, continuous,
+                max_submissions, opens, closes):
+    from .races import create_race
+
+    r = create_race(_db(), name, track, season=season_name, laps=laps, ranking=ranking, average_of=average_of,
+                    mode="continuous" if continuous else "trials", penalty_s=None if no_resets else penalty,
+                    opens_at=opens, closes_at=closes, max_submissions=max_submissions)
+    click.echo(f"created race {r.name} on {r.track}: {r.laps} lap{'s' if r.laps != 1 else ''}, {r.ranking}")
+
+
+@race.command("list")
+@click.option("--season", "season_name", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def race_list(season_name, as_json):
+    from .races import list_races
+
+    db = _db()
+    rows = [_race_dict(r, db) for r in list_races(db, season_name)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<24} {r['track']:<24} {r['laps']:>3} laps  {r['ranking']:<13} {r['status']}")
+
+
+@race.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def race_show(name, as_json):
+    from .races import get_race, standings
+
+    db = _db()
+    r = get_race(db, name)
+    info = {**_race_dict(r, db), "standings": standings(db, r)}
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        if key != "standings":
+            click.echo(f"{key:>16}: {value}")
+    _print_standings(info["standings"])
+
+
+@race.command("open")
+@click.argument("name")
+@click.option("--closes", default=None, help="A new closing time (ISO).")
+@friendly_errors
+def race_open(name, closes):
+    from .races import set_race_state
+
+    r = set_race_state(_db(), name, "open", closes_at=closes)
+    click.echo(f"race {r.name} is {_race_dict(r)['status']}")
+
+
+@race.command("close")
+@click.argument("name")
+@friendly_errors
+def race_close(name):
+    from .races import set_race_state
+
+    r = set_race_state(_db(), name, "closed")
+    click.echo(f"race {r.name} is closed")
+
+
+@league.command("submit")
+@click.argument("race_name")
+@click.option("--racer", "racer_alias", required=True)
+@click.option("--model", "model_name", required=True)
+@_checkpoint_option
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
+    """Submit a model to an open race: it is frozen, evaluated and ranked."""
+    from .races import submit
+
+    row = submit(_db(), race_name, racer_alias, model_name, checkpoint)
+    if as_json:
+        emit_json(row)
+        return
+    for lap in row["laps"]:
+        t = "-" if lap["time_ms"] is None else f"{lap['time_ms'] / 1000:.3f}s"
+        click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else ""))
+    result = _time(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
+    verdict = "new best" if row["improved"] else f"standing unchanged (best {_time(row['best_time_s'])})"
+    click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']}")
+
+
+@league.command("standings")
+@click.argument("race_name")
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def standings_cmd(race_name, as_json):
+    """A race's standings: rank, racer, time, gap and points."""
+    from .races import standings
+
+    rows = standings(_db(), race_name)
+    if as_json:
+        emit_json(rows)
+        return
+    _print_standings(rows)
+
+
+def _print_standings(rows):
+    if not rows:
+        click.echo("no submissions yet")
+    for r in rows:
+        gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
+        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {_time(r['time_s']):>10} {gap:>9} {r['points']:>6} pts")
+
+
+def _race_dict(r, db=None) -> dict:
+    from .races import get_season
+
+    d = asdict(r)
+    d["season"] = get_season(db, r.season_id).name if db is not None and r.season_id is not None else None
+    d["status"] = r.status()
+    return d
+
+
+# -- export -----------------------------------------------------------------------------------------
+@click.group()
+def export():
+    """Export leaderboards, laps and season standings (CSV, JSON, HTML)."""
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8", newline="")
+    click.echo(f"wrote {output}", err=True)
+
+
+_output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                       help="File to write (default: standard output).")
+_refresh = click.option("--refresh", type=click.IntRange(1, 3600), default=None,
+                        help="HTML: reload the page every N seconds.")
+
+
+@export.command("leaderboard")
+@click.argument("race_name")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html", show_default=True)
+@_refresh
+@_output
+@friendly_errors
+def export_leaderboard_cmd(race_name, fmt, refresh, output):
+    """A race's standings; the HTML page is made for a projector."""
+    from .exports import export_leaderboard
+
+    _write(export_leaderboard(_db(), race_name, fmt, refresh), output)
+
+
+@export.command("laps")
+@click.argument("race_name", required=False)
+@click.option("--season", "season_name", default=None, help="Every race of a season instead of one race.")
+@click.option("--summary", is_flag=True, help="CSV: the per-racer summary instead of every lap.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@_output
+@friendly_errors
+def export_laps_cmd(race_name, season_name, summary, fmt, output):
+    """Every lap of a race (or a season): racer, track, date, lap, time in ms and s, resets, valid."""
+    from .exports import export_laps
+
+    if (race_name is None) == (season_name is None):
+        raise UserError("give a RACE or --season SEASON (one of them)")
+    _write(export_laps(_db(), fmt, race=race_name, season=season_name, summary=summary), output)
+
+
+@export.command("season")
+@click.argument("season_name")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True)
+@_refresh
+@_output
+@friendly_errors
+def export_season_cmd(season_name, fmt, refresh, output):
+    """Season standings: points per race and in total."""
+    from .exports import export_season
+
+    _write(export_season(_db(), season_name, fmt, refresh), output)

@@ -1,0 +1,324 @@
+"""``trackside raceday ...``: race-day events, the racer queue, simulated sessions, the leaderboard.
+
+Hand-timed sessions (a physical car and a timekeeper at the keyboard) belong to the
+desktop app's session console; here a session is always driven by a model in the
+simulator. Output follows the project's CLI conventions (``sim/cli.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from sim.cli import UserError, emit_json, friendly_errors
+
+
+def _db():
+    from .db import open_db
+
+    return open_db()
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as M:SS (a session length)."""
+    return f"{int(seconds) // 60}:{int(round(seconds)) % 60:02d}"
+
+
+def _time(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.3f}"
+
+
+def _resets_limit(text: str) -> int | None:
+    if text.strip().lower() in ("none", "no", "off", "unlimited"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UserError(f"--resets-limit: expected a whole number or 'none', got {text!r}") from None
+    if value < 0:
+        raise UserError(f"--resets-limit: expected a whole number >= 0, got {value}")
+    return value
+
+
+@click.group()
+def raceday():
+    """Race-day events: a timed session per racer, the fastest valid lap wins."""
+
+
+# -- events -------------------------------------------------------------------------------------
+@raceday.group()
+def event():
+    """Create, show and list race-day events."""
+
+
+@event.command("create")
+@click.argument("name")
+@click.option("--track", required=True, help="Track the event runs on.")
+@click.option("--length", default="4:00", show_default=True, help="Session length, M:SS or seconds (1-10 minutes).")
+@click.option("--ranking", type=click.Choice(["fastest", "average"]), default="fastest", show_default=True,
+              help="Fastest valid lap, or best average of consecutive valid laps.")
+@click.option("--average-of", type=int, default=3, show_default=True, help="Consecutive laps in an average.")
+@click.option("--resets-limit", default="3", show_default=True,
+              help="Most resets a valid lap may have ('none': no limit).")
+@click.option("--penalty", type=float, default=2.0, show_default=True,
+              help="Seconds a simulated car is held after leaving the road.")
+@friendly_errors
+def event_create(name, track, length, ranking, average_of, resets_limit, penalty):
+    """Create an event NAME on a track."""
+    from .raceday import create_event, parse_length
+
+    ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=ranking, average_of=average_of,
+                      resets_limit=_resets_limit(resets_limit), penalty_s=penalty)
+    click.echo(f"created event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
+               f"{_limit(ev)}")
+
+
+def _ranking(ev) -> str:
+    return "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} consecutive valid laps"
+
+
+def _limit(ev) -> str:
+    return "no reset limit" if ev.resets_limit is None else f"at most {ev.resets_limit} resets per lap"
+
+
+@event.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly_errors
+def event_show(name, as_json):
+    """An event's rules, queue and leaderboard."""
+    from .raceday import event_leaderboard, get_event, queue
+
+    db = _db()
+    ev = get_event(db, name)
+    waiting, board = queue(db, ev), event_leaderboard(db, ev)
+    if as_json:
+        emit_json({**ev.as_dict(), "queue": waiting, "leaderboard": board})
+        return
+    click.echo(f"{ev.name} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}")
+    click.echo("queue: " + (", ".join(f"{e['position']}. {e['racer']} ({e['model'] or 'car'})" for e in waiting)
+                            or "empty"))
+    _print_board(board)
+
+
+@event.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@friendly_errors
+def event_list(as_json):
+    """All race-day events."""
+    from .raceday import list_events
+
+    events = list_events(_db())
+    if as_json:
+        emit_json([e.as_dict() for e in events])
+        return
+    for ev in events:
+        click.echo(f"{ev.name:<24} {ev.track:<22} {_clock(ev.length_s):>5}  {ev.ranking}")
+    if not events:
+        click.echo("no events yet: trackside raceday event create NAME --track TRACK")
+
+
+# -- the queue ----------------------------------------------------------------------------------
+@raceday.group("queue")
+def queue_group():
+    """The racers waiting for a session."""
+
+
+@queue_group.command("add")
+@click.argument("event_name", metavar="EVENT")
+@click.argument("racer")
+@click.option("--name", "display_name", default=None, help="Display name (default: the alias).")
+@click.option("--model", default=None, help="The racer's model (default: the standard model).")
+@click.option("--checkpoint", default=None, help="Iteration or best/final/latest (default: the race pick).")
+@click.option("--car", is_flag=True, help="A physical car, timed by hand.")
+@friendly_errors
+def queue_add(event_name, racer, display_name, model, checkpoint, car):
+    """Queue RACER (an alias) at EVENT."""
+    from .raceday import add_to_queue
+
+    e = add_to_queue(_db(), event_name, racer, display_name=display_name, model=model, car=car, checkpoint=checkpoint)
+    click.echo(f"queued {e['racer']} at position {e['position']}: " + ("physical car" if car else f"model {e['model']}"))
+
+
+@queue_group.command("list")
+@click.argument("event_name", metavar="EVENT")
+@click.option("--all", "everyone", is_flag=True, help="Also racers who have raced or were skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@friendly_errors
+def queue_list(event_name, everyone, as_json):
+    """The queue in running order."""
+    from .raceday import queue
+
+    rows = queue(_db(), event_name, everyone=everyone)
+    if as_json:
+        emit_json(rows)
+        return
+    for k, e in enumerate(rows, 1):
+        click.echo(f"{k:>3}. {e['racer']:<20} {e['model'] or 'car':<16} {e['state']}")
+
+
+@queue_group.command("move")
+@click.argument("event_name", metavar="EVENT")
+@click.argument("racer")
+@click.argument("position", type=int)
+@friendly_errors
+def queue_move(event_name, racer, position):
+    """Move a waiting RACER to POSITION (1 = next)."""
+    from .raceday import find_entry, reorder
+
+    db = _db()
+    rows = reorder(db, _entry(db, event_name, racer, find_entry)["id"], position)
+    click.echo("queue: " + ", ".join(e["racer"] for e in rows))
+
+
+@queue_group.command("remove")
+@click.argument("event_name", metavar="EVENT")
+@click.argument("racer")
+@friendly_errors
+def queue_remove(event_name, racer):
+    """Take a waiting RACER out of the queue."""
+    from .raceday import find_entry, remove
+
+    db = _db()
+    remove(db, _entry(db, event_name, racer, find_entry)["id"])
+    click.echo(f"removed {racer} from the queue")
+
+
+def _entry(db, event_name, racer, find_entry) -> dict:
+    entry = find_entry(db, event_name, racer)
+    if entry is None:
+        raise UserError(f"racer {racer!r} is not waiting in the queue of {event_name!r}")
+    return entry
+
+
+# -- sessions -----------------------------------------------------------------------------------
+@raceday.command("run")
+@click.argument("event_name", metavar="EVENT")
+@click.option("--racer", required=True, help="The racer's alias (queued or a walk-up).")
+@click.option("--model", default=None, help="Model to drive (default: the racer's queued model, else standard).")
+@click.option("--checkpoint", default=None, help="Iteration or best/final/latest.")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="Times real time; 0: as fast as possible.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded session as JSON (no live lines).")
+@friendly_errors
+def run(event_name, racer, model, checkpoint, speed, as_json):
+    """Run a simulated session for RACER and record it."""
+    from .db import now_iso
+    from .raceday import event_leaderboard, find_entry, get_event, record_session
+    from .raceday_sim import run_simulated_session
+
+    if speed < 0 or math.isnan(speed):
+        raise UserError(f"--speed: expected 0 or a positive number, got {speed}")
+    db = _db()
+    ev = get_event(db, event_name)
+    entry = find_entry(db, ev, racer)
+    if entry is not None and entry["driver"] == "car" and model is None:
+        raise UserError(f"{racer!r} is queued with a physical car: time it in the desktop app, or pass --model")
+    model = model or (entry or {}).get("model") or "standard"
+    checkpoint = checkpoint or (entry or {}).get("checkpoint")
+
+    def show(state: dict) -> None:
+        if as_json:
+            return
+        if state["event"] == "lap":
+            lap = state["laps"][-1]
+            click.echo(f"lap {lap['number']:>2}: {lap['time_s']:8.3f} s  resets {lap['resets']}"
+                       + ("" if lap["valid"] else "  INVALID") + f"   ({_clock(state['time_left_s'])} left)")
+        elif state["event"] == "reset":
+            click.echo(f"        reset {state['running_resets']} on the running lap (held)")
+
+    if not as_json:
+        click.echo(f"{racer} on {ev.track}, model {model}: {_clock(ev.length_s)} session"
+                   + ("" if speed == 0 else f" at {speed:g}x real time"))
+    started = now_iso()
+    try:
+        timer = run_simulated_session(ev, racer, model, checkpoint, speed=speed or math.inf, on_update=show)
+    except KeyboardInterrupt:
+        raise UserError("interrupted: the session was not recorded") from None
+    session_id = record_session(db, ev, timer, racer=racer, entry_id=entry["id"] if entry else None,
+                                driver="model", model=model, checkpoint=checkpoint, started=started)
+    board = event_leaderboard(db, ev)
+    mine = next(r for r in board if r["racer"] == racer)
+    result = {"session": session_id, "racer": racer, "model": model, "event": ev.name,
+              "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
+              "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason}
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"session over ({timer.end_reason}): {len(timer.laps)} laps, {len(timer.valid_laps())} valid, "
+               f"result {_time(timer.result_s())} s; rank {mine['rank']} of {len(board)}")
+
+
+def _best(timer) -> float | None:
+    best = timer.best_lap()
+    return best.time_s if best else None
+
+
+@raceday.command("leaderboard")
+@click.argument("event_name", metavar="EVENT")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@friendly_errors
+def leaderboard(event_name, as_json):
+    """The event's ranking with the gap to the leader."""
+    from .raceday import event_leaderboard
+
+    board = event_leaderboard(_db(), event_name)
+    if as_json:
+        emit_json(board)
+        return
+    _print_board(board)
+
+
+@raceday.command("export")
+@click.argument("event_name", metavar="EVENT")
+@click.option("--what", type=click.Choice(["laps", "summary", "leaderboard"]), default="laps", show_default=True,
+              help="Every lap, the per-racer summary, or the leaderboard.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
+              help="html: the projector page (leaderboard only).")
+@click.option("--refresh", type=int, default=None, help="HTML: reload the page every N seconds.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write (default: standard output).")
+@friendly_errors
+def export(event_name, what, fmt, refresh, output):
+    """An event's laps, summary or leaderboard as CSV, JSON or a projector page."""
+    from . import exports
+    from .raceday import event_lap_rows, event_leaderboard, get_event
+
+    db = _db()
+    ev = get_event(db, event_name)
+    if fmt == "html" and what != "leaderboard":
+        raise UserError("--format html is for the leaderboard (--what leaderboard)")
+    if what == "leaderboard":
+        rows = event_leaderboard(db, ev)
+        text = {"csv": lambda: exports.to_csv(rows, BOARD_COLUMNS),
+                "json": lambda: exports.to_json({"event": ev.name, "track": ev.track, "ranking": ev.ranking,
+                                                 "leaderboard": rows}),
+                "html": lambda: exports.leaderboard_html(ev.name, rows, refresh, subtitle=f"{ev.track} \u00b7 "
+                                                         f"{_ranking(ev)}")}[fmt]()
+    else:
+        rows = event_lap_rows(db, ev)
+        summary = exports.summary_rows(rows)
+        text = {"csv": lambda: exports.laps_csv(rows) if what == "laps" else exports.summary_csv(rows),
+                "json": lambda: exports.to_json({"event": ev.name, "laps": rows, "summary": summary})}[fmt]()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    click.echo(f"wrote {output}")
+
+
+BOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "laps", "valid_laps", "resets", "status")
+
+
+def _print_board(board: list[dict]) -> None:
+    if not board:
+        click.echo("no sessions recorded yet")
+        return
+    click.echo(f"{'rank':>4}  {'racer':<24} {'time':>9} {'gap':>8} {'laps':>5} {'valid':>5} {'resets':>6}")
+    for r in board:
+        gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
+        time = _time(r["time_s"]) if r["time_s"] is not None else r["status"]
+        click.echo(f"{r['rank']:>4}  {r['display_name'][:24]:<24} {time:>9} {gap:>8} {r['laps']:>5} "
+                   f"{r['valid_laps']:>5} {r['resets']:>6}")

@@ -1,0 +1,90 @@
+"""Race-day tables in the league database (migrations named ``raceday-*``).
+
+Tables, all prefixed ``raceday_`` so they never meet the virtual-circuit league's:
+
+- ``raceday_events``: an event: track, session length (s), ranking, resets-per-lap limit;
+- ``raceday_queue``: racers waiting for (or done with) a session, in ``position`` order;
+- ``raceday_sessions``: one recorded session (submitted, dnf or discarded) with its
+  result columns kept beside the laps so a leaderboard needs no recomputation;
+- ``raceday_laps``: the laps of a session, times in integer milliseconds.
+
+A racer is kept as text (``racer`` alias + ``display_name``) rather than a foreign key
+into the league's ``racers`` table: a walk-up racer at an event need not be a league
+member, and race day must work whether or not the league tables exist.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from .db import migration
+
+
+@migration("raceday-001-tables")
+def _tables(db: sqlite_utils.Database) -> None:
+    # Statement by statement: executescript() would COMMIT the migration's transaction.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
+_SCHEMA = """
+        CREATE TABLE raceday_events (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            track TEXT NOT NULL,
+            length_s REAL NOT NULL CHECK (length_s BETWEEN 60 AND 600),
+            ranking TEXT NOT NULL CHECK (ranking IN ('fastest', 'average')),
+            average_of INTEGER NOT NULL CHECK (average_of >= 2),
+            resets_limit INTEGER CHECK (resets_limit IS NULL OR resets_limit >= 0),
+            min_lap_s REAL NOT NULL CHECK (min_lap_s >= 0),
+            penalty_s REAL NOT NULL CHECK (penalty_s >= 0),
+            created TEXT NOT NULL
+        );
+        CREATE TABLE raceday_queue (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES raceday_events(id) ON DELETE CASCADE,
+            racer TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            driver TEXT NOT NULL CHECK (driver IN ('model', 'car')),
+            model TEXT,
+            checkpoint TEXT,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'skipped')),
+            added TEXT NOT NULL,
+            CHECK ((driver = 'model') = (model IS NOT NULL))
+        );
+        CREATE INDEX raceday_queue_event ON raceday_queue(event_id, state, position);
+        CREATE TABLE raceday_sessions (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES raceday_events(id) ON DELETE CASCADE,
+            queue_id INTEGER REFERENCES raceday_queue(id) ON DELETE SET NULL,
+            racer TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            driver TEXT NOT NULL CHECK (driver IN ('model', 'car')),
+            model TEXT,
+            checkpoint TEXT,
+            started TEXT,
+            ended TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('submitted', 'discarded', 'dnf')),
+            end_reason TEXT,
+            length_s REAL NOT NULL,
+            best_lap_ms INTEGER,
+            best_average_ms INTEGER,
+            laps INTEGER NOT NULL,
+            valid_laps INTEGER NOT NULL,
+            resets INTEGER NOT NULL,
+            timer_log TEXT NOT NULL
+        );
+        CREATE INDEX raceday_sessions_event ON raceday_sessions(event_id, racer);
+        CREATE TABLE raceday_laps (
+            session_id INTEGER NOT NULL REFERENCES raceday_sessions(id) ON DELETE CASCADE,
+            lap INTEGER NOT NULL CHECK (lap >= 1),
+            time_ms INTEGER NOT NULL CHECK (time_ms > 0),
+            resets INTEGER NOT NULL CHECK (resets >= 0),
+            valid INTEGER NOT NULL CHECK (valid IN (0, 1)),
+            auto_invalid TEXT,
+            overridden INTEGER NOT NULL DEFAULT 0 CHECK (overridden IN (0, 1)),
+            PRIMARY KEY (session_id, lap)
+        );
+"""

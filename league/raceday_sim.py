@@ -1,0 +1,174 @@
+"""A simulated race-day session: a model drives the event's track for one timed session.
+
+The car starts on the line with the session clock and drives continuous laps with its
+policy acting greedily (as in ``trainer.evaluation``), timed by the same
+:class:`league.timing.SessionTimer` a timekeeper uses for a physical car:
+
+- the timer's ``now`` is simulated time: steps x 1/15 s plus the time cars are held;
+- a lap is captured at the moment the reference point crosses the finish line inside
+  the step (``info["cross_fraction"]``), not rounded to a step;
+- an off-track is a reset (DeepRacer's evaluation rule): the car is held for the
+  event's penalty, then put back on the road at the progress it had reached, and the
+  reset is counted on the lap. A car that goes backwards for 15 steps or stands still
+  for 15 steps (``reversed``/``immobilized``) is put back the same way, as a marshal
+  would: otherwise a stuck policy could never finish;
+- when the clock runs out the lap in progress still counts and the session ends at the
+  next finish; a car that has not finished ``overtime_s`` (default 60 s) after the clock
+  ran out is stopped and that lap does not count (the timer's ``end``).
+
+``speed`` paces it against the wall clock: 1 = real time for spectators, k = k times
+real time, 0 or infinity = as fast as the computer goes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from sim.actions import ActionSpace
+from sim.env import IMMOBILIZED, LAP_COMPLETE, REVERSED, EnvConfig, RacingEnv
+from sim.library import load_track
+
+from .raceday import Event
+from .timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
+
+Act = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``act(obs (1, ...), speed (1,) m/s) -> env action``, as ``trainer.evaluation`` uses."""
+UPDATE_PERIOD_S = 0.05
+"""Least wall time between two ``on_update`` calls, s (a display redraws at 20 Hz at most)."""
+
+
+class SimulatedDriverError(ValueError):
+    """The model cannot drive a session (no checkpoint, an unsupported sensor ...)."""
+
+
+def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, ActionSpace, str]:
+    """The greedy ``act`` of ``model`` (a ``trainer.model_store.Model`` or a name) with its
+    action space and sensor. ``checkpoint``: iteration or best/final/latest; default: the one
+    races use (final, else best, else latest)."""
+    from trainer.evaluation import greedy_actor
+    from trainer.model_store import ModelStore, ModelStoreError
+    from trainer.training import load_agent
+
+    try:
+        if isinstance(model, str):
+            model = ModelStore().get(model)
+        which = checkpoint if checkpoint is not None else model.pick_checkpoint()
+        if which is None:
+            raise SimulatedDriverError(f"model {model.name!r} has no trained checkpoint yet")
+        if isinstance(which, str) and which.isdigit():
+            which = int(which)
+        agent, meta = load_agent(model, which)
+    except ModelStoreError as exc:
+        raise SimulatedDriverError(str(exc)) from None
+    return greedy_actor(agent), meta.action_space, meta.primary_sensor
+
+
+def run_simulated_session(event: Event, racer: str, model=None, checkpoint: str | int | None = None, *,
+                          speed: float = 1.0, on_update: Callable[[dict], None] | None = None,
+                          should_stop: Callable[[], bool] | None = None, overtime_s: float = 60.0,
+                          act_factory: Callable[[RacingEnv], Act] | None = None,
+                          action_space: ActionSpace | None = None, sensor: str | None = None,
+                          sleep: Callable[[float], None] = time.sleep,
+                          wall_clock: Callable[[], float] = time.monotonic) -> SessionTimer:
+    """Drive one session of ``event`` for ``racer`` and return its timer, ended (not yet recorded).
+
+    Args:
+        model: a model name or ``Model`` (default ``standard``); ignored with ``act_factory``.
+        speed: simulated seconds per wall second; 0 or ``math.inf``: no waiting.
+        on_update: called with a state dict (``timer.snapshot`` plus ``racer``, ``car``
+            ``{x, y, yaw_deg, speed, progress}``, ``held`` and ``event``: ``tick``, ``lap``,
+            ``reset`` or ``end``) at most every ``UPDATE_PERIOD_S`` of wall time, and always
+            when a lap lands, a reset happens and the session ends.
+        should_stop: polled each step; True ends the session now (the lap in progress is dropped).
+        overtime_s: simulated seconds after the clock ran out before an unfinished last lap is given up.
+        act_factory: for tests and scripted drivers: ``env -> act`` instead of a model;
+            needs ``action_space`` and ``sensor`` (None for no observation).
+    """
+    if not (speed == 0 or speed > 0):
+        raise ValueError(f"speed: expected 0 (as fast as possible) or a positive multiple of real time, got {speed}")
+    if act_factory is None:
+        act, action_space, sensor = model_actor(model or "standard", checkpoint)
+    elif action_space is None:
+        raise ValueError("act_factory needs the action_space it drives")
+    from trainer.training import CAMERA_SIZE
+
+    track = load_track(event.track)
+    # The step cap must never end the session: the timer decides when it is over.
+    max_steps = int(math.ceil((event.length_s + overtime_s + 60.0) * 15)) + 1
+    env = RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=CAMERA_SIZE,
+                                                   round_robin=False, autoreset=False, end_on_off_track=False,
+                                                   max_steps=max_steps))
+    obs, _ = env.reset(seed=0)
+    if act_factory is not None:
+        act = act_factory(env)
+    timer = event.new_timer()
+    car = np.array([0])
+    dt = env.dt
+    realtime = 0 < speed < math.inf
+    wall0 = wall_clock()
+    last_update = [-math.inf]
+
+    def publish(t: float, kind: str, held: bool = False) -> None:
+        if on_update is None:
+            return
+        w = wall_clock()
+        if kind == "tick" and w - last_update[0] < UPDATE_PERIOD_S:
+            return
+        last_update[0] = w
+        s = env.state
+        state = timer.snapshot(t)
+        state.update(racer=racer, event=kind, held=held, car={
+            "x": float(s.x[0]), "y": float(s.y[0]), "yaw_deg": math.degrees(float(s.yaw[0])),
+            "speed": float(s.speed[0]), "progress": float(env.progress[0])})
+        on_update(state)
+
+    def pace(t: float, held: bool = False) -> None:
+        # Sleep until the wall clock catches up with simulated time t, publishing while waiting.
+        if realtime:
+            while (ahead := wall0 + t / speed - wall_clock()) > 0:
+                sleep(min(ahead, UPDATE_PERIOD_S))
+                publish(min(t, (wall_clock() - wall0) * speed), "tick", held)
+        publish(t, "tick", held)
+
+    t = 0.0  # simulated session time, s
+    timer.start(t)
+    publish(t, "tick")
+    while timer.state in LIVE:
+        if should_stop is not None and should_stop():
+            timer.end(t)
+            break
+        action = act(obs, env.state.speed.astype(np.float32))
+        obs, _, _, _, info = env.step(action)
+        status = int(info["status"][0])
+        if status == LAP_COMPLETE:
+            kind = "lap"
+            try:
+                timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
+            except DoubleTrigger:  # only with an event minimum above a real lap: the time stays in the running lap
+                kind = "tick"
+            env.continue_lap(car)
+            t += dt
+            publish(t, kind)
+        elif info["off_track"][0] or status in (REVERSED, IMMOBILIZED):
+            t += dt
+            timer.add_reset(t)
+            publish(t, "reset", held=True)
+            held_until = t + event.penalty_s
+            step = UPDATE_PERIOD_S * speed if realtime else math.inf
+            while t < held_until - 1e-9:  # held in view of the spectators, then put back
+                t = min(held_until, t + step)
+                timer.tick(t)
+                pace(t, held=True)
+            env.put_back(car)
+            obs = env.observe()
+        else:
+            t += dt
+        if timer.tick(t) == LAST_LAP and timer.clock_s(t) > event.length_s + overtime_s:
+            timer.end(t)
+        pace(t)
+    publish(t, "end")
+    return timer

@@ -1,0 +1,104 @@
+"""Virtual-circuit tables in the league database (migrations named ``league-*``).
+
+- ``racers``: people who race; ``alias`` is unique ignoring case, ``display_name`` is shown;
+- ``seasons``: a points scheme (``time_ratio`` or ``rank_table`` with its JSON list) and,
+  optionally, how many of a racer's best races count (``best_k``);
+- ``races``: a competition track with the evaluation rules (laps, trials or continuous,
+  off-track penalty s or NULL for no resets), the ranking (``best_lap``, ``best_average``
+  over ``average_of`` consecutive laps, ``total_time``), the submission window and limit;
+- ``submissions``: one evaluated model. ``frozen_hash`` names the content-addressed copy
+  of the weights and metadata it was evaluated with (``league.freeze``); ``score_ms`` is
+  the race's ranking time in ms, NULL when the submission has no valid result;
+- ``laps``: the laps of a submission, times in integer milliseconds (penalties included).
+
+Points are not stored: they follow from the standings (``league.races``), so a stored
+copy could only ever disagree with them.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from .db import migration
+
+RANKINGS = ("best_lap", "best_average", "total_time")
+POINTS_SCHEMES = ("time_ratio", "rank_table")
+MODES = ("trials", "continuous")
+
+
+@migration("league-001-tables")
+def _tables(db: sqlite_utils.Database) -> None:
+    # Statement by statement: executescript() would COMMIT the migration's transaction.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
+_SCHEMA = """
+        CREATE TABLE racers (
+            id INTEGER PRIMARY KEY,
+            alias TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(alias)) BETWEEN 1 AND 64),
+            display_name TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE seasons (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            points TEXT NOT NULL CHECK (points IN ('time_ratio', 'rank_table')),
+            rank_table TEXT,
+            best_k INTEGER CHECK (best_k IS NULL OR best_k >= 1),
+            created TEXT NOT NULL,
+            CHECK ((points = 'rank_table') = (rank_table IS NOT NULL))
+        );
+        CREATE TABLE races (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            season_id INTEGER REFERENCES seasons(id),
+            track TEXT NOT NULL,
+            laps INTEGER NOT NULL CHECK (laps BETWEEN 1 AND 100),
+            mode TEXT NOT NULL CHECK (mode IN ('trials', 'continuous')),
+            penalty_s REAL CHECK (penalty_s IS NULL OR penalty_s BETWEEN 0 AND 60),
+            ranking TEXT NOT NULL CHECK (ranking IN ('best_lap', 'best_average', 'total_time')),
+            average_of INTEGER NOT NULL CHECK (average_of >= 1 AND average_of <= laps),
+            opens_at TEXT,
+            closes_at TEXT,
+            state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+            max_submissions INTEGER CHECK (max_submissions IS NULL OR max_submissions >= 1),
+            created TEXT NOT NULL
+        );
+        CREATE INDEX races_season ON races(season_id);
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            race_id INTEGER NOT NULL REFERENCES races(id),
+            racer_id INTEGER NOT NULL REFERENCES racers(id),
+            model TEXT NOT NULL,
+            checkpoint TEXT NOT NULL,
+            iteration INTEGER,
+            frozen_hash TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+            score_ms INTEGER CHECK (score_ms IS NULL OR score_ms > 0),
+            best_lap_ms INTEGER,
+            total_ms INTEGER,
+            laps_completed INTEGER NOT NULL,
+            off_track INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            CHECK (complete = 1 OR score_ms IS NULL)
+        );
+        CREATE INDEX submissions_standing ON submissions(race_id, racer_id, score_ms, id);
+        CREATE TABLE laps (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            lap INTEGER NOT NULL CHECK (lap >= 1),
+            time_ms INTEGER CHECK (time_ms IS NULL OR time_ms > 0),
+            completed INTEGER NOT NULL CHECK (completed IN (0, 1)),
+            progress REAL NOT NULL,
+            off_track INTEGER NOT NULL CHECK (off_track >= 0),
+            penalty_ms INTEGER NOT NULL CHECK (penalty_ms >= 0),
+            crashed INTEGER NOT NULL DEFAULT 0,
+            reversed INTEGER NOT NULL DEFAULT 0,
+            immobilized INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            PRIMARY KEY (submission_id, lap),
+            CHECK (completed = 0 OR time_ms IS NOT NULL)
+        )
+"""

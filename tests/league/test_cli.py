@@ -1,0 +1,161 @@
+"""``trackside evaluate``, ``trackside league ...`` and ``trackside export ...`` from the command line."""
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gui.cli import main
+from sim.actions import ActionSpace
+from sim.library import list_tracks
+from sim.paths import assets_dir
+from trainer.hyperparameters import Hyperparameters
+from trainer.metadata import ModelMetadata
+from trainer.model_store import ModelStore, TrainingConfig
+
+CUP = "workshop_loop_cup"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def ok(*args):
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def refused(*args, match):
+    """A refusal: exit status 1, one line on stderr naming the problem, no traceback."""
+    result = run(*args)
+    assert result.exit_code == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and match in lines[0], result.stderr
+    return result
+
+
+CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
+SPACE = ActionSpace.from_console(3.0, 3, 30.0, 5)
+
+
+@pytest.fixture(scope="session")
+def trained_folder(tmp_path_factory):
+    """A model trained two iterations on practice_oval, once per session (shared on disk by the league tests)."""
+    folder = tmp_path_factory.getbasetemp() / "league-trained-model"
+    if not (folder / "checkpoints" / "index.json").exists():
+        from trainer.training import train_model
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("TRACKSIDE_HOME", str(tmp_path_factory.mktemp("train-home")))
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            m = ModelStore().create("trained", ModelMetadata(action_space=SPACE, sensor=["LIDAR"]), Hyperparameters(),
+                                    CENTRE_LINE, TrainingConfig(track="practice_oval", n_cars=16))
+            train_model(m, max_iterations=2, install_signals=False)
+            torch.set_num_threads(threads)
+            shutil.copytree(m.path, folder)
+    return folder
+
+
+@pytest.fixture
+def trained(trained_folder):
+    shutil.copytree(trained_folder, ModelStore().root / "racer1")
+    return ModelStore().get("racer1")
+
+
+def test_evaluate_prints_laps_as_json(trained):
+    data = json.loads(ok("evaluate", "racer1", "--track", CUP, "--laps", 2, "--json").stdout)
+    assert data["model"] == "racer1" and data["track"] == CUP and len(data["laps"]) == 2
+    for lap in data["laps"]:
+        assert {"lap", "time_s", "completed", "progress", "off_track"} <= set(lap)
+    assert data["rules"] == {"laps": 2, "mode": "trials", "penalty_s": 2.0, "reverse": False, "max_lap_s": None}
+    assert data["simtrace"].endswith("0-iteration.csv")
+    again = json.loads(ok("evaluate", "racer1", "--track", CUP, "--laps", 2, "--json", "--no-trace").stdout)
+    assert [x["time_s"] for x in again["laps"]] == [x["time_s"] for x in data["laps"]]
+    assert again["simtrace"] is None
+    other = json.loads(ok("evaluate", "racer1", "--track", "practice_oval", "--laps", 1, "--no-resets",
+                          "--continuous", "--checkpoint", 0, "--json", "--no-trace").stdout)
+    assert other["rules"]["penalty_s"] is None and other["rules"]["mode"] == "continuous"
+    assert other["iteration"] == 0
+    text = ok("evaluate", "racer1", "--track", CUP, "--laps", 1, "--no-trace").stdout
+    assert "lap 1:" in text and "/1 laps, best" in text
+
+
+def test_evaluate_refuses_clearly():
+    refused("evaluate", "ghost", "--track", CUP, match="no model named 'ghost'")
+    ok("model", "create", "draft", "--track", "practice_oval")
+    refused("evaluate", "draft", "--track", "moon", match="no track named 'moon'")
+    refused("evaluate", "draft", "--track", CUP, match="'draft' has no trained checkpoint yet")
+    refused("evaluate", "draft", "--track", CUP, "--checkpoint", "newest", match="checkpoint: expected")
+
+
+def test_racers_seasons_and_races_from_the_command_line():
+    ok("league", "racer", "add", "ann", "--name", "Ann Lee")
+    ok("league", "racer", "add", "bob")
+    refused("league", "racer", "add", "ANN", match="alias 'ANN' is taken")
+    assert [(r["alias"], r["display_name"]) for r in json.loads(ok("league", "racer", "list", "--json").stdout)] == \
+        [("ann", "Ann Lee"), ("bob", "bob")]
+
+    ok("league", "season", "create", "spring", "--points", "rank_table", "--rank-table", "10,6,4", "--best-k", 2)
+    refused("league", "season", "create", "bad", "--rank-table", "10,x", match="--rank-table")
+    seasons = json.loads(ok("league", "season", "list", "--json").stdout)
+    assert seasons[0]["name"] == "spring" and seasons[0]["rank_table"] == [10, 6, 4] and seasons[0]["best_k"] == 2
+
+    refused("league", "race", "create", "r", "--track", "workshop_loop", match="'workshop_loop' is trainable")
+    ok("league", "race", "create", "r1", "--track", CUP, "--season", "spring", "--laps", 5,
+       "--ranking", "best_average", "--average-of", 3, "--max-submissions", 2, "--closes", "2099-01-01T00:00")
+    races = json.loads(ok("league", "race", "list", "--json").stdout)
+    assert races[0]["name"] == "r1" and races[0]["status"] == "open" and races[0]["average_of"] == 3
+    assert races[0]["closes_at"].startswith("2098-12-31") or races[0]["closes_at"].startswith("2099-01-01")
+    ok("league", "race", "close", "r1")
+    shown = json.loads(ok("league", "race", "show", "r1", "--json").stdout)
+    assert shown["status"] == "closed" and shown["standings"] == []
+    refused("league", "submit", "r1", "--racer", "ann", "--model", "anything", match="race 'r1' is closed")
+    ok("league", "race", "open", "r1")
+    refused("league", "race", "show", "nope", match="no race named 'nope'")
+    refused("league", "standings", "nope", match="no race named 'nope'")
+    refused("league", "season", "standings", "nope", match="no season named 'nope'")
+
+
+def test_submit_standings_and_exports(trained, tmp_path):
+    ok("league", "racer", "add", "ann")
+    ok("league", "season", "create", "s")
+    ok("league", "race", "create", "cup", "--track", CUP, "--laps", 1, "--season", "s")
+    refused("league", "submit", "cup", "--racer", "zed", "--model", "racer1", match="no racer with alias 'zed'")
+    refused("league", "submit", "cup", "--racer", "ann", "--model", "ghost", match="no model named 'ghost'")
+    sub = json.loads(ok("league", "submit", "cup", "--racer", "ann", "--model", "racer1", "--json").stdout)
+    assert sub["improved"] and sub["rank"] == 1 and len(sub["frozen_hash"]) == 64
+    rows = json.loads(ok("league", "standings", "cup", "--json").stdout)
+    assert len(rows) == 1 and {"rank", "racer", "time_s", "points"} <= set(rows[0])
+    assert rows[0]["racer"] == "ann" and rows[0]["rank"] == 1
+    assert (rows[0]["points"] == 1000) == (rows[0]["time_s"] is not None)
+    season = json.loads(ok("league", "season", "standings", "s", "--json").stdout)
+    assert season[0]["racer"] == "ann" and season[0]["race_points"] == {"cup": rows[0]["points"]}
+
+    page = tmp_path / "board.html"
+    ok("export", "leaderboard", "cup", "--format", "html", "--refresh", 10, "-o", page)
+    assert 'content="10"' in page.read_text() and "ann" in page.read_text()
+    laps = tmp_path / "laps.csv"
+    ok("export", "laps", "cup", "--format", "csv", "-o", laps)
+    rows = list(csv.DictReader(io.StringIO(laps.read_text())))
+    assert len(rows) == 1 and rows[0]["racer"] == "ann" and rows[0]["track"] == CUP
+    summary = list(csv.DictReader(io.StringIO(ok("export", "laps", "--season", "s", "--summary").stdout)))
+    assert summary[0]["laps"] == "1"
+    data = json.loads(ok("export", "season", "s", "--format", "json").stdout)
+    assert data["standings"][0]["racer"] == "ann"
+    refused("export", "laps", match="give a RACE or --season")
+    refused("export", "laps", "cup", "--format", "json", "--season", "s", match="give a RACE or --season")
+
+
+def test_model_create_refuses_competition_tracks_naming_their_practice_track():
+    for info in list_tracks():
+        if info.trainable:
+            continue
+        result = refused("model", "create", "m", "--track", info.name, match="competition track")
+        assert repr(info.resembles) in result.stderr
+    assert not ModelStore().exists("m")
