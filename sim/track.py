@@ -267,7 +267,8 @@ class _CandidateGrid:
         nx, ny = self.shape
         gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
         centres = lo + (np.stack([gx.ravel(), gy.ravel()], axis=1) + 0.5) * self.CELL_M
-        cands = np.zeros((len(centres), self.MAX_CANDIDATES), dtype=np.int64)
+        k = min(self.MAX_CANDIDATES, len(start))  # a short open track has fewer segments than that
+        cands = np.zeros((len(centres), k), dtype=np.int64)
         brute = np.zeros(len(centres), dtype=bool)
         diameter = self.CELL_M * np.sqrt(2.0)
         for lo_i in range(0, len(centres), 512):
@@ -275,12 +276,12 @@ class _CandidateGrid:
             d = np.sqrt(self._dist2_all(chunk))
             near = d <= d.min(axis=1, keepdims=True) + diameter + 1e-9
             counts = near.sum(axis=1)
-            order = np.argsort(np.where(near, d, np.inf), axis=1)[:, : self.MAX_CANDIDATES]
+            order = np.argsort(np.where(near, d, np.inf), axis=1)[:, :k]
             # Pad short lists by repeating their best candidate (harmless duplicates).
-            fill = np.arange(self.MAX_CANDIDATES)[None, :] < counts[:, None]
+            fill = np.arange(k)[None, :] < counts[:, None]
             order = np.where(fill, order, order[:, :1])
             cands[lo_i : lo_i + 512] = order
-            brute[lo_i : lo_i + 512] = counts > self.MAX_CANDIDATES
+            brute[lo_i : lo_i + 512] = counts > k
         self.cands, self.brute = cands, brute
 
     def _dist2_all(self, p: np.ndarray) -> np.ndarray:

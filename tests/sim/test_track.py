@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Polygon
 
-from sim.track import Track, TrackError
+from sim.track import Track, TrackError, TrackInfo
 
 
 def make_waypoints(center: np.ndarray, widths: np.ndarray, closed: bool) -> np.ndarray:
@@ -223,3 +223,12 @@ def test_garbage_file_is_refused(tmp_path):
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(TrackError, match=r"nowhere\.npy: no such track file"):
         Track.load(tmp_path / "nowhere.npy")
+
+
+def test_a_short_open_track_with_few_waypoints_loads_and_projects():
+    x = np.linspace(0.0, 3.0, 7)
+    arr = np.stack([x, np.zeros(7), x, np.full(7, 0.4), x, np.full(7, -0.4)], axis=1)
+    track = Track(arr, TrackInfo(name="short"))
+    assert not track.closed and track.length == pytest.approx(3.0)
+    proj = track.project(np.array([[1.3, 0.2], [2.9, -0.1]]))
+    assert proj.s == pytest.approx([1.3, 2.9]) and proj.distance == pytest.approx([0.2, 0.1])
