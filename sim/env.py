@@ -72,6 +72,9 @@ class EnvConfig:
 
 
 RewardFn = Callable[[dict], float]
+"""A reward function, or a sequence of ``n_cars`` of them: one instance per car keeps
+a stateful DeepRacer function (one that remembers the previous step in a global)
+working as it does with DeepRacer's single car."""
 
 
 class RacingEnv:
@@ -83,7 +86,7 @@ class RacingEnv:
     """
 
     def __init__(self, track: Track, action_space: ActionSpace, config: EnvConfig | None = None,
-                 vehicle: VehicleConfig | None = None, reward_fn: RewardFn | None = None):
+                 vehicle: VehicleConfig | None = None, reward_fn: RewardFn | list[RewardFn] | None = None):
         self.track = track
         self.action_space = action_space
         self.config = config or EnvConfig()
@@ -178,7 +181,10 @@ class RacingEnv:
             params = self.params_builder.build(proj, ref, self.state.yaw, speed, steer, self.steps,
                                                self.progress, self.reverse, wheels_on)
             fn = self.reward_fn
-            reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
+            if callable(fn):
+                reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
+            else:
+                reward = np.fromiter((f(p) for f, p in zip(fn, params)), dtype=np.float64, count=self.n)
             self.last_params = params
 
         terminated = (status != IN_PROGRESS) & (status != TIME_UP)

@@ -149,6 +149,8 @@ def summarize(laps: list[LapResult]) -> dict:
         "laps_completed": len(done),
         "progress": float(np.mean([lap.progress for lap in laps])) if laps else 0.0,
         "best_lap_s": min(done) if done else None,
+        # The first lap starts at rest, like the theoretical best_lap_s; later continuous laps are flying.
+        "first_lap_s": laps[0].time_s if laps and laps[0].completed else None,
         "mean_lap_s": float(np.mean(done)) if done else None,
         "off_track": int(sum(lap.off_track for lap in laps)),
     }

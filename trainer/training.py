@@ -93,7 +93,8 @@ def train_model(model: Model, *, minutes: float | None = None, max_iterations: i
         raise TrainingError(f"track {cfg.track!r} is a competition track and cannot be used for training"
                             + (f"; train on {track.info.resembles!r} instead" if track.info.resembles else ""))
     try:
-        reward_fn = load_reward_function(model.reward_source(), "reward_function.py")
+        # One instance per car: a function that keeps state in globals sees one car, as in DeepRacer.
+        reward_fn = [load_reward_function(model.reward_source(), "reward_function.py") for _ in range(cfg.n_cars)]
     except RewardFunctionError as exc:
         raise TrainingError(str(exc)) from None
     sensor, camera = sensor_settings(meta)

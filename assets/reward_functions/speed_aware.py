@@ -1,67 +1,32 @@
-"""Fast laps: stay on the road, point the way it goes, and cover ground quickly.
+"""Fast laps: reward the pace of the whole episode, not just staying tidy.
 
-The centre-line examples teach a car to drive tidily, but not quickly: a racing
-car should cut corners and go flat out on straights. This function scores four
-things, each between 0 and 1, and adds them up (so a step is worth at most 5):
+Why the centre-line examples make slow cars: they pay a little for every step on
+the road, so a car that takes more steps to finish a lap collects more reward.
+This function pays for *pace* instead: ``progress / steps`` is the share of a lap
+covered per step since the episode started (about 1.1 % per step at 3 m/s on a
+17.7 m track, 0.4 % at 1 m/s). Squaring it makes a fast lap worth more in total
+than a slow one, even though the slow lap has more steps:
 
-1. On the road. With a wheel off the road the step is worth almost nothing,
-   whatever else the car does. The middle half of the road scores the same, so
-   the car is free to take a racing line; towards the edges the score fades.
-2. Heading. The car should point the way the road goes. The road's direction
-   comes from the two waypoints around the car, ``closest_waypoints`` (the one
-   just behind and the one just ahead, in the direction of driving).
-3. Speed, but only while pointing the right way: going fast towards the wall
-   earns nothing.
-4. Pace. ``progress`` (percent of a lap since this episode started) and
-   ``steps`` (decisions so far, 15 per second) give the average speed along the
-   track since the start. Weaving or braking lowers it; a fast, clean lap
-   raises it. This part counts double, because it is what the lap time measures.
+    slow lap: 250 steps x (0.4)^2  x 10 =  400
+    fast lap:  90 steps x (1.11)^2 x 10 = 1110
 
-Tune MAX_SPEED to the fastest speed in your action space.
+Finishing the lap earns a bonus that is bigger the fewer steps it took. Leaving the
+road ends the episode, so it is enough to give almost nothing for that step.
+Nothing here needs tuning for a particular track or action space. Pace is capped
+at 5 % per step (no car is that fast) so that odd first steps cannot produce a
+huge reward.
 """
 
-import math
-
-MAX_SPEED = 4.0
-"""Fastest speed in the action space, metres per second."""
-STEPS_PER_SECOND = 15.0
-"""The car takes 15 decisions (steps) per second."""
-WORST_HEADING = 30.0
-"""Pointing this many degrees (or more) away from the road's direction earns no heading score."""
-SAFE_SHARE = 0.5
-"""Share of the half-width, from the centre out, where the road score is full."""
+LAP_BONUS = 10000.0
+"""Bonus for a completed lap, divided by the steps it took (90 steps: about 111)."""
 
 
 def reward_function(params):
-    # 1. On the road: a wheel off the road makes the whole step nearly worthless.
     if params["is_offtrack"] or not params["all_wheels_on_track"]:
         return 1e-3
-    half_width = 0.5 * params["track_width"]
-    out = params["distance_from_center"] / half_width  # 0 in the middle, 1 at the edge
-    if out <= SAFE_SHARE:
-        on_road = 1.0
-    else:
-        on_road = max(0.0, (1.0 - out) / (1.0 - SAFE_SHARE))  # fades to 0 at the edge
-
-    # 2. Heading: compare the car's heading with the direction from the waypoint
-    # behind the car to the one ahead of it.
-    waypoints = params["waypoints"]
-    behind, ahead = params["closest_waypoints"]
-    dx = waypoints[ahead][0] - waypoints[behind][0]
-    dy = waypoints[ahead][1] - waypoints[behind][1]
-    road_direction = math.degrees(math.atan2(dy, dx))
-    error = abs(road_direction - params["heading"]) % 360.0
-    if error > 180.0:
-        error = 360.0 - error  # the short way round: 350 degrees off is 10 degrees off
-    aligned = max(0.0, 1.0 - error / WORST_HEADING)
-
-    # 3. Speed counts only as much as the car points down the road.
-    fast = aligned * min(1.0, params["speed"] / MAX_SPEED)
-
-    # 4. Pace: metres along the track per second since the episode started.
-    seconds = max(params["steps"], 1) / STEPS_PER_SECOND
-    metres = params["progress"] / 100.0 * params["track_length"]
-    pace = min(1.0, metres / seconds / MAX_SPEED)
-
-    reward = on_road + aligned + fast + 2.0 * pace
+    steps = max(params["steps"], 1)
+    pace = min(params["progress"] / steps, 5.0)  # percent of a lap per step, since the episode started
+    reward = 10.0 * pace * pace
+    if params["progress"] >= 100.0:
+        reward += LAP_BONUS / steps
     return float(max(reward, 1e-3))

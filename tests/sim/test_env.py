@@ -127,3 +127,18 @@ def test_discrete_actions_map_to_commands(track):
     env.reset(seed=0)
     _, _, _, _, info = env.step(np.array([2, 7]))
     assert info["speed"].tolist() == [1.0, 2.0]
+
+
+def test_one_reward_function_instance_per_car_keeps_state_per_car(track):
+    from sim.reward import load_reward_function
+
+    source = ("seen = []\n"
+              "def reward_function(params):\n"
+              "    seen.append(params['steps'])\n"
+              "    return float(len(seen))\n")
+    fns = [load_reward_function(source) for _ in range(3)]
+    env = RacingEnv(track, CONT, EnvConfig(n_cars=3, sensor=None), reward_fn=fns)
+    env.reset(seed=0)
+    for k in range(1, 4):
+        _, r, *_ = env.step(np.tile([0.0, 1.0], (3, 1)))
+        assert r.tolist() == [float(k)] * 3  # each car's global counts only its own steps
