@@ -29,6 +29,9 @@ class AppContext(QObject):
     """A short message for the status bar."""
     tracks_changed = Signal()
     """A track was imported (track pickers reload the library)."""
+    league_changed = Signal()
+    """The league database changed (a racer, season, race, submission, race-day event,
+    queue or session): league views and the projector reload what they show."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -8,15 +8,22 @@ written as a DeepRacer evaluation trace in the model folder); then the main wind
 offscreen and each page registered in :data:`gui.app.PAGES` that exists is shown with that
 model selected and saved as ``NN-page-title.png``.
 
+The league pages get real data too (:func:`build_league_data`): the sample league of a
+first start with the model's checkpoints submitted for its racers (each evaluated for real),
+a second race, and race-day sessions the model drove in the simulator, with racers still
+queued; the Race day page then runs a simulated session and is grabbed mid-session.
+
 A page may opt in to more than being shown: if it has ``prepare_screenshot(model_name)``
 that is called after the page is shown (e.g. to start an evaluation and its replay), and if
 it has ``screenshot_ready() -> bool`` the script waits (up to :data:`READY_TIMEOUT_S`) until
-it returns True before grabbing.
+it returns True before grabbing. A page with ``extra_screenshots() -> [(name, widget)]``
+has those widgets (e.g. the projector window) saved as well, as ``NN-page-title-name.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -97,6 +104,54 @@ def evaluate_to_trace(model, laps: int = 3):
                                EvaluationRules(laps=laps), camera_size=CAMERA_SIZE, on_step=on_step)
 
 
+def build_league_data(model_name: str, log=print) -> None:
+    """The sample league with real results from ``model_name`` in the current ``TRACKSIDE_HOME``.
+
+    Virtual circuit: the model's checkpoints (final, then earlier iterations) are submitted
+    for the sample racers to the sample race, and its final one to a one-lap sprint. Race
+    day: the model drives two simulated sessions (recorded) and two racers wait in the queue,
+    one with the model and one with a physical car.
+    """
+    import math
+
+    from league import raceday as rd
+    from league.db import LeagueError, open_db
+    from league.raceday_sim import run_simulated_session
+    from league.races import create_race, submit
+    from league.sample import EVENT, RACE, SEASON, ensure_sample_league
+    from trainer.model_store import ModelStore
+
+    db = open_db()
+    ensure_sample_league(db)
+    model = ModelStore().get(model_name)
+    iterations = [c["iteration"] for c in model.list_checkpoints()]
+    picks = [("ada", None), ("grace", iterations[0] if len(iterations) > 1 else None)]
+    log("league: submitting to the sample race ...")
+    for racer, checkpoint in picks:
+        try:
+            row = submit(db, RACE, racer, model, checkpoint)
+            log(f"  {racer}: {row['time_s'] if row['complete'] else 'no valid result'}")
+        except LeagueError as exc:
+            log(f"  {racer}: {exc}")
+    if ModelStore().exists("standard"):
+        from league.sample import submit_sample_models
+
+        submit_sample_models(db, "standard")
+    create_race(db, "Oval sprint", "practice_oval_cup", season=SEASON, laps=1, max_submissions=3)
+    with contextlib.suppress(LeagueError):
+        submit(db, "Oval sprint", "ada", model)
+    log("race day: simulated sessions ...")
+    ev = rd.get_event(db, EVENT)
+    for racer, name, checkpoint in (("maya", "Maya", None), ("theo", "Theo", picks[1][1])):
+        timer = run_simulated_session(ev, racer, model, checkpoint, speed=math.inf)
+        rd.record_session(db, ev, timer, racer=racer, display_name=name, driver="model", model=model_name,
+                          checkpoint=None if checkpoint is None else str(checkpoint))
+        log(f"  {racer}: {len(timer.laps)} laps, best {timer.result_s()}")
+    rd.add_to_queue(db, ev, "lin", display_name="Lin", model=model_name)
+    rd.add_to_queue(db, ev, "sam", display_name="Sam", car=True)
+    db.conn.close()
+
+
 def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
@@ -138,6 +193,12 @@ def render_pages(out: Path, model_name: str, log=print) -> list[Path]:
             raise OSError(f"{path}: could not write the PNG")
         written.append(path)
         log(f"  {path}")
+        for name, widget in (page.extra_screenshots() if hasattr(page, "extra_screenshots") else []):
+            extra = out / f"{i:02d}-{slug(title)}-{slug(name)}.png"
+            if not widget.grab().save(str(extra)):
+                raise OSError(f"{extra}: could not write the PNG")
+            written.append(extra)
+            log(f"  {extra}")
     window.close()
     return written
 
@@ -152,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["TRACKSIDE_HOME"] = str(home)
     try:
         name = build_data()
+        build_league_data(name)
         print(f"rendering pages to {args.out}/")
         render_pages(args.out, name)
     finally:

@@ -154,7 +154,7 @@ def test_real_time_pacing_follows_the_speed_factor():
 
 
 @pytest.mark.slow
-def test_cli_runs_a_session_and_records_it(racing_model):
+def test_cli_runs_a_session_and_records_it(racing_model, monkeypatch, tmp_path):
     shutil.copytree(racing_model.path, ModelStore().root / "racer")
     runner = CliRunner()
     assert runner.invoke(main, ["raceday", "event", "create", "Summit", "--track", TRACK, "--length", "1:00"]).exit_code == 0
@@ -164,5 +164,8 @@ def test_cli_runs_a_session_and_records_it(racing_model):
     assert "lap  1:" in out.output and "rank 1 of 1" in out.output
     board = json.loads(runner.invoke(main, ["raceday", "leaderboard", "Summit", "--json"]).output)
     assert board[0]["racer"] == "ann" and board[0]["valid_laps"] >= 4 and math.isfinite(board[0]["time_s"])
+    import sim.paths
+
+    monkeypatch.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed
     out = runner.invoke(main, ["raceday", "run", "Summit", "--racer", "bob", "--speed", "0"])
     assert out.exit_code == 1 and "standard model is not installed" in out.output

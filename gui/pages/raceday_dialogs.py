@@ -1,0 +1,169 @@
+"""The Race day page's queue panel and its dialogs: set up an event, queue a racer (a walk-up).
+
+The dialogs are :class:`gui.pages.league_dialogs.FormDialog` s: a refusal (a name taken, a session
+length out of 1-10 minutes, a racer already queued, a model with no checkpoint) shows in
+red under the form, which stays open with what was typed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
+                               QSpinBox, QVBoxLayout)
+
+from gui.pages.league_dialogs import FormDialog
+from gui.pages.league_submit import CHECKPOINTS
+from gui.widgets.style import button, label
+
+SPEEDS = ((1.0, "Sim: real time"), (2.0, "Sim: 2\u00d7"), (5.0, "Sim: 5\u00d7"), (0.0, "Sim: instant"))
+"""Simulated sessions' pace: real time for spectators, faster for a preview (0: as fast as possible)."""
+
+
+class QueuePanel(QFrame):
+    """The racers waiting, in running order, with the buttons that change the queue and load a racer.
+
+    It only shows; the page connects :attr:`buttons` (``add``, ``up``, ``down``, ``skip``,
+    ``remove``) and :attr:`load_button` to what they do. Nothing here takes keyboard focus:
+    the keys belong to the session console.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 12, 14, 12)
+        lay.setSpacing(8)
+        self.buttons = {}
+        top = QHBoxLayout()
+        top.addWidget(label("Queue", "heading"), 1)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        for key, text, tip in (("add", "Add racer\u2026", "A walk-up: their model, the standard model or a car"),
+                               ("up", "\u2191", "Move up"), ("down", "\u2193", "Move down"),
+                               ("skip", "Skip", "A no-show: kept in the history"),
+                               ("remove", "Remove", "Take out of the queue")):
+            self.buttons[key] = b = button(text, tooltip=tip)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            (top if key == "add" else row).addWidget(b)
+        row.addStretch(1)
+        self.list = QListWidget()
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box = QComboBox()
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for speed, text in SPEEDS:
+            self.speed_box.addItem(text, speed)
+        self.speed_box.setToolTip("How fast simulated sessions run: real time for spectators, faster for a preview")
+        self.speed_box.setMinimumWidth(130)
+        self.load_button = button("Load racer \u25b6", "primary", "Put the selected (else the next) racer on the line")
+        self.load_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        load = QHBoxLayout()
+        load.addWidget(self.speed_box)
+        load.addWidget(self.load_button, 1)
+        lay.addLayout(top)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(row)
+        lay.addLayout(load)
+
+    def show_entries(self, entries: list[dict]) -> None:
+        """``league.raceday.queue`` rows, keeping the selected entry selected."""
+        keep = self.selected_entry()
+        self.list.clear()
+        for k, e in enumerate(entries, start=1):
+            who = "physical car" if e["driver"] == "car" else f"model {e['model']}"
+            name = e["display_name"] + ("" if e["display_name"] == e["racer"] else f" ({e['racer']})")
+            item = QListWidgetItem(f"{k}.  {name}\n      {who}")
+            item.setData(Qt.ItemDataRole.UserRole, e["id"])
+            self.list.addItem(item)
+            if e["id"] == keep:
+                self.list.setCurrentItem(item)
+
+    def selected_entry(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+
+class EventDialog(FormDialog):
+    """An event: track, session length (default 4:00), ranking, resets per lap."""
+
+    def __init__(self, parent, apply, tracks: list[tuple[str, str]]):
+        super().__init__(parent, "Set up a race-day event", "Every racer gets a timed session; the fastest valid "
+                         "lap counts (or the best average of consecutive valid laps).", apply)
+        self.name = QLineEdit(placeholderText="e.g. Summit workshop")
+        self.track = QComboBox()
+        for name, display in tracks:
+            self.track.addItem(display, name)
+        self.length = QLineEdit("4:00")
+        self.ranking = QComboBox()
+        self.ranking.addItem("Fastest valid lap", "fastest")
+        self.ranking.addItem("Best average of consecutive valid laps", "average")
+        self.average_of = QSpinBox(minimum=2, maximum=10, value=3)
+        self.resets = QSpinBox(minimum=-1, maximum=50, value=3)
+        self.resets.setSpecialValueText("no limit")
+        self.min_lap = QDoubleSpinBox(minimum=0.1, maximum=60.0, value=1.0, singleStep=0.5, suffix=" s")
+        self.penalty = QDoubleSpinBox(minimum=0.0, maximum=30.0, value=2.0, singleStep=0.5, suffix=" s")
+        self.add(0, 0, "Name", self.name)
+        self.add(0, 1, "Track", self.track)
+        self.add(1, 0, "Session length", self.length, help="M:SS or seconds, 1 to 10 minutes (workshops use 4:00).")
+        self.add(1, 1, "Ranking", self.ranking)
+        self.add(2, 0, "Average of (laps)", self.average_of)
+        self.add(2, 1, "Resets per valid lap", self.resets,
+                 help="A lap with more resets (the car put back on the road) than this is invalid.")
+        self.add(3, 0, "Minimum lap time", self.min_lap,
+                 help="A lap key pressed sooner than this after the last is ignored as a double trigger.")
+        self.add(3, 1, "Simulated off-track hold", self.penalty,
+                 help="How long a simulated car is held after leaving the road before it is put back.")
+        self.ranking.currentIndexChanged.connect(
+            lambda: self.average_of.setEnabled(self.ranking.currentData() == "average"))
+        self.average_of.setEnabled(False)
+        self.resize(620, 0)
+
+    def values(self) -> dict:
+        from league.raceday import parse_length
+
+        return {"name": self.name.text(), "track": self.track.currentData(),
+                "length_s": parse_length(self.length.text()),
+                "ranking": self.ranking.currentData(), "average_of": self.average_of.value(),
+                "resets_limit": None if self.resets.value() < 0 else self.resets.value(),
+                "min_lap_s": self.min_lap.value(), "penalty_s": self.penalty.value()}
+
+
+class QueueDialog(FormDialog):
+    """A racer joins the queue with a model, the standard model, or a physical car timed by hand."""
+
+    def __init__(self, parent, apply, racers: list[tuple[str, str]], models: list[str], has_standard: bool):
+        super().__init__(parent, "Add a racer to the queue", "Walk-ups welcome: a racer who brings no model drives "
+                         "Trackside's standard model, or races a physical car you time by hand.", apply)
+        self.alias = QComboBox(editable=True)
+        self.alias.lineEdit().setPlaceholderText("alias, e.g. speedy")
+        for alias, display in racers:
+            self.alias.addItem(alias, display)
+        self.alias.setCurrentIndex(-1)
+        self.display = QLineEdit(placeholderText="shown on the leaderboard (default: the alias)")
+        self.alias.currentIndexChanged.connect(lambda i: i >= 0 and self.display.setText(self.alias.itemData(i) or ""))
+        self.driver = QComboBox()
+        self.driver.addItem("Physical car, timed by hand", ("car", None))
+        self.driver.addItem("Standard model" + ("" if has_standard else " (not installed)"), ("model", "standard"))
+        if not has_standard:
+            self.driver.model().item(1).setEnabled(False)
+        for name in models:
+            if name != "standard":
+                self.driver.addItem(f"Model: {name}", ("model", name))
+        if has_standard:
+            self.driver.setCurrentIndex(1)
+        self.checkpoint = QComboBox()
+        for which, text in CHECKPOINTS:
+            self.checkpoint.addItem(text, which)
+        self.add(0, 0, "Racer", self.alias, help="League racers are listed; type a new alias for a walk-up.")
+        self.add(0, 1, "Display name", self.display)
+        self.add(1, 0, "Drives", self.driver)
+        self.add(1, 1, "Checkpoint", self.checkpoint)
+        self.driver.currentIndexChanged.connect(
+            lambda: self.checkpoint.setEnabled(self.driver.currentData()[0] == "model"))
+        self.checkpoint.setEnabled(self.driver.currentData()[0] == "model")
+        self.resize(600, 0)
+
+    def values(self) -> dict:
+        kind, model = self.driver.currentData()
+        return {"racer": self.alias.currentText(), "display_name": self.display.text() or None,
+                "car": kind == "car", "model": model,
+                "checkpoint": self.checkpoint.currentData() if kind == "model" else None}

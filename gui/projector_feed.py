@@ -1,0 +1,110 @@
+"""What the projector shows, as plain data: :class:`ProjectorFeed`, the projector window's model.
+
+It follows a race-day event (its leaderboard, and the live session the Race day page hands
+it with :meth:`ProjectorFeed.set_session`) or a league race (its standings), and reloads
+from the league database, on its own connection, whenever ``ctx.league_changed`` fires.
+When a racer's time changes, that racer becomes :attr:`ProjectorFeed.newest`, which the
+window highlights while it fades out.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+
+class ProjectorFeed(QObject):
+    """What the projector shows; ``changed`` fires whenever any of it changes."""
+
+    changed = Signal()
+
+    def __init__(self, ctx=None, parent: QObject | None = None, clock=time.monotonic):
+        super().__init__(parent)
+        from league.db import open_db
+
+        self.db = open_db()
+        self.clock = clock
+        self.source: tuple[str, str] | None = None
+        """``("event", name)`` or ``("race", name)``; None: nothing yet."""
+        self.title = "Trackside"
+        self.subtitle = ""
+        self.rows: list[dict] = []
+        """``rank, racer, name, time_s, gap_s, detail``, best first."""
+        self.session: dict | None = None
+        """The live session: a ``SessionTimer.snapshot`` plus ``racer``, ``name``, ``driver``."""
+        self.newest: str | None = None
+        self.board_version = 0
+        """Counts board reloads, so a view can tell a new board from a session update."""
+        self.newest_at = -math.inf
+        self._times: dict[str, float | None] | None = None
+        if ctx is not None:
+            ctx.league_changed.connect(self.refresh)
+
+    def follow_event(self, name: str) -> None:
+        self._follow(("event", name))
+
+    def follow_race(self, name: str) -> None:
+        self._follow(("race", name))
+
+    def _follow(self, source: tuple[str, str]) -> None:
+        if source != self.source:
+            self.source, self._times, self.newest = source, None, None
+        self.refresh()
+
+    def set_session(self, session: dict | None) -> None:
+        """The racer on track (None: nobody); the Race day page calls it as the session runs."""
+        self.session = session
+        self.changed.emit()
+
+    def highlight_age(self) -> float:
+        """Seconds since the newest result landed (infinity when none did)."""
+        return self.clock() - self.newest_at
+
+    def refresh(self) -> None:
+        """Reload the board from the database; a racer whose time changed becomes :attr:`newest`."""
+        from league.db import LeagueError
+
+        try:
+            rows = self._load()
+        except LeagueError as exc:  # the event or race was renamed away: say so on screen
+            self.title, self.subtitle, rows = "Trackside", str(exc), []
+        times = {r["racer"]: r["time_s"] for r in rows}
+        if self._times is not None:
+            old = self._times
+            fresh = [r["racer"] for r in rows if r["racer"] not in old or old[r["racer"]] != r["time_s"]]
+            if fresh:
+                self.newest, self.newest_at = fresh[0], self.clock()
+        self._times, self.rows = times, rows
+        self.board_version += 1
+        self.changed.emit()
+
+    def _load(self) -> list[dict]:
+        if self.source is None:
+            return []
+        kind, name = self.source
+        if kind == "event":
+            from league.raceday import event_leaderboard, get_event
+
+            ev = get_event(self.db, name)
+            rank = "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} laps"
+            self.title, self.subtitle = ev.name, f"{track_name(ev.track)}  \u00b7  {rank}"
+            return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
+                     "gap_s": r["gap_s"], "detail": f"{r['valid_laps']}/{r['laps']} laps",
+                     "status": r["status"]} for r in event_leaderboard(self.db, ev)]
+        from league.races import get_race, standings
+
+        race = get_race(self.db, name)
+        rank = {"best_lap": "best lap", "best_average": f"best average of {race.average_of} laps",
+                "total_time": f"total time, {race.laps} laps"}[race.ranking]
+        self.title, self.subtitle = race.name, f"{track_name(race.track)}  \u00b7  {rank}"
+        return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
+                 "gap_s": r["gap_s"], "detail": f"{r['points']} pts", "status": "ok" if r["time_s"] else "no time"}
+                for r in standings(self.db, race)]
+
+
+def track_name(name: str) -> str:
+    from sim.library import list_tracks
+
+    return next((t.display_name for t in list_tracks() if t.name == name and t.display_name), name)

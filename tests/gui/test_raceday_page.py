@@ -1,0 +1,228 @@
+"""The Race day page: a hand-timed session driven by key presses on a controllable clock, a
+simulated session run at high speed, refusals shown on the console, and what lands in the database."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from gui.pages.raceday import RaceDayPage
+from gui.pages.raceday_console import NO_RACER
+from league import raceday as rd
+from league.exports import format_time
+from league.sample import EVENT
+
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+class Clock:
+    """A monotonic clock the test moves by hand, s."""
+
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def page(qtbot, ctx, clock):
+    p = RaceDayPage(ctx, clock=clock)
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+def answer(monkeypatch):
+    """Answer confirmation questions with ``answer.value`` (Yes by default)."""
+    class Answer:
+        value = QMessageBox.StandardButton.Yes
+        asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda parent, title, text, *a: (Answer.asked.append(title), Answer.value)[1]))
+    return Answer
+
+
+def key(qtbot, page, clock, k, at=None, modifier=Qt.KeyboardModifier.NoModifier):
+    """Press ``k`` on the console, at clock time ``at`` when given; returns the status line."""
+    if at is not None:
+        clock.t = at
+    qtbot.keyClick(page.console, k, modifier)
+    return page.console.status.text()
+
+
+def laps_in_db(page, session_id):
+    return [tuple(r) for r in page.db.execute(
+        "SELECT lap, time_ms, resets, valid FROM raceday_laps WHERE session_id = ? ORDER BY lap", [session_id])]
+
+
+def test_first_start_offers_the_sample_event(page):
+    assert page.event_box.currentData() == EVENT
+    assert "4:00 sessions" in page.rules.text() and "at most 3 resets" in page.rules.text()
+    assert page.console.track.track.name == "workshop_loop"
+    assert page.console.racer.text() == "No racer on track"
+
+
+def test_a_hand_timed_session_driven_by_keys(qtbot, page, clock):
+    press = lambda k, at=None, mod=Qt.KeyboardModifier.NoModifier: key(qtbot, page, clock, k, at, mod)  # noqa: E731
+    # A session started with no racer: refused, visibly.
+    assert NO_RACER in press(Qt.Key.Key_Space)
+    assert page.console.messages[-1][0] == "refused"
+    assert page.add_to_queue("bob", display_name="Bob", car=True)
+    assert page.load() and page.console.racer.text() == "Bob  (bob)"
+    assert "Start" == page.console.buttons["lap"].text()
+    assert "Clock started" in press(Qt.Key.Key_Space, at=1000.0)
+    assert rd.get_entry(page.db, page.session.entry["id"])["state"] == "running"
+    # A double press inside the minimum lap time is ignored, and says so.
+    assert "double trigger" in press(Qt.Key.Key_Space, at=1000.4)
+    assert "Lap 1: 10.200 s" in press(Qt.Key.Key_Space, at=1010.2)
+    assert "double trigger" in press(Qt.Key.Key_Space, at=1010.5)
+    for t in (1012, 1013, 1014):
+        press(Qt.Key.Key_R, at=t)
+    assert "over the limit of 3" in press(Qt.Key.Key_R, at=1015)
+    assert "3 on the running lap" in press(Qt.Key.Key_R, at=1016, mod=SHIFT)
+    assert page.console.running_sub.text() == "lap 2  \u00b7  3 resets"
+    assert "Lap 2: 9.800 s" in press(Qt.Key.Key_Space, at=1020.0)
+    assert "No reset to undo" in press(Qt.Key.Key_R, at=1020.5, mod=SHIFT)
+    # A false finish, undone: its time runs on in the lap.
+    press(Qt.Key.Key_Space, at=1021.5)
+    assert "false finish" in press(Qt.Key.Key_Backspace, at=1022.0)
+    assert page.console.laps.rowCount() == 2
+    assert "Lap 3: 10.500 s" in press(Qt.Key.Key_Space, at=1030.5)
+    # I marks the last lap invalid (the timekeeper's call) and shows it.
+    assert "Lap 3 is now invalid" in press(Qt.Key.Key_I)
+    assert page.console.laps.item(2, 3).text().startswith("\u2717 invalid")
+    assert page.console.laps.item(1, 3).text().startswith("\u2713 valid")
+    # Pause: the clock stops; a lap key while paused is refused.
+    assert "Paused" in press(Qt.Key.Key_P, at=1040.0)
+    assert "The session is paused" in press(Qt.Key.Key_Space, at=1070.0)
+    assert "Resumed" in press(Qt.Key.Key_P, at=1100.0)
+    assert page.session.snapshot()["clock_s"] == pytest.approx(40.0)
+    # Time runs out mid-lap: the lap in progress still counts; the next finish ends the session.
+    clock.t = 1305.0
+    page.console.refresh()
+    assert page.console.state_chip.text() == "TIME UP \u2013 LAST LAP" and page.console.countdown.text() == "0:00"
+    assert "Time is up" in page.console.status.text()
+    assert "the session is over" in press(Qt.Key.Key_Space, at=1312.0)
+    assert page.session.timer.end_reason == "finish" and page.console.state_chip.text() == "OVER"
+    assert "already" not in press(Qt.Key.Key_R, at=1313.0) and page.console.messages[-1][0] == "refused"
+    # Enter submits: the laps are in the database as timed.
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    sid = page.last_session_id
+    assert laps_in_db(page, sid) == [(1, 10200, 0, 1), (2, 9800, 3, 1), (3, 10500, 0, 0), (4, 221500, 0, 1)]
+    assert page.session is None and page.console.racer.text() == "No racer on track"
+    board = page.board_model.rows
+    assert board[0]["racer"] == "bob" and board[0]["time_s"] == 9.8 and board[0]["valid_laps"] == 3
+    assert "Recorded Bob: 9.800 s, rank 1" in page.notice.text()
+    assert rd.queue(page.db, EVENT) == []
+
+
+def test_ending_early_asks_first_and_discarding_keeps_the_laps(qtbot, page, clock, answer):
+    page.add_to_queue("cat", car=True)
+    page.add_to_queue("dan", car=True)
+    page.load()
+    key(qtbot, page, clock, Qt.Key.Key_Space, at=2000.0)
+    key(qtbot, page, clock, Qt.Key.Key_Space, at=2011.0)
+    # Another racer cannot take the console while this session is not recorded.
+    assert not page.load() and "not recorded yet" in page.console.status.text()
+    answer.value = QMessageBox.StandardButton.No
+    assert "goes on" in key(qtbot, page, clock, Qt.Key.Key_Escape, at=2015.0)
+    assert page.session.state == "running"
+    answer.value = QMessageBox.StandardButton.Yes
+    assert "does not count" in key(qtbot, page, clock, Qt.Key.Key_Escape, at=2016.0)
+    assert page.session.timer.end_reason == "ended" and len(page.session.timer.laps) == 1
+    page.console.do("discard")
+    assert "Discard the session?" in answer.asked
+    row = rd.sessions(page.db, EVENT)[-1]
+    assert row["state"] == "discarded" and laps_in_db(page, row["id"]) == [(1, 11000, 0, 1)]
+    # Back in the queue, ahead of nobody: the leaderboard does not count a discarded session.
+    assert [e["racer"] for e in rd.queue(page.db, EVENT)] == ["cat", "dan"]
+    assert page.board_model.rows == []
+
+
+def test_queue_refusals_and_reordering(page):
+    assert page.add_to_queue("eve", car=True)
+    assert page.add_to_queue("eve", car=True) is None
+    assert "already queued" in page.notice.text()
+    assert page.add_to_queue("fay", model="no-such-model") is None and "no-such-model" in page.notice.text()
+    assert page.add_to_queue("gus", car=True)
+    page.queue.setCurrentRow(1)
+    page.move(-1)
+    assert [e["racer"] for e in rd.queue(page.db, EVENT)] == ["gus", "eve"]
+    assert page.create_event("Sample race day", "workshop_loop") is None and "already exists" in page.notice.text()
+    assert page.create_event("Short", "workshop_loop", length_s=30.0) is None and "1-10 minutes" in page.notice.text()
+
+
+def test_a_simulated_session_at_high_speed(qtbot, trained_model, page, clock):
+    assert page.create_event("Sprint", "workshop_loop", length_s=60.0, resets_limit=None)
+    assert page.add_to_queue("ann", display_name="Ann", model=trained_model)
+    page.speed_box.setCurrentIndex(page.speed_box.findData(0.0))
+    assert page.load()
+    assert page.console.driver.text() == f"Model {trained_model}"
+    key(qtbot, page, clock, Qt.Key.Key_Space)
+    assert "on track" in page.console.status.text()
+    qtbot.waitUntil(lambda: page.session.finished(), timeout=60_000)
+    page.console.refresh()
+    timer = page.session.timer
+    assert page.session.error is None and timer.end_reason == "finish" and len(timer.laps) >= 1
+    # The laps landed on the console; the car was drawn on the track.
+    assert page.console.laps.rowCount() == len(timer.laps)
+    assert page.console.laps.item(0, 1).text() == format_time(timer.laps[0].time_s)
+    assert page.console.track._car_fill.data.size == 1
+    assert page.console.state_chip.text() == "OVER"
+    # The simulator times it: the timekeeper's lap keys are refused.
+    assert "submit or discard" in key(qtbot, page, clock, Qt.Key.Key_R)
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    sid = page.last_session_id
+    assert [ms for _, ms, _, _ in laps_in_db(page, sid)] == [round(lap.time_s * 1000) for lap in timer.laps]
+    board = page.board_model.rows
+    assert board[0]["racer"] == "ann" and board[0]["time_s"] == pytest.approx(timer.best_lap().time_s, abs=1e-3)
+
+
+def test_a_simulated_session_that_cannot_run_says_why_and_the_racer_keeps_their_place(
+        qtbot, trained_model, page, clock, monkeypatch):
+    import league.raceday_sim
+
+    def refuse(*args, **kwargs):
+        raise league.raceday_sim.SimulatedDriverError("this model's sensor cannot drive here")
+
+    monkeypatch.setattr(league.raceday_sim, "run_simulated_session", refuse)
+    page.add_to_queue("ann", model=trained_model)
+    page.load()
+    page.console.do("lap")
+    qtbot.waitUntil(lambda: page.session.finished(), timeout=10_000)
+    assert page.console.messages[-1] == ("refused",
+                                         "The simulated session failed: this model's sensor cannot drive here")
+    assert page.console.state_chip.text() == "FAILED" and page.console.buttons["discard"].isEnabled()
+    assert "submit or discard" in key(qtbot, page, clock, Qt.Key.Key_Space)
+    page.record(False)
+    assert [e["racer"] for e in rd.queue(page.db, EVENT)] == ["ann"]
+    assert rd.sessions(page.db, EVENT)[-1]["laps"] == 0 and page.board_model.rows == []
+
+
+def test_event_exports_write_the_files_chosen(page, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    timer = rd.get_event(page.db, EVENT).new_timer()
+    timer.start(0.0)
+    for t in (10.5, 20.25, 31.0):
+        timer.capture_lap(t)
+    timer.end(32.0)
+    rd.record_session(page.db, EVENT, timer, racer="=cmd", display_name="<b>Eve</b>")
+    target = {}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, suggested, kinds: (str(target["path"]), kinds)))
+    for what, expect, absent in (("event-html", "&lt;b&gt;Eve&lt;/b&gt;", "<b>Eve"), ("event-laps", "'=cmd", None),
+                                 ("event-summary", "completion_ratio", None), ("event-json", '"leaderboard"', None)):
+        target["path"] = tmp_path / what
+        assert page.export(what) == tmp_path / what
+        text = (tmp_path / what).read_text(encoding="utf-8")
+        assert expect in text and (absent is None or absent not in text), what
+    assert "10.5" in (tmp_path / "event-laps").read_text() and "Exported to" in page.notice.text()
