@@ -88,6 +88,15 @@ class TrackView(pg.PlotWidget):
         pts = np.vstack([line.points, line.points[:1]]) if track.closed else line.points
         self._line.setData(pts[:, 0], pts[:, 1])
 
+    def add_underlay(self, item) -> None:
+        """Add an owner's item (a heat map image) above the road and below the lines, paths and cars."""
+        self.addItem(item)
+        base = self._road.zValue()
+        item.setZValue(base + 0.5)
+        for above in (self._borders, self._centre, self._line, self._start, self._trails, self._path, self._cars,
+                      self._car_fill):
+            above.setZValue(max(above.zValue(), base + 1))
+
     # -- what moves ------------------------------------------------------------------------
     def set_cars(self, poses: np.ndarray) -> None:
         """Cars as rows ``(x, y, yaw_deg, ...)`` of the reference point, m and degrees."""

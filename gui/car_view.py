@@ -1,0 +1,155 @@
+"""What one car's sensor sees, drawn from its pose: the camera image or the LIDAR fan.
+
+The simulator's own sensors compute it (``sim.camera.Camera``, ``sim.sensors.Lidar``) from a
+``CarState`` built from the telemetry pose, so the picture is what the network gets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+from sim.track import Track
+from sim.vehicle import CarState
+
+REF_AHEAD_M = 0.14
+"""The reference point (telemetry x, y) lies this far ahead of the rear-axle origin, m."""
+
+
+def car_state(pose: np.ndarray) -> CarState:
+    """A one-car ``CarState`` from a telemetry row ``(x, y, yaw_deg, speed, ...)`` of the reference point."""
+    yaw = np.radians(float(pose[2]))
+    x = float(pose[0]) - REF_AHEAD_M * np.cos(yaw)
+    y = float(pose[1]) - REF_AHEAD_M * np.sin(yaw)
+    speed = float(pose[3]) if len(pose) > 3 and np.isfinite(pose[3]) else 0.0
+    return CarState(np.array([x]), np.array([y]), np.array([yaw]), np.array([speed]))
+
+
+class SensorView(QWidget):
+    """A small panel with the first car's camera image or its LIDAR ranges in the car's frame.
+
+    :meth:`update_pose` returns the LIDAR rays as world segments ``(2k, 2)`` (pairs of
+    points, m) for the track view to draw, or None.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.sensor: str | None = None
+        self._lidar = None
+        self._camera = None
+        self._ranges: np.ndarray | None = None
+        self.frames = 0
+        self._stack = QStackedLayout(self)
+        self.message = QLabel("No sensor view")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #9aa5b1; background: #1c261e; font-size: 12px;")
+        self.plot = pg.PlotWidget(background="#1c261e")
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self._rays = pg.PlotCurveItem(pen=pg.mkPen(80, 220, 120, 170, width=1), connect="pairs")
+        self._outline = pg.PlotCurveItem(pen=pg.mkPen(150, 255, 170, width=2))
+        self._car = pg.PlotCurveItem(pen=pg.mkPen("w", width=2))
+        for item in (self._rays, self._outline, self._car):
+            self.plot.addItem(item)
+        body = np.array([[-0.1, -0.09], [-0.1, 0.24], [0.0, 0.31], [0.1, 0.24], [0.1, -0.09], [-0.1, -0.09]])
+        self._car.setData(body[:, 0], body[:, 1])
+        self.plot.setRange(xRange=(-2.2, 2.2), yRange=(-1.2, 3.2), padding=0)
+        self.image_view = pg.GraphicsLayoutWidget()
+        self.image_view.setBackground("#1c261e")
+        vb = self.image_view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        vb.addItem(self.image)
+        self._image_box = vb
+        for w in (self.message, self.plot, self.image_view):
+            self._stack.addWidget(w)
+
+    def set_sensor(self, track: Track | None, sensor: str | None) -> None:
+        """Prepare for ``sensor`` ("LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA", ...) on ``track``."""
+        self.sensor, self._lidar, self._camera, self._ranges = sensor, None, None, None
+        if track is None or sensor is None:
+            self._show_message("No sensor view")
+            return
+        if sensor in ("LIDAR", "SECTOR_LIDAR"):
+            from sim.sensors import Lidar
+
+            self._lidar = Lidar(track)
+            self._stack.setCurrentWidget(self.plot)
+        elif sensor in ("FRONT_FACING_CAMERA", "STEREO_CAMERAS"):
+            try:
+                from sim.camera import Camera
+                from trainer.training import CAMERA_SIZE
+            except ImportError:
+                self._show_message("The camera view needs sim.camera, which this build lacks")
+                return
+            self._camera = Camera(track, size=CAMERA_SIZE)
+            self._stack.setCurrentWidget(self.image_view)
+        else:
+            self._show_message(f"No view for sensor {sensor}")
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self._stack.setCurrentWidget(self.message)
+
+    def clear(self) -> None:
+        self._rays.setData([], [])
+        self._outline.setData([], [])
+
+    def update_pose(self, pose: np.ndarray | None, *, sense: bool = True) -> np.ndarray | None:
+        """Draw what the car at ``pose`` sees. ``sense=False`` reuses the last reading (LIDAR
+        ranges seen from the new pose; the camera image as it was): between two frames the car
+        moves centimetres, and sensing costs milliseconds."""
+        if pose is None or not np.all(np.isfinite(pose[:3])):
+            return None
+        state = car_state(pose)
+        if self._lidar is not None:
+            if sense or self._ranges is None:
+                self._ranges = self._lidar.scan(state)[0].astype(float)
+            ranges = self._ranges
+            angles = self._lidar.angles
+            # Car frame drawn heading up: x right, y forward.
+            hx, hy = -ranges * np.sin(angles), ranges * np.cos(angles)
+            oy = self._lidar.mount_offset - REF_AHEAD_M
+            pairs = np.zeros((2 * len(ranges), 2))
+            pairs[0::2] = (0.0, oy)
+            pairs[1::2, 0], pairs[1::2, 1] = hx, hy + oy
+            self._rays.setData(pairs[:, 0], pairs[:, 1])
+            self._outline.setData(hx, hy + oy)  # the scan's outline: where the road edge is
+            self.frames += 1
+            ox, oy_w = self._lidar.origins(state)
+            theta = state.yaw[0] + angles
+            world = np.zeros((2 * len(ranges), 2))
+            world[0::2] = (ox[0], oy_w[0])
+            world[1::2, 0] = ox[0] + ranges * np.cos(theta)
+            world[1::2, 1] = oy_w[0] + ranges * np.sin(theta)
+            return world
+        if self._camera is not None and sense:
+            img = _as_image(self._camera.render(state))
+            if img is not None:
+                self.image.setImage(img, autoLevels=False, levels=_levels(img))
+                self.frames += 1
+        return None
+
+
+def _as_image(obs) -> np.ndarray | None:
+    """One car's camera observation as ``(h, w)`` or ``(h, w, 3)``."""
+    a = np.asarray(obs)
+    if a.ndim >= 3 and a.shape[0] == 1:
+        a = a[0]
+    while a.ndim > 3 or (a.ndim == 3 and a.shape[0] == 1):
+        a = a[-1]  # the newest frame of a stack
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = np.moveaxis(a, 0, -1)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    return a if a.ndim in (2, 3) else None
+
+
+def _levels(img: np.ndarray) -> tuple[float, float]:
+    return (0.0, 1.0) if img.dtype.kind == "f" and float(np.nanmax(img)) <= 1.0 else (0.0, 255.0)

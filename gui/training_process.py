@@ -1,0 +1,203 @@
+"""Training runs in its own process, which outlives the window that started it.
+
+:func:`start_training` launches ``python -m gui.cli train NAME --quiet`` in a new session
+(closing the app, or a Ctrl-C in its terminal, does not reach it), with its output in the
+model's ``logs/process.log``. Whether a model is training is read from its ``status.json``
+(the pid the trainer wrote, and whether that process lives), so an app opened later finds
+a run started by an earlier one, or by ``trackside train`` in a terminal.
+
+:func:`stop_training` asks the trainer to stop after its current step (the ``stop_request``
+file), which leaves the model ``ready`` with its checkpoints; :func:`kill_training` ends
+the process at once for when that does not come. :func:`check` turns a run whose process
+died without saying so into ``failed``, with the reason the process left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from trainer.model_store import Model, ModelStoreError, Status
+from trainer.training import request_stop
+
+_children: dict[str, subprocess.Popen] = {}
+"""Processes this app started, by model folder; polled so none is left a zombie
+(a zombie's pid still answers, so the model would look busy forever)."""
+_launch_status: dict[str, tuple] = {}
+"""Each model's (status, updated) when this app launched its process: until that changes, it is starting."""
+
+
+class TrainingProcessError(ModelStoreError):
+    """Training cannot start or stop; the message says why in plain words."""
+
+
+def process_log_path(model: Model) -> Path:
+    return model.path / "logs" / "process.log"
+
+
+def start_training(model: Model, *, minutes: float | None = None, iterations: int | None = None) -> subprocess.Popen:
+    """Start training ``model`` in a new process that lives on after the app closes
+    (until its stop condition, or ``minutes`` / ``iterations`` more if given)."""
+    if model.read_only:
+        raise TrainingProcessError("the standard model is read-only; clone it to train your own")
+    if is_running(model):
+        raise TrainingProcessError(f"model {model.name!r} is already training")
+    status = model.status().status
+    if status not in ("draft", "ready", "failed"):
+        raise TrainingProcessError(f"model {model.name!r} cannot start training while {status}")
+    cmd = [sys.executable, "-m", "gui.cli", "train", model.name, "--quiet"]
+    if minutes is not None:
+        cmd += ["--minutes", f"{minutes:g}"]
+    if iterations is not None:
+        cmd += ["--iterations", str(int(iterations))]
+    log = process_log_path(model)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    before = _stamp(model)
+    with open(log, "ab") as out:
+        out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[1:])}\n".encode())
+        out.flush()
+        kwargs = {"start_new_session": True} if os.name == "posix" else \
+            {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=str(Path(__file__).resolve().parents[1]), env=env, **kwargs)
+    _children[str(model.path)] = proc
+    _launch_status[str(model.path)] = before
+    return proc
+
+
+def is_running(model: Model) -> bool:
+    """A training process for ``model`` runs now (started here or anywhere else)."""
+    proc = _children.get(str(model.path))
+    if proc is not None and proc.poll() is None:
+        return True
+    try:
+        return model.is_busy()
+    except ModelStoreError:
+        return False
+
+
+def is_starting(model: Model) -> bool:
+    """Started by this app, and the trainer has not yet written its status."""
+    proc = _children.get(str(model.path))
+    if proc is None or proc.poll() is not None:
+        return False
+    with contextlib.suppress(ModelStoreError):
+        return _stamp(model) == _launch_status.get(str(model.path))
+    return True
+
+
+def _stamp(model: Model) -> tuple:
+    st = model.status()
+    return st.status, st.updated
+
+
+def check(model: Model) -> Status | None:
+    """The model's status after reaping its process; a run whose process is gone while the
+    status still says training becomes ``failed`` with what the process said last."""
+    proc = _children.get(str(model.path))
+    code = proc.poll() if proc is not None else None
+    if proc is not None and code is not None:
+        _children.pop(str(model.path), None)
+    try:
+        st = model.status()
+    except ModelStoreError:
+        return None
+    if st.status in ("training", "stopping") and not model.is_busy() and not model.read_only:
+        why = last_words(model)
+        reason = "the training process ended unexpectedly" + (f" (exit code {code})" if code else "")
+        with contextlib.suppress(ModelStoreError):
+            return model.fail(reason + (f": {why}" if why else ""))
+    return st
+
+
+def start_failure(model: Model) -> str | None:
+    """Why a process this app started ended before training began (None if it did not)."""
+    proc = _children.get(str(model.path))
+    if proc is None or proc.poll() is None:
+        return None
+    with contextlib.suppress(ModelStoreError):
+        if _stamp(model) == _launch_status.get(str(model.path)) and proc.returncode:
+            _children.pop(str(model.path), None)
+            return last_words(model) or f"the training process ended with exit code {proc.returncode}"
+    return None
+
+
+def last_words(model: Model, max_lines: int = 3) -> str:
+    """The last lines the training process printed (its error message), or ''."""
+    try:
+        text = process_log_path(model).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    run = text.rsplit("\n--- ", 1)[-1].splitlines()[1:]
+    lines = [line.strip() for line in run if line.strip()]
+    return " ".join(lines[-max_lines:])
+
+
+def stop_training(model: Model) -> None:
+    """Ask the training to stop after its current step; it then saves and ends ``ready``."""
+    if not is_running(model):
+        raise TrainingProcessError(f"model {model.name!r} is not training")
+    request_stop(model)
+
+
+def kill_training(model: Model, *, grace_s: float = 3.0) -> Status | None:
+    """End the training process now (SIGTERM, then SIGKILL after ``grace_s``). The model keeps
+    its checkpoints; one left ``training`` by the killed process becomes ``failed``."""
+    pid = None
+    proc = _children.get(str(model.path))
+    if proc is not None and proc.poll() is None:
+        pid = proc.pid
+    else:
+        with contextlib.suppress(ModelStoreError):
+            pid = model.status().pid
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and _alive(pid, proc):
+            time.sleep(0.05)
+        if _alive(pid, proc):
+            with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(2.0)
+    return check(model)
+
+
+def _alive(pid: int, proc: subprocess.Popen | None) -> bool:
+    if proc is not None and proc.pid == pid:
+        return proc.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def wait_for_children(timeout_s: float) -> bool:
+    """Wait for the training processes this app started to end (e.g. before deleting a
+    temporary home); True when none is left running."""
+    deadline = time.monotonic() + timeout_s
+    for proc in list(_children.values()):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+    return all(proc.poll() is not None for proc in _children.values())
+
+
+def running_models(store) -> list[str]:
+    """Names of the models that are training now."""
+    out = []
+    for name in store.names():
+        with contextlib.suppress(ModelStoreError, OSError, ValueError):
+            if is_running(store.get(name)):
+                out.append(name)
+    return out

@@ -1,0 +1,131 @@
+"""The evaluation page evaluates a really trained model on a worker thread, lists its laps and replays them."""
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
+
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+from gui.context import AppContext  # noqa: E402
+from gui.pages.evaluation import EvaluationPage  # noqa: E402
+
+pytestmark = pytest.mark.slow
+LAPPER = "lapper"
+
+
+@pytest.fixture(scope="module")
+def lapping_model_dir(tmp_path_factory):
+    """A model trained on the practice oval until a checkpoint laps it (three or four iterations)."""
+    import torch
+
+    from sim.actions import ActionSpace
+    from sim.paths import assets_dir
+    from trainer.hyperparameters import Hyperparameters
+    from trainer.metadata import ModelMetadata
+    from trainer.model_store import ModelStore, TrainingConfig
+    from trainer.training import request_stop, train_model
+
+    home = tmp_path_factory.mktemp("lapping_home")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRACKSIDE_HOME", str(home))
+        meta = ModelMetadata(action_space=ActionSpace.from_console(3.0, 3, 30.0, 5), sensor=["LIDAR"])
+        model = ModelStore(home / "models", standard_dir=home / "none").create(
+            LAPPER, meta, Hyperparameters(), (assets_dir() / "reward_functions" / "centre_line.py").read_text(),
+            TrainingConfig(track="practice_oval", n_cars=8))
+        def stop_once_it_laps(row):
+            if row["eval"]["laps_completed"] > 0:
+                request_stop(model)
+
+        result = train_model(model, max_iterations=10, install_signals=False, on_iteration=stop_once_it_laps)
+    torch.set_num_threads(threads)
+    assert result.status == "ready"
+    assert result.best["eval"]["laps_completed"] > 0, result.best
+    return model.path
+
+
+@pytest.fixture
+def page(qtbot, lapping_model_dir, trackside_home):
+    shutil.copytree(lapping_model_dir, trackside_home / "models" / LAPPER)
+    page = EvaluationPage(AppContext())
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    page.select_model(LAPPER)
+    return page
+
+
+def test_evaluates_lists_laps_and_replays(qtbot, page):
+    assert page.checkpoint_box.currentData() == "best"
+    assert page.track_box.currentData() == "practice_oval"
+    page.laps.setValue(2)
+    page.mode_box.setCurrentIndex(page.mode_box.findData("trials"))
+    page.penalty.setValue(2.0)
+    page.run()
+    assert page.worker is not None and not page.run_button.isEnabled()  # runs off the GUI thread
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is not None, page.message.text()
+    assert page.table.rowCount() == 2
+    completed = [page.table.item(r, 2).text() for r in range(2)]
+    assert "yes" in completed
+    time_text = page.table.item(completed.index("yes"), 1).text()
+    assert float(time_text) > 5.0
+    assert "laps completed" in page.summary.text()
+    # The replay starts at once and its position advances from the timer.
+    assert page.playing
+    qtbot.waitUntil(lambda: page.frame > 10, timeout=5_000)
+    assert page.slider.value() > 0
+    x, _ = page.track_view._path.getData()
+    assert len(x) == len(page.result.drive) > 100
+    # Pause holds the position; 8x plays faster than 1x.
+    page.pause()
+    held = page.frame
+    qtbot.wait(200)
+    assert page.frame == held
+    page.speed_box.setCurrentIndex(page.speed_box.findData(8))
+    page.play()
+    qtbot.wait(300)
+    assert page.frame - held > 8 * 15 * 0.3 * 0.5
+    # The slider seeks; choosing a lap in the table jumps to its start.
+    page.pause()
+    page.slider.setValue(5)
+    assert int(page.frame) == 5
+    page.table.selectRow(1)
+    lap2 = page.result.drive.lap
+    assert lap2[int(page.frame)] == 2
+
+
+def test_competition_tracks_and_rules_are_offered(qtbot, page):
+    from sim.library import list_tracks
+
+    cup = next(t.name for t in list_tracks() if not t.trainable)
+    names = [page.track_box.itemData(i) for i in range(page.track_box.count())]
+    assert names == [t.name for t in list_tracks()]
+    assert "(competition)" in page.track_box.itemText(names.index(cup))
+    page.no_resets.setChecked(True)
+    assert not page.penalty.isEnabled() and page.rules().penalty_s is None
+    page.laps.setValue(1)
+    page.mode_box.setCurrentIndex(page.mode_box.findData("continuous"))
+    page.track_box.setCurrentIndex(names.index(cup))
+    page.run()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is not None and page.result.track == cup
+    assert page.result.rules.mode == "continuous" and page.table.rowCount() == 1
+
+
+def test_a_model_without_checkpoints_cannot_be_evaluated(qtbot, page):
+    from sim.actions import ActionSpace
+    from trainer.hyperparameters import Hyperparameters
+    from trainer.metadata import ModelMetadata
+    from trainer.model_store import TrainingConfig
+
+    meta = ModelMetadata(action_space=ActionSpace.from_console(3.0, 3, 30.0, 5), sensor=["LIDAR"])
+    page.ctx.store.create("fresh", meta, Hyperparameters(), "def reward_function(params):\n    return 1.0\n",
+                          TrainingConfig(track="practice_oval"))
+    page.ctx.models_changed.emit()
+    page.select_model("fresh")
+    assert page.checkpoint_box.count() == 0 and not page.run_button.isEnabled()
+    assert "train it first" in page.message.text()
