@@ -30,7 +30,7 @@ test: $(TEST_STAMP)
 
 # `make bench ONLY=sim` runs the benchmarks whose name contains "sim".
 bench: $(TEST_STAMP)
-	$(BIN)/python -m tests.bench $(if $(ONLY),--only $(ONLY))
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench $(if $(ONLY),--only $(ONLY))
 
 screenshots: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m gui.screenshots --out assets/screenshots
