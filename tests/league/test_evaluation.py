@@ -1,13 +1,11 @@
 """Evaluation: lap times measured where the car crosses the line, penalties that add exactly,
 determinism, SIM_TRACE output, and models that cannot run refused plainly."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
-import torch
 
 import trainer.evaluation as trainer_evaluation
 from league.db import LeagueError
@@ -17,7 +15,7 @@ from sim.actions import ActionSpace
 from sim.driver import PurePursuitDriver
 from sim.env import RacingEnv
 from sim.library import load_track
-from sim.paths import assets_dir, home
+from sim.paths import home
 from sim.racing_line import compute_racing_line
 from trainer.evaluation import EvaluationRules, evaluate_policy
 from trainer.hyperparameters import Hyperparameters
@@ -152,35 +150,7 @@ def test_without_resets_a_lap_ends_where_the_car_leaves_the_road(monkeypatch):
 
 
 # -- real models -----------------------------------------------------------------------------------
-CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
-SPACE = ActionSpace.from_console(3.0, 3, 30.0, 5)
-
-
-@pytest.fixture(scope="session")
-def trained_folder(tmp_path_factory):
-    """A model trained two iterations on practice_oval, once per session: the league test files
-    share the folder through the session's base temp directory."""
-    folder = tmp_path_factory.getbasetemp() / "league-trained-model"
-    if not (folder / "checkpoints" / "index.json").exists():
-        from trainer.training import train_model
-
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("TRACKSIDE_HOME", str(tmp_path_factory.mktemp("train-home")))
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            m = ModelStore().create("trained", ModelMetadata(action_space=SPACE, sensor=["LIDAR"]), Hyperparameters(),
-                                    CENTRE_LINE, TrainingConfig(track="practice_oval", n_cars=16))
-            train_model(m, max_iterations=2, install_signals=False)
-            torch.set_num_threads(threads)
-            shutil.copytree(m.path, folder)
-    return folder
-
-
-@pytest.fixture
-def trained(trained_folder):
-    """The trained model, copied into this test's home as ``racer1``."""
-    shutil.copytree(trained_folder, ModelStore().root / "racer1")
-    return ModelStore().get("racer1")
+from conftest import CENTRE_LINE, SPACE  # noqa: E402
 
 
 def test_same_model_track_and_rules_give_identical_times(trained):

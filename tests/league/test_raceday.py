@@ -105,15 +105,15 @@ def test_queue_add_reorder_remove_skip_and_next(db, event):
     assert [e["racer"] for e in queue(db, event)] == ["dan", "cat"]
 
 
-def test_queue_needs_a_model_that_exists(db, event, monkeypatch, tmp_path):
+def test_queue_needs_a_model_that_exists(db, event, tmp_path):
     import sim.paths
 
     with pytest.raises(LeagueError, match="no model named 'ghost'"):
         add_to_queue(db, event, "eve", model="ghost")
-    monkeypatch.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed
-    with pytest.raises(LeagueError, match="standard model is not installed.*--car"):
-        add_to_queue(db, event, "eve")
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed
+        with pytest.raises(LeagueError, match="standard model is not installed.*--car"):
+            add_to_queue(db, event, "eve")
     meta = ModelMetadata(action_space=ActionSpace.from_console(3.0, 3, 30.0, 5), sensor=["LIDAR"])
     ModelStore().create("untrained", meta, Hyperparameters(), "def reward_function(params):\n    return 1.0\n")
     with pytest.raises(LeagueError, match="no trained checkpoint"):

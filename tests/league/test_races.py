@@ -1,6 +1,5 @@
 """The virtual circuit: racers, races, submissions and standings, and every refusal leaving the data as it was."""
 
-import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,13 +11,8 @@ from league.evaluation import Evaluation
 from league.freeze import FrozenModel, freeze, open_frozen
 from league.races import (add_racer, create_race, get_racer, list_racers, record_submission, score_laps,
                           set_race_state, standings, submit)
-from sim.actions import ActionSpace
 from sim.library import load_track
-from sim.paths import assets_dir
 from trainer.evaluation import EvaluationRules, LapResult
-from trainer.hyperparameters import Hyperparameters
-from trainer.metadata import ModelMetadata
-from trainer.model_store import ModelStore, TrainingConfig
 from trainer.training import load_agent
 
 FROZEN = FrozenModel("0" * 64, "m", "final", 3)
@@ -203,33 +197,6 @@ def test_a_write_that_fails_half_way_leaves_nothing(db, race, monkeypatch):
 
 
 # -- real submissions -------------------------------------------------------------------------------
-CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
-SPACE = ActionSpace.from_console(3.0, 3, 30.0, 5)
-
-
-@pytest.fixture(scope="session")
-def trained_folder(tmp_path_factory):
-    """A model trained two iterations on practice_oval, once per session (shared on disk by the league tests)."""
-    folder = tmp_path_factory.getbasetemp() / "league-trained-model"
-    if not (folder / "checkpoints" / "index.json").exists():
-        from trainer.training import train_model
-
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("TRACKSIDE_HOME", str(tmp_path_factory.mktemp("train-home")))
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            m = ModelStore().create("trained", ModelMetadata(action_space=SPACE, sensor=["LIDAR"]), Hyperparameters(),
-                                    CENTRE_LINE, TrainingConfig(track="practice_oval", n_cars=16))
-            train_model(m, max_iterations=2, install_signals=False)
-            torch.set_num_threads(threads)
-            shutil.copytree(m.path, folder)
-    return folder
-
-
-@pytest.fixture
-def trained(trained_folder):
-    shutil.copytree(trained_folder, ModelStore().root / "racer1")
-    return ModelStore().get("racer1")
 
 
 def test_a_submission_is_frozen_against_later_training(db, trained):
