@@ -94,18 +94,9 @@ def evaluate(model, checkpoint: int | str, track_name: str, rules: EvaluationRul
     plain-words errors as ``trackside evaluate``), and torch drives on one thread as it does
     there, so the app's lap times equal the league's to the last bit.
     """
-    import torch
-
-    from league.evaluation import check_rules, load_policy, resolve_checkpoint
-    from sim.library import load_track
-    from trainer.evaluation import evaluate_policy, greedy_actor
-    from trainer.training import CAMERA_SIZE
+    from league.evaluation import evaluate_model
 
     start = time.monotonic()
-    check_rules(rules)
-    track = load_track(track_name)
-    which, _, _ = resolve_checkpoint(model, checkpoint)
-    agent, meta = load_policy(model, which)
     rows: list[tuple] = []
     last_report = [0.0]
 
@@ -120,13 +111,10 @@ def evaluate(model, checkpoint: int | str, track_name: str, rules: EvaluationRul
             if on_progress is not None:
                 on_progress(int(lap), float(info["progress"][0]))
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        laps = evaluate_policy(greedy_actor(agent), track, meta.action_space, meta.primary_sensor, rules,
-                               camera_size=CAMERA_SIZE, on_step=on_step)
-    finally:
-        torch.set_num_threads(threads)
+    # The same path as `trackside evaluate`: same checks, same lap times, and a SIM_TRACE file.
+    result = evaluate_model(model, track_name, rules, checkpoint=checkpoint, on_step=on_step)
+    laps, which = result.laps, result.checkpoint
+    meta = model.metadata()
     a = np.array(rows, dtype=float).reshape(-1, 6)
     drive = Drive(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4].astype(int), a[:, 5].astype(bool),
                   VehicleConfig().step_dt)

@@ -106,13 +106,14 @@ def get_model(name: str | Model) -> Model:
 
 
 def evaluate_model(model: str | Model, track: str | Track, rules: EvaluationRules | None = None, *,
-                   checkpoint: str | int | None = None, simtrace: bool = True) -> Evaluation:
+                   checkpoint: str | int | None = None, simtrace: bool = True, on_step=None) -> Evaluation:
     """Drive ``rules.laps`` laps of ``track`` with ``model``'s greedy policy.
 
     ``checkpoint``: an iteration, ``final``, ``best``, ``latest`` or ``initial`` (default:
     final, else best, else latest). ``simtrace``: write the SIM_TRACE file (see the module
-    docstring for where). Raises :class:`LeagueError` for an unknown model, a missing
-    checkpoint, or weights whose action space or sensor cannot run here.
+    docstring for where). ``on_step(env, info, actions, lap)`` is called after every
+    simulated step (a replay recorder). Raises :class:`LeagueError` for an unknown model,
+    a missing checkpoint, or weights whose action space or sensor cannot run here.
     """
     model = get_model(model)
     track = track if isinstance(track, Track) else load_track(track)
@@ -120,7 +121,7 @@ def evaluate_model(model: str | Model, track: str | Track, rules: EvaluationRule
     check_rules(rules)
     which, _, iteration = resolve_checkpoint(model, checkpoint)
     trace_path = _trace_path(model) if simtrace else None
-    laps = run_laps(model, which, track, rules, trace_path=trace_path)
+    laps = run_laps(model, which, track, rules, trace_path=trace_path, on_step=on_step)
     return Evaluation(model.name, str(which), iteration, track.name, rules, laps, summarize(laps),
                       str(trace_path) if trace_path else None)
 
@@ -135,7 +136,7 @@ def check_rules(rules: EvaluationRules) -> None:
 
 
 def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRules, *,
-             trace_path: Path | None = None) -> list[LapResult]:
+             trace_path: Path | None = None, on_step=None) -> list[LapResult]:
     """The laps of ``model``'s checkpoint ``which`` on ``track``; SIM_TRACE rows to ``trace_path`` if given."""
     from trainer.training import CAMERA_SIZE
 
@@ -153,10 +154,16 @@ def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRule
         return greedy(obs, speed)
 
     trace = _TraceRecorder(track, rules) if trace_path is not None else None
+    hooks = [h for h in (trace.on_step if trace else None, on_step) if h is not None]
+
+    def step_hook(env, info, action, lap):
+        for hook in hooks:
+            hook(env, info, action, lap)
+
     try:
         with _one_torch_thread():
             laps = evaluate_policy(act, track, meta.action_space, sensor, rules, camera_size=CAMERA_SIZE,
-                                   on_step=trace.on_step if trace else None)
+                                   on_step=step_hook if hooks else None)
     except (ImportError, NotImplementedError) as exc:
         raise LeagueError(f"model {model.name!r} uses the {sensor} sensor, which this version of Trackside "
                           f"cannot simulate ({exc})") from None

@@ -74,6 +74,9 @@ def test_evaluates_lists_laps_and_replays(qtbot, page):
     time_text = page.table.item(completed.index("yes"), 1).text()
     assert float(time_text) > 5.0
     assert "laps completed" in page.summary.text()
+    # Like `trackside evaluate`, the run leaves a SIM_TRACE file in the model folder.
+    traces = list(ModelStore().get(LAPPER).path.glob("evaluation-*/evaluation-simtrace/0-iteration.csv"))
+    assert len(traces) == 1 and traces[0].read_text().startswith("episode,steps,X,Y")
     # The replay starts at once and its position advances from the timer.
     assert page.playing
     qtbot.waitUntil(lambda: page.frame > 10, timeout=5_000)
