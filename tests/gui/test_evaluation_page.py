@@ -75,7 +75,7 @@ def test_evaluates_lists_laps_and_replays(qtbot, page):
     assert float(time_text) > 5.0
     assert "laps completed" in page.summary.text()
     # Like `trackside evaluate`, the run leaves a SIM_TRACE file in the model folder.
-    traces = list(ModelStore().get(LAPPER).path.glob("evaluation-*/evaluation-simtrace/0-iteration.csv"))
+    traces = list(page.ctx.store.get(LAPPER).path.glob("evaluation-*/evaluation-simtrace/0-iteration.csv"))
     assert len(traces) == 1 and traces[0].read_text().startswith("episode,steps,X,Y")
     # The replay starts at once and its position advances from the timer.
     assert page.playing
