@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from sim import SIM_VERSION
 from sim.library import load_track
 from trainer.evaluation import EvaluationRules, LapResult, summarize
 
@@ -287,11 +288,11 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
         summary = summarize(laps)
         cur = db.execute(
             "INSERT INTO submissions (race_id, racer_id, model, checkpoint, iteration, frozen_hash, submitted_at, "
-            "complete, score_ms, best_lap_ms, total_ms, laps_completed, off_track, summary) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "complete, score_ms, best_lap_ms, total_ms, laps_completed, off_track, summary, sim_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.id, who.id, frozen.model, str(frozen.checkpoint), frozen.iteration, frozen.hash,
              _iso(now) if now else now_iso(), int(complete), score, best, total, summary["laps_completed"],
-             summary["off_track"], json.dumps(summary)])
+             summary["off_track"], json.dumps(summary), SIM_VERSION])
         sub_id = cur.lastrowid
         if _after_submission_row is not None:
             _after_submission_row(sub_id)

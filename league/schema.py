@@ -102,3 +102,10 @@ _SCHEMA = """
             CHECK (completed = 0 OR time_ms IS NOT NULL)
         )
 """
+
+
+@migration("league-002-submission-sim-version")
+def _sim_version(db: sqlite_utils.Database) -> None:
+    # Lap times depend on the simulator as well as the frozen weights; earlier rows predate
+    # the column and get NULL (unknown), not a guessed version.
+    db.execute("ALTER TABLE submissions ADD COLUMN sim_version TEXT")

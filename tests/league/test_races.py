@@ -134,6 +134,16 @@ def test_a_result_under_other_rules_is_refused(db, race):
 
 
 # -- standings --------------------------------------------------------------------------------------
+def test_a_submission_records_the_simulator_version_it_was_timed_on(db, race):
+    from sim import SIM_VERSION
+
+    sub = record_submission(db, race, "ann", FROZEN, laps_of(20.0, 21.0, 22.0))
+    row = db.execute("SELECT sim_version FROM submissions WHERE id = ?", [sub]).fetchone()
+    assert row[0] == SIM_VERSION
+    names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name")]
+    assert "league-002-submission-sim-version" in names
+
+
 def test_the_standing_changes_only_when_a_result_beats_the_previous_best(db, race):
     first = record_submission(db, race, "ann", FROZEN, laps_of(20.0, 21.0, 22.0))
     assert standings(db, race)[0]["submission"] == first
