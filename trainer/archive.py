@@ -7,7 +7,8 @@ An exported archive holds, at its root (as DeepRacer's model archives do)::
     reward_function.py
     training_config.json    Trackside's own
     weights.pt              the final (else best, else latest) checkpoint, a torch.save'd dict
-    trackside.json          {"format": "trackside-model", "version": 1, "name", "iteration", "exported", "eval"}
+    trackside.json          {"format": "trackside-model", "version": 1, "name", "iteration", "exported", "eval",
+                             "description" (the model's note, if it has one)}
 
 Import also takes a DeepRacer-style archive: ``model_metadata.json`` (or
 ``model/model_metadata.json``) at the root, with DeepRacer's TensorFlow files
@@ -46,6 +47,10 @@ MAX_TOTAL_BYTES = 500 * 2**20
 MAX_MEMBERS = 64
 """Most entries (files and folders) an import accepts."""
 
+DESCRIPTION_FILE = "description.txt"
+"""The note a person keeps with a model (the app's Create model page writes it)."""
+DESCRIPTION_LIMIT = 2000
+"""Characters of a description carried through an archive."""
 KNOWN = ("model_metadata.json", "hyperparameters.json", "reward_function.py", "training_config.json",
          "weights.pt", "trackside.json")
 _ALIASES = {"model/model_metadata.json": "model_metadata.json", "ip/hyperparameters.json": "hyperparameters.json"}
@@ -87,6 +92,9 @@ def export_model(model: Model, dest: str | os.PathLike, which: int | str | None 
     entry = next((c for c in model.list_checkpoints() if c["iteration"] == iteration), {})
     manifest = {"format": "trackside-model", "version": 1, "name": model.name, "iteration": iteration,
                 "exported": _now(), "eval": entry.get("eval")}
+    note = model.path / DESCRIPTION_FILE
+    if note.is_file():
+        manifest["description"] = note.read_text(encoding="utf-8", errors="replace")[:DESCRIPTION_LIMIT]
     files = [("model_metadata.json", model.metadata_path), ("hyperparameters.json", model.hyperparameters_path),
              ("reward_function.py", model.reward_path), ("training_config.json", model.config_path)]
     if weights is not None:
@@ -257,3 +265,5 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
         model.set_best(it)
         status = Status("ready", None, now, now)
     atomic_write_json(model.status_path, asdict(status))
+    if isinstance(manifest.get("description"), str) and manifest["description"].strip():
+        atomic_write(model.path / DESCRIPTION_FILE, manifest["description"][:DESCRIPTION_LIMIT])

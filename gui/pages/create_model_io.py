@@ -6,6 +6,7 @@ read in one place.
 
 from __future__ import annotations
 
+from trainer.archive import DESCRIPTION_FILE  # the model's note; export carries it
 from trainer.model_store import Model, ModelStore, ModelStoreError, atomic_write
 
 SENSORS = (
@@ -20,8 +21,6 @@ SENSORS = (
 )
 """Trainable sensors: (DeepRacer name, title, one-line explanation)."""
 
-DESCRIPTION_FILE = "description.txt"
-"""The form's optional description, kept beside the model's files (the store has no field for it)."""
 
 
 def default_name(store: ModelStore, base: str = "my-first-model") -> str:

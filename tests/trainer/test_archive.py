@@ -53,6 +53,13 @@ def test_export_import_round_trip(trained, tmp_path):
     assert [p.name for p in store.root.iterdir() if p.name.startswith(".")] == []
 
 
+def test_the_model_description_travels_with_the_archive(trained, tmp_path):
+    store, m = trained
+    (m.path / archive.DESCRIPTION_FILE).write_text("centre line, 3 speeds, first try")
+    new = import_model(export_model(m, tmp_path / "noted.tar.gz"), "noted", store=store)
+    assert (new.path / archive.DESCRIPTION_FILE).read_text() == "centre line, 3 speeds, first try"
+
+
 def test_standard_model_can_be_exported(tmp_path, monkeypatch, trained):
     store, m = trained
     shutil.copytree(m.path, tmp_path / "assets" / "standard_model")
