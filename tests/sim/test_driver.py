@@ -7,48 +7,15 @@ import pytest
 
 from sim.driver import PurePursuitDriver
 from sim.racing_line import compute_racing_line
-from sim.track import Track, TrackInfo
 from sim.vehicle import CarState, VehicleConfig, points_in_world, step_cars
+from test_racing_line import hairpin_loop, oval  # the same test tracks
 
 CAR = VehicleConfig()
 
 
-def turtle(segments, spacing=0.1):
-    """Centre line ``(N, 2)`` from ``("s", length)`` and ``("a", radius, degrees)`` pieces (positive = left)."""
-    p, h, pts = np.zeros(2), 0.0, [np.zeros(2)]
-    for seg in segments:
-        if seg[0] == "s":
-            n = max(1, int(np.ceil(seg[1] / spacing)))
-            pts += [p + seg[1] * k / n * np.array([np.cos(h), np.sin(h)]) for k in range(1, n + 1)]
-        else:
-            r, ang = seg[1], np.radians(seg[2])
-            c = p + np.sign(ang) * r * np.array([-np.sin(h), np.cos(h)])
-            a0 = np.arctan2(p[1] - c[1], p[0] - c[0])
-            n = max(2, int(np.ceil(abs(ang) * r / spacing)))
-            pts += [c + r * np.array([np.cos(a0 + ang * k / n), np.sin(a0 + ang * k / n)]) for k in range(1, n + 1)]
-            h += ang
-        p = pts[-1].copy()
-    return np.array(pts)
-
-
-def loop_track(segments, width, name):
-    """A closed track with borders at +-width/2 along the centre normals."""
-    center = turtle(segments)
-    center[-1] = center[0]
-    tang = np.roll(center[:-1], -1, 0) - np.roll(center[:-1], 1, 0)
-    tang = np.vstack([tang, tang[:1]]) / np.linalg.norm(np.vstack([tang, tang[:1]]), axis=1)[:, None]
-    normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1) * width / 2
-    return Track(np.hstack([center, center + normal, center - normal]), TrackInfo(name=name))
-
-
 @functools.cache
 def build(name):
-    if name == "oval":
-        return loop_track([("s", 4.0), ("a", 1.5, 180), ("s", 4.0), ("a", 1.5, 180)], 0.76, name)
-    k = 1.1  # an 18.2 m loop with a 0.55 m-radius hairpin and one right-hander
-    return loop_track([("s", 4 * k), ("a", 0.5 * k, 180), ("s", 1.5 * k), ("a", 0.8 * k, -90), ("s", 1.0 * k),
-                       ("a", 1.0 * k, 90), ("s", 0.7 * k), ("a", 1.0 * k, 90), ("s", 1.8 * k), ("a", 1.0 * k, 90)],
-                      0.76, name)
+    return oval() if name == "oval" else hairpin_loop()
 
 
 def drive_lap(track, driver, cfg=CAR, max_steps=2000):
@@ -90,9 +57,7 @@ def test_driver_laps_close_to_the_best_lap_and_on_the_road(name):
 
 def test_driver_is_within_a_few_percent_on_a_long_fast_loop():
     k = 4.2  # the hairpin loop scaled to about 70 m
-    track = loop_track([("s", 4 * k), ("a", 0.5 * k, 180), ("s", 1.5 * k), ("a", 0.8 * k, -90), ("s", 1.0 * k),
-                        ("a", 1.0 * k, 90), ("s", 0.7 * k), ("a", 1.0 * k, 90), ("s", 1.8 * k), ("a", 1.0 * k, 90)],
-                       1.07, "long")
+    track = hairpin_loop(scale=k, width=1.07)
     line = compute_racing_line(track)
     lap, wheels_on, _ = drive_lap(track, PurePursuitDriver(line, CAR))
     assert (wheels_on == 4).all()
