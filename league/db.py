@@ -118,6 +118,16 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
+def run_schema(db: sqlite_utils.Database, sql: str) -> None:
+    """Run ``;``-separated DDL inside the current migration's transaction.
+
+    Statement by statement: ``executescript()`` would COMMIT the migration's transaction.
+    """
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

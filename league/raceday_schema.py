@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .db import migration
+from .db import migration, run_schema
 
 
 @migration("raceday-001-tables")
 def _tables(db: sqlite_utils.Database) -> None:
-    # Statement by statement: executescript() would COMMIT the migration's transaction.
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.conn.execute(statement)
+    run_schema(db, _SCHEMA)
 
 
 _SCHEMA = """

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .db import migration
+from .db import migration, run_schema
 
 RANKINGS = ("best_lap", "best_average", "total_time")
 POINTS_SCHEMES = ("time_ratio", "rank_table")
@@ -28,10 +28,7 @@ MODES = ("trials", "continuous")
 
 @migration("league-001-tables")
 def _tables(db: sqlite_utils.Database) -> None:
-    # Statement by statement: executescript() would COMMIT the migration's transaction.
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.conn.execute(statement)
+    run_schema(db, _SCHEMA)
 
 
 _SCHEMA = """
