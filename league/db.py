@@ -25,13 +25,14 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
+from sim.errors import TracksideError
 from sim.paths import home
 
 BUSY_TIMEOUT_MS = 30_000
 _MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
 
-class LeagueError(ValueError):
+class LeagueError(TracksideError):
     """A league action that cannot be done; the message says why and what to do."""
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from sim.actions import ActionSpace
 from sim.env import IMMOBILIZED, LAP_COMPLETE, REVERSED, EnvConfig, RacingEnv
+from sim.errors import TracksideError
 from sim.library import load_track
 
 from .raceday import Event
@@ -41,7 +42,7 @@ UPDATE_PERIOD_S = 0.05
 """Least wall time between two ``on_update`` calls, s (a display redraws at 20 Hz at most)."""
 
 
-class SimulatedDriverError(ValueError):
+class SimulatedDriverError(TracksideError):
     """The model cannot drive a session (no checkpoint, an unsupported sensor ...)."""
 
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from sim.errors import TracksideError
+
 READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED = (
     "ready", "running", "paused", "last_lap", "ended", "dnf", "submitted", "discarded")
 STATES = (READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED)
@@ -42,7 +44,7 @@ LIVE = (RUNNING, PAUSED, LAST_LAP)
 RANKINGS = ("fastest", "average")
 
 
-class TimingError(ValueError):
+class TimingError(TracksideError):
     """A timekeeper action that was refused; the message says why."""
 
 

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import TracksideError
+
 SPEED_LIMITS = (0.1, 4.0)
 """Speeds a DeepRacer action may ask for, m/s."""
 STEERING_LIMIT = 30.0
 """Largest steering angle either way, degrees."""
 
 
-class ActionSpaceError(ValueError):
+class ActionSpaceError(TracksideError):
     """An action space that cannot be used. The message names the field."""
 
 

@@ -30,6 +30,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from .errors import TracksideError
 from .paths import assets_dir
 
 REWARD_LIMIT = 1e5
@@ -53,7 +54,7 @@ SUMMARY_KEYS = ("x", "y", "heading", "progress", "steps", "speed", "steering_ang
 """The params shown when a message names a car's situation (not the waypoint list)."""
 
 
-class RewardFunctionError(ValueError):
+class RewardFunctionError(TracksideError):
     """A reward function that cannot be used. ``.line`` is the 1-based line in the user's file, or None."""
 
     def __init__(self, message: str, line: int | None = None):

@@ -19,11 +19,13 @@ import numpy as np
 import shapely
 from shapely.geometry import LinearRing, LineString, Polygon
 
+from .errors import TracksideError
+
 CLOSED_TOLERANCE_M = 1e-3
 """First and last centre points closer than this make a closed loop."""
 
 
-class TrackError(ValueError):
+class TrackError(TracksideError):
     """A track that cannot be used. The message names the file and the problem."""
 
 

@@ -35,10 +35,19 @@ from pathlib import Path, PurePosixPath
 
 import torch
 
+from sim.errors import TracksideError
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import MetadataError, ModelMetadata
-from trainer.model_store import (Model, ModelStore, ModelStoreError, Status, TrainingConfig, _now, atomic_write,
-                                 atomic_write_json)
+from trainer.model_store import (
+    Model,
+    ModelStore,
+    ModelStoreError,
+    Status,
+    TrainingConfig,
+    _now,
+    atomic_write,
+    atomic_write_json,
+)
 
 MAX_MEMBER_BYTES = 200 * 2**20
 """Largest single file an import accepts, bytes."""
@@ -76,7 +85,7 @@ def reward_function(params):
 '''
 
 
-class ArchiveError(ValueError):
+class ArchiveError(TracksideError):
     """An archive that cannot be imported or a model that cannot be exported; the message says why."""
 
 

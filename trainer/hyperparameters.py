@@ -19,12 +19,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from sim.errors import TracksideError
 
-class HyperparameterError(ValueError):
+
+class HyperparameterError(TracksideError):
     """A hyperparameter Trackside cannot use. The message names the field."""
 
 
-class TrainingConfigError(ValueError):
+class TrainingConfigError(TracksideError):
     """A training setting Trackside cannot use. The message names the field."""
 
 

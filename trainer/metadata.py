@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from sim.actions import ActionSpace, ActionSpaceError
+from sim.errors import TracksideError
 
 CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
 """Camera sensors DeepRacer knows. Only the first is simulated."""
@@ -37,7 +38,7 @@ ALGORITHMS = ("clipped_ppo", "sac")
 _KEY_ORDER = ("action_space", "sensor", "neural_network", "training_algorithm", "action_space_type", "version")
 
 
-class MetadataError(ValueError):
+class MetadataError(TracksideError):
     """``model_metadata.json`` that Trackside cannot use. The message names the field."""
 
 

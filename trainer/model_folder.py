@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from sim.errors import TracksideError
 from trainer.hyperparameters import Hyperparameters, TrainingConfig
 from trainer.metadata import ModelMetadata
 
@@ -31,7 +32,7 @@ NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CKPT_FILE = re.compile(r"^iteration-(\d+)\.pt$")
 
 
-class ModelStoreError(ValueError):
+class ModelStoreError(TracksideError):
     """A model operation that cannot be done; the message says why in plain words."""
 
 

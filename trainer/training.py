@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from sim.env import STATUSES, EnvConfig, RacingEnv
+from sim.errors import TracksideError
 from sim.library import load_track
 from sim.reward import RewardError, RewardFunctionError, load_reward_function
 
@@ -45,7 +46,7 @@ CAMERA_SIZE = (80, 60)
 """Camera resolution for training (DeepRacer's 160x120 halved)."""
 
 
-class TrainingError(RuntimeError):
+class TrainingError(TracksideError):
     """Training could not start: a message for the user."""
 
 
