@@ -11,13 +11,13 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QSlider, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.eval_worker import EvaluationRun, EvaluationWorker
 from gui.plots import card, speed_colormap
 from gui.track_view import TrackView
+from gui.widgets.inputs import ComboBox, DoubleSpinBox, Slider, SpinBox
 from gui.widgets.style import PAGE_STYLE, button, label
 from trainer.evaluation import EvaluationRules
 from trainer.model_store import ModelStoreError
@@ -64,18 +64,18 @@ class EvaluationPage(QWidget):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self.model_box = QComboBox()
+        self.model_box = ComboBox()
         self.model_box.currentTextChanged.connect(self._on_model_changed)
-        self.checkpoint_box = QComboBox()
-        self.track_box = QComboBox()
+        self.checkpoint_box = ComboBox()
+        self.track_box = ComboBox()
         self.track_box.currentIndexChanged.connect(self._preview_track)
-        self.laps = QSpinBox(minimum=1, maximum=50, value=3)
-        self.mode_box = QComboBox()
+        self.laps = SpinBox(minimum=1, maximum=50, value=3)
+        self.mode_box = ComboBox()
         self.mode_box.addItem("Trials (standing starts)", "trials")
         self.mode_box.addItem("Continuous laps", "continuous")
         self.mode_box.setToolTip("Trials: each lap starts at rest on the line. Continuous: laps follow each other "
                                  "and the car keeps its speed over the line.")
-        self.penalty = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=2.0, singleStep=0.5, suffix=" s")
+        self.penalty = DoubleSpinBox(minimum=0.0, maximum=60.0, value=2.0, singleStep=0.5, suffix=" s")
         self.penalty.setToolTip("Seconds added to the lap each time the car leaves the road; it is then put back")
         self.no_resets = QCheckBox("No resets (a lap ends off the road)")
         self.no_resets.toggled.connect(lambda on: self.penalty.setEnabled(not on))
@@ -112,20 +112,18 @@ class EvaluationPage(QWidget):
         self.track_view.setMinimumSize(400, 260)
         self.play_button = button("Play")
         self.play_button.clicked.connect(self.toggle_play)
-        self.speed_box = QComboBox()
+        self.speed_box = ComboBox()
         for s in SPEEDS:
             self.speed_box.addItem(f"{s}x", s)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = Slider(Qt.Orientation.Horizontal)
         self.slider.valueChanged.connect(self._on_slider)
         self.position = label("", "hint")
         self.position.setMinimumWidth(190)
         self.legend = QLabel()
         self.legend.setFixedHeight(16)
         controls = QHBoxLayout()
-        for w in (self.play_button, self.speed_box):
-            controls.addWidget(w)
-        controls.addWidget(self.slider, 1)
-        controls.addWidget(self.position)
+        for w, stretch in ((self.play_button, 0), (self.speed_box, 0), (self.slider, 1), (self.position, 0)):
+            controls.addWidget(w, stretch)
         replay = card("Replay", self.track_view)
         replay.layout().addLayout(controls)
         legend_row = QHBoxLayout()
@@ -199,6 +197,8 @@ class EvaluationPage(QWidget):
     def _on_model_changed(self, name: str) -> None:
         self.checkpoint_box.clear()
         self.message.setText("")
+        if self.result is not None and self.result.model != name:
+            self.clear_result()  # another model's laps and replay must not stay on screen
         if not name:
             self.run_button.setEnabled(False)
             return
@@ -225,7 +225,7 @@ class EvaluationPage(QWidget):
         if not ckpts and model.initial_path.exists():
             self.checkpoint_box.addItem("Initial (not trained yet)", "initial")
         if self.checkpoint_box.count() == 0:
-            self.message.setText("This model has no checkpoint yet: train it first.")
+            self.message.setText(f"{name} is a draft with no checkpoint yet: train it first, then evaluate it here.")
         self.run_button.setEnabled(self.checkpoint_box.count() > 0 and self.worker is None)
 
     def rules(self) -> EvaluationRules:
@@ -292,6 +292,18 @@ class EvaluationPage(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
         self._load_replay(run)
+
+    def clear_result(self) -> None:
+        """Forget the shown evaluation: no laps, no summary, no replay; the view shows the chosen track."""
+        self.pause()
+        self.result, self.frame = None, 0.0
+        self.table.setRowCount(0)
+        self.track_view.clear_dynamic()
+        self.slider.setRange(0, 0)  # with no result, the slider's signal only resets the frame
+        for text in (self.summary, self.position, self.legend_lo, self.legend_hi):
+            text.setText("")
+        self._set_replay_enabled(False)
+        self._preview_track()
 
     # -- replay -------------------------------------------------------------------------------
     def _load_replay(self, run: EvaluationRun) -> None:
