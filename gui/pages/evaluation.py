@@ -105,9 +105,22 @@ class EvaluationPage(QWidget):
         settings.layout().addStretch(1)
         settings.setFixedWidth(360)
         body.addWidget(settings)
-
         right = QVBoxLayout()
         body.addLayout(right, 1)
+        right.addWidget(self._replay_card(), 3)
+        self.table = QTableWidget(0, len(LAP_COLUMNS))
+        self.table.setHorizontalHeaderLabels(LAP_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._jump_to_lap)
+        right.addWidget(card("Laps", self.table), 2)
+        self._set_replay_enabled(False)
+        self._paint_legend()
+
+    def _replay_card(self) -> QWidget:
+        """The drive over the track, with play/pause, speed, a seek slider and the speed legend."""
         self.track_view = TrackView()
         self.track_view.setMinimumSize(400, 260)
         self.play_button = button("Play")
@@ -119,8 +132,7 @@ class EvaluationPage(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.position = label("", "hint")
         self.position.setMinimumWidth(190)
-        self.legend = QLabel()
-        self.legend.setFixedHeight(16)
+        self.legend = QLabel(minimumHeight=16, maximumHeight=16)
         controls = QHBoxLayout()
         for w, stretch in ((self.play_button, 0), (self.speed_box, 0), (self.slider, 1), (self.position, 0)):
             controls.addWidget(w, stretch)
@@ -128,22 +140,11 @@ class EvaluationPage(QWidget):
         replay.layout().addLayout(controls)
         legend_row = QHBoxLayout()
         self.legend_lo, self.legend_hi = label("", "hint"), label("", "hint")
-        legend_row.addWidget(label("Path coloured by speed:", "hint"))
-        legend_row.addWidget(self.legend_lo)
-        legend_row.addWidget(self.legend, 1)
-        legend_row.addWidget(self.legend_hi)
+        for w, stretch in ((label("Path coloured by speed:", "hint"), 0), (self.legend_lo, 0), (self.legend, 1),
+                           (self.legend_hi, 0)):
+            legend_row.addWidget(w, stretch)
         replay.layout().addLayout(legend_row)
-        right.addWidget(replay, 3)
-        self.table = QTableWidget(0, len(LAP_COLUMNS))
-        self.table.setHorizontalHeaderLabels(LAP_COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.itemSelectionChanged.connect(self._jump_to_lap)
-        right.addWidget(card("Laps", self.table), 2)
-        self._set_replay_enabled(False)
-        self._paint_legend()
+        return replay
 
     def _paint_legend(self) -> None:
         cmap = speed_colormap()
@@ -247,7 +248,7 @@ class EvaluationPage(QWidget):
                                        self.rules(), self)
         self.worker.progress.connect(self._on_progress)
         self.worker.done.connect(self._on_done)
-        self.worker.failed.connect(self._on_failed)
+        self.worker.failed.connect(self.message.setText)  # the worker's message is the user's
         self.worker.finished.connect(self._on_finished)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -261,9 +262,6 @@ class EvaluationPage(QWidget):
 
     def _on_progress(self, lap: int, progress: float) -> None:
         self.message.setText(f"Driving lap {lap} of {self.laps.value()}: {progress:.0f} %")
-
-    def _on_failed(self, message: str) -> None:
-        self.message.setText(message)
 
     def _on_finished(self) -> None:
         if self.worker is not None:
