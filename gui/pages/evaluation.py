@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.eval_worker import EvaluationRun, EvaluationWorker
 from gui.plots import card, speed_colormap
@@ -271,6 +271,9 @@ class EvaluationPage(QWidget):
         self.run_button.setEnabled(self.checkpoint_box.count() > 0)
 
     def _on_done(self, run: EvaluationRun) -> None:
+        if run.model != self.model_box.currentText():  # another model was chosen while this one drove
+            self.message.setText(f"The evaluation of {run.model} ended after another model was chosen; not shown.")
+            return
         self.result = run
         laps = run.laps
         done = [lap.time_s for lap in laps if lap.completed]
@@ -312,10 +315,9 @@ class EvaluationPage(QWidget):
         self.track_view.set_path(np.stack([d.x, d.y], axis=1), d.speed, vmax=run.max_speed)
         self.legend_lo.setText("0 m/s")
         self.legend_hi.setText(f"{run.max_speed:g} m/s")
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(len(d) - 1, 0))
-        self.slider.setValue(0)
-        self.slider.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(len(d) - 1, 0))
+            self.slider.setValue(0)
         self.frame = 0.0
         self._set_replay_enabled(len(d) > 0)
         self._show_frame()
@@ -375,9 +377,8 @@ class EvaluationPage(QWidget):
         i = int(self.frame)
         self.track_view.set_cars(d.poses()[i:i + 1])
         if move_slider:
-            self.slider.blockSignals(True)
-            self.slider.setValue(i)
-            self.slider.blockSignals(False)
+            with QSignalBlocker(self.slider):
+                self.slider.setValue(i)
         lap_start = np.flatnonzero(d.lap == d.lap[i])[0]
         self.position.setText(f"lap {d.lap[i]} · {(i - lap_start) * d.dt:5.2f} s · {d.speed[i]:.2f} m/s")
 

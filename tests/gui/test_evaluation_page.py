@@ -166,3 +166,18 @@ def test_a_draft_chosen_after_an_evaluation_shows_nothing_of_the_last_model(qtbo
     # Back on the evaluated model, its checkpoints are offered again for a new run.
     page.select_model(trained_model)
     assert page.run_button.isEnabled() and page.message.text() == ""
+
+
+def test_a_run_that_ends_after_another_model_was_chosen_is_not_shown_as_that_models(qtbot, ctx, trained_model):
+    ctx.store.clone(trained_model, "other")
+    page = EvaluationPage(ctx)
+    qtbot.addWidget(page)
+    page.select_model(trained_model)
+    page.laps.setValue(1)
+    page.no_resets.setChecked(True)
+    page.run()
+    page.select_model("other")  # before the worker's answer arrives (it comes through the event loop)
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is None and page.table.rowCount() == 0 and page.summary.text() == ""
+    assert f"evaluation of {trained_model} ended" in page.message.text()
+    assert page.run_button.isEnabled()  # the clone has its starting weights to evaluate
