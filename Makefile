@@ -6,10 +6,14 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Qt's system libraries (and Debian's venv package): installed when root with apt-get, else
+# the one `sudo apt-get install ...` line is printed and make stops. Standard library only.
+SYSTEM_CHECK := $(PY) gui/system_check.py
 
-.PHONY: run test bench screenshots clean
+.PHONY: run test bench screenshots clean system-gui system-offscreen
 
 $(BIN)/python:
+	@$(SYSTEM_CHECK) venv
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -22,17 +26,24 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(STAMP)
+# Checked before the (long) install, so a missing library is reported in seconds.
+system-gui:
+	@$(SYSTEM_CHECK) gui
+
+system-offscreen:
+	@$(SYSTEM_CHECK) offscreen
+
+run: system-gui $(STAMP)
 	$(BIN)/trackside gui
 
-test: $(TEST_STAMP)
+test: system-offscreen $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # `make bench ONLY=sim` runs the benchmarks whose name contains "sim".
-bench: $(TEST_STAMP)
+bench: system-offscreen $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench $(if $(ONLY),--only $(ONLY))
 
-screenshots: $(TEST_STAMP)
+screenshots: system-offscreen $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m gui.screenshots --out assets/screenshots
 
 clean:

@@ -1,5 +1,6 @@
 """Bundled tracks and assets travel in the wheel, and are found from an installed copy."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,11 +13,19 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_wheel_carries_tracks_and_assets(tmp_path):
-    root = bundled_tracks_dir().parent
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(root)], check=True, capture_output=True)
+    # Built from a clean copy: setuptools reuses a checkout's build/ folder, stale files included,
+    # and the test should leave nothing behind in the checkout.
+    src = tmp_path / "src"
+    shutil.copytree(bundled_tracks_dir().parent, src, ignore=shutil.ignore_patterns(
+        ".*", "build", "dist", "*.egg-info", "__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+                            "-w", str(tmp_path), str(src)], check=True, capture_output=True, text=True)
+    # A quiet build: the first install used to print ~600 lines of "Package would be ignored"
+    # for the data folders under assets/ (-v shows what setuptools says).
+    assert "Warning" not in built.stdout + built.stderr, (built.stdout + built.stderr)[-3000:]
     wheel = next(tmp_path.glob("trackside-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if "__pycache__" in n or n.startswith("assets/screenshots/")]
     tracks = {p.name for p in bundled_tracks_dir().glob("*.npy")}
     assert tracks and all(f"tracks/{name}" in names for name in tracks)
     assert all(f"tracks/{p.name}" in names for p in bundled_tracks_dir().glob("*.json"))

@@ -7,13 +7,14 @@ validated off the GUI thread. Creating refuses whatever ``trackside model create
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
-                               QHBoxLayout, QLineEdit, QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QRadioButton,
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from gui.pages.create_model_io import SENSORS, build_model, default_name
 from gui.widgets.action_space_editor import ActionSpaceEditor
 from gui.widgets.fields import Field, field_message
 from gui.widgets.hyperparameter_form import HyperparameterForm
+from gui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
 from gui.widgets.reward_editor import RewardEditor
 from gui.widgets.section import Section
 from gui.widgets.style import PAGE_STYLE, button, label
@@ -57,6 +58,8 @@ class CreateModelPage(QWidget):
         self.name.textEdited.connect(self._name_edited)
         self.name.textChanged.connect(self._check_name)
         self.actions.changed.connect(self._actions_changed)
+        for changed in (self.name.textChanged, self.actions.changed, self.hyper.changed):
+            changed.connect(self._refresh_problems)
         self.reward.validated.connect(self._reward_checked)
         ctx.models_changed.connect(self._check_name)
         ctx.tracks_changed.connect(self._tracks_changed)
@@ -85,7 +88,7 @@ class CreateModelPage(QWidget):
                                       "run on them). The blue line is the fastest line round it.")
         self.tracks = TrackPicker(preferred=DEFAULT_TRACK)
         self.tracks.setMinimumHeight(300)
-        self.direction = QComboBox()
+        self.direction = ComboBox()
         self.direction.addItems(["Normal (as drawn)", "Reversed"])
         self.direction.setToolTip("Normal drives the way the track file runs, from the white start line.")
         self.alternate = QCheckBox("Alternate direction")
@@ -142,13 +145,13 @@ class CreateModelPage(QWidget):
     def _stop_conditions(self) -> Section:
         s = Section(7, "Stop conditions", "Training stops at whichever limit comes first; you can also stop it "
                                           "yourself at any time and keep the best checkpoint.")
-        self.max_minutes = QDoubleSpinBox(decimals=0, minimum=1, maximum=43200, value=10, suffix=" min")
-        self.max_episodes = QSpinBox(minimum=0, maximum=10_000_000, value=0, singleStep=100)
+        self.max_minutes = DoubleSpinBox(decimals=0, minimum=1, maximum=43200, value=10, suffix=" min")
+        self.max_episodes = SpinBox(minimum=0, maximum=10_000_000, value=0, singleStep=100)
         self.max_episodes.setSpecialValueText("no limit")
-        self.target_progress = QDoubleSpinBox(decimals=0, minimum=0, maximum=100, value=0, suffix=" %")
+        self.target_progress = DoubleSpinBox(decimals=0, minimum=0, maximum=100, value=0, suffix=" %")
         self.target_progress.setSpecialValueText("off")
-        self.n_cars = QSpinBox(minimum=1, maximum=256, value=32)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.n_cars = SpinBox(minimum=1, maximum=256, value=32)
+        self.seed = SpinBox(minimum=0, maximum=2**31 - 1, value=0)
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         grid.addWidget(Field("Maximum time", self.max_minutes, help="Wall-clock training time."), 0, 0)
@@ -262,7 +265,8 @@ class CreateModelPage(QWidget):
 
     def _reward_checked(self, report) -> None:
         what, self._pending = self._pending, None
-        if what is None:
+        if what is None:  # checked while typing: a shown refusal must not outlive its reason
+            self._refresh_problems()
             return
         self._set_busy(False)
         if not report.ok:
@@ -274,11 +278,22 @@ class CreateModelPage(QWidget):
         self.create_button.setEnabled(not busy)
         self.train_button.setEnabled(not busy)
 
-    def _show_problems(self, problems: dict) -> None:
+    def _show_problems(self, problems: dict, scroll: bool = True) -> None:
         first = next(iter(problems.values()))
         more = f" (and {len(problems) - 1} more marked above)" if len(problems) > 1 else ""
         self.problems.setText(f"Cannot create yet: {first[0]}{more}")
-        self.scroll.ensureWidgetVisible(first[1], 0, 60)
+        if scroll:
+            self.scroll.ensureWidgetVisible(first[1], 0, 60)
+
+    def _refresh_problems(self) -> None:
+        """A shown "Cannot create yet" follows the form: it names what is still wrong, or goes."""
+        if not self.problems.text().startswith("Cannot create yet"):
+            return
+        problems = self.errors()
+        if problems:
+            self._show_problems(problems, scroll=False)
+        else:
+            self.problems.setText("")
 
     def _create(self, what: str) -> None:
         try:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QSlider, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.eval_worker import EvaluationRun, EvaluationWorker
 from gui.plots import card, speed_colormap
 from gui.track_view import TrackView
+from gui.widgets.inputs import ComboBox, DoubleSpinBox, Slider, SpinBox
 from gui.widgets.style import PAGE_STYLE, button, label
 from trainer.evaluation import EvaluationRules
 from trainer.model_store import ModelStoreError
@@ -64,18 +64,18 @@ class EvaluationPage(QWidget):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self.model_box = QComboBox()
+        self.model_box = ComboBox()
         self.model_box.currentTextChanged.connect(self._on_model_changed)
-        self.checkpoint_box = QComboBox()
-        self.track_box = QComboBox()
+        self.checkpoint_box = ComboBox()
+        self.track_box = ComboBox()
         self.track_box.currentIndexChanged.connect(self._preview_track)
-        self.laps = QSpinBox(minimum=1, maximum=50, value=3)
-        self.mode_box = QComboBox()
+        self.laps = SpinBox(minimum=1, maximum=50, value=3)
+        self.mode_box = ComboBox()
         self.mode_box.addItem("Trials (standing starts)", "trials")
         self.mode_box.addItem("Continuous laps", "continuous")
         self.mode_box.setToolTip("Trials: each lap starts at rest on the line. Continuous: laps follow each other "
                                  "and the car keeps its speed over the line.")
-        self.penalty = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=2.0, singleStep=0.5, suffix=" s")
+        self.penalty = DoubleSpinBox(minimum=0.0, maximum=60.0, value=2.0, singleStep=0.5, suffix=" s")
         self.penalty.setToolTip("Seconds added to the lap each time the car leaves the road; it is then put back")
         self.no_resets = QCheckBox("No resets (a lap ends off the road)")
         self.no_resets.toggled.connect(lambda on: self.penalty.setEnabled(not on))
@@ -105,37 +105,9 @@ class EvaluationPage(QWidget):
         settings.layout().addStretch(1)
         settings.setFixedWidth(360)
         body.addWidget(settings)
-
         right = QVBoxLayout()
         body.addLayout(right, 1)
-        self.track_view = TrackView()
-        self.track_view.setMinimumSize(400, 260)
-        self.play_button = button("Play")
-        self.play_button.clicked.connect(self.toggle_play)
-        self.speed_box = QComboBox()
-        for s in SPEEDS:
-            self.speed_box.addItem(f"{s}x", s)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.position = label("", "hint")
-        self.position.setMinimumWidth(190)
-        self.legend = QLabel()
-        self.legend.setFixedHeight(16)
-        controls = QHBoxLayout()
-        for w in (self.play_button, self.speed_box):
-            controls.addWidget(w)
-        controls.addWidget(self.slider, 1)
-        controls.addWidget(self.position)
-        replay = card("Replay", self.track_view)
-        replay.layout().addLayout(controls)
-        legend_row = QHBoxLayout()
-        self.legend_lo, self.legend_hi = label("", "hint"), label("", "hint")
-        legend_row.addWidget(label("Path coloured by speed:", "hint"))
-        legend_row.addWidget(self.legend_lo)
-        legend_row.addWidget(self.legend, 1)
-        legend_row.addWidget(self.legend_hi)
-        replay.layout().addLayout(legend_row)
-        right.addWidget(replay, 3)
+        right.addWidget(self._replay_card(), 3)
         self.table = QTableWidget(0, len(LAP_COLUMNS))
         self.table.setHorizontalHeaderLabels(LAP_COLUMNS)
         self.table.verticalHeader().hide()
@@ -146,6 +118,33 @@ class EvaluationPage(QWidget):
         right.addWidget(card("Laps", self.table), 2)
         self._set_replay_enabled(False)
         self._paint_legend()
+
+    def _replay_card(self) -> QWidget:
+        """The drive over the track, with play/pause, speed, a seek slider and the speed legend."""
+        self.track_view = TrackView()
+        self.track_view.setMinimumSize(400, 260)
+        self.play_button = button("Play")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.speed_box = ComboBox()
+        for s in SPEEDS:
+            self.speed_box.addItem(f"{s}x", s)
+        self.slider = Slider(Qt.Orientation.Horizontal)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.position = label("", "hint")
+        self.position.setMinimumWidth(190)
+        self.legend = QLabel(minimumHeight=16, maximumHeight=16)
+        controls = QHBoxLayout()
+        for w, stretch in ((self.play_button, 0), (self.speed_box, 0), (self.slider, 1), (self.position, 0)):
+            controls.addWidget(w, stretch)
+        replay = card("Replay", self.track_view)
+        replay.layout().addLayout(controls)
+        legend_row = QHBoxLayout()
+        self.legend_lo, self.legend_hi = label("", "hint"), label("", "hint")
+        for w, stretch in ((label("Path coloured by speed:", "hint"), 0), (self.legend_lo, 0), (self.legend, 1),
+                           (self.legend_hi, 0)):
+            legend_row.addWidget(w, stretch)
+        replay.layout().addLayout(legend_row)
+        return replay
 
     def _paint_legend(self) -> None:
         cmap = speed_colormap()
@@ -199,6 +198,8 @@ class EvaluationPage(QWidget):
     def _on_model_changed(self, name: str) -> None:
         self.checkpoint_box.clear()
         self.message.setText("")
+        if self.result is not None and self.result.model != name:
+            self.clear_result()  # another model's laps and replay must not stay on screen
         if not name:
             self.run_button.setEnabled(False)
             return
@@ -225,7 +226,7 @@ class EvaluationPage(QWidget):
         if not ckpts and model.initial_path.exists():
             self.checkpoint_box.addItem("Initial (not trained yet)", "initial")
         if self.checkpoint_box.count() == 0:
-            self.message.setText("This model has no checkpoint yet: train it first.")
+            self.message.setText(f"{name} is a draft with no checkpoint yet: train it first, then evaluate it here.")
         self.run_button.setEnabled(self.checkpoint_box.count() > 0 and self.worker is None)
 
     def rules(self) -> EvaluationRules:
@@ -247,7 +248,7 @@ class EvaluationPage(QWidget):
                                        self.rules(), self)
         self.worker.progress.connect(self._on_progress)
         self.worker.done.connect(self._on_done)
-        self.worker.failed.connect(self._on_failed)
+        self.worker.failed.connect(self.message.setText)  # the worker's message is the user's
         self.worker.finished.connect(self._on_finished)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -262,9 +263,6 @@ class EvaluationPage(QWidget):
     def _on_progress(self, lap: int, progress: float) -> None:
         self.message.setText(f"Driving lap {lap} of {self.laps.value()}: {progress:.0f} %")
 
-    def _on_failed(self, message: str) -> None:
-        self.message.setText(message)
-
     def _on_finished(self) -> None:
         if self.worker is not None:
             self.worker.deleteLater()
@@ -273,6 +271,9 @@ class EvaluationPage(QWidget):
         self.run_button.setEnabled(self.checkpoint_box.count() > 0)
 
     def _on_done(self, run: EvaluationRun) -> None:
+        if run.model != self.model_box.currentText():  # another model was chosen while this one drove
+            self.message.setText(f"The evaluation of {run.model} ended after another model was chosen; not shown.")
+            return
         self.result = run
         laps = run.laps
         done = [lap.time_s for lap in laps if lap.completed]
@@ -293,6 +294,18 @@ class EvaluationPage(QWidget):
                 self.table.setItem(r, c, item)
         self._load_replay(run)
 
+    def clear_result(self) -> None:
+        """Forget the shown evaluation: no laps, no summary, no replay; the view shows the chosen track."""
+        self.pause()
+        self.result, self.frame = None, 0.0
+        self.table.setRowCount(0)
+        self.track_view.clear_dynamic()
+        self.slider.setRange(0, 0)  # with no result, the slider's signal only resets the frame
+        for text in (self.summary, self.position, self.legend_lo, self.legend_hi):
+            text.setText("")
+        self._set_replay_enabled(False)
+        self._preview_track()
+
     # -- replay -------------------------------------------------------------------------------
     def _load_replay(self, run: EvaluationRun) -> None:
         from sim.library import load_track
@@ -302,10 +315,9 @@ class EvaluationPage(QWidget):
         self.track_view.set_path(np.stack([d.x, d.y], axis=1), d.speed, vmax=run.max_speed)
         self.legend_lo.setText("0 m/s")
         self.legend_hi.setText(f"{run.max_speed:g} m/s")
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(len(d) - 1, 0))
-        self.slider.setValue(0)
-        self.slider.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(len(d) - 1, 0))
+            self.slider.setValue(0)
         self.frame = 0.0
         self._set_replay_enabled(len(d) > 0)
         self._show_frame()
@@ -365,9 +377,8 @@ class EvaluationPage(QWidget):
         i = int(self.frame)
         self.track_view.set_cars(d.poses()[i:i + 1])
         if move_slider:
-            self.slider.blockSignals(True)
-            self.slider.setValue(i)
-            self.slider.blockSignals(False)
+            with QSignalBlocker(self.slider):
+                self.slider.setValue(i)
         lap_start = np.flatnonzero(d.lap == d.lap[i])[0]
         self.position.setText(f"lap {d.lap[i]} · {(i - lap_start) * d.dt:5.2f} s · {d.speed[i]:.2f} m/s")
 

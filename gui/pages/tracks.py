@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.track_view import TrackView
 from gui.widgets.dialogs import ask_text, show_error
 from gui.widgets.fields import Field
+from gui.widgets.inputs import DoubleSpinBox
 from gui.widgets.style import PAGE_STYLE, button, label
 from sim.library import import_track, list_tracks, load_track, track_summary
 from sim.track import TrackError
@@ -49,7 +50,7 @@ class TracksPage(QWidget):
         self.name = label("", "heading")
         self.description = label("", "hint", wrap=True)
         self.facts = label("", "fact", wrap=True)
-        self.max_speed = QDoubleSpinBox(decimals=1, minimum=0.5, maximum=4.0, singleStep=0.5, value=4.0,
+        self.max_speed = DoubleSpinBox(decimals=1, minimum=0.5, maximum=4.0, singleStep=0.5, value=4.0,
                                         suffix=" m/s")
         self.max_speed.valueChanged.connect(self._show_best_lap)
         self.best_lap = label("", "heading")

@@ -8,13 +8,13 @@ reason under the field rather than silently clamped, so the user learns the limi
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QButtonGroup, QDoubleSpinBox, QGridLayout, QHBoxLayout, QRadioButton, QSpinBox,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QRadioButton, QStackedWidget, QVBoxLayout, QWidget
 
 from sim.actions import SPEED_LIMITS, STEERING_LIMIT, ActionSpace, ActionSpaceError
 
 from .action_table import ActionTable
 from .fields import Field, field_message
+from .inputs import DoubleSpinBox, SpinBox
 from .style import label
 
 HELP = {
@@ -28,7 +28,7 @@ HELP = {
 
 
 def _spin(lo, hi, value, step, decimals=None, suffix=""):
-    box = QDoubleSpinBox() if decimals is not None else QSpinBox()
+    box = DoubleSpinBox() if decimals is not None else SpinBox()
     if decimals is not None:
         box.setDecimals(decimals)
     box.setRange(lo, hi)

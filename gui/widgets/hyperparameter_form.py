@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QPushButton, QV
 from trainer.hyperparameters import CHOICES, HELP, HyperparameterError, Hyperparameters
 
 from .fields import Field, field_message
+from .inputs import ComboBox
 
 MAIN = ("batch_size", "num_epochs", "lr", "beta_entropy", "discount_factor", "loss_type",
         "num_episodes_between_training", "term_cond_avg_score", "term_cond_max_episodes")
@@ -45,7 +46,7 @@ class HyperparameterForm(QWidget):
             for i, name in enumerate(names):
                 value = getattr(defaults, name)
                 if name in CHOICES:
-                    box = QComboBox()
+                    box = ComboBox()
                     box.addItems(_LABEL_CHOICES.get(name, CHOICES[name]))
                     box.setCurrentText(value)
                     box.currentTextChanged.connect(self._changed)

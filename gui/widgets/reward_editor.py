@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from sim.reward import EXAMPLES, ValidationReport, validate_reward_source
@@ -19,6 +19,7 @@ from sim.reward import EXAMPLES, ValidationReport, validate_reward_source
 from .background import run_in_background
 from .code_editor import CodeEditor
 from .fields import mark_invalid
+from .inputs import ComboBox
 from .style import button, label
 
 SAMPLE_COLUMNS = (("x", "x", 2), ("y", "y", 2), ("heading", "heading", 0), ("progress", "progress %", 1),
@@ -43,7 +44,7 @@ class RewardEditor(QWidget):
         self.report: ValidationReport | None = None
         self._running: str | None = None  # the source being checked now
         self._checked: str | None = None  # the source self.report is about
-        self.templates = QComboBox()
+        self.templates = ComboBox()
         for title, path in EXAMPLES.items():
             self.templates.addItem(title, str(path))
         self.editor = CodeEditor()

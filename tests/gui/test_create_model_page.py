@@ -188,3 +188,69 @@ def test_every_hyperparameter_has_a_plain_words_tip(page):
         assert HELP[name][:20] in field.widget.toolTip()
     assert page.hyper.inputs["discount_factor"].text() == "0.99"
     assert page.hyper.inputs["loss_type"].currentText() == "huber"
+
+
+def test_the_refusal_goes_once_the_reward_validates(qtbot, page, ctx):
+    """"Cannot create yet: ... reward ..." follows the reward's check; it used to stay after a fix."""
+    page.reward.set_source(BROKEN_REWARD)
+    with qtbot.waitSignal(page.reward.validated, timeout=20000):
+        page.create_button.click()
+    assert page.problems.text().startswith("Cannot create yet") and "reward" in page.problems.text()
+    page.reward.templates.setCurrentIndex(1)  # a good function, checked as the user would
+    with qtbot.waitSignal(page.reward.validated, timeout=20000) as got:
+        page.reward.validate_button.click()
+    assert got.args[0].ok
+    assert page.problems.text() == ""
+    # A refusal with two reasons keeps naming the one still there.
+    page.reward.set_source(BROKEN_REWARD)
+    page.name.setText("")
+    with qtbot.waitSignal(page.reward.validated, timeout=20000):
+        page.reward.validate_button.click()
+    page.create_button.click()
+    assert "and 1 more" in page.problems.text()
+    page.reward.templates.setCurrentIndex(2)
+    with qtbot.waitSignal(page.reward.validated, timeout=20000) as got:
+        page.reward.validate_button.click()
+    assert got.args[0].ok
+    assert page.problems.text().startswith("Cannot create yet") and "reward" not in page.problems.text().lower()
+    assert page.problems.text() == f"Cannot create yet: {page.name_field.error}"
+
+
+def wheel_down(widget) -> bool:
+    """Send one real notch of the mouse wheel (down) to ``widget``; True if the widget took it."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre)), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_scrolling_the_page_leaves_spin_boxes_and_choices_alone(qtbot, page):
+    """The wheel over an unfocused input scrolls the page (maximum speed went 3.00 -> 2.50 before)."""
+    page.resize(1100, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.name.setFocus()
+    inputs = {"max speed": page.actions.max_speed, "steering levels": page.actions.steering_levels,
+              "cars": page.n_cars, "minutes": page.max_minutes, "direction": page.direction,
+              "loss type": page.hyper.inputs["loss_type"], "template": page.reward.templates}
+    before = {k: (w.currentIndex() if hasattr(w, "currentIndex") else w.value()) for k, w in inputs.items()}
+    page.direction.setCurrentIndex(1)  # not the last entry, so a wheel turn could move it either way
+    before["direction"] = 1
+    page.hyper.inputs["loss_type"].setCurrentIndex(0)
+    before["loss type"] = 0
+    for name, widget in inputs.items():
+        assert not wheel_down(widget), f"{name} took the wheel: the page would not scroll"
+    after = {k: (w.currentIndex() if hasattr(w, "currentIndex") else w.value()) for k, w in inputs.items()}
+    assert after == before
+    assert page.actions.max_speed.value() == 3.0
+    # Clicked into, a spin box is the user's to turn.
+    box = page.actions.max_speed
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    assert wheel_down(box)
+    assert box.value() < 3.0

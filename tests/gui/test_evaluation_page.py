@@ -132,3 +132,52 @@ def test_a_model_without_checkpoints_cannot_be_evaluated(qtbot, page):
     page.select_model("fresh")
     assert page.checkpoint_box.count() == 0 and not page.run_button.isEnabled()
     assert "train it first" in page.message.text()
+
+
+def test_a_draft_chosen_after_an_evaluation_shows_nothing_of_the_last_model(qtbot, ctx, trained_model):
+    """Choosing an untrained draft clears the laps, summary and replay of the model evaluated before."""
+    from sim.actions import ActionSpace
+    from sim.paths import assets_dir
+    from trainer.hyperparameters import Hyperparameters
+    from trainer.metadata import ModelMetadata
+    from trainer.model_store import TrainingConfig
+
+    ctx.store.create("draft", ModelMetadata(action_space=ActionSpace.from_console(2.0, 2, 30.0, 3), sensor=["LIDAR"]),
+                     Hyperparameters(), (assets_dir() / "reward_functions" / "centre_line.py").read_text(),
+                     TrainingConfig(track="workshop_loop"))
+    page = EvaluationPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    page.select_model(trained_model)
+    page.laps.setValue(1)
+    page.no_resets.setChecked(True)  # the tiny model soon leaves the road: a short drive
+    page.run()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is not None and page.table.rowCount() == 1 and page.summary.text()
+    assert len(page.track_view._path.getData()[0]) > 0
+    page.select_model("draft")
+    assert page.result is None and not page.playing
+    assert page.table.rowCount() == 0 and page.summary.text() == "" and page.position.text() == ""
+    assert len(page.track_view._path.getData()[0]) == 0 and len(page.track_view._car_fill.getData()[0]) == 0
+    assert not page.slider.isEnabled() and not page.play_button.isEnabled()
+    assert "draft" in page.message.text() and "no checkpoint yet" in page.message.text()
+    assert not page.run_button.isEnabled() and page.track_box.currentData() == "workshop_loop"
+    # Back on the evaluated model, its checkpoints are offered again for a new run.
+    page.select_model(trained_model)
+    assert page.run_button.isEnabled() and page.message.text() == ""
+
+
+def test_a_run_that_ends_after_another_model_was_chosen_is_not_shown_as_that_models(qtbot, ctx, trained_model):
+    ctx.store.clone(trained_model, "other")
+    page = EvaluationPage(ctx)
+    qtbot.addWidget(page)
+    page.select_model(trained_model)
+    page.laps.setValue(1)
+    page.no_resets.setChecked(True)
+    page.run()
+    page.select_model("other")  # before the worker's answer arrives (it comes through the event loop)
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is None and page.table.rowCount() == 0 and page.summary.text() == ""
+    assert f"evaluation of {trained_model} ended" in page.message.text()
+    assert page.run_button.isEnabled()  # the clone has its starting weights to evaluate
