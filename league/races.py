@@ -24,7 +24,6 @@ Season standings sum each racer's race points, or only their best ``best_k`` rac
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -37,12 +36,10 @@ from trainer.evaluation import EvaluationRules, LapResult, summarize
 from .db import LeagueError, now_iso, writing
 from .evaluation import run_laps
 from .freeze import freeze
-from .schema import MODES, POINTS_SCHEMES, RANKINGS
+from .laptime import RACE_RANKINGS, Ranking, RankingError, best_lap_ms, ranking_time_ms, to_ms
+from .schema import MODES, POINTS_SCHEMES
 
 DEFAULT_RANK_TABLE = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
-
-# Test hook (crash tests): called inside the write transaction between the submission row and its laps.
-_after_submission_row = None
 
 
 @dataclass(frozen=True)
@@ -187,8 +184,10 @@ def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str
     """
     name = _name(name, "race name")
     _check_track(track)
-    if ranking not in RANKINGS:
-        raise LeagueError(f"ranking: expected one of {', '.join(RANKINGS)}, got {ranking!r}")
+    try:
+        ranking = Ranking.parse(ranking, RACE_RANKINGS).value
+    except RankingError as exc:
+        raise LeagueError(str(exc)) from None
     if mode not in MODES:
         raise LeagueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
     if not isinstance(laps, int) or not 1 <= laps <= 100:
@@ -283,7 +282,7 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
             raise LeagueError(f"race {r.name!r} needs {r.laps} laps, the result has {len(laps)}")
         if getattr(result, "rules", r.rules) != r.rules:
             raise LeagueError(f"race {r.name!r} runs under {r.rules}; the result was evaluated under {result.rules}")
-        ms = [_ms(lap.time_s) if lap.completed else None for lap in laps]
+        ms = [to_ms(lap.time_s) if lap.completed else None for lap in laps]
         complete, score, best, total = score_laps(ms, r.ranking, r.average_of)
         summary = summarize(laps)
         cur = db.execute(
@@ -294,12 +293,10 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
              _iso(now) if now else now_iso(), int(complete), score, best, total, summary["laps_completed"],
              summary["off_track"], json.dumps(summary), SIM_VERSION])
         sub_id = cur.lastrowid
-        if _after_submission_row is not None:
-            _after_submission_row(sub_id)
         db.conn.executemany(
             "INSERT INTO laps (submission_id, lap, time_ms, completed, progress, off_track, penalty_ms, crashed, "
             "reversed, immobilized, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(sub_id, i + 1, t, int(lap.completed), float(lap.progress), int(lap.off_track), _ms(lap.penalty_s),
+            [(sub_id, i + 1, t, int(lap.completed), float(lap.progress), int(lap.off_track), to_ms(lap.penalty_s),
               int(lap.crashed), int(lap.reversed), int(lap.immobilized), lap.status) for i, (lap, t) in
              enumerate(zip(laps, ms))])
     return sub_id
@@ -308,22 +305,13 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
 def score_laps(ms: list[int | None], ranking: str, average_of: int = 1) -> tuple[bool, int | None, int | None, int | None]:
     """``(complete, score_ms, best_lap_ms, total_ms)`` from lap times in ms (None: not completed).
 
-    Only a submission that completed every lap has a score: its best lap, its best mean of
-    ``average_of`` consecutive laps (rounded to the ms), or its total time.
+    Only a submission that completed every lap has a score: its ranking time
+    (``league.laptime.ranking_time_ms``) and its total.
     """
-    done = [t for t in ms if t is not None]
-    best = min(done) if done else None
-    complete = bool(ms) and len(done) == len(ms)
-    total = sum(done) if complete else None
+    complete = bool(ms) and all(t is not None for t in ms)
     if not complete:
-        return False, None, best, None
-    if ranking == "best_lap":
-        score = best
-    elif ranking == "total_time":
-        score = total
-    else:
-        score = min(_half_up(sum(ms[i:i + average_of]) / average_of) for i in range(len(ms) - average_of + 1))
-    return True, score, best, total
+        return False, None, best_lap_ms(ms), None
+    return True, ranking_time_ms(ms, ranking, average_of), best_lap_ms(ms), sum(ms)
 
 
 def get_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
@@ -379,7 +367,7 @@ def race_points(rank: int, score_ms: int | None, winner_ms: int | None, season: 
     if season is not None and season.points == "rank_table":
         table = season.rank_table or DEFAULT_RANK_TABLE
         return int(table[rank - 1]) if rank <= len(table) else 0
-    return _half_up(1000 * winner_ms / score_ms)
+    return (2000 * winner_ms + score_ms) // (2 * score_ms)  # round(1000 x winner / time), halves up, exact
 
 
 def season_standings(db: sqlite_utils.Database, season: str | Season) -> list[dict]:
@@ -457,12 +445,3 @@ def _iso(t: datetime) -> str:
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else _half_up(float(seconds) * 1000)
-
-
-def _half_up(x: float) -> int:
-    """Round halves up (Python's round() rounds them to even: 0.5 -> 0)."""
-    return int(math.floor(x + 0.5))
