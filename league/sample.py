@@ -66,7 +66,7 @@ def ensure_sample_league(db: sqlite_utils.Database, *, now: datetime | None = No
         for alias, name in RACERS:
             add_racer(db, alias, name)
         if not list_events(db):
-            create_event(db, EVENT, EVENT_TRACK, length_s=240.0, ranking="fastest", resets_limit=3)
+            create_event(db, EVENT, EVENT_TRACK, length_s=240.0, ranking="best_lap", resets_limit=3)
     except LeagueError:
         if is_empty(db):  # not a race with another starter: a real problem
             raise

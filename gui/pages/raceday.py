@@ -152,14 +152,13 @@ class RaceDayPage(QWidget):
         if s is None:
             return
         s.stop()
-        if s.timer is not None and s.timer.laps and s.state not in ("submitted", "discarded"):
+        if s.active is not None and s.state not in ("submitted", "discarded"):
             try:
-                s.timer.discard()
-                rd.record_session(self.db, s.race_event, s.timer, entry_id=s.entry["id"], started=s.started)
+                rd.discard_session(self.db, s.active, s.timer)
             except LeagueError:
                 pass
 
-    def current_event(self) -> rd.Event | None:
+    def current_event(self) -> rd.RaceDayEvent | None:
         name = self.event_box.currentData()
         try:
             return rd.get_event(self.db, name) if name else None
@@ -178,7 +177,7 @@ class RaceDayPage(QWidget):
             self._update_buttons()
             return
         limit = "no reset limit" if ev.resets_limit is None else f"at most {ev.resets_limit} resets per valid lap"
-        rank = "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} valid laps"
+        rank = ev.describe_ranking()
         mins, secs = divmod(int(ev.length_s), 60)
         self.rules.setText("  \u00b7  ".join((track_name(ev.track), f"{mins}:{secs:02d} sessions", rank, limit)))
         if self.session is None:
@@ -251,7 +250,7 @@ class RaceDayPage(QWidget):
         self.session = None
         self.refresh()
 
-    def create_event(self, name: str, track: str, **rules) -> rd.Event | None:
+    def create_event(self, name: str, track: str, **rules) -> rd.RaceDayEvent | None:
         ev = self._do(lambda: rd.create_event(self.db, name, track, **rules), f"Created event {name}")
         if ev is not None:
             self.select_event(ev.name)
@@ -338,6 +337,7 @@ class RaceDayPage(QWidget):
                 self.console.flash(f"Cannot load {entry['racer']}: {exc}", "refused")
                 return False
             session = SimulatedSession(ev, entry, model, self.speed_box.currentData(), parent=self)
+        session.begin = lambda: rd.start_session(self.db, ev, entry_id=entry_id)
         self.session = session
         self.console.set_event(ev)
         self.console.set_session(session)
@@ -347,9 +347,8 @@ class RaceDayPage(QWidget):
         return True
 
     def _acted(self, action: str) -> None:
-        s = self.session
-        if action == "start" and s is not None and s.entry["state"] == "queued":
-            s.entry = self._do(lambda: rd.start_entry(self.db, s.entry["id"])) or s.entry
+        if action == "start":  # the entry is running now (rd.start_session): every view shows it
+            self.ctx.league_changed.emit()
         self._update_buttons()
 
     def record(self, submit: bool) -> int | None:
@@ -357,19 +356,15 @@ class RaceDayPage(QWidget):
         s = self.session
         if s is None:
             return None
-        if s.state == "ready" and not submit:  # nothing happened yet: just take the racer off the line
+        if s.active is None:  # never started: just take the racer off the line
             self.session = None
             self.console.set_session(None)
             self.refresh()
             return None
-        timer = s.timer
-        if timer is None:  # a simulated car that never ran: an empty discarded session puts the racer back
-            timer = s.race_event.new_timer()
-        if not submit and timer.state != "discarded":
-            timer.discard()
-        driver = s.entry["driver"]
-        sid = self._do(lambda: rd.record_session(self.db, s.race_event, timer, entry_id=s.entry["id"], driver=driver,
-                                                 started=s.started))
+        if submit:
+            sid = self._do(lambda: rd.submit_session(self.db, s.active, s.timer))
+        else:  # a simulated car that never ran (timer None) leaves an empty discarded session
+            sid = self._do(lambda: rd.discard_session(self.db, s.active, s.timer))
         if sid is None:
             self.console.flash(self.notice.text(), "refused")
             return None

@@ -188,12 +188,12 @@ def test_a_simulated_session_at_high_speed(qtbot, trained_model, page, clock):
 
 def test_a_simulated_session_that_cannot_run_says_why_and_the_racer_keeps_their_place(
         qtbot, trained_model, page, clock, monkeypatch):
-    import league.raceday_sim
+    import league.raceday.simulated as simulated
 
     def refuse(*args, **kwargs):
-        raise league.raceday_sim.SimulatedDriverError("this model's sensor cannot drive here")
+        raise simulated.SimulatedDriverError("this model's sensor cannot drive here")
 
-    monkeypatch.setattr(league.raceday_sim, "run_simulated_session", refuse)
+    monkeypatch.setattr(simulated, "run_simulated_session", refuse)
     page.add_to_queue("ann", model=trained_model)
     page.load()
     page.console.do("lap")
