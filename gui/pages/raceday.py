@@ -372,14 +372,16 @@ class RaceDayPage(QWidget):
         board = {r["racer"]: r for r in rd.event_leaderboard(self.db, s.race_event)}
         mine = board.get(s.racer, {})
         if submit:
-            self.say(f"Recorded {s.name}: " + (f"{mine['time_s']:.3f} s, rank {mine['rank']}" if mine.get("time_s")
-                                               else "no valid time"), ok=True)
+            done = f"Recorded {s.name}: " + (f"{mine['time_s']:.3f} s, rank {mine['rank']}" if mine.get("time_s")
+                                             else "no valid time")
             self.board_model.highlight = s.racer
             self.unhighlight.start()
         else:
-            self.say(f"Discarded {s.name}'s session: {s.name} is back in the queue", ok=True)
+            done = f"Discarded {s.name}'s session: {s.name} is back in the queue"
+        self.say(done, ok=True)
         self.session = None
         self.console.set_session(None)
+        self.console.flash(done, "ok")  # replaces the "Session over: Enter submits ..." hint
         self.refresh()
         return sid
 
