@@ -254,9 +254,11 @@ def race_close(name):
 @friendly_errors
 def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
     """Submit a model to an open race: it is frozen, evaluated and ranked."""
+    from trainer.model_store import ModelStore
+
     from .races import submit
 
-    row = submit(_db(), race_name, racer_alias, model_name, checkpoint)
+    row = submit(_db(), race_name, racer_alias, model_name, checkpoint, models=ModelStore())
     if as_json:
         emit_json(row)
         return

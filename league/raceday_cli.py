@@ -206,6 +206,8 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @friendly_errors
 def run(event_name, racer, model, checkpoint, speed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
+    from trainer.model_store import ModelStore
+
     from .raceday import event_leaderboard, get_event, run_model_session
 
     if speed < 0 or math.isnan(speed):
@@ -230,7 +232,8 @@ def run(event_name, racer, model, checkpoint, speed, as_json):
 
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
-                                                      speed=speed, on_start=started, on_update=show)
+                                                      speed=speed, on_start=started, on_update=show,
+                                                      models=ModelStore())
     except KeyboardInterrupt:
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
     board = event_leaderboard(db, ev)

@@ -249,13 +249,17 @@ def set_race_state(db: sqlite_utils.Database, race: str | Race, state: str, *, c
 
 
 # -- submissions ------------------------------------------------------------------------------------
-def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model: str, checkpoint: str | int | None = None,
-           *, now: datetime | None = None) -> dict:
+def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model, checkpoint: str | int | None = None,
+           *, models=None, now: datetime | None = None) -> dict:
     """Freeze ``model``, evaluate the frozen copy under the race's rules, record it; returns
-    the submission with the racer's standing (``improved``: this submission is now their best)."""
+    the submission with the racer's standing (``improved``: this submission is now their best).
+
+    ``model``: a ``trainer.model_store.Model``, or a name looked up in ``models`` (the
+    front-end's ``ModelStore``; ``league.freeze.resolve_model``).
+    """
     r, who = get_race(db, race), get_racer(db, racer)
     _check_open(db, r, who, now)  # refuse early; checked again inside the write
-    frozen = freeze(model, checkpoint)
+    frozen = freeze(model, checkpoint, models=models)
     laps = run_laps(frozen.as_model(), "initial", load_track(r.track), r.rules)
     sub_id = record_submission(db, r, who, frozen, laps, now=now)
     row = get_submission(db, sub_id)
