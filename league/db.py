@@ -119,6 +119,14 @@ def migrate(db: sqlite_utils.Database, migrations: Sequence | None = None) -> li
     return applied
 
 
+def plain_name(text: str, what: str) -> str:
+    """A name as stored (alias, race, season): 1-64 printable characters, trimmed; LeagueError otherwise."""
+    text = (text or "").strip() if isinstance(text, str) else ""
+    if not 1 <= len(text) <= 64 or not text.isprintable():
+        raise LeagueError(f"{what}: expected 1-64 printable characters, got {text!r}")
+    return text
+
+
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -56,7 +56,7 @@ class Ranking(str, Enum):
     def describe(self, average_of: int | None = None) -> str:
         """In words, for screens: ``fastest lap``, ``best average of 3 consecutive laps``, ``total time``."""
         if self is Ranking.BEST_AVERAGE:
-            return f"best average of {average_of} consecutive laps" if average_of else "best average of consecutive laps"
+            return f"best average of {average_of or 'N'} consecutive laps"
         return {Ranking.BEST_LAP: "fastest lap", Ranking.TOTAL_TIME: "total time"}[self]
 
 

@@ -1,4 +1,4 @@
-"""The virtual circuit: racers, seasons, races, submissions, standings and points.
+"""The virtual circuit: racers, races, submissions and standings (seasons and points: ``league.seasons``).
 
 A submission freezes the model (``league.freeze``), evaluates the frozen copy on the
 race's competition track under the race's rules (about a second, outside any
@@ -13,12 +13,10 @@ race's ranking time (``best_lap``, ``best_average`` of ``average_of`` consecutiv
 a later one replaces the standing only if strictly better. rank = 1 + the number of
 racers strictly better; ties share the rank and the points, the earlier result listed
 first; racers with no valid result rank after everyone with one. Standings are computed
-in SQL with window functions, so 10,000 submissions rank in milliseconds.
-
-Points per race follow the season's scheme: ``time_ratio`` (round(1000 x winner's time /
-racer's time), the default and the one used for races outside a season) or ``rank_table``
-(points by rank, e.g. 25,18,15,...; beyond the table 0). No valid result scores 0.
-Season standings sum each racer's race points, or only their best ``best_k`` races.
+in SQL with window functions, so 10,000 submissions rank in milliseconds; the ranks are
+those of ``league.laptime.ranks`` (the same rule as race day). Lap times in ms come from
+``league.laptime``. Each standing carries its race points (``league.seasons.race_points``);
+season standings sum them.
 """
 
 from __future__ import annotations
@@ -33,32 +31,18 @@ from sim import SIM_VERSION
 from sim.library import load_track
 from trainer.evaluation import EvaluationRules, LapResult, summarize
 
-from .db import LeagueError, now_iso, writing
+from .db import LeagueError, now_iso, plain_name, writing
 from .evaluation import run_laps
 from .freeze import freeze
 from .laptime import RACE_RANKINGS, Ranking, RankingError, best_lap_ms, ranking_time_ms, to_ms
-from .schema import MODES, POINTS_SCHEMES
-
-DEFAULT_RANK_TABLE = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
-
+from .schema import MODES
+from .seasons import Season, get_season, race_points
 
 @dataclass(frozen=True)
 class Racer:
     id: int
     alias: str
     display_name: str
-    created: str
-
-
-@dataclass(frozen=True)
-class Season:
-    id: int
-    name: str
-    points: str
-    """``time_ratio`` or ``rank_table``."""
-    rank_table: tuple[int, ...] | None
-    best_k: int | None
-    """Count only each racer's best K races (None: all)."""
     created: str
 
 
@@ -107,10 +91,10 @@ class Race:
                 "ended": f"race {self.name!r} closed at {self.closes_at}"}[status]
 
 
-# -- racers and seasons -----------------------------------------------------------------------------
+# -- racers -----------------------------------------------------------------------------
 def add_racer(db: sqlite_utils.Database, alias: str, display_name: str | None = None) -> Racer:
     """A new racer. ``alias`` is unique ignoring case (1-64 printable characters)."""
-    alias = _name(alias, "alias")
+    alias = plain_name(alias, "alias")
     display = (display_name or "").strip() or alias
     with writing(db):
         row = db.execute("SELECT alias FROM racers WHERE alias = ?", [alias]).fetchone()
@@ -131,46 +115,6 @@ def list_racers(db: sqlite_utils.Database) -> list[Racer]:
     return [Racer(*r) for r in db.execute("SELECT id, alias, display_name, created FROM racers ORDER BY alias")]
 
 
-def create_season(db: sqlite_utils.Database, name: str, *, points: str = "time_ratio",
-                  rank_table: list[int] | tuple[int, ...] | None = None, best_k: int | None = None) -> Season:
-    """A season. ``rank_table`` (points by rank, non-increasing) defaults to 25,18,15,12,10,8,6,4,2,1."""
-    name = _name(name, "season name")
-    if points not in POINTS_SCHEMES:
-        raise LeagueError(f"points: expected one of {', '.join(POINTS_SCHEMES)}, got {points!r}")
-    table = None
-    if points == "rank_table":
-        table = tuple(rank_table) if rank_table else DEFAULT_RANK_TABLE
-        if not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in table):
-            raise LeagueError(f"rank table: expected whole numbers of points, 0 or more, got {list(table)}")
-        if any(a < b for a, b in zip(table, table[1:])):
-            raise LeagueError(f"rank table: a better rank cannot score fewer points, got {list(table)}")
-    elif rank_table:
-        raise LeagueError("rank table: only used with --points rank_table")
-    if best_k is not None and (not isinstance(best_k, int) or best_k < 1):
-        raise LeagueError(f"best K: expected a whole number of races, 1 or more, got {best_k!r}")
-    with writing(db):
-        if db.execute("SELECT 1 FROM seasons WHERE name = ?", [name]).fetchone():
-            raise LeagueError(f"a season named {name!r} already exists")
-        db.execute("INSERT INTO seasons (name, points, rank_table, best_k, created) VALUES (?, ?, ?, ?, ?)",
-                   [name, points, json.dumps(list(table)) if table else None, best_k, now_iso()])
-    return get_season(db, name)
-
-
-def get_season(db: sqlite_utils.Database, season: str | int | Season) -> Season:
-    if isinstance(season, Season):
-        return season
-    col = "id" if isinstance(season, int) else "name"
-    row = db.execute(f"SELECT id, name, points, rank_table, best_k, created FROM seasons WHERE {col} = ?",
-                     [season]).fetchone()
-    if row is None:
-        raise LeagueError(f"no season named {season!r}")
-    return Season(row[0], row[1], row[2], tuple(json.loads(row[3])) if row[3] else None, row[4], row[5])
-
-
-def list_seasons(db: sqlite_utils.Database) -> list[Season]:
-    return [get_season(db, r[0]) for r in db.execute("SELECT id FROM seasons ORDER BY created, id")]
-
-
 # -- races ------------------------------------------------------------------------------------------
 def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str | None = None, laps: int = 3,
                 ranking: str = "best_lap", average_of: int | None = None, mode: str = "trials",
@@ -182,7 +126,7 @@ def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str
     ``penalty_s`` 0..60 s or None for no resets; ``opens_at``/``closes_at`` ISO 8601
     (a time without a zone is local time).
     """
-    name = _name(name, "race name")
+    name = plain_name(name, "race name")
     _check_track(track)
     try:
         ranking = Ranking.parse(ranking, RACE_RANKINGS).value
@@ -364,16 +308,6 @@ def standings(db: sqlite_utils.Database, race: str | Race) -> list[dict]:
     return out
 
 
-def race_points(rank: int, score_ms: int | None, winner_ms: int | None, season: Season | None) -> int:
-    """Points for one standing: 0 without a valid result; else by the season's scheme (time ratio by default)."""
-    if score_ms is None or winner_ms is None:
-        return 0
-    if season is not None and season.points == "rank_table":
-        table = season.rank_table or DEFAULT_RANK_TABLE
-        return int(table[rank - 1]) if rank <= len(table) else 0
-    return (2000 * winner_ms + score_ms) // (2 * score_ms)  # round(1000 x winner / time), halves up, exact
-
-
 def season_standings(db: sqlite_utils.Database, season: str | Season) -> list[dict]:
     """Racers by total points over the season's races: ``rank, racer, display_name, points,
     races`` (entered), ``counted`` (races summed, at most ``best_k``), ``race_points`` {race: points}.
@@ -422,13 +356,6 @@ def _check_track(name: str) -> None:
     if info.trainable:
         raise LeagueError(f"track {name!r} is trainable: a race needs a competition track nobody trains on "
                           f"({races_on})")
-
-
-def _name(text: str, what: str) -> str:
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not 1 <= len(text) <= 64 or not text.isprintable():
-        raise LeagueError(f"{what}: expected 1-64 printable characters, got {text!r}")
-    return text
 
 
 def parse_time(text: str | None, what: str) -> str | None:

@@ -53,7 +53,8 @@ def ensure_sample_league(db: sqlite_utils.Database, *, now: datetime | None = No
     create the sample once (the names are unique, the loser's error is swallowed).
     """
     from .raceday import create_event, list_events
-    from .races import add_racer, create_race, create_season
+    from .races import add_racer, create_race
+    from .seasons import create_season
 
     if not is_empty(db):
         return False

@@ -28,8 +28,8 @@ from gui.pages.league_submit import fill
 from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
 from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
-from gui.pages.raceday_session import HandTimedSession, SimulatedSession
-from gui.projector import close_projector, open_projector, projector_menu, shared_feed
+from gui.pages.raceday_session import console_session
+from gui.projector import ProjectorSourceBox, close_projector, open_projector, projector_menu, shared_feed
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league import raceday as rd
 from league.db import LeagueError, open_db
@@ -74,9 +74,7 @@ class RaceDayPage(QWidget):
         self.event_box.currentIndexChanged.connect(self._event_chosen)
         new_event = button("New event\u2026")
         new_event.clicked.connect(self.new_event_dialog)
-        self.projector_box = QComboBox()
-        self.projector_box.setToolTip("What the projector shows")
-        self.projector_box.activated.connect(self._projector_source)
+        self.projector_box = ProjectorSourceBox(self.feed)
         projector = button("Open projector", "primary", "A dark full-screen leaderboard for a second screen")
         menu = projector_menu(self.ctx, projector)  # more than one screen: choose which
         if menu is not None:
@@ -169,7 +167,7 @@ class RaceDayPage(QWidget):
         """Reload events, queue and leaderboard (keeping the choices); follow them on the projector."""
         fill(self.event_box, [(e.name, e.name) for e in rd.list_events(self.db)], self.event_box.currentData())
         ev = self.current_event()
-        self._fill_projector_box(ev)
+        self.projector_box.offer(self.db, ev)
         if ev is None:
             self.rules.setText("Set up an event with \u201cNew event\u2026\u201d: a track and the session rules.")
             self.queue.clear()
@@ -187,25 +185,9 @@ class RaceDayPage(QWidget):
                                   if self.unhighlight.isActive() else None)
         self._update_buttons()
 
-    def _fill_projector_box(self, ev) -> None:
-        """Items ``event:NAME`` (this event) and ``race:NAME`` (each league race)."""
-        from league.races import list_races
-
-        items = [("This event" if ev else "No event", f"event:{ev.name}" if ev else "event:")]
-        items += [(f"League: {r.name}", f"race:{r.name}") for r in list_races(self.db)]
-        keep = self.projector_box.currentData()
-        fill(self.projector_box, items, keep if keep and keep.startswith("race:") else items[0][1])
-        self._projector_source()
-
     def projector_source(self) -> tuple[str, str]:
         """What the projector is set to show: ``("event" | "race", name)`` (name empty: nothing)."""
-        kind, _, name = (self.projector_box.currentData() or "event:").partition(":")
-        return kind, name
-
-    def _projector_source(self) -> None:
-        kind, name = self.projector_source()
-        if name and self.feed.source != (kind, name):
-            (self.feed.follow_event if kind == "event" else self.feed.follow_race)(name)
+        return self.projector_box.source()
 
     def _to_projector(self, info) -> None:
         if self.feed.source == ("event", self.event_box.currentData()):
@@ -328,16 +310,12 @@ class RaceDayPage(QWidget):
             self.console.flash("Nobody is waiting: add a racer to the queue first", "refused")
             return False
         entry = rd.get_entry(self.db, entry_id)
-        if entry["driver"] == "car":
-            session = HandTimedSession(ev, entry, self.clock, parent=self)
-        else:
-            try:
-                model = self.ctx.store.get(entry["model"])
-            except Exception as exc:  # the store says what is wrong
-                self.console.flash(f"Cannot load {entry['racer']}: {exc}", "refused")
-                return False
-            session = SimulatedSession(ev, entry, model, self.speed_box.currentData(), parent=self)
-        session.begin = lambda: rd.start_session(self.db, ev, entry_id=entry_id)
+        try:
+            session = console_session(self.db, ev, entry, self.ctx.store, self.clock, self.speed_box.currentData(),
+                                      parent=self)
+        except Exception as exc:  # the store says what is wrong
+            self.console.flash(f"Cannot load {entry['racer']}: {exc}", "refused")
+            return False
         self.session = session
         self.console.set_event(ev)
         self.console.set_session(session)
@@ -361,10 +339,8 @@ class RaceDayPage(QWidget):
             self.console.set_session(None)
             self.refresh()
             return None
-        if submit:
-            sid = self._do(lambda: rd.submit_session(self.db, s.active, s.timer))
-        else:  # a simulated car that never ran (timer None) leaves an empty discarded session
-            sid = self._do(lambda: rd.discard_session(self.db, s.active, s.timer))
+        # A simulated car that never ran (timer None) leaves an empty discarded session.
+        sid = self._do(lambda: (rd.submit_session if submit else rd.discard_session)(self.db, s.active, s.timer))
         if sid is None:
             self.console.flash(self.notice.text(), "refused")
             return None

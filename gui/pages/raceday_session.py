@@ -246,3 +246,18 @@ class SimulatedSession(ConsoleSession):
         if self.worker is not None and self.worker.isRunning():
             self.worker.stop_requested = True
             self.worker.wait(10_000)
+
+
+def console_session(db, event, entry: dict, store, clock, speed: float,
+                    parent: QObject | None = None) -> ConsoleSession:
+    """The console's session for queue ``entry``: hand-timed for a car (on ``clock``), else the
+    entry's model (looked up in ``store``; its refusal raises) at ``speed`` x real time. Its start
+    goes through ``league.raceday.start_session``, as ``trackside raceday run``'s does."""
+    from league.raceday import start_session
+
+    if entry["driver"] == "car":
+        session = HandTimedSession(event, entry, clock, parent=parent)
+    else:
+        session = SimulatedSession(event, entry, store.get(entry["model"]), speed, parent=parent)
+    session.begin = lambda: start_session(db, event, entry_id=entry["id"])
+    return session

@@ -12,7 +12,6 @@ import pytest
 
 from league.db import open_db
 from league.freeze import FrozenModel
-from league.races import record_submission
 from league.races import add_racer, create_race, record_submission, standings
 from trainer.evaluation import LapResult
 
@@ -27,7 +26,6 @@ import json, sys, time
 from pathlib import Path
 from league.db import open_db
 from league.freeze import FrozenModel
-from league.races import record_submission
 from league.races import record_submission, standings
 from trainer.evaluation import LapResult
 
