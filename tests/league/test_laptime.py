@@ -114,3 +114,28 @@ def test_migrations_are_listed_once_in_order():
     names = [m.name for m in MIGRATIONS]
     assert len(names) == len(set(names))
     assert names[:2] == ["league-001-tables", "league-002-submission-sim-version"]
+
+
+def test_race_standings_and_race_day_rank_ties_the_same_way():
+    """Equal times share a rank and the next rank skips; no result ranks last: in a race and on race day."""
+    from league.races import standings
+
+    db = open_db()
+    race = create_race(db, "ties", "workshop_loop_cup", laps=1)
+    ev = rd.create_event(db, "Ties", "workshop_loop", length_s=60.0)
+    times = {"ann": 20.0, "bob": 20.0, "cy": 21.5, "dee": None}
+    for alias, t in times.items():
+        add_racer(db, alias)
+        lap = LapResult(1, t if t else 30.0, t is not None, 100.0 if t else 50.0,
+                        status="lap_complete" if t else "off_track")
+        record_submission(db, race, alias, FROZEN, [lap])
+        timer = ev.new_timer()
+        timer.start(0.0)
+        if t is not None:
+            timer.capture_lap(t)
+        timer.end(40.0)
+        rd.record_session(db, ev, timer, racer=alias)
+    expected = dict(zip(times, ranks([to_ms(t) for t in times.values()])))
+    assert expected == {"ann": 1, "bob": 1, "cy": 3, "dee": 4}
+    assert {r["racer"]: r["rank"] for r in standings(db, race)} == expected
+    assert {r["racer"]: r["rank"] for r in rd.event_leaderboard(db, ev)} == expected
