@@ -17,7 +17,7 @@ import math
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.projector_feed import ProjectorFeed
 from league.exports import format_time
@@ -341,3 +341,40 @@ def close_projector(ctx) -> None:
     window = getattr(ctx, "projector_window", None)
     if window is not None:
         window.close()
+
+
+class ProjectorSourceBox(QComboBox):
+    """Chooses what the projector shows: items ``event:NAME`` (this event) and ``race:NAME`` (each
+    league race); a choice makes ``feed`` follow it."""
+
+    def __init__(self, feed: ProjectorFeed, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.feed = feed
+        self.setToolTip("What the projector shows")
+        self.activated.connect(self.follow)
+
+    def offer(self, db, event) -> None:
+        """Refill for race-day ``event`` (or None) and the league's races, keeping a chosen race."""
+        from league.races import list_races
+
+        items = [("This event" if event else "No event", f"event:{event.name}" if event else "event:")]
+        items += [(f"League: {r.name}", f"race:{r.name}") for r in list_races(db)]
+        keep = self.currentData()
+        keep = keep if keep and keep.startswith("race:") else items[0][1]
+        self.blockSignals(True)
+        self.clear()
+        for text, data in items:
+            self.addItem(text, data)
+        self.setCurrentIndex(max(0, self.findData(keep)))
+        self.blockSignals(False)
+        self.follow()
+
+    def source(self) -> tuple[str, str]:
+        """``("event" | "race", name)`` (name empty: nothing)."""
+        kind, _, name = (self.currentData() or "event:").partition(":")
+        return kind, name
+
+    def follow(self) -> None:
+        kind, name = self.source()
+        if name and self.feed.source != (kind, name):
+            (self.feed.follow_event if kind == "event" else self.feed.follow_race)(name)

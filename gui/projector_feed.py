@@ -88,7 +88,7 @@ class ProjectorFeed(QObject):
             from league.raceday import event_leaderboard, get_event
 
             ev = get_event(self.db, name)
-            rank = "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} laps"
+            rank = ev.describe_ranking()
             self.title, self.subtitle = ev.name, f"{track_name(ev.track)}  \u00b7  {rank}"
             return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
                      "gap_s": r["gap_s"], "detail": f"{r['valid_laps']}/{r['laps']} laps",

@@ -116,7 +116,7 @@ def build_league_data(model_name: str, log=print) -> None:
 
     from league import raceday as rd
     from league.db import LeagueError, open_db
-    from league.raceday_sim import run_simulated_session
+    from league.raceday.simulated import run_simulated_session
     from league.races import create_race, submit
     from league.sample import EVENT, RACE, SEASON, ensure_sample_league
     from trainer.model_store import ModelStore

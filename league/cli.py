@@ -117,7 +117,7 @@ def season():
 @click.option("--best-k", type=int, default=None, help="Count only each racer's best K races.")
 @friendly_errors
 def season_create(name, points, rank_table, best_k):
-    from .races import create_season
+    from .seasons import create_season
 
     table = None
     if rank_table:
@@ -134,7 +134,7 @@ def season_create(name, points, rank_table, best_k):
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def season_list(as_json):
-    from .races import list_seasons
+    from .seasons import list_seasons
 
     rows = [asdict(s) for s in list_seasons(_db())]
     if as_json:
@@ -254,9 +254,11 @@ def race_close(name):
 @friendly_errors
 def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
     """Submit a model to an open race: it is frozen, evaluated and ranked."""
+    from trainer.model_store import ModelStore
+
     from .races import submit
 
-    row = submit(_db(), race_name, racer_alias, model_name, checkpoint)
+    row = submit(_db(), race_name, racer_alias, model_name, checkpoint, models=ModelStore())
     if as_json:
         emit_json(row)
         return
@@ -292,7 +294,7 @@ def _print_standings(rows):
 
 
 def _race_dict(r, db=None) -> dict:
-    from .races import get_season
+    from .seasons import get_season
 
     d = asdict(r)
     d["season"] = get_season(db, r.season_id).name if db is not None and r.season_id is not None else None

@@ -7,7 +7,7 @@ Rules every module that touches it follows:
 - make every logical write (a submission with its laps, a session with its laps)
   one transaction with ``with writing(db):``, which takes the write lock up front
   (``BEGIN IMMEDIATE``) so two writers queue instead of deadlocking;
-- change the schema only through a migration registered with :func:`migration`;
+- change the schema only through a migration listed in ``league.migrations.MIGRATIONS``;
   applied migrations are recorded in ``_migrations`` and each runs exactly once,
   in its own transaction.
 
@@ -21,7 +21,7 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator, Sequence
 
 import sqlite_utils
 
@@ -29,23 +29,10 @@ from sim.errors import TracksideError
 from sim.paths import home
 
 BUSY_TIMEOUT_MS = 30_000
-_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
 
 class LeagueError(TracksideError):
     """A league action that cannot be done; the message says why and what to do."""
-
-
-def migration(name: str):
-    """Register ``fn(db)`` as the schema migration ``name`` (applied once, in registration order)."""
-
-    def register(fn):
-        if any(n == name for n, _ in _MIGRATIONS):
-            raise RuntimeError(f"migration {name!r} registered twice")
-        _MIGRATIONS.append((name, fn))
-        return fn
-
-    return register
 
 
 def db_path() -> Path:
@@ -54,7 +41,6 @@ def db_path() -> Path:
 
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
     """Open (and migrate) the league database. Each thread or process opens its own."""
-    _load_schema_modules()
     path = Path(path) if path is not None else db_path()
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=True)
@@ -101,46 +87,46 @@ def _retry_locked(attempts: int = 20):
             time.sleep(0.05 * (i + 1))
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply registered migrations not yet recorded. Returns the names applied now."""
+def migrate(db: sqlite_utils.Database, migrations: Sequence | None = None) -> list[str]:
+    """Apply the migrations (default: ``league.migrations.MIGRATIONS``) not yet recorded.
+
+    Each runs in its own transaction with foreign keys off, so a migration may rebuild a
+    table that others reference (SQLite's documented procedure); the keys are checked
+    before it commits. Returns the names applied now.
+    """
+    if migrations is None:
+        from .migrations import MIGRATIONS as migrations
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
     applied = []
-    for name, fn in _MIGRATIONS:
-        if name in done:
+    for m in migrations:
+        if m.name in done:
             continue
-        with writing(db):
-            # Another process may have applied it while we waited for the lock.
-            if db.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone():
-                continue
-            fn(db)
-            db.conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
-        applied.append(name)
+        db.conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before BEGIN
+        try:
+            with writing(db):
+                # Another process may have applied it while we waited for the lock.
+                if db.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [m.name]).fetchone():
+                    continue
+                m.apply(db)
+                broken = db.conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration {m.name!r} broke foreign keys: {broken[:5]}")
+                db.conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [m.name, now_iso()])
+        finally:
+            db.conn.execute("PRAGMA foreign_keys = ON")
+        applied.append(m.name)
     return applied
 
 
-def run_schema(db: sqlite_utils.Database, sql: str) -> None:
-    """Run ``;``-separated DDL inside the current migration's transaction.
-
-    Statement by statement: ``executescript()`` would COMMIT the migration's transaction.
-    """
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.conn.execute(statement)
+def plain_name(text: str, what: str) -> str:
+    """A name as stored (alias, race, season): 1-64 printable characters, trimmed; LeagueError otherwise."""
+    text = (text or "").strip() if isinstance(text, str) else ""
+    if not 1 <= len(text) <= 64 or not text.isprintable():
+        raise LeagueError(f"{what}: expected 1-64 printable characters, got {text!r}")
+    return text
 
 
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _load_schema_modules() -> None:
-    """Import the modules that register migrations, in a fixed order."""
-    import importlib
-
-    for name in ("league.schema", "league.raceday_schema"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise

@@ -178,7 +178,7 @@ def race_lap_rows(db: sqlite_utils.Database, race) -> list[dict]:
 
 def season_lap_rows(db: sqlite_utils.Database, season) -> list[dict]:
     """Every lap of every race of ``season``, race by race."""
-    from .races import get_season
+    from .seasons import get_season
 
     return _lap_rows(db, "races.season_id = ?", [get_season(db, season).id])
 
@@ -221,7 +221,8 @@ def export_laps(db: sqlite_utils.Database, fmt: str, *, race=None, season=None, 
 
 def export_season(db: sqlite_utils.Database, season, fmt: str, refresh_s: int | None = None) -> str:
     """Season standings (points per race and in total) as ``csv``, ``json`` or ``html``."""
-    from .races import get_season, list_races, season_standings, standings
+    from .races import list_races, season_standings, standings
+    from .seasons import get_season
 
     s = get_season(db, season)
     rows = season_standings(db, s)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.paths import home
-from trainer.model_store import Model
+from trainer.model_store import Model, ModelStoreError
 
 from .db import LeagueError
-from .evaluation import get_model, resolve_checkpoint
+from .evaluation import resolve_checkpoint
 
 _HASH_LEN = 64
 
@@ -69,9 +69,31 @@ def content_hash(metadata: bytes, weights: bytes) -> str:
     return h.hexdigest()
 
 
-def freeze(model: str | Model, checkpoint: str | int | None = None) -> FrozenModel:
-    """Copy ``model``'s metadata and checkpoint (default: final, else best, latest, initial) into the store."""
-    model = get_model(model)
+def resolve_model(model: str | Model, models=None) -> Model:
+    """``model`` itself, or the model of that name in ``models`` (a ``trainer.model_store.ModelStore``).
+
+    The front-end that takes the request passes its store (the app its own, the CLI the
+    store of ``TRACKSIDE_HOME``); only when none is given is the ``TRACKSIDE_HOME`` store
+    opened here, the one place in ``league`` that does so.
+    """
+    if isinstance(model, Model):
+        return model
+    if models is None:
+        from trainer.model_store import ModelStore
+
+        models = ModelStore()
+    try:
+        return models.get(model)
+    except ModelStoreError as exc:
+        raise LeagueError(str(exc)) from None
+
+
+def freeze(model: str | Model, checkpoint: str | int | None = None, *, models=None) -> FrozenModel:
+    """Copy ``model``'s metadata and checkpoint (default: final, else best, latest, initial) into the store.
+
+    ``model``: a ``Model``, or a name looked up in ``models`` (see :func:`resolve_model`).
+    """
+    model = resolve_model(model, models)
     which, path, iteration = resolve_checkpoint(model, checkpoint)
     label = str(which)
     try:

@@ -56,8 +56,9 @@ def event():
 @click.argument("name")
 @click.option("--track", required=True, help="Track the event runs on.")
 @click.option("--length", default="4:00", show_default=True, help="Session length, M:SS or seconds (1-10 minutes).")
-@click.option("--ranking", type=click.Choice(["fastest", "average"]), default="fastest", show_default=True,
-              help="Fastest valid lap, or best average of consecutive valid laps.")
+@click.option("--ranking", type=click.Choice(["best_lap", "best_average", "fastest", "average"]), default="best_lap",
+              show_default=True, help="Fastest valid lap, or best average of consecutive valid laps "
+                                      "(fastest/average: older words for the same).")
 @click.option("--average-of", type=int, default=3, show_default=True, help="Consecutive laps in an average.")
 @click.option("--resets-limit", default="3", show_default=True,
               help="Most resets a valid lap may have ('none': no limit).")
@@ -66,16 +67,17 @@ def event():
 @friendly_errors
 def event_create(name, track, length, ranking, average_of, resets_limit, penalty):
     """Create an event NAME on a track."""
-    from .raceday import create_event, parse_length
+    from .raceday import create_event, parse_length, parse_ranking
 
-    ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=ranking, average_of=average_of,
+    ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=parse_ranking(ranking),
+                      average_of=average_of,
                       resets_limit=_resets_limit(resets_limit), penalty_s=penalty)
     click.echo(f"created event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
                f"{_limit(ev)}")
 
 
 def _ranking(ev) -> str:
-    return "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} consecutive valid laps"
+    return ev.describe_ranking()
 
 
 def _limit(ev) -> str:
@@ -203,20 +205,20 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded session as JSON (no live lines).")
 @friendly_errors
 def run(event_name, racer, model, checkpoint, speed, as_json):
-    """Run a simulated session for RACER and record it."""
-    from .db import now_iso
-    from .raceday import event_leaderboard, find_entry, get_event, record_session
-    from .raceday_sim import run_simulated_session
+    """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
+    from trainer.model_store import ModelStore
+
+    from .raceday import event_leaderboard, get_event, run_model_session
 
     if speed < 0 or math.isnan(speed):
         raise UserError(f"--speed: expected 0 or a positive number, got {speed}")
     db = _db()
     ev = get_event(db, event_name)
-    entry = find_entry(db, ev, racer)
-    if entry is not None and entry["driver"] == "car" and model is None:
-        raise UserError(f"{racer!r} is queued with a physical car: time it in the desktop app, or pass --model")
-    model = model or (entry or {}).get("model") or "standard"
-    checkpoint = checkpoint or (entry or {}).get("checkpoint")
+
+    def started(active) -> None:
+        if not as_json:
+            click.echo(f"{racer} on {ev.track}, model {active.model}: {_clock(ev.length_s)} session"
+                       + ("" if speed == 0 else f" at {speed:g}x real time"))
 
     def show(state: dict) -> None:
         if as_json:
@@ -228,19 +230,15 @@ def run(event_name, racer, model, checkpoint, speed, as_json):
         elif state["event"] == "reset":
             click.echo(f"        reset {state['running_resets']} on the running lap (held)")
 
-    if not as_json:
-        click.echo(f"{racer} on {ev.track}, model {model}: {_clock(ev.length_s)} session"
-                   + ("" if speed == 0 else f" at {speed:g}x real time"))
-    started = now_iso()
     try:
-        timer = run_simulated_session(ev, racer, model, checkpoint, speed=speed or math.inf, on_update=show)
+        session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
+                                                      speed=speed, on_start=started, on_update=show,
+                                                      models=ModelStore())
     except KeyboardInterrupt:
-        raise UserError("interrupted: the session was not recorded") from None
-    session_id = record_session(db, ev, timer, racer=racer, entry_id=entry["id"] if entry else None,
-                                driver="model", model=model, checkpoint=checkpoint, started=started)
+        raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
     board = event_leaderboard(db, ev)
-    mine = next(r for r in board if r["racer"] == racer)
-    result = {"session": session_id, "racer": racer, "model": model, "event": ev.name,
+    mine = next(r for r in board if r["racer"] == active.racer)
+    result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,
               "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
               "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason}
     if as_json:

@@ -1,4 +1,4 @@
-"""The virtual circuit: racers, seasons, races, submissions, standings and points.
+"""The virtual circuit: racers, races, submissions and standings (seasons and points: ``league.seasons``).
 
 A submission freezes the model (``league.freeze``), evaluates the frozen copy on the
 race's competition track under the race's rules (about a second, outside any
@@ -13,18 +13,15 @@ race's ranking time (``best_lap``, ``best_average`` of ``average_of`` consecutiv
 a later one replaces the standing only if strictly better. rank = 1 + the number of
 racers strictly better; ties share the rank and the points, the earlier result listed
 first; racers with no valid result rank after everyone with one. Standings are computed
-in SQL with window functions, so 10,000 submissions rank in milliseconds.
-
-Points per race follow the season's scheme: ``time_ratio`` (round(1000 x winner's time /
-racer's time), the default and the one used for races outside a season) or ``rank_table``
-(points by rank, e.g. 25,18,15,...; beyond the table 0). No valid result scores 0.
-Season standings sum each racer's race points, or only their best ``best_k`` races.
+in SQL with window functions, so 10,000 submissions rank in milliseconds; the ranks are
+those of ``league.laptime.ranks`` (the same rule as race day). Lap times in ms come from
+``league.laptime``. Each standing carries its race points (``league.seasons.race_points``);
+season standings sum them.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -34,34 +31,18 @@ from sim import SIM_VERSION
 from sim.library import load_track
 from trainer.evaluation import EvaluationRules, LapResult, summarize
 
-from .db import LeagueError, now_iso, writing
+from .db import LeagueError, now_iso, plain_name, writing
 from .evaluation import run_laps
 from .freeze import freeze
-from .schema import MODES, POINTS_SCHEMES, RANKINGS
-
-DEFAULT_RANK_TABLE = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
-
-# Test hook (crash tests): called inside the write transaction between the submission row and its laps.
-_after_submission_row = None
-
+from .laptime import RACE_RANKINGS, Ranking, RankingError, best_lap_ms, ranking_time_ms, to_ms
+from .schema import MODES
+from .seasons import Season, get_season, race_points
 
 @dataclass(frozen=True)
 class Racer:
     id: int
     alias: str
     display_name: str
-    created: str
-
-
-@dataclass(frozen=True)
-class Season:
-    id: int
-    name: str
-    points: str
-    """``time_ratio`` or ``rank_table``."""
-    rank_table: tuple[int, ...] | None
-    best_k: int | None
-    """Count only each racer's best K races (None: all)."""
     created: str
 
 
@@ -110,10 +91,10 @@ class Race:
                 "ended": f"race {self.name!r} closed at {self.closes_at}"}[status]
 
 
-# -- racers and seasons -----------------------------------------------------------------------------
+# -- racers -----------------------------------------------------------------------------
 def add_racer(db: sqlite_utils.Database, alias: str, display_name: str | None = None) -> Racer:
     """A new racer. ``alias`` is unique ignoring case (1-64 printable characters)."""
-    alias = _name(alias, "alias")
+    alias = plain_name(alias, "alias")
     display = (display_name or "").strip() or alias
     with writing(db):
         row = db.execute("SELECT alias FROM racers WHERE alias = ?", [alias]).fetchone()
@@ -134,46 +115,6 @@ def list_racers(db: sqlite_utils.Database) -> list[Racer]:
     return [Racer(*r) for r in db.execute("SELECT id, alias, display_name, created FROM racers ORDER BY alias")]
 
 
-def create_season(db: sqlite_utils.Database, name: str, *, points: str = "time_ratio",
-                  rank_table: list[int] | tuple[int, ...] | None = None, best_k: int | None = None) -> Season:
-    """A season. ``rank_table`` (points by rank, non-increasing) defaults to 25,18,15,12,10,8,6,4,2,1."""
-    name = _name(name, "season name")
-    if points not in POINTS_SCHEMES:
-        raise LeagueError(f"points: expected one of {', '.join(POINTS_SCHEMES)}, got {points!r}")
-    table = None
-    if points == "rank_table":
-        table = tuple(rank_table) if rank_table else DEFAULT_RANK_TABLE
-        if not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in table):
-            raise LeagueError(f"rank table: expected whole numbers of points, 0 or more, got {list(table)}")
-        if any(a < b for a, b in zip(table, table[1:])):
-            raise LeagueError(f"rank table: a better rank cannot score fewer points, got {list(table)}")
-    elif rank_table:
-        raise LeagueError("rank table: only used with --points rank_table")
-    if best_k is not None and (not isinstance(best_k, int) or best_k < 1):
-        raise LeagueError(f"best K: expected a whole number of races, 1 or more, got {best_k!r}")
-    with writing(db):
-        if db.execute("SELECT 1 FROM seasons WHERE name = ?", [name]).fetchone():
-            raise LeagueError(f"a season named {name!r} already exists")
-        db.execute("INSERT INTO seasons (name, points, rank_table, best_k, created) VALUES (?, ?, ?, ?, ?)",
-                   [name, points, json.dumps(list(table)) if table else None, best_k, now_iso()])
-    return get_season(db, name)
-
-
-def get_season(db: sqlite_utils.Database, season: str | int | Season) -> Season:
-    if isinstance(season, Season):
-        return season
-    col = "id" if isinstance(season, int) else "name"
-    row = db.execute(f"SELECT id, name, points, rank_table, best_k, created FROM seasons WHERE {col} = ?",
-                     [season]).fetchone()
-    if row is None:
-        raise LeagueError(f"no season named {season!r}")
-    return Season(row[0], row[1], row[2], tuple(json.loads(row[3])) if row[3] else None, row[4], row[5])
-
-
-def list_seasons(db: sqlite_utils.Database) -> list[Season]:
-    return [get_season(db, r[0]) for r in db.execute("SELECT id FROM seasons ORDER BY created, id")]
-
-
 # -- races ------------------------------------------------------------------------------------------
 def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str | None = None, laps: int = 3,
                 ranking: str = "best_lap", average_of: int | None = None, mode: str = "trials",
@@ -185,10 +126,12 @@ def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str
     ``penalty_s`` 0..60 s or None for no resets; ``opens_at``/``closes_at`` ISO 8601
     (a time without a zone is local time).
     """
-    name = _name(name, "race name")
+    name = plain_name(name, "race name")
     _check_track(track)
-    if ranking not in RANKINGS:
-        raise LeagueError(f"ranking: expected one of {', '.join(RANKINGS)}, got {ranking!r}")
+    try:
+        ranking = Ranking.parse(ranking, RACE_RANKINGS).value
+    except RankingError as exc:
+        raise LeagueError(str(exc)) from None
     if mode not in MODES:
         raise LeagueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
     if not isinstance(laps, int) or not 1 <= laps <= 100:
@@ -250,13 +193,17 @@ def set_race_state(db: sqlite_utils.Database, race: str | Race, state: str, *, c
 
 
 # -- submissions ------------------------------------------------------------------------------------
-def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model: str, checkpoint: str | int | None = None,
-           *, now: datetime | None = None) -> dict:
+def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model, checkpoint: str | int | None = None,
+           *, models=None, now: datetime | None = None) -> dict:
     """Freeze ``model``, evaluate the frozen copy under the race's rules, record it; returns
-    the submission with the racer's standing (``improved``: this submission is now their best)."""
+    the submission with the racer's standing (``improved``: this submission is now their best).
+
+    ``model``: a ``trainer.model_store.Model``, or a name looked up in ``models`` (the
+    front-end's ``ModelStore``; ``league.freeze.resolve_model``).
+    """
     r, who = get_race(db, race), get_racer(db, racer)
     _check_open(db, r, who, now)  # refuse early; checked again inside the write
-    frozen = freeze(model, checkpoint)
+    frozen = freeze(model, checkpoint, models=models)
     laps = run_laps(frozen.as_model(), "initial", load_track(r.track), r.rules)
     sub_id = record_submission(db, r, who, frozen, laps, now=now)
     row = get_submission(db, sub_id)
@@ -283,7 +230,7 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
             raise LeagueError(f"race {r.name!r} needs {r.laps} laps, the result has {len(laps)}")
         if getattr(result, "rules", r.rules) != r.rules:
             raise LeagueError(f"race {r.name!r} runs under {r.rules}; the result was evaluated under {result.rules}")
-        ms = [_ms(lap.time_s) if lap.completed else None for lap in laps]
+        ms = [to_ms(lap.time_s) if lap.completed else None for lap in laps]
         complete, score, best, total = score_laps(ms, r.ranking, r.average_of)
         summary = summarize(laps)
         cur = db.execute(
@@ -294,12 +241,10 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
              _iso(now) if now else now_iso(), int(complete), score, best, total, summary["laps_completed"],
              summary["off_track"], json.dumps(summary), SIM_VERSION])
         sub_id = cur.lastrowid
-        if _after_submission_row is not None:
-            _after_submission_row(sub_id)
         db.conn.executemany(
             "INSERT INTO laps (submission_id, lap, time_ms, completed, progress, off_track, penalty_ms, crashed, "
             "reversed, immobilized, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(sub_id, i + 1, t, int(lap.completed), float(lap.progress), int(lap.off_track), _ms(lap.penalty_s),
+            [(sub_id, i + 1, t, int(lap.completed), float(lap.progress), int(lap.off_track), to_ms(lap.penalty_s),
               int(lap.crashed), int(lap.reversed), int(lap.immobilized), lap.status) for i, (lap, t) in
              enumerate(zip(laps, ms))])
     return sub_id
@@ -308,22 +253,13 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
 def score_laps(ms: list[int | None], ranking: str, average_of: int = 1) -> tuple[bool, int | None, int | None, int | None]:
     """``(complete, score_ms, best_lap_ms, total_ms)`` from lap times in ms (None: not completed).
 
-    Only a submission that completed every lap has a score: its best lap, its best mean of
-    ``average_of`` consecutive laps (rounded to the ms), or its total time.
+    Only a submission that completed every lap has a score: its ranking time
+    (``league.laptime.ranking_time_ms``) and its total.
     """
-    done = [t for t in ms if t is not None]
-    best = min(done) if done else None
-    complete = bool(ms) and len(done) == len(ms)
-    total = sum(done) if complete else None
+    complete = bool(ms) and all(t is not None for t in ms)
     if not complete:
-        return False, None, best, None
-    if ranking == "best_lap":
-        score = best
-    elif ranking == "total_time":
-        score = total
-    else:
-        score = min(_half_up(sum(ms[i:i + average_of]) / average_of) for i in range(len(ms) - average_of + 1))
-    return True, score, best, total
+        return False, None, best_lap_ms(ms), None
+    return True, ranking_time_ms(ms, ranking, average_of), best_lap_ms(ms), sum(ms)
 
 
 def get_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
@@ -370,16 +306,6 @@ def standings(db: sqlite_utils.Database, race: str | Race) -> list[dict]:
                     "submission": sub, "submitted_at": at, "model": model, "checkpoint": ckpt,
                     "iteration": it, "submissions": tries})
     return out
-
-
-def race_points(rank: int, score_ms: int | None, winner_ms: int | None, season: Season | None) -> int:
-    """Points for one standing: 0 without a valid result; else by the season's scheme (time ratio by default)."""
-    if score_ms is None or winner_ms is None:
-        return 0
-    if season is not None and season.points == "rank_table":
-        table = season.rank_table or DEFAULT_RANK_TABLE
-        return int(table[rank - 1]) if rank <= len(table) else 0
-    return _half_up(1000 * winner_ms / score_ms)
 
 
 def season_standings(db: sqlite_utils.Database, season: str | Season) -> list[dict]:
@@ -432,13 +358,6 @@ def _check_track(name: str) -> None:
                           f"({races_on})")
 
 
-def _name(text: str, what: str) -> str:
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not 1 <= len(text) <= 64 or not text.isprintable():
-        raise LeagueError(f"{what}: expected 1-64 printable characters, got {text!r}")
-    return text
-
-
 def parse_time(text: str | None, what: str) -> str | None:
     """ISO 8601 text -> ISO UTC with seconds (a time without a zone is local time)."""
     if text is None or text == "":
@@ -457,12 +376,3 @@ def _iso(t: datetime) -> str:
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else _half_up(float(seconds) * 1000)
-
-
-def _half_up(x: float) -> int:
-    """Round halves up (Python's round() rounds them to even: 0.5 -> 0)."""
-    return int(math.floor(x + 0.5))

@@ -53,7 +53,8 @@ def ensure_sample_league(db: sqlite_utils.Database, *, now: datetime | None = No
     create the sample once (the names are unique, the loser's error is swallowed).
     """
     from .raceday import create_event, list_events
-    from .races import add_racer, create_race, create_season
+    from .races import add_racer, create_race
+    from .seasons import create_season
 
     if not is_empty(db):
         return False
@@ -66,7 +67,7 @@ def ensure_sample_league(db: sqlite_utils.Database, *, now: datetime | None = No
         for alias, name in RACERS:
             add_racer(db, alias, name)
         if not list_events(db):
-            create_event(db, EVENT, EVENT_TRACK, length_s=240.0, ranking="fastest", resets_limit=3)
+            create_event(db, EVENT, EVENT_TRACK, length_s=240.0, ranking="best_lap", resets_limit=3)
     except LeagueError:
         if is_empty(db):  # not a race with another starter: a real problem
             raise

@@ -1,4 +1,4 @@
-"""Virtual-circuit tables in the league database (migrations named ``league-*``).
+"""Virtual-circuit tables in the league database (migrations named ``league-*``, listed in ``league.migrations``).
 
 - ``racers``: people who race; ``alias`` is unique ignoring case, ``display_name`` is shown;
 - ``seasons``: a points scheme (``time_ratio`` or ``rank_table`` with its JSON list) and,
@@ -19,19 +19,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .db import migration, run_schema
-
-RANKINGS = ("best_lap", "best_average", "total_time")
 POINTS_SCHEMES = ("time_ratio", "rank_table")
 MODES = ("trials", "continuous")
 
 
-@migration("league-001-tables")
-def _tables(db: sqlite_utils.Database) -> None:
-    run_schema(db, _SCHEMA)
-
-
-_SCHEMA = """
+TABLES = """
         CREATE TABLE racers (
             id INTEGER PRIMARY KEY,
             alias TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(alias)) BETWEEN 1 AND 64),
@@ -101,8 +93,7 @@ _SCHEMA = """
 """
 
 
-@migration("league-002-submission-sim-version")
-def _sim_version(db: sqlite_utils.Database) -> None:
+def add_submission_sim_version(db: sqlite_utils.Database) -> None:
     # Lap times depend on the simulator as well as the frozen weights; earlier rows predate
     # the column and get NULL (unknown), not a guessed version.
     db.execute("ALTER TABLE submissions ADD COLUMN sim_version TEXT")

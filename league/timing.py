@@ -36,12 +36,13 @@ from dataclasses import asdict, dataclass
 
 from sim.errors import TracksideError
 
+from .laptime import RACEDAY_RANKINGS, Ranking, RankingError, best_window
+
 READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED = (
     "ready", "running", "paused", "last_lap", "ended", "dnf", "submitted", "discarded")
 STATES = (READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED)
 LIVE = (RUNNING, PAUSED, LAST_LAP)
 """States in which the car is on track and the session can still change."""
-RANKINGS = ("fastest", "average")
 
 
 class TimingError(TracksideError):
@@ -98,21 +99,23 @@ class SessionTimer:
         length_s: session length on the clock, s (race day default 4:00).
         resets_per_lap_limit: most resets a valid lap may have; None: no limit.
         min_lap_s: a capture sooner than this after the lap started is a double trigger, s.
-        ranking: ``fastest`` (best valid lap) or ``average`` (best mean of
+        ranking: ``best_lap`` (best valid lap) or ``best_average`` (best mean of
             ``average_of`` consecutive valid laps); decides :meth:`result_s`.
         average_of: laps in the average, at least 2.
     """
 
     def __init__(self, length_s: float = 240.0, resets_per_lap_limit: int | None = None, min_lap_s: float = 1.0,
-                 ranking: str = "fastest", average_of: int = 3):
+                 ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3):
         if not (isinstance(length_s, (int, float)) and math.isfinite(length_s) and length_s > 0):
             raise ValueError(f"length_s: expected a positive number of seconds, got {length_s!r}")
         if resets_per_lap_limit is not None and (not isinstance(resets_per_lap_limit, int) or resets_per_lap_limit < 0):
             raise ValueError(f"resets_per_lap_limit: expected a whole number >= 0 or None, got {resets_per_lap_limit!r}")
         if not (isinstance(min_lap_s, (int, float)) and 0 <= min_lap_s < length_s):
             raise ValueError(f"min_lap_s: expected 0 <= seconds < the session length, got {min_lap_s!r}")
-        if ranking not in RANKINGS:
-            raise ValueError(f"ranking: expected 'fastest' or 'average', got {ranking!r}")
+        try:
+            ranking = Ranking.parse(ranking, RACEDAY_RANKINGS)
+        except RankingError as exc:
+            raise ValueError(str(exc)) from None
         if not isinstance(average_of, int) or average_of < 2:
             raise ValueError(f"average_of: expected a whole number >= 2, got {average_of!r}")
         self.length_s = float(length_s)
@@ -311,18 +314,15 @@ class SessionTimer:
     def best_average(self, n: int | None = None) -> tuple[float, list[Lap]] | None:
         """Best mean time of ``n`` (default ``average_of``) consecutive laps that are all valid, s."""
         n = n or self.average_of
-        best = None
-        for i in range(len(self.laps) - n + 1):
-            window = self.laps[i:i + n]
-            if all(lap.valid for lap in window):
-                mean = sum(lap.time_s for lap in window) / n
-                if best is None or mean < best[0]:
-                    best = (mean, window)
-        return best
+        i = best_window([lap.time_s if lap.valid else None for lap in self.laps], n)
+        if i is None:
+            return None
+        window = self.laps[i:i + n]
+        return sum(lap.time_s for lap in window) / n, window
 
     def result_s(self) -> float | None:
         """The session's result under its ranking, s; None without one."""
-        if self.ranking == "average":
+        if self.ranking == Ranking.BEST_AVERAGE:
             avg = self.best_average()
             return avg[0] if avg else None
         best = self.best_lap()

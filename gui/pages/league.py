@@ -13,7 +13,7 @@ background so the sample race has a time to beat.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -21,19 +21,18 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QListWidget, QListWidgetI
                                QSplitter, QVBoxLayout, QWidget)
 
 from gui.pages.league_dialogs import RaceDialog, RacerDialog, SeasonDialog
+from gui.pages.league_race_card import RaceCard, closed_in_past
 from gui.pages.league_submit import SubmitPanel, fill, submit_sample_in_background
-from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time, rules_html,
+from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time,
                                      table_view, track_name)
-from gui.track_view import TrackView
 from gui.widgets.dialogs import ask_text
-from gui.widgets.style import ERROR, OK, PAGE_STYLE, button, label, set_role
+from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league.db import LeagueError, db_path, open_db
-from league.races import (add_racer, create_race, create_season, get_race, get_season, get_submission, list_races,
-                          list_racers, list_seasons, season_standings, set_race_state, standings)
+from league.races import (add_racer, create_race, get_race, get_submission, list_races, list_racers, season_standings,
+                          set_race_state, standings)
+from league.seasons import create_season, get_season, list_seasons
 
 HIGHLIGHT_MS = 8000
-STATUS_STYLE = {"open": ("#e6f4ea", OK), "upcoming": ("#e3f0fc", "#1565c0"), "ended": ("#eceff1", "#5f6b7a"),
-                "closed": ("#fdecea", ERROR)}
 EXPORTS = (("Leaderboard as a web page (HTML)…", "html"), ("Leaderboard as CSV…", "csv"),
            ("Race with every lap as JSON…", "json"), ("Every lap as CSV…", "laps"),
            ("Per-racer summary as CSV…", "summary"))
@@ -53,7 +52,6 @@ class LeaguePage(QWidget):
         self.last_result: dict | None = None
         """The latest submission recorded from this page."""
         self.highlight: str | None = None
-        self._shown_track: str | None = None
         if sample:
             from league.sample import ensure_sample_league
 
@@ -73,6 +71,32 @@ class LeaguePage(QWidget):
 
     # -- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.notice = label("", "error", wrap=True)
+        self.notice.hide()
+        self.race_card = race_card = RaceCard()
+        self.race_title, self.race_status, self.rules, self.preview = (race_card.title, race_card.status,
+                                                                       race_card.rules, race_card.preview)
+        self.open_button, self.close_button = race_card.open_button, race_card.close_button
+        self.project_button = race_card.project_button
+        self.open_button.clicked.connect(lambda: self.set_state("open"))
+        self.close_button.clicked.connect(lambda: self.set_state("closed"))
+        self.project_button.clicked.connect(self.show_on_projector)
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        right.addWidget(race_card)
+        right.addWidget(self._build_board_and_history(), 1)
+        body = QHBoxLayout()
+        body.setSpacing(14)
+        body.addWidget(self._build_left())
+        body.addLayout(right, 1)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(24, 18, 24, 18)
+        root.setSpacing(10)
+        root.addLayout(self._build_head())
+        root.addWidget(self.notice)
+        root.addLayout(body, 1)
+
+    def _build_head(self) -> QHBoxLayout:
         head = QHBoxLayout()
         titles = QVBoxLayout()
         titles.addWidget(label("League", "title"))
@@ -85,10 +109,10 @@ class LeaguePage(QWidget):
             b = button(text, "primary" if text.startswith("New race") else None)
             b.clicked.connect(slot)
             head.addWidget(b, 0, Qt.AlignmentFlag.AlignBottom)
-        self.notice = label("", "error", wrap=True)
-        self.notice.hide()
+        return head
 
-        # Left: seasons and races.
+    def _build_left(self) -> QSplitter:
+        """Races, the submit form and the season standings."""
         season_card, sl = card("Season standings")
         self.season_box = QComboBox()
         self.season_box.currentIndexChanged.connect(self._show_season)
@@ -113,44 +137,15 @@ class LeaguePage(QWidget):
         self.submit_panel.submitted.connect(self._submitted)
         self.submit_panel.refused.connect(self.say)
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(races_card)
-        left.addWidget(self.submit_panel)
-        left.addWidget(season_card)
-        left.setStretchFactor(0, 2)
-        left.setStretchFactor(1, 0)
-        left.setStretchFactor(2, 3)
+        for k, (w, stretch) in enumerate(((races_card, 2), (self.submit_panel, 0), (season_card, 3))):
+            left.addWidget(w)
+            left.setStretchFactor(k, stretch)
         left.setChildrenCollapsible(False)
         left.setFixedWidth(320)
+        return left
 
-        # Right, top: the race's rules beside its track.
-        race_card, rc = card()
-        top = QHBoxLayout()
-        self.race_title = label("", "heading")
-        self.race_status = label("")
-        top.addWidget(self.race_title)
-        top.addWidget(self.race_status)
-        top.addStretch(1)
-        self.open_button = button("Open race")
-        self.close_button = button("Close race", "danger")
-        self.project_button = button("Show on projector")
-        self.open_button.clicked.connect(lambda: self.set_state("open"))
-        self.close_button.clicked.connect(lambda: self.set_state("closed"))
-        self.project_button.clicked.connect(self.show_on_projector)
-        for b in (self.project_button, self.open_button, self.close_button):
-            top.addWidget(b)
-        rc.addLayout(top)
-        rules = QHBoxLayout()
-        self.preview = TrackView(show_racing_line=False)
-        self.preview.setFixedSize(250, 170)
-        self.preview.setMouseEnabled(x=False, y=False)
-        self.rules = label("", "fact", wrap=True)
-        self.rules.setTextFormat(Qt.TextFormat.RichText)
-        self.rules.setAlignment(Qt.AlignmentFlag.AlignTop)
-        rules.addWidget(self.preview)
-        rules.addWidget(self.rules, 1)
-        rc.addLayout(rules)
-
-        # Right, below: leaderboard (with its exports) and history side by side.
+    def _build_board_and_history(self) -> QSplitter:
+        """The leaderboard (with its exports) above the chosen racer's submission history."""
         board_card, bl = card()
         board_head = QHBoxLayout()
         board_head.addWidget(label("Leaderboard", "heading"), 1)
@@ -177,20 +172,7 @@ class LeaguePage(QWidget):
         lower.setChildrenCollapsible(False)
         lower.setStretchFactor(0, 1)
         lower.setStretchFactor(1, 1)
-        right = QVBoxLayout()
-        right.setSpacing(12)
-        right.addWidget(race_card)
-        right.addWidget(lower, 1)
-        body = QHBoxLayout()
-        body.setSpacing(14)
-        body.addWidget(left)
-        body.addLayout(right, 1)
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 18, 24, 18)
-        root.setSpacing(10)
-        root.addLayout(head)
-        root.addWidget(self.notice)
-        root.addLayout(body, 1)
+        return lower
 
     # -- reading ----------------------------------------------------------------------------------
     def on_shown(self) -> None:
@@ -237,30 +219,13 @@ class LeaguePage(QWidget):
         race = get_race(self.db, name) if name else None
         for b in (self.open_button, self.close_button, self.project_button):
             b.setEnabled(race is not None)
+        season = get_season(self.db, race.season_id) if race is not None and race.season_id is not None else None
+        self.race_card.show_race(race, season)
         if race is None:
-            self.race_title.setText("No race yet")
-            self.race_status.setText("")
-            self.rules.setText("Create a race with <b>New race…</b>: pick a competition track and the rules.")
             self.board_model.set_rows([])
             self.history.clear()
             self.submit_panel.set_race(None)
             return
-        status = race.status()
-        bg, fg = STATUS_STYLE[status]
-        self.race_title.setText(race.name)
-        self.race_status.setText(f"\u25cf {status}")
-        self.race_status.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 9px; padding: 2px 10px; "
-                                       "font-weight: 600;")
-        self.open_button.setVisible(status in ("closed", "ended"))
-        self.open_button.setText("Reopen\u2026" if _passed(race.closes_at) else "Open race")
-        self.close_button.setVisible(race.state == "open")
-        season = get_season(self.db, race.season_id) if race.season_id is not None else None
-        self.rules.setText(rules_html(race, season))
-        if race.track != self._shown_track:
-            from sim.library import load_track
-
-            self.preview.set_track(load_track(race.track))
-            self._shown_track = race.track
         if season is not None:
             _select(self.season_box, season.name)
         selected = self.selected_racer()
@@ -367,7 +332,7 @@ class LeaguePage(QWidget):
         if not name:
             return
         race = get_race(self.db, name)
-        if state == "open" and closes_at is None and _passed(race.closes_at):
+        if state == "open" and closes_at is None and closed_in_past(race.closes_at):
             default = (datetime.now() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
             closes_at = ask_text(self, "Reopen race", f"{name} closed at {local_time(race.closes_at, '')}. "
                                  "New closing time (local):", default)
@@ -422,8 +387,3 @@ def _select(box: QComboBox, data) -> None:
     i = box.findData(data)
     if i >= 0:
         box.setCurrentIndex(i)
-
-
-def _passed(iso: str | None) -> bool:
-    """True when the ISO UTC time ``iso`` is in the past."""
-    return bool(iso) and datetime.fromisoformat(iso) <= datetime.now(timezone.utc)

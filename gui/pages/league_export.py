@@ -65,7 +65,7 @@ def event_export_text(db, what: str, event) -> tuple[str, str, str]:
     ev = get_event(db, event)
     suffix, kind = EVENT_KINDS[what]
     if what == "event-html":
-        rank = "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} valid laps"
+        rank = ev.describe_ranking()
         return exports.leaderboard_html(ev.name, event_leaderboard(db, ev), subtitle=f"{ev.track} \u00b7 {rank}"), \
             suffix, kind
     laps = event_lap_rows(db, ev)

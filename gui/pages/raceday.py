@@ -28,8 +28,8 @@ from gui.pages.league_submit import fill
 from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
 from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
-from gui.pages.raceday_session import HandTimedSession, SimulatedSession
-from gui.projector import close_projector, open_projector, projector_menu, shared_feed
+from gui.pages.raceday_session import console_session
+from gui.projector import ProjectorSourceBox, close_projector, open_projector, projector_menu, shared_feed
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league import raceday as rd
 from league.db import LeagueError, open_db
@@ -74,9 +74,7 @@ class RaceDayPage(QWidget):
         self.event_box.currentIndexChanged.connect(self._event_chosen)
         new_event = button("New event\u2026")
         new_event.clicked.connect(self.new_event_dialog)
-        self.projector_box = QComboBox()
-        self.projector_box.setToolTip("What the projector shows")
-        self.projector_box.activated.connect(self._projector_source)
+        self.projector_box = ProjectorSourceBox(self.feed)
         projector = button("Open projector", "primary", "A dark full-screen leaderboard for a second screen")
         menu = projector_menu(self.ctx, projector)  # more than one screen: choose which
         if menu is not None:
@@ -152,14 +150,13 @@ class RaceDayPage(QWidget):
         if s is None:
             return
         s.stop()
-        if s.timer is not None and s.timer.laps and s.state not in ("submitted", "discarded"):
+        if s.active is not None and s.state not in ("submitted", "discarded"):
             try:
-                s.timer.discard()
-                rd.record_session(self.db, s.race_event, s.timer, entry_id=s.entry["id"], started=s.started)
+                rd.discard_session(self.db, s.active, s.timer)
             except LeagueError:
                 pass
 
-    def current_event(self) -> rd.Event | None:
+    def current_event(self) -> rd.RaceDayEvent | None:
         name = self.event_box.currentData()
         try:
             return rd.get_event(self.db, name) if name else None
@@ -170,7 +167,7 @@ class RaceDayPage(QWidget):
         """Reload events, queue and leaderboard (keeping the choices); follow them on the projector."""
         fill(self.event_box, [(e.name, e.name) for e in rd.list_events(self.db)], self.event_box.currentData())
         ev = self.current_event()
-        self._fill_projector_box(ev)
+        self.projector_box.offer(self.db, ev)
         if ev is None:
             self.rules.setText("Set up an event with \u201cNew event\u2026\u201d: a track and the session rules.")
             self.queue.clear()
@@ -178,7 +175,7 @@ class RaceDayPage(QWidget):
             self._update_buttons()
             return
         limit = "no reset limit" if ev.resets_limit is None else f"at most {ev.resets_limit} resets per valid lap"
-        rank = "fastest valid lap" if ev.ranking == "fastest" else f"best average of {ev.average_of} valid laps"
+        rank = ev.describe_ranking()
         mins, secs = divmod(int(ev.length_s), 60)
         self.rules.setText("  \u00b7  ".join((track_name(ev.track), f"{mins}:{secs:02d} sessions", rank, limit)))
         if self.session is None:
@@ -188,25 +185,9 @@ class RaceDayPage(QWidget):
                                   if self.unhighlight.isActive() else None)
         self._update_buttons()
 
-    def _fill_projector_box(self, ev) -> None:
-        """Items ``event:NAME`` (this event) and ``race:NAME`` (each league race)."""
-        from league.races import list_races
-
-        items = [("This event" if ev else "No event", f"event:{ev.name}" if ev else "event:")]
-        items += [(f"League: {r.name}", f"race:{r.name}") for r in list_races(self.db)]
-        keep = self.projector_box.currentData()
-        fill(self.projector_box, items, keep if keep and keep.startswith("race:") else items[0][1])
-        self._projector_source()
-
     def projector_source(self) -> tuple[str, str]:
         """What the projector is set to show: ``("event" | "race", name)`` (name empty: nothing)."""
-        kind, _, name = (self.projector_box.currentData() or "event:").partition(":")
-        return kind, name
-
-    def _projector_source(self) -> None:
-        kind, name = self.projector_source()
-        if name and self.feed.source != (kind, name):
-            (self.feed.follow_event if kind == "event" else self.feed.follow_race)(name)
+        return self.projector_box.source()
 
     def _to_projector(self, info) -> None:
         if self.feed.source == ("event", self.event_box.currentData()):
@@ -251,7 +232,7 @@ class RaceDayPage(QWidget):
         self.session = None
         self.refresh()
 
-    def create_event(self, name: str, track: str, **rules) -> rd.Event | None:
+    def create_event(self, name: str, track: str, **rules) -> rd.RaceDayEvent | None:
         ev = self._do(lambda: rd.create_event(self.db, name, track, **rules), f"Created event {name}")
         if ev is not None:
             self.select_event(ev.name)
@@ -329,15 +310,12 @@ class RaceDayPage(QWidget):
             self.console.flash("Nobody is waiting: add a racer to the queue first", "refused")
             return False
         entry = rd.get_entry(self.db, entry_id)
-        if entry["driver"] == "car":
-            session = HandTimedSession(ev, entry, self.clock, parent=self)
-        else:
-            try:
-                model = self.ctx.store.get(entry["model"])
-            except Exception as exc:  # the store says what is wrong
-                self.console.flash(f"Cannot load {entry['racer']}: {exc}", "refused")
-                return False
-            session = SimulatedSession(ev, entry, model, self.speed_box.currentData(), parent=self)
+        try:
+            session = console_session(self.db, ev, entry, self.ctx.store, self.clock, self.speed_box.currentData(),
+                                      parent=self)
+        except Exception as exc:  # the store says what is wrong
+            self.console.flash(f"Cannot load {entry['racer']}: {exc}", "refused")
+            return False
         self.session = session
         self.console.set_event(ev)
         self.console.set_session(session)
@@ -347,9 +325,8 @@ class RaceDayPage(QWidget):
         return True
 
     def _acted(self, action: str) -> None:
-        s = self.session
-        if action == "start" and s is not None and s.entry["state"] == "queued":
-            s.entry = self._do(lambda: rd.start_entry(self.db, s.entry["id"])) or s.entry
+        if action == "start":  # the entry is running now (rd.start_session): every view shows it
+            self.ctx.league_changed.emit()
         self._update_buttons()
 
     def record(self, submit: bool) -> int | None:
@@ -357,19 +334,13 @@ class RaceDayPage(QWidget):
         s = self.session
         if s is None:
             return None
-        if s.state == "ready" and not submit:  # nothing happened yet: just take the racer off the line
+        if s.active is None:  # never started: just take the racer off the line
             self.session = None
             self.console.set_session(None)
             self.refresh()
             return None
-        timer = s.timer
-        if timer is None:  # a simulated car that never ran: an empty discarded session puts the racer back
-            timer = s.race_event.new_timer()
-        if not submit and timer.state != "discarded":
-            timer.discard()
-        driver = s.entry["driver"]
-        sid = self._do(lambda: rd.record_session(self.db, s.race_event, timer, entry_id=s.entry["id"], driver=driver,
-                                                 started=s.started))
+        # A simulated car that never ran (timer None) leaves an empty discarded session.
+        sid = self._do(lambda: (rd.submit_session if submit else rd.discard_session)(self.db, s.active, s.timer))
         if sid is None:
             self.console.flash(self.notice.text(), "refused")
             return None
@@ -377,14 +348,16 @@ class RaceDayPage(QWidget):
         board = {r["racer"]: r for r in rd.event_leaderboard(self.db, s.race_event)}
         mine = board.get(s.racer, {})
         if submit:
-            self.say(f"Recorded {s.name}: " + (f"{mine['time_s']:.3f} s, rank {mine['rank']}" if mine.get("time_s")
-                                               else "no valid time"), ok=True)
+            done = f"Recorded {s.name}: " + (f"{mine['time_s']:.3f} s, rank {mine['rank']}" if mine.get("time_s")
+                                             else "no valid time")
             self.board_model.highlight = s.racer
             self.unhighlight.start()
         else:
-            self.say(f"Discarded {s.name}'s session: {s.name} is back in the queue", ok=True)
+            done = f"Discarded {s.name}'s session: {s.name} is back in the queue"
+        self.say(done, ok=True)
         self.session = None
         self.console.set_session(None)
+        self.console.flash(done, "ok")  # replaces the "Session over: Enter submits ..." hint
         self.refresh()
         return sid
 

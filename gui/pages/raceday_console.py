@@ -27,7 +27,8 @@ from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm
 from gui.widgets.style import button, label
 from league.exports import format_time
-from league.timing import DNF, ENDED, LAST_LAP, PAUSED, READY, TimingError
+from league.timing import DNF, ENDED, LAST_LAP, PAUSED, READY
+from sim.errors import TracksideError
 
 REFRESH_MS = 33
 KEYS = (("Space", "start / lap"), ("R", "reset"), ("\u21e7R", "undo reset"), ("\u232b", "undo false finish"),
@@ -218,7 +219,7 @@ class SessionConsole(QFrame):
             return False
         try:
             text = s.act(action, self.selected_lap() if action == "flip" else None)
-        except TimingError as exc:
+        except TracksideError as exc:  # a timing refusal, or the league refusing the start
             self.flash(str(exc)[:1].upper() + str(exc)[1:], "refused")
             return False
         self.flash(text, "ok")
@@ -299,7 +300,7 @@ class SessionConsole(QFrame):
         self.running_sub.setText(f"lap {n}  \u00b7  {snap['running_resets']} resets" if run is not None else "")
         self.best.setText(format_time(snap["result_s"]) if snap["result_s"] is not None else "\u2013")
         valid = sum(1 for lap in snap["laps"] if lap["valid"])
-        what = "average" if s.race_event.ranking == "average" else "best valid lap"
+        what = "average" if s.race_event.ranking == "best_average" else "best valid lap"
         self.best_sub.setText(f"{what}  \u00b7  {valid}/{len(snap['laps'])} laps valid")
         key = tuple((lap["number"], lap["time_s"], lap["resets"], lap["valid"]) for lap in snap["laps"])
         if key != self._laps_key:

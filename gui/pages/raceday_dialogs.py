@@ -94,8 +94,8 @@ class EventDialog(FormDialog):
             self.track.addItem(display, name)
         self.length = QLineEdit("4:00")
         self.ranking = QComboBox()
-        self.ranking.addItem("Fastest valid lap", "fastest")
-        self.ranking.addItem("Best average of consecutive valid laps", "average")
+        self.ranking.addItem("Fastest valid lap", "best_lap")
+        self.ranking.addItem("Best average of consecutive valid laps", "best_average")
         self.average_of = QSpinBox(minimum=2, maximum=10, value=3)
         self.resets = QSpinBox(minimum=-1, maximum=50, value=3)
         self.resets.setSpecialValueText("no limit")
@@ -113,7 +113,7 @@ class EventDialog(FormDialog):
         self.add(3, 1, "Simulated off-track hold", self.penalty,
                  help="How long a simulated car is held after leaving the road before it is put back.")
         self.ranking.currentIndexChanged.connect(
-            lambda: self.average_of.setEnabled(self.ranking.currentData() == "average"))
+            lambda: self.average_of.setEnabled(self.ranking.currentData() == "best_average"))
         self.average_of.setEnabled(False)
         self.resize(620, 0)
 

@@ -8,7 +8,7 @@ the reason it was refused), and ``changed`` (something recorded changed).
 - :class:`HandTimedSession`: a physical car. The timer is driven with the page's clock
   (``time.monotonic`` in the app, a controllable one in tests); a display that calls
   :meth:`snapshot` also moves the timer on (the clock running out).
-- :class:`SimulatedSession`: ``league.raceday_sim.run_simulated_session`` on a worker
+- :class:`SimulatedSession`: ``league.raceday.simulated.run_simulated_session`` on a worker
   thread; its ``on_update`` states cross to the GUI thread as a queued signal and the
   finished timer comes back the same way. The simulator times the laps, so the lap and
   reset keys are refused; the timekeeper can end it early and, once it is over, mark laps.
@@ -35,12 +35,17 @@ class ConsoleSession(QObject):
     def __init__(self, event, entry: dict, parent: QObject | None = None):
         super().__init__(parent)
         self.race_event, self.entry = event, entry
-        """The ``league.raceday.Event`` (not ``self.event``: that is ``QObject.event``)."""
+        """The ``league.raceday.RaceDayEvent`` (``self.event`` is ``QObject.event``)."""
         self.racer: str = entry["racer"]
         self.name: str = entry["display_name"]
         self.started: str | None = None
         """When the clock started, ISO 8601 UTC."""
         self.timer = None
+        self.begin = None
+        """``() -> league.raceday.ActiveSession``: the page's ``start_session`` (entry -> running);
+        called before the clock or the car starts, so a refusal leaves everything as it was."""
+        self.active = None
+        """The ``league.raceday.ActiveSession`` once started: what submit and discard record."""
 
     @property
     def state(self) -> str:
@@ -69,6 +74,10 @@ class ConsoleSession(QObject):
     def stop(self) -> None:
         """Let go of any thread (the app is closing)."""
 
+    def _begin(self) -> None:
+        self.active = self.begin() if self.begin is not None else None
+        self.started = self.active.started if self.active is not None else now_iso()
+
     def _flip(self, lap_no: int | None) -> str:
         lap = self.timer.flip_valid(lap_no)
         self.changed.emit()
@@ -92,8 +101,10 @@ class HandTimedSession(ConsoleSession):
     def act(self, action: str, lap_no: int | None = None) -> str:
         t, now = self.timer, self.clock()
         if action == "start":
+            if t.state != READY:
+                t.start(now)  # refused, with the reason
+            self._begin()
             t.start(now)
-            self.started = now_iso()
             text = "Clock started: lap 1 is running"
         elif action == "lap":
             lap = t.capture_lap(now)
@@ -145,7 +156,7 @@ class _SimWorker(QThread):
         self.stop_requested = False
 
     def run(self) -> None:
-        from league.raceday_sim import run_simulated_session
+        from league.raceday.simulated import run_simulated_session
 
         try:
             timer = run_simulated_session(*self.args, speed=self.speed, on_update=self.update.emit,
@@ -192,11 +203,11 @@ class SimulatedSession(ConsoleSession):
         if action == "start":
             if self.worker is not None:
                 raise TimingError("the simulated session is already running")
+            self._begin()
             self.worker = _SimWorker(self.race_event, self.racer, self.model, self.entry["checkpoint"], self.speed)
             self.worker.update.connect(self._on_update)
             self.worker.done.connect(self._on_done)
             self.worker.failed.connect(self._on_failed)
-            self.started = now_iso()
             self.worker.start()
             pace = "as fast as the computer goes" if not self.speed else f"at {self.speed:g}\u00d7 real time"
             return f"{self.name}'s model is on track, {pace}"
@@ -235,3 +246,18 @@ class SimulatedSession(ConsoleSession):
         if self.worker is not None and self.worker.isRunning():
             self.worker.stop_requested = True
             self.worker.wait(10_000)
+
+
+def console_session(db, event, entry: dict, store, clock, speed: float,
+                    parent: QObject | None = None) -> ConsoleSession:
+    """The console's session for queue ``entry``: hand-timed for a car (on ``clock``), else the
+    entry's model (looked up in ``store``; its refusal raises) at ``speed`` x real time. Its start
+    goes through ``league.raceday.start_session``, as ``trackside raceday run``'s does."""
+    from league.raceday import start_session
+
+    if entry["driver"] == "car":
+        session = HandTimedSession(event, entry, clock, parent=parent)
+    else:
+        session = SimulatedSession(event, entry, store.get(entry["model"]), speed, parent=parent)
+    session.begin = lambda: start_session(db, event, entry_id=entry["id"])
+    return session

@@ -188,12 +188,12 @@ def test_a_simulated_session_at_high_speed(qtbot, trained_model, page, clock):
 
 def test_a_simulated_session_that_cannot_run_says_why_and_the_racer_keeps_their_place(
         qtbot, trained_model, page, clock, monkeypatch):
-    import league.raceday_sim
+    import league.raceday.simulated as simulated
 
     def refuse(*args, **kwargs):
-        raise league.raceday_sim.SimulatedDriverError("this model's sensor cannot drive here")
+        raise simulated.SimulatedDriverError("this model's sensor cannot drive here")
 
-    monkeypatch.setattr(league.raceday_sim, "run_simulated_session", refuse)
+    monkeypatch.setattr(simulated, "run_simulated_session", refuse)
     page.add_to_queue("ann", model=trained_model)
     page.load()
     page.console.do("lap")
@@ -226,3 +226,87 @@ def test_event_exports_write_the_files_chosen(page, monkeypatch, tmp_path):
         text = (tmp_path / what).read_text(encoding="utf-8")
         assert expect in text and (absent is None or absent not in text), what
     assert "10.5" in (tmp_path / "event-laps").read_text() and "Exported to" in page.notice.text()
+
+
+# -- one session use case, two front-ends ---------------------------------------------------------------
+def entry_states(db, event: str) -> dict[str, str]:
+    return {e["racer"]: e["state"] for e in rd.queue(db, event, everyone=True)}
+
+
+def test_the_cli_and_the_app_move_the_queue_entry_the_same_way(qtbot, trained_model, page, clock):
+    """queued -> running while the session runs -> done after submit, whichever front-end runs it."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert page.create_event("Both", "workshop_loop", length_s=60.0, resets_limit=None)
+    for racer in ("cli", "app"):
+        assert page.add_to_queue(racer, model=trained_model)
+    assert entry_states(page.db, "Both") == {"cli": "queued", "app": "queued"}
+
+    # The command line, as a user runs it, watched from here while it drives.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "gui.cli", "raceday", "run", "Both", "--racer", "cli",
+                             "--speed", "20"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen = []
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        state = entry_states(page.db, "Both")["cli"]
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        time.sleep(0.02)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    seen.append(entry_states(page.db, "Both")["cli"])
+    assert [s for k, s in enumerate(seen) if k == 0 or seen[k - 1] != s] == ["queued", "running", "done"], out
+
+    # The app's console, the same steps.
+    page.refresh()
+    page.speed_box.setCurrentIndex(page.speed_box.findData(0.0))
+    assert page.load()
+    assert entry_states(page.db, "Both")["app"] == "queued"
+    key(qtbot, page, clock, Qt.Key.Key_Space)
+    assert entry_states(page.db, "Both")["app"] == "running"
+    assert page.queue.count() == 0                              # nobody shown as waiting
+    qtbot.waitUntil(lambda: page.session.finished(), timeout=60_000)
+    assert entry_states(page.db, "Both")["app"] == "running"   # over, not yet submitted
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    assert entry_states(page.db, "Both") == {"cli": "done", "app": "done"}
+    assert [s["state"] for s in rd.sessions(page.db, "Both")] == ["submitted", "submitted"]
+
+
+def test_an_interrupted_cli_session_puts_the_racer_back_in_the_queue(trained_model):
+    """A session stopped half-way is discarded: the entry goes back to queued, not stuck running."""
+    from league.db import open_db
+
+    db = open_db()
+    ev = rd.create_event(db, "Stop", "workshop_loop", length_s=60.0)
+    rd.add_to_queue(db, ev, "ann", model=trained_model)
+
+    def interrupt(state):
+        if state["event"] == "tick" and state["clock_s"] > 1.0:
+            assert entry_states(db, "Stop") == {"ann": "running"}
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rd.run_model_session(db, ev, "ann", speed=0, on_update=interrupt)
+    assert entry_states(db, "Stop") == {"ann": "queued"}
+    assert [s["state"] for s in rd.sessions(db, ev)] == ["discarded"]
+
+
+def test_the_session_over_hint_goes_once_the_session_is_recorded(qtbot, trained_model, page, clock):
+    assert page.create_event("Hint", "workshop_loop", length_s=60.0, resets_limit=None)
+    page.add_to_queue("ann", model=trained_model)
+    page.speed_box.setCurrentIndex(page.speed_box.findData(0.0))
+    assert page.load()
+    key(qtbot, page, clock, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: page.session.finished(), timeout=60_000)
+    qtbot.waitUntil(lambda: "Enter submits" in page.console.status.text(), timeout=5_000)
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    assert page.last_session_id is not None
+    status = page.console.status.text()
+    assert "Enter submits" not in status and status.startswith("\u2713 Recorded ann")

@@ -56,19 +56,21 @@ print(json.dumps({"ids": ids, "reads": reads, "errors": errors, "torn": torn}))
 # Records one submission but stops for good between the submission row and its laps.
 STALLED = """
 import sys, time
-import league.races as races
 from league.db import open_db
 from league.freeze import FrozenModel
+from league.races import record_submission
 from trainer.evaluation import LapResult
 
 def stall(sub_id):
     print("ROW", sub_id, flush=True)
     time.sleep(60)
 
-races._after_submission_row = stall
 db = open_db()
-races.record_submission(db, "cup", "ann", FrozenModel("d" * 64, "m", "final", 1),
-                        [LapResult(k + 1, 20.0 + k, True, 100.0) for k in range(3)])
+# A connection-local trigger stops the write between the submission row and its first lap.
+db.conn.create_function("stall", 1, stall)
+db.execute("CREATE TEMP TRIGGER stall_laps BEFORE INSERT ON laps BEGIN SELECT stall(NEW.submission_id); END")
+record_submission(db, "cup", "ann", FrozenModel("d" * 64, "m", "final", 1),
+                  [LapResult(k + 1, 20.0 + k, True, 100.0) for k in range(3)])
 """
 
 

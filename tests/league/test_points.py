@@ -4,8 +4,8 @@ import pytest
 
 from league.db import LeagueError, open_db
 from league.freeze import FrozenModel
-from league.races import (add_racer, create_race, create_season, get_season, race_points, record_submission,
-                          season_standings, standings)
+from league.races import add_racer, create_race, record_submission, season_standings, standings
+from league.seasons import create_season, get_season, race_points
 from trainer.evaluation import LapResult
 
 FROZEN = FrozenModel("f" * 64, "m", "final", 1)

@@ -1,6 +1,7 @@
 """Race-day events, the queue, recorded sessions, the event leaderboard and its export rows."""
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -54,7 +55,7 @@ def test_parse_length_reads_minutes_and_seconds():
 
 def test_event_creation_checks_its_rules(db):
     ev = create_event(db, "Club night", "workshop_loop")
-    assert (ev.length_s, ev.ranking, ev.average_of, ev.resets_limit) == (240.0, "fastest", 3, 3)
+    assert (ev.length_s, ev.ranking, ev.average_of, ev.resets_limit) == (240.0, "best_lap", 3, 3)
     timer = ev.new_timer()
     assert isinstance(timer, SessionTimer) and timer.length_s == 240.0 and timer.resets_per_lap_limit == 3
     assert get_event(db, "club NIGHT").id == ev.id
@@ -146,23 +147,20 @@ def test_a_session_is_written_with_its_laps(db, event):
         record_session(db, event, SessionTimer(60.0), racer="ann")
 
 
-def test_a_failure_half_way_through_a_session_write_leaves_nothing(db, event, monkeypatch):
+def test_a_failure_half_way_through_a_session_write_leaves_nothing(db, event):
     add_to_queue(db, event, "ann", car=True)
     entry = next_in_queue(db, event)
-
-    def broken(session_id, laps):
-        yield (session_id, *laps[0])
-        raise RuntimeError("disk unplugged")
-
-    monkeypatch.setattr(raceday, "_lap_rows", broken)
+    # A connection-local trigger fails the second lap's insert, after the session row and lap 1.
+    db.execute("CREATE TEMP TRIGGER unplugged BEFORE INSERT ON raceday_laps WHEN NEW.lap = 2 "
+               "BEGIN SELECT RAISE(ABORT, 'disk unplugged'); END")
     timer = session(event, [(12.0, 0), (10.0, 0)])
-    with pytest.raises(RuntimeError, match="disk unplugged"):
+    with pytest.raises(sqlite3.IntegrityError, match="disk unplugged"):
         record_session(db, event, timer, entry_id=entry["id"])
     assert db.execute("SELECT COUNT(*) FROM raceday_sessions").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM raceday_laps").fetchone()[0] == 0
     assert next_in_queue(db, event)["state"] == "queued"
     assert timer.state == "ended"                       # not submitted: it can be written again
-    monkeypatch.undo()
+    db.execute("DROP TRIGGER temp.unplugged")
     record_session(db, event, timer, entry_id=entry["id"])
     assert db.execute("SELECT COUNT(*) FROM raceday_laps").fetchone()[0] == 2
 

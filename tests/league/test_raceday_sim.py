@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from gui.cli import main
-from league.raceday import Event
-from league.raceday_sim import UPDATE_PERIOD_S, run_simulated_session
+from league.raceday import RaceDayEvent
+from league.raceday.simulated import UPDATE_PERIOD_S, run_simulated_session
 from sim.actions import ActionSpace
 from sim.driver import PurePursuitDriver
 from sim.library import load_track
@@ -27,7 +27,7 @@ TRACK = "workshop_loop"
 
 def event(length_s=30.0, penalty_s=2.0, **kw):
     """An event built directly: tests may use sessions shorter than the 60 s an organiser may set."""
-    return Event(id=0, name="test", track=TRACK, length_s=length_s, ranking="fastest", average_of=3,
+    return RaceDayEvent(id=0, name="test", track=TRACK, length_s=length_s, ranking="best_lap", average_of=3,
                  resets_limit=kw.pop("resets_limit", 3), min_lap_s=1.0, penalty_s=penalty_s, created="", **kw)
 
 

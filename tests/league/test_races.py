@@ -1,11 +1,12 @@
 """The virtual circuit: racers, races, submissions and standings, and every refusal leaving the data as it was."""
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import torch
 
-import league.races as races
+from league.laptime import to_ms
 from league.db import LeagueError, open_db
 from league.evaluation import Evaluation
 from league.freeze import FrozenModel, freeze, open_frozen
@@ -193,15 +194,13 @@ def test_score_laps_needs_every_lap_and_averages_consecutive_laps_only():
     assert score_laps([1, 2], "best_average", 2) == (True, 2, 1, 3)  # 1.5 ms rounds half up
 
 
-def test_a_write_that_fails_half_way_leaves_nothing(db, race, monkeypatch):
-    def boom(sub_id):
-        raise RuntimeError("disk unplugged")
-
-    monkeypatch.setattr(races, "_after_submission_row", boom)
-    with pytest.raises(RuntimeError):
+def test_a_write_that_fails_half_way_leaves_nothing(db, race):
+    # A connection-local trigger fails the laps insert after the submission row is written.
+    db.execute("CREATE TEMP TRIGGER unplugged BEFORE INSERT ON laps BEGIN SELECT RAISE(ABORT, 'disk unplugged'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="disk unplugged"):
         record_submission(db, race, "ann", FROZEN, laps_of(20, 20, 20))
     assert counts(db)["submissions"] == counts(db)["laps"] == 0
-    monkeypatch.setattr(races, "_after_submission_row", None)
+    db.execute("DROP TRIGGER temp.unplugged")
     record_submission(db, race, "ann", FROZEN, laps_of(20, 20, 20))
     assert counts(db)["submissions"] == 1 and counts(db)["laps"] == 3
 
@@ -232,7 +231,7 @@ def test_a_submission_is_frozen_against_later_training(db, trained):
     from league.evaluation import run_laps
 
     again = run_laps(frozen, "initial", load_track(CUP), r.rules)
-    assert [lap["time_ms"] for lap in row["laps"]] == [races._ms(lap.time_s) for lap in again]
+    assert [lap["time_ms"] for lap in row["laps"]] == [to_ms(lap.time_s) for lap in again]
     # A new submission freezes the new weights under a new hash.
     assert freeze("racer1").hash != row["frozen_hash"]
     assert r.rules == EvaluationRules(laps=2, mode="trials", penalty_s=2.0)

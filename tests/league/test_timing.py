@@ -235,7 +235,7 @@ def test_best_lap_and_best_average_of_consecutive_valid_laps():
     assert avg == pytest.approx((10.5 + 10.0 + 10.2) / 3)
     assert t.best_average(2)[0] == pytest.approx(10.1)
     assert t.result_s() == pytest.approx(10.0)
-    t.ranking = "average"
+    t.ranking = "best_average"
     assert t.result_s() == pytest.approx(avg)
     assert started(average_of=3).best_average() is None
 

@@ -33,8 +33,8 @@ from sim.env import IMMOBILIZED, LAP_COMPLETE, REVERSED, EnvConfig, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
 
-from .raceday import Event
-from .timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
+from ..timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
+from .events import RaceDayEvent
 
 Act = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``act(obs (1, ...), speed (1,) m/s) -> env action``, as ``trainer.evaluation`` uses."""
@@ -68,7 +68,7 @@ def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, Action
     return greedy_actor(agent), meta.action_space, meta.primary_sensor
 
 
-def run_simulated_session(event: Event, racer: str, model=None, checkpoint: str | int | None = None, *,
+def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoint: str | int | None = None, *,
                           speed: float = 1.0, on_update: Callable[[dict], None] | None = None,
                           should_stop: Callable[[], bool] | None = None, overtime_s: float = 60.0,
                           act_factory: Callable[[RacingEnv], Act] | None = None,
@@ -95,81 +95,103 @@ def run_simulated_session(event: Event, racer: str, model=None, checkpoint: str 
         act, action_space, sensor = model_actor(model or "standard", checkpoint)
     elif action_space is None:
         raise ValueError("act_factory needs the action_space it drives")
+    env = _session_env(event, action_space, sensor, overtime_s)
+    obs, _ = env.reset(seed=0)
+    if act_factory is not None:
+        act = act_factory(env)
+    timer = event.new_timer()
+    view = _Spectators(env, timer, racer, speed, on_update, sleep, wall_clock)
+    t = 0.0  # simulated session time, s
+    timer.start(t)
+    view.publish(t, "tick")
+    while timer.state in LIVE:
+        if should_stop is not None and should_stop():
+            timer.end(t)
+            break
+        obs, t = _step(env, timer, view, act, obs, t, event.penalty_s)
+        if timer.tick(t) == LAST_LAP and timer.clock_s(t) > event.length_s + overtime_s:
+            timer.end(t)
+        view.pace(t)
+    view.publish(t, "end")
+    return timer
+
+
+def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | None, overtime_s: float) -> RacingEnv:
+    """One car on the event's track, continuous laps, never ended by the env (the timer decides)."""
     from trainer.training import CAMERA_SIZE
 
     track = load_track(event.track)
     # The step cap must never end the session: the timer decides when it is over.
     max_steps = int(math.ceil((event.length_s + overtime_s + 60.0) * 15)) + 1
-    env = RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=CAMERA_SIZE,
-                                                   round_robin=False, autoreset=False, end_on_off_track=False,
-                                                   max_steps=max_steps))
-    obs, _ = env.reset(seed=0)
-    if act_factory is not None:
-        act = act_factory(env)
-    timer = event.new_timer()
+    return RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=CAMERA_SIZE,
+                                                    round_robin=False, autoreset=False, end_on_off_track=False,
+                                                    max_steps=max_steps))
+
+
+def _step(env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, obs, t: float,
+          penalty_s: float) -> tuple[np.ndarray, float]:
+    """One simulator step: a lap captured at the crossing, or a reset held for ``penalty_s``. Returns (obs, t)."""
     car = np.array([0])
     dt = env.dt
-    realtime = 0 < speed < math.inf
-    wall0 = wall_clock()
-    last_update = [-math.inf]
+    action = act(obs, env.state.speed.astype(np.float32))
+    obs, _, _, _, info = env.step(action)
+    status = int(info["status"][0])
+    if status == LAP_COMPLETE:
+        kind = "lap"
+        try:
+            timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
+        except DoubleTrigger:  # only with an event minimum above a real lap: the time stays in the running lap
+            kind = "tick"
+        env.continue_lap(car)
+        t += dt
+        view.publish(t, kind)
+    elif info["off_track"][0] or status in (REVERSED, IMMOBILIZED):
+        t += dt
+        timer.add_reset(t)
+        view.publish(t, "reset", held=True)
+        held_until = t + penalty_s
+        step = UPDATE_PERIOD_S * view.speed if view.realtime else math.inf
+        while t < held_until - 1e-9:  # held in view of the spectators, then put back
+            t = min(held_until, t + step)
+            timer.tick(t)
+            view.pace(t, held=True)
+        env.put_back(car)
+        obs = env.observe()
+    else:
+        t += dt
+    return obs, t
 
-    def publish(t: float, kind: str, held: bool = False) -> None:
-        if on_update is None:
+
+class _Spectators:
+    """Paces the session against the wall clock and hands states to ``on_update`` (20 Hz at most)."""
+
+    def __init__(self, env: RacingEnv, timer: SessionTimer, racer: str, speed: float,
+                 on_update: Callable[[dict], None] | None, sleep: Callable[[float], None],
+                 wall_clock: Callable[[], float]):
+        self.env, self.timer, self.racer, self.speed = env, timer, racer, speed
+        self.on_update, self.sleep, self.wall_clock = on_update, sleep, wall_clock
+        self.realtime = 0 < speed < math.inf
+        self.wall0 = wall_clock()
+        self.last_update = -math.inf
+
+    def publish(self, t: float, kind: str, held: bool = False) -> None:
+        if self.on_update is None:
             return
-        w = wall_clock()
-        if kind == "tick" and w - last_update[0] < UPDATE_PERIOD_S:
+        w = self.wall_clock()
+        if kind == "tick" and w - self.last_update < UPDATE_PERIOD_S:
             return
-        last_update[0] = w
-        s = env.state
-        state = timer.snapshot(t)
-        state.update(racer=racer, event=kind, held=held, car={
+        self.last_update = w
+        s, env = self.env.state, self.env
+        state = self.timer.snapshot(t)
+        state.update(racer=self.racer, event=kind, held=held, car={
             "x": float(s.x[0]), "y": float(s.y[0]), "yaw_deg": math.degrees(float(s.yaw[0])),
             "speed": float(s.speed[0]), "progress": float(env.progress[0])})
-        on_update(state)
+        self.on_update(state)
 
-    def pace(t: float, held: bool = False) -> None:
-        # Sleep until the wall clock catches up with simulated time t, publishing while waiting.
-        if realtime:
-            while (ahead := wall0 + t / speed - wall_clock()) > 0:
-                sleep(min(ahead, UPDATE_PERIOD_S))
-                publish(min(t, (wall_clock() - wall0) * speed), "tick", held)
-        publish(t, "tick", held)
-
-    t = 0.0  # simulated session time, s
-    timer.start(t)
-    publish(t, "tick")
-    while timer.state in LIVE:
-        if should_stop is not None and should_stop():
-            timer.end(t)
-            break
-        action = act(obs, env.state.speed.astype(np.float32))
-        obs, _, _, _, info = env.step(action)
-        status = int(info["status"][0])
-        if status == LAP_COMPLETE:
-            kind = "lap"
-            try:
-                timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
-            except DoubleTrigger:  # only with an event minimum above a real lap: the time stays in the running lap
-                kind = "tick"
-            env.continue_lap(car)
-            t += dt
-            publish(t, kind)
-        elif info["off_track"][0] or status in (REVERSED, IMMOBILIZED):
-            t += dt
-            timer.add_reset(t)
-            publish(t, "reset", held=True)
-            held_until = t + event.penalty_s
-            step = UPDATE_PERIOD_S * speed if realtime else math.inf
-            while t < held_until - 1e-9:  # held in view of the spectators, then put back
-                t = min(held_until, t + step)
-                timer.tick(t)
-                pace(t, held=True)
-            env.put_back(car)
-            obs = env.observe()
-        else:
-            t += dt
-        if timer.tick(t) == LAST_LAP and timer.clock_s(t) > event.length_s + overtime_s:
-            timer.end(t)
-        pace(t)
-    publish(t, "end")
-    return timer
+    def pace(self, t: float, held: bool = False) -> None:
+        """Sleep until the wall clock catches up with simulated time t, publishing while waiting."""
+        if self.realtime:
+            while (ahead := self.wall0 + t / self.speed - self.wall_clock()) > 0:
+                self.sleep(min(ahead, UPDATE_PERIOD_S))
+                self.publish(min(t, (self.wall_clock() - self.wall0) * self.speed), "tick", held)
+        self.publish(t, "tick", held)

@@ -1,8 +1,10 @@
-"""Race-day tables in the league database (migrations named ``raceday-*``).
+"""Race-day tables in the league database (migrations named ``raceday-*``, listed in ``league.migrations``).
 
 Tables, all prefixed ``raceday_`` so they never meet the virtual-circuit league's:
 
-- ``raceday_events``: an event: track, session length (s), ranking, resets-per-lap limit;
+- ``raceday_events``: an event: track, session length (s), ranking (``best_lap`` or
+  ``best_average``, ``league.laptime.Ranking``; ``fastest``/``average`` before
+  raceday-002), resets-per-lap limit;
 - ``raceday_queue``: racers waiting for (or done with) a session, in ``position`` order;
 - ``raceday_sessions``: one recorded session (submitted, dnf or discarded) with its
   result columns kept beside the laps so a leaderboard needs no recomputation;
@@ -17,15 +19,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .db import migration, run_schema
-
-
-@migration("raceday-001-tables")
-def _tables(db: sqlite_utils.Database) -> None:
-    run_schema(db, _SCHEMA)
-
-
-_SCHEMA = """
+TABLES = """
         CREATE TABLE raceday_events (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -85,3 +79,36 @@ _SCHEMA = """
             PRIMARY KEY (session_id, lap)
         );
 """
+
+
+_EVENTS_002 = """
+        CREATE TABLE raceday_events_002 (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            track TEXT NOT NULL,
+            length_s REAL NOT NULL CHECK (length_s BETWEEN 60 AND 600),
+            ranking TEXT NOT NULL CHECK (ranking IN ('best_lap', 'best_average')),
+            average_of INTEGER NOT NULL CHECK (average_of >= 2),
+            resets_limit INTEGER CHECK (resets_limit IS NULL OR resets_limit >= 0),
+            min_lap_s REAL NOT NULL CHECK (min_lap_s >= 0),
+            penalty_s REAL NOT NULL CHECK (penalty_s >= 0),
+            created TEXT NOT NULL
+        )
+"""
+
+
+def rename_rankings(db: sqlite_utils.Database) -> None:
+    """``fastest``/``average`` -> ``best_lap``/``best_average``: the league races' words, one vocabulary.
+
+    SQLite cannot change a CHECK constraint in place, so the table is rebuilt (SQLite's
+    documented procedure: the migration runs with foreign keys off and checks them before
+    it commits, so the queue and sessions keep pointing at their events).
+    """
+    db.conn.execute(_EVENTS_002)
+    db.conn.execute(
+        "INSERT INTO raceday_events_002 (id, name, track, length_s, ranking, average_of, resets_limit, min_lap_s,"
+        " penalty_s, created) SELECT id, name, track, length_s, CASE ranking WHEN 'fastest' THEN 'best_lap'"
+        " WHEN 'average' THEN 'best_average' ELSE ranking END, average_of, resets_limit, min_lap_s, penalty_s,"
+        " created FROM raceday_events")
+    db.conn.execute("DROP TABLE raceday_events")
+    db.conn.execute("ALTER TABLE raceday_events_002 RENAME TO raceday_events")

@@ -1,0 +1,48 @@
+"""Every schema change of the league database, in the order it is applied.
+
+This list is the one place migrations are named: ``league.db.open_db`` applies the ones
+not yet recorded in ``_migrations``, each once, in its own transaction. Add a new one
+at the end; never edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
+
+from .raceday.schema import TABLES as RACEDAY_TABLES
+from .raceday.schema import rename_rankings
+from .schema import TABLES as LEAGUE_TABLES
+from .schema import add_submission_sim_version
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    """Recorded in ``_migrations`` once applied; unique."""
+    apply: Callable[[sqlite_utils.Database], None]
+    """Runs inside the migration's transaction (foreign keys off, checked before commit)."""
+
+
+def run_schema(sql: str) -> Callable[[sqlite_utils.Database], None]:
+    """A migration step running ``;``-separated DDL statement by statement.
+
+    Not ``executescript()``: it would COMMIT the migration's transaction.
+    """
+
+    def apply(db: sqlite_utils.Database) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.conn.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("league-001-tables", run_schema(LEAGUE_TABLES)),
+    Migration("league-002-submission-sim-version", add_submission_sim_version),
+    Migration("raceday-001-tables", run_schema(RACEDAY_TABLES)),
+    Migration("raceday-002-ranking-words", rename_rankings),
+)

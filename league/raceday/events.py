@@ -1,0 +1,124 @@
+"""Race-day events: a track, a session length, a ranking and the lap rules (``raceday_events``).
+
+An event has a track, a session length (default 4:00, allowed 1-10 minutes as event
+tools allow), a ranking (``best_lap``: the fastest valid lap, or ``best_average`` of N
+consecutive valid laps; ``league.laptime.Ranking``) and a limit of resets per lap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import sqlite_utils
+
+from sim.library import load_track
+
+from ..db import LeagueError, now_iso, writing
+from ..laptime import RACEDAY_RANKINGS, Ranking, RankingError
+from ..timing import SessionTimer
+
+LENGTH_RANGE_S = (60.0, 600.0)
+DEFAULT_LENGTH_S = 240.0
+ALIAS_RULE = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+"""An alias or event name: 1-64 characters, no control characters."""
+
+
+@dataclass(frozen=True)
+class RaceDayEvent:
+    """A race-day event as stored in ``raceday_events``."""
+
+    id: int
+    name: str
+    track: str
+    length_s: float
+    """Session length on the clock, s."""
+    ranking: str
+    """``best_lap`` or ``best_average`` (``league.laptime.Ranking`` values)."""
+    average_of: int
+    """Consecutive valid laps in an average."""
+    resets_limit: int | None
+    """Most resets a valid lap may have; None: no limit."""
+    min_lap_s: float
+    """Captures sooner than this after the lap start are double triggers, s."""
+    penalty_s: float
+    """How long a simulated car is held after an off-track before it is put back, s."""
+    created: str
+
+    def new_timer(self) -> SessionTimer:
+        """A timer with this event's rules, ready to start."""
+        return SessionTimer(self.length_s, self.resets_limit, self.min_lap_s, self.ranking, self.average_of)
+
+    def describe_ranking(self) -> str:
+        """The ranking in words: ``fastest valid lap`` or ``best average of 3 consecutive valid laps``."""
+        if self.ranking == Ranking.BEST_AVERAGE:
+            return f"best average of {self.average_of} consecutive valid laps"
+        return "fastest valid lap"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_length(text: str | float | int) -> float:
+    """A session length as ``M:SS`` or seconds (``4:00``, ``240``, ``240s``) -> seconds."""
+    s = str(text).strip().lower().removesuffix("s")
+    m = re.fullmatch(r"(\d+):([0-5]\d)", s)
+    try:
+        return float(int(m.group(1)) * 60 + int(m.group(2))) if m else float(s)
+    except ValueError:
+        raise LeagueError(f"session length: expected M:SS or seconds (e.g. 4:00 or 240), got {text!r}") from None
+
+
+def parse_ranking(text: str | Ranking) -> Ranking:
+    """A race-day ranking (``best_lap``/``best_average``; the older ``fastest``/``average`` too)."""
+    try:
+        return Ranking.parse(text, RACEDAY_RANKINGS)
+    except RankingError as exc:
+        raise LeagueError(str(exc)) from None
+
+
+def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: float = DEFAULT_LENGTH_S,
+                 ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3, resets_limit: int | None = 3,
+                 min_lap_s: float = 1.0, penalty_s: float = 2.0) -> RaceDayEvent:
+    """A new event. Any track may host one (a race day is not a training run)."""
+    name = (name or "").strip()
+    if not ALIAS_RULE.match(name):
+        raise LeagueError("event name: expected 1-64 printable characters")
+    load_track(track)  # raises TrackError naming the available tracks
+    lo, hi = LENGTH_RANGE_S
+    if not (isinstance(length_s, (int, float)) and lo <= length_s <= hi):
+        raise LeagueError(f"session length: must be {lo:.0f}..{hi:.0f} s (1-10 minutes), got {length_s}")
+    ranking = parse_ranking(ranking).value
+    if not isinstance(average_of, int) or not 2 <= average_of <= 10:
+        raise LeagueError(f"average of: expected 2..10 consecutive laps, got {average_of!r}")
+    if resets_limit is not None and (not isinstance(resets_limit, int) or resets_limit < 0):
+        raise LeagueError(f"resets limit: expected a whole number >= 0, got {resets_limit!r}")
+    if not 0 < min_lap_s < length_s or not 0 <= penalty_s <= 30:
+        raise LeagueError("the minimum lap time must be above 0 and below the session length, "
+                          "and the off-track penalty 0..30 s")
+    with writing(db):
+        if db.execute("SELECT 1 FROM raceday_events WHERE name = ?", [name]).fetchone():
+            raise LeagueError(f"an event named {name!r} already exists")
+        cur = db.conn.execute(
+            "INSERT INTO raceday_events (name, track, length_s, ranking, average_of, resets_limit, min_lap_s,"
+            " penalty_s, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, track, float(length_s), ranking, average_of, resets_limit, float(min_lap_s), float(penalty_s),
+             now_iso()])
+        event_id = cur.lastrowid
+    return get_event(db, event_id)
+
+
+def get_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> RaceDayEvent:
+    """The event by name (any case), id or RaceDayEvent; LeagueError if there is none."""
+    if isinstance(event, RaceDayEvent):
+        event = event.id
+    column = "id" if isinstance(event, int) else "name"
+    rows = list(db.query(f"SELECT * FROM raceday_events WHERE {column} = ?", [event]))
+    if not rows:
+        names = ", ".join(e.name for e in list_events(db)) or "none yet"
+        raise LeagueError(f"no race-day event {event!r}; events: {names}")
+    return RaceDayEvent(**rows[0])
+
+
+def list_events(db: sqlite_utils.Database) -> list[RaceDayEvent]:
+    return [RaceDayEvent(**row) for row in db.query("SELECT * FROM raceday_events ORDER BY created, id")]
