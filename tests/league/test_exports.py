@@ -12,7 +12,7 @@ from league.exports import (export_laps, export_leaderboard, export_season, laps
                             summary_rows, to_csv)
 from league.freeze import FrozenModel
 from league.races import add_racer, create_race, create_season, record_submission
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 FROZEN = FrozenModel("a" * 64, "m", "final", 2)
 EVIL = "=HYPERLINK(\"http://x\",\"y\")"
