@@ -136,7 +136,8 @@ def model_show(name, as_json):
     for c in info.get("checkpoints", []):
         ev = c.get("eval") or {}
         click.echo(f"  iteration {c['iteration']:>4}: {ev.get('laps_completed', '-')}/{ev.get('laps', '-')} laps, "
-                   f"standing-start lap {_seconds(ev.get('first_lap_s'))}, flying lap {_seconds(ev.get('best_lap_s'))}")
+                   f"standing-start lap {_seconds(ev.get('standing_start_s', ev.get('first_lap_s')))}, "
+                   f"flying lap {_seconds(ev.get('best_lap_s'))}")
 
 
 @model.command("clone")
@@ -253,7 +254,7 @@ def train(name, minutes, iterations, quiet):
         frac = min(1.0, (time.monotonic() - start) / (limit * 60)) if limit else 0.0
         bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
         click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  progress {row['mean_progress']:5.1f}%  "
-                   f"eval {ev['laps_completed']}/{ev['laps']} laps, standing-start lap {_seconds(ev.get('first_lap_s'))}  "
+                   f"eval {ev['laps_completed']}/{ev['laps']} laps, standing-start lap {_seconds(ev.get('standing_start_s'))}  "
                    f"{row['env_steps_per_s'] or 0:,.0f} steps/s")
 
     result = train_model(m, minutes=minutes, max_iterations=iterations, on_iteration=on_iteration)
@@ -262,6 +263,6 @@ def train(name, minutes, iterations, quiet):
     click.echo(f"{result.status}: {result.reason}. {result.iterations} iterations, {result.episodes} episodes, "
                f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration')} "
                f"({ev.get('laps_completed', 0)}/{ev.get('laps', 0)} laps, standing-start lap "
-               f"{_seconds(ev.get('first_lap_s'))})")
+               f"{_seconds(ev.get('standing_start_s'))})")
     if result.status == "failed":
         raise SystemExit(1)

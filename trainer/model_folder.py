@@ -48,11 +48,12 @@ class ModelInfo:
 
 
 def standing_start_lap(entry: dict | None) -> float | None:
-    """The first (standing-start) lap time of a checkpoint's training evaluation, s."""
+    """Lap 1 from a standing start under ``trackside evaluate``'s default rules, of a checkpoint's
+    training evaluation, s (older checkpoints: the first lap of their evaluation)."""
     ev = (entry or {}).get("eval")
     if not isinstance(ev, dict):
         return None
-    lap = ev.get("first_lap_s")
+    lap = ev.get("standing_start_s", ev.get("first_lap_s"))
     return float(lap) if lap is not None else None
 
 

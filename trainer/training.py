@@ -5,7 +5,7 @@ limit, the episode limit, a target evaluation progress, DeepRacer's
 ``term_cond_avg_score``, Ctrl-C, or a stop request (``request_stop(model)``, used by the
 desktop app from another process). Each iteration ends with a checkpoint and a short
 greedy evaluation (5 continuous laps, a lap ends off the road) that picks the best one;
-its first lap starts at rest, and that standing-start lap is the model's best lap.
+lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
 
 What a viewer can follow while it runs, all inside the model folder:
 
@@ -40,6 +40,7 @@ from .model_state import ModelState, summarize_params
 from .networks import Agent, build_agent
 from .ppo import PPO
 from .simtrace import SimTraceWriter
+from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 
 TRACE_CARS = 4
 """Cars whose every step goes into SIM_TRACE: enough episodes for analysis at a small cost."""
@@ -61,15 +62,6 @@ class TrainingResult:
     elapsed_s: float
     reason: str | None = None
     best: dict | None = None
-
-
-def stop_request_path(model: Model) -> Path:
-    return model.path / "stop_request"
-
-
-def request_stop(model: Model) -> None:
-    """Ask a training process to stop after its current step (works from any process)."""
-    stop_request_path(model).write_text(str(time.time()))
 
 
 @dataclass
@@ -233,11 +225,7 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
                             "start_fraction": e.start_fraction, "reverse": e.reverse, "time": run.prior_s + elapsed}
                            for i, e in enumerate(eps)])
     run.episodes += len(eps)
-    ev = summarize(evaluate_policy(greedy_actor(run.agent), run.env.track, run.meta.action_space,
-                                   run.meta.primary_sensor,
-                                   EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None,
-                                                   reverse=run.cfg.reverse),
-                                   camera_size=run.meta.camera_size))
+    ev = _evaluate(run)
     elapsed = time.monotonic() - t_start
     laps = [e.lap_time for e in eps if e.lap_time is not None]
     it_row = {"iteration": iteration, "episodes": run.episodes, "env_steps": ppo.env_steps,
@@ -254,10 +242,29 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
     model.write_checkpoint(iteration, state, {"episodes": run.episodes, "time": run.prior_s + elapsed,
                                               "env_steps": ppo.env_steps, "eval": ev})
     model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
-              f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, standing-start lap {format_seconds(ev['first_lap_s'])}, "
+              f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, standing-start lap {format_seconds(ev['standing_start_s'])}, "
               f"{stats.get('env_steps_per_s', 0):.0f} steps/s")
     run.iteration += 1
     return it_row
+
+
+def _evaluate(run: _Run) -> dict:
+    """The greedy policy's laps now: :func:`summarize` of 5 continuous laps without put-backs (a lap
+    ends off the road), plus ``standing_start_s``, lap 1 under ``trackside evaluate``'s rules
+    (trials, DeepRacer's 2 s off-track penalty): the model's best lap if this checkpoint is picked."""
+    act = greedy_actor(run.agent)
+    space, sensor, camera = run.meta.action_space, run.meta.primary_sensor, run.meta.camera_size
+    laps = evaluate_policy(act, run.env.track, space, sensor,
+                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse),
+                           camera_size=camera)
+    ev = summarize(laps)
+    if laps[0].completed:  # it never left the road, so the rules agree: the same lap to the last bit
+        ev["standing_start_s"] = laps[0].time_s
+    else:
+        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, reverse=run.cfg.reverse),
+                                camera_size=camera)
+        ev["standing_start_s"] = lap.time_s
+    return ev
 
 
 def _stop_reason(run: _Run, it_row: dict, limit_min: float | None, max_episodes: int,
