@@ -261,7 +261,7 @@ def train(name, minutes, iterations, quiet):
     best = result.best or {}
     ev = best.get("eval") or {}
     click.echo(f"{result.status}: {result.reason}. {result.iterations} iterations, {result.episodes} episodes, "
-               f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration')} "
+               f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration', '-')} "
                f"({ev.get('laps_completed', 0)}/{ev.get('laps', 0)} laps, standing-start lap "
                f"{_seconds(ev.get('standing_start_s'))})")
     if result.status == "failed":

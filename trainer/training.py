@@ -33,7 +33,7 @@ from sim.library import load_track
 from sim.reward import RewardError, RewardFunctionError, load_reward_function
 
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
-from .model_folder import Model
+from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
@@ -87,6 +87,8 @@ class _Run:
 
 def _prepare(model: Model) -> _Run:
     """Check the model may train now, build its environment and network, find where to resume."""
+    if model.read_only:
+        raise TrainingError(READ_ONLY_MESSAGE)
     model.check_not_training()
     meta, cfg = model.metadata(), model.training_config()
     try:
@@ -173,7 +175,9 @@ def train_model(model: Model, *, minutes: float | None = None, max_iterations: i
     max_episodes = run.cfg.max_episodes or run.hp.term_cond_max_episodes
     model.set_status(ModelState.TRAINING, pid=os.getpid())
     model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensor {run.meta.primary_sensor}, "
-              f"{run.meta.action_space.n or 'continuous'} actions; limit {limit_min} min, {max_episodes} episodes")
+              f"{run.meta.action_space.n or 'continuous'} actions; "
+              + (f"limit {limit_min:g} min, " if limit_min is not None else "no time limit, ")
+              + f"{max_episodes} episodes")
     t_start = time.monotonic()
     result_status, reason = ModelState.READY, None
     try:
