@@ -18,7 +18,7 @@ DeepRacer-for-Cloud single-worker model (it recognises that layout by the
       logs/training.log
       training-simtrace/{iteration}-iteration.csv
       evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv
-      telemetry.jsonl, stop_request  live poses and the stop flag (trainer/training.py's)
+      telemetry.jsonl, stop_request  live poses (trainer/training.py) and the stop flag (trainer/training_process.py)
 
 deepracer-utils reads ``model/model_metadata.json`` and ``ip/hyperparameters.json``, globs
 ``training-simtrace/*-iteration.csv`` (the number before ``-iteration`` is the iteration;

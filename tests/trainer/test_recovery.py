@@ -89,3 +89,16 @@ def test_train_recovers_a_dead_run_itself(trackside_home):
     result = finished("train", "orphan", "--iterations", "1")
     assert result.returncode == 0, result.stderr
     assert model.status().status == "ready" and len(model.list_checkpoints()) == 1
+
+
+def test_the_app_launcher_refuses_a_second_training_by_pid():
+    from trainer import training_process as tp
+    from trainer.model_state import AlreadyTrainingError
+    from trainer.model_store import ModelStore
+
+    assert finished("model", "create", "busy", "--track", "practice_oval").returncode == 0
+    model = ModelStore().get("busy")
+    model.set_status("training", pid=os.getpid())  # a live process trains it
+    with pytest.raises(AlreadyTrainingError, match=rf"model 'busy' is already training \(pid {os.getpid()}\)"):
+        tp.start_training(model)
+    assert tp.is_running(model)
