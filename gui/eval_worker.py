@@ -1,9 +1,9 @@
 """Evaluating a model checkpoint on a worker thread, recording the drive for a replay.
 
 The evaluation itself is ``league.evaluation.evaluate_model`` (the policy from
-``trainer.policy.load_policy`` driven by ``trainer.driving.drive_laps``, DeepRacer's rules); the worker adds a step hook that
-records the reference point's path, heading and speed, reports progress at most 10 times
-a second, and stops early when asked.
+``trainer.policy.load_policy`` driven by ``trainer.driving.drive_laps``, DeepRacer's rules);
+the worker adds a step hook that records the reference point's path, heading and speed,
+reports progress at most 10 times a second, and stops early when asked.
 """
 
 from __future__ import annotations

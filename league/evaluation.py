@@ -35,6 +35,7 @@ from trainer.simtrace import SimTraceWriter
 
 from .db import LeagueError
 
+
 @dataclass
 class Evaluation:
     """The result of one evaluation: which weights, where, under which rules, and each lap."""

@@ -30,7 +30,6 @@ from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
 
 
-
 class EpisodeStatus(IntEnum):
     """How a car's episode stands after a step; ``info["status"]`` holds these values as integers."""
 

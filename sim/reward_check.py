@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .reward import (OUTPUT_LIMIT_BYTES, STARTUP_LIMIT_S, RewardError, RewardFunctionError, compile_reward_source,
-                     describe_error, load_reward_function, params_summary)
+from .reward import (
+    OUTPUT_LIMIT_BYTES,
+    STARTUP_LIMIT_S,
+    RewardError,
+    RewardFunctionError,
+    compile_reward_source,
+    describe_error,
+    load_reward_function,
+    params_summary,
+)
 
 
 @dataclass

@@ -38,14 +38,14 @@ from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import MetadataError, ModelMetadata
 from trainer.model_store import (
     Model,
+    ModelState,
     ModelStore,
     ModelStoreError,
-    ModelState,
     Status,
     TrainingConfig,
-    utc_now,
     atomic_write,
     atomic_write_json,
+    utc_now,
 )
 
 MAX_MEMBER_BYTES = 200 * 2**20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -253,8 +252,9 @@ def train(name, minutes, iterations, quiet):
         ev = row["eval"]
         frac = min(1.0, (time.monotonic() - start) / (limit * 60)) if limit else 0.0
         bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
-        click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  progress {row['mean_progress']:5.1f}%  "
-                   f"eval {ev['laps_completed']}/{ev['laps']} laps, standing-start lap {_seconds(ev.get('standing_start_s'))}  "
+        click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  "
+                   f"progress {row['mean_progress']:5.1f}%  eval {ev['laps_completed']}/{ev['laps']} laps, "
+                   f"standing-start lap {_seconds(ev.get('standing_start_s'))}  "
                    f"{row['env_steps_per_s'] or 0:,.0f} steps/s")
 
     result = train_model(m, minutes=minutes, max_iterations=iterations, on_iteration=on_iteration)

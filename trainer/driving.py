@@ -18,16 +18,16 @@ same track under the same rules always gives the same times.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
 
 from sim.actions import ActionSpace
+from sim.camera import TRAINING_SIZE
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.track import Track
 from sim.vehicle import VehicleConfig
-from sim.camera import TRAINING_SIZE
 
 
 @dataclass

@@ -25,6 +25,9 @@ class ReadOnlyModelError(ModelStoreError):
     """A change to the read-only standard model."""
 
 
+READ_ONLY_MESSAGE = "the standard model is read-only; clone it to train your own"
+
+
 def utc_now() -> str:
     """The time now as ISO text (UTC, whole seconds), as status.json and the logs write it."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

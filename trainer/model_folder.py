@@ -16,13 +16,19 @@ from trainer.hyperparameters import Hyperparameters, TrainingConfig
 from trainer.metadata import ModelMetadata
 
 from .checkpoints import CheckpointsMixin
-from .model_files import ModelStoreError, ReadOnlyModelError, atomic_write, atomic_write_json, read_json
+from .model_files import (
+    READ_ONLY_MESSAGE,
+    ModelStoreError,
+    ReadOnlyModelError,
+    atomic_write,
+    atomic_write_json,
+    read_json,
+)
 from .model_metrics import ModelMetricsMixin
 from .model_rules import check_reward, check_trainable
 from .model_state import ModelState, ModelStateMixin
 
 STANDARD_NAME = "standard"
-READ_ONLY_MESSAGE = "the standard model is read-only; clone it to train your own"
 NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

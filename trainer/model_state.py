@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 
-from .model_files import ModelStoreError, ReadOnlyModelError, atomic_write_json, read_json, utc_now
+from .model_files import READ_ONLY_MESSAGE, ModelStoreError, ReadOnlyModelError, atomic_write_json, read_json, utc_now
 
 
 class ModelState(StrEnum):
@@ -148,7 +148,7 @@ class ModelStateMixin:
                    detail: dict | None = None) -> Status:
         """Move to ``new`` if :data:`TRANSITIONS` allows it from the current state."""
         if self.read_only:
-            raise ReadOnlyModelError("the standard model is read-only; clone it to train your own")
+            raise ReadOnlyModelError(READ_ONLY_MESSAGE)
         old = self.status()
         new = parse_state(new)
         if new == ModelState.TRAINING and old.status in BUSY:

@@ -44,15 +44,26 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from sim import paths
+from trainer.checkpoints import checkpoint_iteration, eval_score  # noqa: F401 (re-exported)
 from trainer.hyperparameters import Hyperparameters, TrainingConfig, TrainingConfigError  # noqa: F401 (re-exported)
 from trainer.metadata import ModelMetadata
-from trainer.checkpoints import checkpoint_iteration, eval_score  # noqa: F401 (re-exported)
 from trainer.model_files import (  # noqa: F401 (re-exported: callers import them from here)
-    ModelStoreError, ReadOnlyModelError, atomic_write, atomic_write_json, utc_now)
+    ModelStoreError,
+    ReadOnlyModelError,
+    atomic_write,
+    atomic_write_json,
+    utc_now,
+)
 from trainer.model_folder import NAME_RULE, READ_ONLY_MESSAGE, STANDARD_NAME, Model, ModelInfo  # noqa: F401
 from trainer.model_rules import UntrainableTrackError, check_reward, check_trainable  # noqa: F401
 from trainer.model_state import (  # noqa: F401 (re-exported)
-    TRANSITIONS, AlreadyTrainingError, ModelState, Status, StatusError, summarize_params)
+    TRANSITIONS,
+    AlreadyTrainingError,
+    ModelState,
+    Status,
+    StatusError,
+    summarize_params,
+)
 
 
 # -- the store ----------------------------------------------------------------------------------

@@ -246,7 +246,8 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
     model.write_checkpoint(iteration, state, {"episodes": run.episodes, "time": run.prior_s + elapsed,
                                               "env_steps": ppo.env_steps, "eval": ev})
     model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
-              f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, standing-start lap {format_seconds(ev['standing_start_s'])}, "
+              f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, "
+              f"standing-start lap {format_seconds(ev['standing_start_s'])}, "
               f"{stats.get('env_steps_per_s', 0):.0f} steps/s")
     run.iteration += 1
     return it_row

@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from .model_files import READ_ONLY_MESSAGE, ModelStoreError
 from .model_folder import Model
-from .model_files import ModelStoreError
 from .model_state import AlreadyTrainingError, ModelState, Status
 
 _children: dict[str, subprocess.Popen] = {}
@@ -51,7 +51,7 @@ def start_training(model: Model, *, minutes: float | None = None, iterations: in
     """Start training ``model`` in a new process that lives on after the app closes
     (until its stop condition, or ``minutes`` / ``iterations`` more if given)."""
     if model.read_only:
-        raise TrainingProcessError("the standard model is read-only; clone it to train your own")
+        raise TrainingProcessError(READ_ONLY_MESSAGE)
     proc = _children.get(str(model.path))
     if proc is not None and proc.poll() is None:
         raise AlreadyTrainingError(f"model {model.name!r} is already training (pid {proc.pid})")

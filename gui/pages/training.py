@@ -12,10 +12,8 @@ import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from trainer import training_process as tp
 from gui.car_view import SensorView
 from gui.monitor_panels import LearningCurves, RunFacts, failure_html
 from gui.plots import card, chip_style
@@ -23,6 +21,7 @@ from gui.telemetry import TelemetryFeed
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm, show_error
 from gui.widgets.style import PAGE_STYLE, button, label
+from trainer import training_process as tp
 from trainer.model_store import STANDARD_NAME, ModelStoreError
 
 REDRAW_MS = 40

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from test_params import follow_centre, rounded_rect_loop
 
 from sim.actions import ActionSpace
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
-from test_params import follow_centre, rounded_rect_loop
 
 CONT = ActionSpace.continuous((-30, 30), (0.5, 2.0))
 
@@ -99,7 +99,8 @@ def test_finished_cars_reset_by_mask_others_continue(track):
         _, _, term, _, info = env.step(actions)
         if term[0]:
             break
-    assert info["status"][0] == EpisodeStatus.OFF_TRACK and EpisodeStatus.IN_PROGRESS == info["status"][1] == info["status"][2]
+    assert info["status"][0] == EpisodeStatus.OFF_TRACK
+    assert EpisodeStatus.IN_PROGRESS == info["status"][1] == info["status"][2]
     assert env.steps[0] == 0
     assert (env.steps[1:] == before[1:] + 1).all()
 

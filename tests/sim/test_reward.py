@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from sim.params import params_at
-from sim.reward import (EXAMPLES, RewardError, RewardFunction, RewardFunctionError, load_reward_function,
-                        params_summary)
+from sim.reward import EXAMPLES, RewardError, RewardFunction, RewardFunctionError, load_reward_function, params_summary
 from sim.reward_check import sample_params, validate_reward_source
 from sim.track import Track, TrackInfo
 

@@ -17,8 +17,14 @@ from sim.actions import ActionSpace
 from trainer import model_files
 from trainer.hyperparameters import Hyperparameters, TrainingConfigError
 from trainer.metadata import ModelMetadata
-from trainer.model_store import (READ_ONLY_MESSAGE, ModelStore, ModelStoreError, ReadOnlyModelError, StatusError,
-                                 TrainingConfig)
+from trainer.model_store import (
+    READ_ONLY_MESSAGE,
+    ModelStore,
+    ModelStoreError,
+    ReadOnlyModelError,
+    StatusError,
+    TrainingConfig,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 REWARD = "def reward_function(params):\n    return 1.0\n"
