@@ -83,12 +83,11 @@ class SensorView(QWidget):
             self._stack.setCurrentWidget(self.plot)
         elif sensor in ("FRONT_FACING_CAMERA", "STEREO_CAMERAS"):
             try:
-                from sim.camera import Camera
-                from trainer.training import CAMERA_SIZE
+                from sim.camera import TRAINING_SIZE, Camera
             except ImportError:
                 self._show_message("The camera view needs sim.camera, which this build lacks")
                 return
-            self._camera = Camera(track, size=CAMERA_SIZE)
+            self._camera = Camera(track, size=TRAINING_SIZE)
             self._stack.setCurrentWidget(self.image_view)
         else:
             self._show_message(f"No view for sensor {sensor}")

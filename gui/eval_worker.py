@@ -1,9 +1,9 @@
 """Evaluating a model checkpoint on a worker thread, recording the drive for a replay.
 
-The evaluation itself is the trainer's (``trainer.evaluation.evaluate_policy``, greedy
-actions, DeepRacer's rules) with the league's checks; the worker adds a step hook that
-records the reference point's path, heading and speed, reports progress at most 10 times
-a second, and stops early when asked.
+The evaluation itself is ``league.evaluation.evaluate_model`` (the policy from
+``trainer.policy.load_policy`` driven by ``trainer.driving.drive_laps``, DeepRacer's rules);
+the worker adds a step hook that records the reference point's path, heading and speed,
+reports progress at most 10 times a second, and stops early when asked.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from sim.vehicle import VehicleConfig
-from trainer.evaluation import EvaluationRules, LapResult
+from trainer.driving import EvaluationRules, LapResult
 
 
 @dataclass
@@ -69,7 +69,11 @@ class EvaluationWorker(QThread):
     failed = Signal(str)
 
     def __init__(self, model, checkpoint: int | str, track_name: str, rules: EvaluationRules, parent=None):
+        from trainer.policy import use_one_torch_thread
+
         super().__init__(parent)
+        # Built on the GUI thread: torch's process-wide thread count is set here, never from a worker.
+        use_one_torch_thread()
         self.model, self.checkpoint, self.track_name, self.rules = model, checkpoint, track_name, rules
         self._cancel = False
 
@@ -91,8 +95,8 @@ def evaluate(model, checkpoint: int | str, track_name: str, rules: EvaluationRul
     """Evaluate ``model``'s ``checkpoint`` on ``track_name``; blocks (call it off the GUI thread).
 
     Rules, checkpoint and weights are checked and loaded by ``league.evaluation`` (the same
-    plain-words errors as ``trackside evaluate``), and torch drives on one thread as it does
-    there, so the app's lap times equal the league's to the last bit.
+    plain-words errors as ``trackside evaluate``); torch runs on the one thread the process
+    chose at start, so the app's lap times equal the league's to the last bit.
     """
     from league.evaluation import evaluate_model
 

@@ -22,7 +22,7 @@ class RunFacts(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.facts = {key: Fact(caption) for key, caption in (
             ("elapsed", "Elapsed"), ("iteration", "Iteration"), ("episodes", "Episodes"),
-            ("steps", "Steps / s"), ("progress", "Mean progress"), ("eval", "Eval laps"), ("lap", "Best eval lap"))}
+            ("steps", "Steps / s"), ("progress", "Mean progress"), ("eval", "Eval laps"), ("lap", "Best lap"))}
         for fact in self.facts.values():
             layout.addWidget(fact)
             layout.addSpacing(14)
@@ -45,7 +45,8 @@ class RunFacts(QWidget):
         f["progress"].set(f"{last['mean_progress']:.1f} %" if last.get("mean_progress") is not None else "-")
         laps_done = last.get("eval_laps")
         f["eval"].set(f"{int(last['eval_laps_completed'])} / {int(laps_done)}" if laps_done else "-")
-        laps = follower.iterations["eval_best_lap_s"]
+        # The model's best lap: lap 1 from a standing start under `trackside evaluate`'s rules.
+        laps = follower.iterations["eval_standing_start_s"]
         laps = laps[np.isfinite(laps)]
         f["lap"].set(f"{laps.min():.2f} s" if len(laps) else "-")
 

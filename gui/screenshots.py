@@ -42,8 +42,6 @@ WINDOW_SIZE = (1440, 900)
 
 def build_data(log=print) -> str:
     """Create, train and evaluate a model in the current ``TRACKSIDE_HOME``; returns its name."""
-    import torch
-
     from gui.pages.create_model_io import DESCRIPTION_FILE
     from sim.actions import ActionSpace
     from sim.reward import EXAMPLES
@@ -52,7 +50,6 @@ def build_data(log=print) -> str:
     from trainer.model_store import ModelStore, TrainingConfig, atomic_write
     from trainer.training import train_model
 
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     store = ModelStore()
     meta = ModelMetadata(action_space=ActionSpace.from_console(3.0, 3, 30.0, 5), sensor=["LIDAR"])
     reward = EXAMPLES["Follow the centre line"].read_text(encoding="utf-8")
@@ -77,31 +74,12 @@ def build_data(log=print) -> str:
 
 
 def evaluate_to_trace(model, laps: int = 3):
-    """Drive ``laps`` evaluation laps with the model's best checkpoint, written as DeepRacer's
+    """Drive ``laps`` evaluation laps with the model's usual checkpoint, written as DeepRacer's
     ``evaluation-<time>/evaluation-simtrace/0-iteration.csv``; returns the lap results."""
-    import numpy as np
+    from league.evaluation import evaluate_model
+    from trainer.driving import EvaluationRules
 
-    from sim.env import STATUSES
-    from sim.library import load_track
-    from trainer.evaluation import EvaluationRules, evaluate_policy, greedy_actor
-    from trainer.simtrace import SimTraceWriter
-    from trainer.training import CAMERA_SIZE, load_agent
-
-    which = model.pick_checkpoint()
-    agent, meta = load_agent(model, which)
-    track = load_track(model.training_config().track)
-    with SimTraceWriter(model.new_evaluation_simtrace_path()) as trace:
-        def on_step(env, info, actions, lap):
-            status = np.asarray(STATUSES, dtype=object)[info["status"]]
-            trace.write_rows(episode=lap - 1, steps=info["steps"], x=info["x"], y=info["y"],
-                             yaw=np.degrees(info["yaw"]), steer=info["steering"], throttle=info["speed"],
-                             action=np.asarray(actions).reshape(-1)[:1], reward=0.0, done=info["status"] != 0,
-                             all_wheels_on_track=info["all_wheels_on_track"], progress=info["progress"],
-                             closest_waypoint=info["closest_waypoint"], track_len=env.track.length,
-                             tstamp=info["steps"] * env.dt, episode_status=status)
-
-        return evaluate_policy(greedy_actor(agent), track, meta.action_space, meta.primary_sensor,
-                               EvaluationRules(laps=laps), camera_size=CAMERA_SIZE, on_step=on_step)
+    return evaluate_model(model, model.training_config().track, EvaluationRules(laps=laps)).laps
 
 
 def build_league_data(model_name: str, log=print) -> None:
@@ -208,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("assets/screenshots"), help="folder for the PNG files")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary Trackside home")
     args = parser.parse_args(argv)
+    from trainer.policy import use_one_torch_thread
+
+    use_one_torch_thread()  # once, at the start: laps shown equal `trackside evaluate`'s
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = Path(tempfile.mkdtemp(prefix="trackside-screenshots-"))
     os.environ["TRACKSIDE_HOME"] = str(home)

@@ -133,7 +133,7 @@ def _num(value) -> float:
 EPISODE_FIELDS = ("episode", "iteration", "reward", "progress", "steps", "lap_time")
 ITERATION_FIELDS = ("iteration", "episodes", "env_steps", "elapsed_s", "mean_reward", "mean_progress",
                     "completion_rate", "best_lap_s", "env_steps_per_s", "eval_progress", "eval_laps",
-                    "eval_laps_completed", "eval_best_lap_s", "eval_mean_lap_s")
+                    "eval_laps_completed", "eval_best_lap_s", "eval_mean_lap_s", "eval_standing_start_s")
 
 
 def flatten_iteration(row: dict) -> dict:

@@ -45,9 +45,12 @@ def _time(seconds) -> str:
 @friendly_errors
 def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, as_json):
     """Drive MODEL's greedy policy for N timed laps on a track."""
-    from trainer.evaluation import EvaluationRules
+    from trainer.driving import EvaluationRules
+    from trainer.policy import use_one_torch_thread
 
     from .evaluation import evaluate_model
+
+    use_one_torch_thread()
 
     rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
                             penalty_s=None if no_resets else penalty, reverse=reverse)

@@ -6,7 +6,7 @@ into ``home()/league/frozen/<sha256>/``, laid out as a tiny model folder::
     <sha256>/model/model_metadata.json
     <sha256>/checkpoints/initial.pt
 
-so :func:`trainer.training.load_agent` reads it as the ``initial`` weights of a read-only
+so :func:`trainer.policy.load_policy` reads it as the ``initial`` weights of a read-only
 model. The folder name is the SHA-256 of both files' bytes, so the same weights submitted
 twice share one copy, and a copy can be checked against its name at any time. A copy is
 built in a temp folder and renamed into place: a crash leaves a whole copy or none.
@@ -25,9 +25,9 @@ from pathlib import Path
 
 from sim.paths import home
 from trainer.model_store import Model, ModelStoreError
+from trainer.policy import resolve_checkpoint
 
 from .db import LeagueError
-from .evaluation import resolve_checkpoint
 
 _HASH_LEN = 64
 

@@ -29,7 +29,7 @@ import sqlite_utils
 
 from sim import SIM_VERSION
 from sim.library import load_track
-from trainer.evaluation import EvaluationRules, LapResult, summarize
+from trainer.driving import EvaluationRules, LapResult, summarize
 
 from .db import LeagueError, now_iso, plain_name, writing
 from .evaluation import run_laps

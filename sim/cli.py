@@ -137,7 +137,7 @@ def reward():
 def reward_validate(file: Path, track_name: str, as_json: bool):
     """Run a reward_function.py on sample params; report errors with their line."""
     from .library import load_track
-    from .reward import validate_reward_source
+    from .reward_check import validate_reward_source
 
     try:
         source = file.read_text(encoding="utf-8")

@@ -18,18 +18,34 @@ alternate direction every other episode drives the track in reverse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Callable
 
 import numpy as np
 
 from .actions import ActionSpace
+from .camera import TRAINING_SIZE
 from .params import ParamsBuilder
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
 
-STATUSES = ("in_progress", "lap_complete", "off_track", "reversed", "immobilized", "time_up", "crashed")
-"""Episode statuses as SIM_TRACE writes them; ``info["status"]`` holds indices into this tuple."""
-IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED, IMMOBILIZED, TIME_UP, CRASHED = range(7)
+
+class EpisodeStatus(IntEnum):
+    """How a car's episode stands after a step; ``info["status"]`` holds these values as integers."""
+
+    IN_PROGRESS = 0
+    LAP_COMPLETE = 1
+    OFF_TRACK = 2
+    REVERSED = 3
+    IMMOBILIZED = 4
+    TIME_UP = 5
+    CRASHED = 6
+
+    @property
+    def label(self) -> str:
+        """DeepRacer's text for it, e.g. ``lap_complete`` (as SIM_TRACE writes it)."""
+        return self.name.lower()
+
 
 SENSORS = ("LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA")
 
@@ -43,7 +59,7 @@ class EnvConfig:
     sensor: str | None = "LIDAR"
     """Observation: ``LIDAR`` (64 ranges, m), ``SECTOR_LIDAR`` (8 values), ``FRONT_FACING_CAMERA``
     (grayscale image), or None for no observation (scripted drivers, timing)."""
-    camera_size: tuple[int, int] = (80, 60)
+    camera_size: tuple[int, int] = TRAINING_SIZE
     """Camera image (width, height) in pixels; DeepRacer's full size is (160, 120)."""
     round_robin: bool = True
     """Each new episode starts ``round_robin_advance`` of a lap further on."""
@@ -161,15 +177,15 @@ class RacingEnv:
         moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
         self.still = np.where(moved < cfg.immobilized_m, self.still + 1, 0)
 
-        status = np.full(self.n, IN_PROGRESS, dtype=np.int64)
+        status = np.full(self.n, EpisodeStatus.IN_PROGRESS, dtype=np.int64)
         lap_done = self.travelled >= self.lap_length
         off = ~wheels_on.any(axis=1)
-        status[(self.steps >= self.max_steps)] = TIME_UP
-        status[self.still >= cfg.immobilized_steps] = IMMOBILIZED
-        status[self.falling >= cfg.reversed_steps] = REVERSED
+        status[(self.steps >= self.max_steps)] = EpisodeStatus.TIME_UP
+        status[self.still >= cfg.immobilized_steps] = EpisodeStatus.IMMOBILIZED
+        status[self.falling >= cfg.reversed_steps] = EpisodeStatus.REVERSED
         if cfg.end_on_off_track:
-            status[off] = OFF_TRACK
-        status[lap_done] = LAP_COMPLETE
+            status[off] = EpisodeStatus.OFF_TRACK
+        status[lap_done] = EpisodeStatus.LAP_COMPLETE
 
         # Lap time to the moment the reference point crossed the line inside this step.
         frac = np.where(lap_done, (self.lap_length - prev_travelled) / np.maximum(delta, 1e-12), 1.0)
@@ -187,8 +203,8 @@ class RacingEnv:
                 reward = np.fromiter((f(p) for f, p in zip(fn, params)), dtype=np.float64, count=self.n)
             self.last_params = params
 
-        terminated = (status != IN_PROGRESS) & (status != TIME_UP)
-        truncated = status == TIME_UP
+        terminated = (status != EpisodeStatus.IN_PROGRESS) & (status != EpisodeStatus.TIME_UP)
+        truncated = status == EpisodeStatus.TIME_UP
         behind, _ = self.params_builder.closest_waypoints(proj.segment, self.reverse)
         info = {
             "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),

@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .actions import ActionSpace
-from .env import STATUSES, EnvConfig, RacingEnv
+from .env import EnvConfig, EpisodeStatus, RacingEnv
 from .track import Track
 
 
@@ -65,7 +65,7 @@ class TracksideGymEnv(gym.Env):
         # autoreset is off: a finished episode's observation is its final one, and
         # the caller starts the next with reset(), as Gymnasium expects.
         obs, reward, terminated, truncated, info = self.env.step(actions)
-        status = STATUSES[int(info["status"][0])]
+        status = EpisodeStatus(int(info["status"][0])).label
         out_info = {"status": status, "progress": float(info["progress"][0]), "steps": int(info["steps"][0])}
         if np.isfinite(info["lap_time"][0]):
             out_info["lap_time"] = float(info["lap_time"][0])

@@ -10,7 +10,7 @@ section 1). Three entry points:
   ``.line`` for an editor to mark).
 - :meth:`RewardFunction.__call__` returns the reward as a ``float`` or raises
   :class:`RewardError` naming the params that caused it.
-- :func:`validate_reward_source` tries a function on varied params from a track in a
+- :func:`sim.reward_check.validate_reward_source` tries a function on varied params from a track in a
   separate worker process, with a time limit per call, and returns a
   :class:`ValidationReport`. It never raises for a broken user function.
   It blocks for up to a few seconds: a GUI calls it off the GUI thread.
@@ -147,7 +147,7 @@ class RewardFunction:
         text = _line_text(self._lines, line)
         where = f"{self.filename}, line {line}: " if line else f"{self.filename}: "
         code = f" in `{text}`" if text else ""
-        return RewardError(f"{where}{_describe(exc)}{code} for params {params_summary(params)}", params, line)
+        return RewardError(f"{where}{describe_error(exc)}{code} for params {params_summary(params)}", params, line)
 
 
 # -- loading ------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def load_reward_function(source: str, filename: str = "reward_function.py") -> R
     ``sys.modules``), so its imports work as in DeepRacer. Any failure raises
     :class:`RewardFunctionError` with the line in ``filename`` where known.
     """
-    code = _compile(source, filename)
+    code = compile_reward_source(source, filename)
     lines = source.splitlines()
     module = types.ModuleType("reward_function")
     module.__file__ = filename
@@ -169,7 +169,7 @@ def load_reward_function(source: str, filename: str = "reward_function.py") -> R
         text = _line_text(lines, line)
         code_text = f" in `{text}`" if text else ""
         raise RewardFunctionError(
-            f"{filename}, line {line}: {_describe(exc)}{code_text} while loading the file", line) from None
+            f"{filename}, line {line}: {describe_error(exc)}{code_text} while loading the file", line) from None
     fn = module.__dict__.get("reward_function")
     if fn is None:
         defined = [name for name, value in module.__dict__.items()
@@ -206,7 +206,8 @@ def load_reward_file(path: str | Path) -> RewardFunction:
     return load_reward_function(source, str(path))
 
 
-def _compile(source: str, filename: str) -> types.CodeType:
+def compile_reward_source(source: str, filename: str) -> types.CodeType:
+    """``source`` compiled as ``filename``; a syntax error is a :class:`RewardFunctionError` with its line."""
     try:
         with warnings.catch_warnings(action="ignore"):  # SyntaxWarnings are not errors; the worker shows them
             return compile(source, filename, "exec", dont_inherit=True)
@@ -235,7 +236,8 @@ def _line_text(lines: list[str], line: int | None) -> str:
     return lines[line - 1].strip()[:120]
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``TypeName: message`` of an exception the user's code raised, on one line (at most 200 chars)."""
     message = " ".join(str(exc).split())[:200]
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
@@ -248,13 +250,3 @@ def _type_name(value: Any) -> str:
 def _first_line(fn: Any) -> int | None:
     code = getattr(fn, "__code__", None)
     return getattr(code, "co_firstlineno", None)
-
-
-def __getattr__(name: str):
-    """The validator lives in ``sim.reward_check``; its names are found here too, lazily,
-    because that module imports this one."""
-    if name in ("ValidationReport", "sample_params", "validate_reward_source"):
-        from . import reward_check
-
-        return getattr(reward_check, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .reward import (OUTPUT_LIMIT_BYTES, STARTUP_LIMIT_S, RewardError, RewardFunctionError, _compile, _describe,
-                     load_reward_function, params_summary)
+from .reward import (
+    OUTPUT_LIMIT_BYTES,
+    STARTUP_LIMIT_S,
+    RewardError,
+    RewardFunctionError,
+    compile_reward_source,
+    describe_error,
+    load_reward_function,
+    params_summary,
+)
 
 
 @dataclass
@@ -101,7 +109,7 @@ def validate_reward_source(source: str, track, *, filename: str = "reward_functi
     started = time.perf_counter()
     report = ValidationReport(ok=False, filename=filename)
     try:
-        _compile(source, filename)
+        compile_reward_source(source, filename)
     except RewardFunctionError as exc:
         report.error, report.line = str(exc), exc.line
         report.seconds = time.perf_counter() - started
@@ -317,7 +325,7 @@ def _worker_main() -> None:
                 send("result", None, str(exc), exc.line)
                 break
             except BaseException as exc:  # KeyboardInterrupt and the like, raised by the user's code
-                send("result", None, f"reward_function raised {_describe(exc)} for params "
+                send("result", None, f"reward_function raised {describe_error(exc)} for params "
                                      f"{params_summary(params)}", None)
                 break
     sys.stdout.flush()

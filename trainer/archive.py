@@ -33,20 +33,19 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 
-import torch
-
 from sim.errors import TracksideError
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import MetadataError, ModelMetadata
 from trainer.model_store import (
     Model,
+    ModelState,
     ModelStore,
     ModelStoreError,
     Status,
     TrainingConfig,
-    _now,
     atomic_write,
     atomic_write_json,
+    utc_now,
 )
 
 MAX_MEMBER_BYTES = 200 * 2**20
@@ -100,7 +99,7 @@ def export_model(model: Model, dest: str | os.PathLike, which: int | str | None 
         iteration = int(weights.stem.split("-")[1])
     entry = next((c for c in model.list_checkpoints() if c["iteration"] == iteration), {})
     manifest = {"format": "trackside-model", "version": 1, "name": model.name, "iteration": iteration,
-                "exported": _now(), "eval": entry.get("eval")}
+                "exported": utc_now(), "eval": entry.get("eval")}
     note = model.path / DESCRIPTION_FILE
     if note.is_file():
         manifest["description"] = note.read_text(encoding="utf-8", errors="replace")[:DESCRIPTION_LIMIT]
@@ -249,6 +248,8 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     config = replace(config, init_from=None, cloned_from=None)
     state = None
     if "weights.pt" in staged:
+        import torch
+
         try:
             state = torch.load(staged["weights.pt"], map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError ... for bad files
@@ -261,8 +262,8 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     atomic_write(model.hyperparameters_path, hp.to_json())
     atomic_write(model.reward_path, reward)
     atomic_write_json(model.config_path, asdict(config))
-    now = _now()
-    status = Status("draft", None, now, now)
+    now = utc_now()
+    status = Status(ModelState.DRAFT, None, now, now)
     if state is not None:
         it = manifest.get("iteration")
         it = it if isinstance(it, int) and not isinstance(it, bool) and 0 <= it < 10**6 else 0
@@ -272,7 +273,7 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
         model.write_checkpoint(it, state, info)  # re-saved from the loaded values: only data comes through
         model.set_final(it)
         model.set_best(it)
-        status = Status("ready", None, now, now)
+        status = Status(ModelState.READY, None, now, now)
     atomic_write_json(model.status_path, asdict(status))
     if isinstance(manifest.get("description"), str) and manifest["description"].strip():
         atomic_write(model.path / DESCRIPTION_FILE, manifest["description"][:DESCRIPTION_LIMIT])

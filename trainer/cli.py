@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,6 +24,12 @@ def _read(path: Path | None, what: str) -> str | None:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read the {what} ({exc})") from None
+
+
+def _seconds(value) -> str:
+    from .model_metrics import format_seconds
+
+    return format_seconds(value)
 
 
 def model_summary(model, full: bool = False) -> dict:
@@ -74,17 +79,12 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
                  steering_levels, continuous, sensor, stop_minutes, cars, reverse, alternate_direction, seed):
     """Create a draft model NAME."""
     from sim.actions import ActionSpace
-    from sim.library import load_track
     from sim.paths import assets_dir
 
     from .hyperparameters import Hyperparameters
     from .metadata import ModelMetadata
     from .model_store import TrainingConfig
 
-    t = load_track(track)
-    if not t.info.trainable:
-        hint = f"; train on {t.info.resembles!r}, the practice track like it" if t.info.resembles else ""
-        raise UserError(f"track {track!r} is a competition track: races run on it, nobody trains on it{hint}")
     if metadata_file:
         meta = ModelMetadata.from_json(_read(metadata_file, "metadata"))
     else:
@@ -93,11 +93,11 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
         meta = ModelMetadata(action_space=space, sensor=[sensor])
     hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else Hyperparameters()
     reward_source = _read(reward_file, "reward function") or (assets_dir() / "reward_functions" / "centre_line.py").read_text()
-    from sim.reward import load_reward_function
-    load_reward_function(reward_source, reward_file.name if reward_file else "reward_function.py")
     config = TrainingConfig(track=track, reverse=reverse, alternate_direction=alternate_direction,
                             max_minutes=stop_minutes, seed=seed, n_cars=cars)
-    m = _store().create(name, meta, hp, reward_source, config)
+    # The store checks the track and the reward function, for every front-end alike.
+    m = _store().create(name, meta, hp, reward_source, config,
+                        reward_filename=reward_file.name if reward_file else "reward_function.py")
     click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.primary_sensor}) "
                f"on {track}; train it with: trackside train {m.name}")
 
@@ -114,9 +114,8 @@ def model_list(as_json):
         return
     click.echo(f"{'name':<24} {'status':<9} {'track':<20} {'sensor':<20} {'actions':>7} {'best lap':>9}")
     for r in rows:
-        lap = f"{r['best_lap_s']:.3f}s" if r["best_lap_s"] else "-"
-        click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track']):<20} {str(r['sensor']):<20} "
-                   f"{r['n_actions'] or 'cont.':>7} {lap:>9}")
+        click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track'] or '-'):<20} {str(r['sensor'] or '-'):<20} "
+                   f"{r['n_actions'] or 'cont.':>7} {_seconds(r['best_lap_s']):>9}")
 
 
 @model.command("show")
@@ -130,11 +129,14 @@ def model_show(name, as_json):
         emit_json(info)
         return
     for key in ("name", "status", "reason", "track", "sensor", "action_space_type", "n_actions", "best_lap_s", "path"):
-        click.echo(f"{key:>18}: {info.get(key)}")
+        value = info.get(key)
+        text = _seconds(value) if key == "best_lap_s" else ("-" if value is None else value)
+        click.echo(f"{key:>18}: {text}")
     for c in info.get("checkpoints", []):
         ev = c.get("eval") or {}
-        click.echo(f"  iteration {c['iteration']:>4}: {ev.get('laps_completed', '-')} laps, "
-                   f"best lap {ev.get('best_lap_s')}")
+        click.echo(f"  iteration {c['iteration']:>4}: {ev.get('laps_completed', '-')}/{ev.get('laps', '-')} laps, "
+                   f"standing-start lap {_seconds(ev.get('standing_start_s', ev.get('first_lap_s')))}, "
+                   f"flying lap {_seconds(ev.get('best_lap_s'))}")
 
 
 @model.command("clone")
@@ -154,15 +156,12 @@ def model_clone(source, name, reward_file, hp_file, track, stop_minutes):
     store = _store()
     config = store.get(source).training_config()
     if track:
-        from sim.library import load_track
-        if not load_track(track).info.trainable:
-            raise UserError(f"track {track!r} is a competition track and cannot be used for training")
-        config = replace(config, track=track)
+        config = replace(config, track=track)  # the store refuses a competition track
     if stop_minutes:
         config = replace(config, max_minutes=stop_minutes)
     hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else None
     m = store.clone(source, name, reward_source=_read(reward_file, "reward function"), hyperparameters=hp,
-                    training_config=config)
+                    training_config=config, reward_filename=reward_file.name if reward_file else "reward_function.py")
     click.echo(f"cloned {source} into {m.name}")
 
 
@@ -239,11 +238,10 @@ def model_import(archive, name):
 @friendly_errors
 def train(name, minutes, iterations, quiet):
     """Train model NAME until its stop condition (Ctrl-C stops cleanly with a ready model)."""
-    import torch
-
+    from .policy import use_one_torch_thread
     from .training import train_model
 
-    torch.set_num_threads(1)
+    use_one_torch_thread()
     m = _store().get(name)
     limit = minutes if minutes is not None else m.training_config().max_minutes
     start = time.monotonic()
@@ -254,16 +252,17 @@ def train(name, minutes, iterations, quiet):
         ev = row["eval"]
         frac = min(1.0, (time.monotonic() - start) / (limit * 60)) if limit else 0.0
         bar = "#" * int(frac * 20) + "." * (20 - int(frac * 20))
-        lap = f"{ev['best_lap_s']:.2f}s" if ev.get("best_lap_s") else "-"
-        click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  progress {row['mean_progress']:5.1f}%  "
-                   f"eval {ev['laps_completed']}/{ev['laps']} laps, best {lap}  "
+        click.echo(f"[{bar}] it {row['iteration']:>3}  episodes {row['episodes']:>5}  "
+                   f"progress {row['mean_progress']:5.1f}%  eval {ev['laps_completed']}/{ev['laps']} laps, "
+                   f"standing-start lap {_seconds(ev.get('standing_start_s'))}  "
                    f"{row['env_steps_per_s'] or 0:,.0f} steps/s")
 
     result = train_model(m, minutes=minutes, max_iterations=iterations, on_iteration=on_iteration)
     best = result.best or {}
     ev = best.get("eval") or {}
     click.echo(f"{result.status}: {result.reason}. {result.iterations} iterations, {result.episodes} episodes, "
-               f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration')} "
-               f"({ev.get('laps_completed', 0)}/{ev.get('laps', 0)} laps, best lap {ev.get('best_lap_s')})")
+               f"{result.elapsed_s:.0f} s; best checkpoint {best.get('iteration', '-')} "
+               f"({ev.get('laps_completed', 0)}/{ev.get('laps', 0)} laps, standing-start lap "
+               f"{_seconds(ev.get('standing_start_s'))})")
     if result.status == "failed":
         raise SystemExit(1)

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from sim.actions import ActionSpace, ActionSpaceError
+from sim.camera import TRAINING_SIZE
 from sim.errors import TracksideError
 
 CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
@@ -87,6 +88,12 @@ class ModelMetadata:
             if name in LIDARS:
                 return name
         return "FRONT_FACING_CAMERA"
+
+    @property
+    def camera_size(self) -> tuple[int, int]:
+        """The camera image (width, height) px the model sees: ``sim.camera.TRAINING_SIZE``, the
+        one size Trackside trains and drives with (part of the observation shape)."""
+        return TRAINING_SIZE
 
     @property
     def notes(self) -> list[str]:

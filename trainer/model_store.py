@@ -18,7 +18,7 @@ DeepRacer-for-Cloud single-worker model (it recognises that layout by the
       logs/training.log
       training-simtrace/{iteration}-iteration.csv
       evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv
-      telemetry.jsonl, stop_request  live poses and the stop flag (trainer/training.py's)
+      telemetry.jsonl, stop_request  live poses (trainer/training.py) and the stop flag (trainer/training_process.py)
 
 deepracer-utils reads ``model/model_metadata.json`` and ``ip/hyperparameters.json``, globs
 ``training-simtrace/*-iteration.csv`` (the number before ``-iteration`` is the iteration;
@@ -44,12 +44,26 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from sim import paths
+from trainer.checkpoints import checkpoint_iteration, eval_score  # noqa: F401 (re-exported)
 from trainer.hyperparameters import Hyperparameters, TrainingConfig, TrainingConfigError  # noqa: F401 (re-exported)
 from trainer.metadata import ModelMetadata
-from trainer.model_folder import (  # noqa: F401 (re-exported: callers import them from here)
-    _CKPT_FILE, NAME_RULE, READ_ONLY_MESSAGE, STANDARD_NAME, STATUSES, TRANSITIONS, Model, ModelInfo,
-    ModelStoreError, ReadOnlyModelError, Status, StatusError, _now, _read_json, atomic_write, atomic_write_json,
-    eval_score, summarize_params)
+from trainer.model_files import (  # noqa: F401 (re-exported: callers import them from here)
+    ModelStoreError,
+    ReadOnlyModelError,
+    atomic_write,
+    atomic_write_json,
+    utc_now,
+)
+from trainer.model_folder import NAME_RULE, READ_ONLY_MESSAGE, STANDARD_NAME, Model, ModelInfo  # noqa: F401
+from trainer.model_rules import UntrainableTrackError, check_reward, check_trainable  # noqa: F401
+from trainer.model_state import (  # noqa: F401 (re-exported)
+    TRANSITIONS,
+    AlreadyTrainingError,
+    ModelState,
+    Status,
+    StatusError,
+    summarize_params,
+)
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -107,11 +121,18 @@ class ModelStore:
 
     # -- changes --------------------------------------------------------------------------------
     def create(self, name: str, metadata: ModelMetadata, hyperparameters: Hyperparameters, reward_source: str,
-               training_config: TrainingConfig | dict | None = None, *, initial: Path | None = None) -> Model:
-        """A new draft model. ``initial``: a checkpoint file to copy as its starting weights."""
+               training_config: TrainingConfig | dict | None = None, *, initial: Path | None = None,
+               reward_filename: str = "reward_function.py") -> Model:
+        """A new draft model. ``initial``: a checkpoint file to copy as its starting weights.
+
+        Refused: a taken or malformed name, a competition track, a reward function that does not
+        load (the message names ``reward_filename``).
+        """
         self.check_new_name(name)
         config = training_config if isinstance(training_config, TrainingConfig) else \
             TrainingConfig.from_dict(training_config or {})
+        check_trainable(config.track)
+        check_reward(reward_source, reward_filename)
         with self.building() as tmp:
             m = Model(tmp, name=name)
             atomic_write(m.metadata_path, metadata.to_json())
@@ -122,8 +143,8 @@ class ModelStore:
                 shutil.copyfile(initial, m.initial_path)
                 config = replace(config, init_from="checkpoints/initial.pt")
             atomic_write_json(m.config_path, asdict(config))
-            now = _now()
-            atomic_write_json(m.status_path, asdict(Status("draft", None, now, now)))
+            now = utc_now()
+            atomic_write_json(m.status_path, asdict(Status(ModelState.DRAFT, None, now, now)))
             self.finish(tmp, name)
         return self.get(name)
 
@@ -144,11 +165,13 @@ class ModelStore:
 
     def clone(self, src: str, new_name: str, *, metadata: ModelMetadata | None = None,
               reward_source: str | None = None, hyperparameters: Hyperparameters | None = None,
-              training_config: TrainingConfig | dict | None = None) -> Model:
+              training_config: TrainingConfig | dict | None = None,
+              reward_filename: str = "reward_function.py") -> Model:
         """A new draft that starts from ``src``'s weights (final, else best, else latest).
 
         The clone keeps the action space and sensor: the network's inputs and outputs are
-        shaped by them. Reward, hyperparameters and training settings may change.
+        shaped by them. Reward, hyperparameters and training settings may change, under the
+        rules :meth:`create` checks.
         """
         source = self.get(src)
         meta = source.metadata()
@@ -159,13 +182,11 @@ class ModelStore:
             training_config if isinstance(training_config, TrainingConfig) else TrainingConfig.from_dict(training_config))
         which = source.pick_checkpoint()
         initial = source.resolve_checkpoint(which) if which else None
-        iteration = None
-        if which in ("final", "best", "latest"):
-            iteration = int(_CKPT_FILE.match(initial.name).group(1))
+        iteration = checkpoint_iteration(initial) if initial is not None else None
         config = replace(config, init_from=None, cloned_from={"model": src, "iteration": iteration})
         return self.create(new_name, meta, hyperparameters or source.hyperparameters(),
                            source.reward_source() if reward_source is None else reward_source, config,
-                           initial=initial)
+                           initial=initial, reward_filename=reward_filename)
 
     def _changeable(self, name: str) -> Model:
         if name == STANDARD_NAME:

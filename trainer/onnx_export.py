@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .model_store import Model
-from .training import load_agent
+from .policy import load_policy
 
 
 class _PolicyGraph(nn.Module):
@@ -32,10 +32,7 @@ class _PolicyGraph(nn.Module):
 
 def export_onnx(model: Model, path: str | Path, which: int | str | None = None) -> Path:
     """Write the policy of checkpoint ``which`` (default: final, else best, else latest) to ``path``."""
-    which = which if which is not None else model.pick_checkpoint()
-    if which is None:
-        raise ValueError(f"model {model.name!r} has no trained weights to export; train it first")
-    agent, meta = load_agent(model, which)
+    agent = load_policy(model, which).agent
     graph = _PolicyGraph(agent).eval()
     obs = torch.zeros((1, *agent.obs_shape))
     speed = torch.zeros(1)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sim.env import LAP_COMPLETE, STATUSES, RacingEnv
+from sim.env import EpisodeStatus, RacingEnv
 
 from .networks import Agent
 
@@ -141,8 +141,8 @@ class PPO:
                 episodes.append(EpisodeResult(
                     episode=self.episodes_done, car=int(car), reward=float(self.ep_reward[car]),
                     progress=float(info["progress"][car]), steps=int(info["steps"][car]),
-                    status=STATUSES[int(info["status"][car])],
-                    lap_time=float(lap) if info["status"][car] == LAP_COMPLETE else None,
+                    status=EpisodeStatus(int(info["status"][car])).label,
+                    lap_time=float(lap) if info["status"][car] == EpisodeStatus.LAP_COMPLETE else None,
                     start_fraction=float(info["start_fraction"][car]),
                     reverse=bool(info["reverse"][car])))
                 self.episodes_done += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +35,40 @@ COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "
 HEADER = ",".join(COLUMNS)
 ROW_FORMAT = "%d,%d,%.4f,%.4f,%.4f,%.2f,%.2f,%s,%.4f,%s,%s,%.4f,%d,%.2f,%s,%s,%.2f,%d,%.4f"
 """DeepRacer's printf format for one row."""
-STATUSES = ("prepare", "in_progress", "off_track", "crashed", "reversed", "immobilized", "lap_complete",
-            "pause", "time_up")
-"""Episode statuses; an integer status array is read as an index into this tuple."""
+
+
+class TraceStatus(StrEnum):
+    """The ``episode_status`` column: DeepRacer's words (its order, for integer status arrays)."""
+
+    PREPARE = "prepare"
+    IN_PROGRESS = "in_progress"
+    OFF_TRACK = "off_track"
+    CRASHED = "crashed"
+    REVERSED = "reversed"
+    IMMOBILIZED = "immobilized"
+    LAP_COMPLETE = "lap_complete"
+    PAUSE = "pause"
+    TIME_UP = "time_up"
+
+
+_TRACE_WORDS = tuple(s.value for s in TraceStatus)
+
+
+def trace_status(status, steps, penalised=None) -> np.ndarray:
+    """``episode_status`` words ``(n,)`` for :class:`sim.env.EpisodeStatus` values ``status (n,)``.
+
+    DeepRacer marks an episode's first row ``prepare`` (analysis tools time episodes from
+    it); a car put back after leaving the road (``penalised (n,)`` True) is ``off_track``.
+    """
+    from sim.env import EpisodeStatus
+
+    status = np.asarray(status)
+    words = np.array([EpisodeStatus(int(s)).label for s in status.reshape(-1)], dtype=object)
+    running = status.reshape(-1) == EpisodeStatus.IN_PROGRESS
+    words[running & (np.asarray(steps).reshape(-1) == 1)] = TraceStatus.PREPARE.value
+    if penalised is not None:
+        words[running & np.asarray(penalised, dtype=bool).reshape(-1)] = TraceStatus.OFF_TRACK.value
+    return words
 
 _FLUSH_ROWS = 200_000  # bound the buffer (about 30 MB of text) if flush() is forgotten
 
@@ -63,7 +95,7 @@ class SimTraceWriter:
         ``track_len`` m; ``tstamp`` simulated s; ``pause_duration`` s; ``wall_clock`` Unix s
         (default: now). ``action`` is an index array ``(n_cars,)``, a continuous ``(n_cars, 2)``
         array of (steering deg, speed m/s) written as ``[steer speed]``, or strings.
-        ``episode_status`` is strings or indices into :data:`STATUSES`.
+        ``episode_status`` is strings or indices into :class:`TraceStatus` (its order).
         """
         n = int(np.size(episode))
         if wall_clock is None:
@@ -78,7 +110,7 @@ class SimTraceWriter:
             actions = [str(a) for a in np.broadcast_to(act, (n,)).tolist()]
         status = np.asarray(episode_status)
         if status.dtype.kind in "iu":
-            status = np.asarray(STATUSES, dtype=object)[status]
+            status = np.asarray(_TRACE_WORDS, dtype=object)[status]
         # %s of a Python float prints its shortest exact form; round so a sim time
         # like 12.066666666666666 s is written 12.067, as DeepRacer's logs show.
         tst = np.round(np.asarray(tstamp, dtype=np.float64), 3)
@@ -98,6 +130,22 @@ class SimTraceWriter:
         self._lines.extend([fmt % r for r in rows])
         if len(self._lines) >= _FLUSH_ROWS:
             self.flush()
+
+    def write_step(self, env, info: dict, actions, *, cars, episode, tstamp, reward=0.0, penalised=None) -> None:
+        """Buffer the rows of one :meth:`sim.env.RacingEnv.step` for the cars ``cars`` (an index array).
+
+        The one mapping from a step's ``info`` to SIM_TRACE columns: ``episode`` and ``tstamp``
+        (simulated s) are given per car, ``actions`` are the actions of those cars,
+        ``penalised (len(cars),)`` marks cars put back after leaving the road (see :func:`trace_status`).
+        """
+        status = info["status"][cars]
+        steps = info["steps"][cars]
+        self.write_rows(episode=episode, steps=steps, x=info["x"][cars], y=info["y"][cars],
+                        yaw=np.degrees(info["yaw"][cars]), steer=info["steering"][cars],
+                        throttle=info["speed"][cars], action=actions, reward=reward, done=status != 0,
+                        all_wheels_on_track=info["all_wheels_on_track"][cars], progress=info["progress"][cars],
+                        closest_waypoint=info["closest_waypoint"][cars], track_len=env.track.length,
+                        tstamp=tstamp, episode_status=trace_status(status, steps, penalised))
 
     def flush(self) -> None:
         """Write buffered rows to the file (appending) and hand them to the OS."""

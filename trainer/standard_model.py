@@ -31,7 +31,7 @@ def build(out: Path, minutes: float = MINUTES) -> dict:
 
     from .hyperparameters import Hyperparameters, TrainingConfig
     from .metadata import ModelMetadata
-    from .model_folder import atomic_write_json
+    from .model_files import atomic_write_json
     from .model_store import ModelStore
     from .training import train_model
 

@@ -4,7 +4,8 @@
 limit, the episode limit, a target evaluation progress, DeepRacer's
 ``term_cond_avg_score``, Ctrl-C, or a stop request (``request_stop(model)``, used by the
 desktop app from another process). Each iteration ends with a checkpoint and a short
-greedy evaluation (5 continuous laps, a lap ends off the road) that picks the best one.
+greedy evaluation (5 continuous laps, a lap ends off the road) that picks the best one;
+lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
 
 What a viewer can follow while it runs, all inside the model folder:
 
@@ -20,30 +21,32 @@ import os
 import signal
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sim.env import STATUSES, EnvConfig, RacingEnv
+from sim.env import EnvConfig, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
 from sim.reward import RewardError, RewardFunctionError, load_reward_function
 
-from .evaluation import EvaluationRules, evaluate_policy, greedy_actor, summarize
-from .model_store import Model, summarize_params
+from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
+from .model_folder import READ_ONLY_MESSAGE, Model
+from .model_metrics import format_seconds
+from .model_rules import check_trainable
+from .model_state import ModelState, summarize_params
 from .networks import Agent, build_agent
 from .ppo import PPO
 from .simtrace import SimTraceWriter
+from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 
 TRACE_CARS = 4
 """Cars whose every step goes into SIM_TRACE: enough episodes for analysis at a small cost."""
 TELEMETRY_PERIOD_S = 0.1
 TELEMETRY_CARS = 8
 EVAL_LAPS = 5
-CAMERA_SIZE = (80, 60)
-"""Camera resolution for training (DeepRacer's 160x120 halved)."""
 
 
 class TrainingError(TracksideError):
@@ -61,201 +64,229 @@ class TrainingResult:
     best: dict | None = None
 
 
-def stop_request_path(model: Model) -> Path:
-    return model.path / "stop_request"
+@dataclass
+class _Run:
+    """What one training run works with, and where it resumes from."""
+
+    model: Model
+    env: RacingEnv
+    agent: Agent
+    init: dict | None
+    start_iteration: int = 0
+    start_episodes: int = 0
+    prior_s: float = 0.0
+    iteration: int = 0
+    episodes: int = 0
+    trace: SimTraceWriter | None = None
+    sim_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self):
+        self.meta, self.hp, self.cfg = self.model.metadata(), self.model.hyperparameters(), self.model.training_config()
+        self.iteration, self.episodes = self.start_iteration, self.start_episodes
 
 
-def request_stop(model: Model) -> None:
-    """Ask a training process to stop after its current step (works from any process)."""
-    stop_request_path(model).write_text(str(time.time()))
-
-
-def sensor_settings(metadata) -> tuple[str, tuple[int, int]]:
-    return metadata.primary_sensor, CAMERA_SIZE
-
-
-def load_agent(model: Model, which: int | str = "final") -> tuple[Agent, object]:
-    """The model's policy from a checkpoint (``which``: iteration, best, final, latest, initial)."""
-    meta = model.metadata()
-    state = model.load_checkpoint(which)
-    agent = build_agent(tuple(state["obs_shape"]), meta.action_space)
-    agent.load_state_dict(state["agent"])
-    agent.eval()
-    return agent, meta
-
-
-def train_model(model: Model, *, minutes: float | None = None, max_iterations: int | None = None,
-                on_iteration=None, install_signals: bool = True) -> TrainingResult:
-    """Train ``model`` until a stop condition; returns how it ended. The model ends
-    ``ready`` (stopped or done) or ``failed`` (with the reason in its status)."""
-    meta, hp, cfg = model.metadata(), model.hyperparameters(), model.training_config()
-    track = load_track(cfg.track)
-    if not track.info.trainable:
-        raise TrainingError(f"track {cfg.track!r} is a competition track and cannot be used for training"
-                            + (f"; train on {track.info.resembles!r} instead" if track.info.resembles else ""))
+def _prepare(model: Model) -> _Run:
+    """Check the model may train now, build its environment and network, find where to resume."""
+    if model.read_only:
+        raise TrainingError(READ_ONLY_MESSAGE)
+    model.check_not_training()
+    meta, cfg = model.metadata(), model.training_config()
+    try:
+        check_trainable(cfg.track)
+        track = load_track(cfg.track)
+    except TracksideError as exc:
+        raise TrainingError(str(exc)) from None
     try:
         # One instance per car: a function that keeps state in globals sees one car, as in DeepRacer.
         reward_fn = [load_reward_function(model.reward_source(), "reward_function.py") for _ in range(cfg.n_cars)]
     except RewardFunctionError as exc:
         raise TrainingError(str(exc)) from None
-    sensor, camera = sensor_settings(meta)
     env = RacingEnv(track, meta.action_space,
-                    EnvConfig(n_cars=cfg.n_cars, sensor=sensor, camera_size=camera, round_robin=cfg.round_robin,
-                              reverse=cfg.reverse, alternate_direction=cfg.alternate_direction),
+                    EnvConfig(n_cars=cfg.n_cars, sensor=meta.primary_sensor, camera_size=meta.camera_size,
+                              round_robin=cfg.round_robin, reverse=cfg.reverse,
+                              alternate_direction=cfg.alternate_direction),
                     reward_fn=reward_fn)
     torch.manual_seed(cfg.seed)
     agent = build_agent(env.observe().shape[1:], meta.action_space)
-    start_iteration, start_episodes, prior_s = 0, 0, 0.0
     ckpts = model.list_checkpoints()
-    init = None
     if ckpts:  # resume where the last run stopped
-        init = model.load_checkpoint("latest")
-        start_iteration = ckpts[-1]["iteration"] + 1
-        start_episodes = int(ckpts[-1].get("episodes", 0))
-        prior_s = float(ckpts[-1].get("time", 0.0))
-    elif cfg.init_from:
-        init = model.load_checkpoint("initial")
-    if init is not None:
-        agent.load_state_dict(init["agent"])
+        run = _Run(model, env, agent, model.load_checkpoint("latest"), ckpts[-1]["iteration"] + 1,
+                   int(ckpts[-1].get("episodes", 0)), float(ckpts[-1].get("time", 0.0)))
+    else:
+        run = _Run(model, env, agent, model.load_checkpoint("initial") if cfg.init_from else None)
+    if run.init is not None:
+        agent.load_state_dict(run.init["agent"])
+    run.sim_t = np.zeros(env.n)
+    return run
 
-    stop = {"flag": False, "why": None}
-    stop_file = stop_request_path(model)
-    stop_file.unlink(missing_ok=True)
-    last_poll = [0.0]
 
-    def should_stop() -> bool:
+class _StopFlag:
+    """A stop asked for by a file (another process), a signal (Ctrl-C, SIGTERM) or a condition."""
+
+    def __init__(self, model: Model, install_signals: bool):
+        self.flag, self.why = False, None
+        self.file = stop_request_path(model)
+        self.file.unlink(missing_ok=True)
+        self.last_poll = 0.0
+        self.old_handlers = {}
+        if install_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self.old_handlers[sig] = signal.signal(sig, self.on_signal)
+                except ValueError:  # not the main thread
+                    pass
+
+    def on_signal(self, signum, frame) -> None:
+        self.flag, self.why = True, "stopped (interrupted)"
+
+    def __call__(self) -> bool:
         now = time.monotonic()
-        if now - last_poll[0] > 0.25:
-            last_poll[0] = now
-            if stop_file.exists():
-                stop["flag"], stop["why"] = True, "stopped on request"
-        return stop["flag"]
+        if now - self.last_poll > 0.25:
+            self.last_poll = now
+            if self.file.exists():
+                self.flag, self.why = True, "stopped on request"
+        return self.flag
 
-    old_handlers = {}
-    if install_signals:
-        def on_signal(signum, frame):
-            stop["flag"], stop["why"] = True, "stopped (interrupted)"
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                old_handlers[sig] = signal.signal(sig, on_signal)
-            except ValueError:  # not the main thread
-                pass
+    def close(self) -> None:
+        self.file.unlink(missing_ok=True)
+        for sig, handler in self.old_handlers.items():
+            signal.signal(sig, handler)
 
-    limit_min = minutes if minutes is not None else cfg.max_minutes
-    max_episodes = cfg.max_episodes or hp.term_cond_max_episodes
+
+def train_model(model: Model, *, minutes: float | None = None, max_iterations: int | None = None,
+                on_iteration=None, install_signals: bool = True) -> TrainingResult:
+    """Train ``model`` until a stop condition; returns how it ended. The model ends
+    ``ready`` (stopped or done) or ``failed`` (with the reason in its status).
+
+    Raises :class:`TrainingError` (one line) when it cannot start: a competition track, a
+    reward function that does not load; ``AlreadyTrainingError`` while another process trains it.
+    """
+    run = _prepare(model)
+    stop = _StopFlag(model, install_signals)
     telemetry = _Telemetry(model.path / "telemetry.jsonl")
-    iteration = start_iteration
-    trace = None  # one SimTraceWriter per iteration, opened when the iteration starts
-    trace_cars = np.arange(min(TRACE_CARS, env.n))
-    sim_t = np.zeros(env.n)
-
-    def on_step(env, info, actions, rewards):
-        sim_t[:] = info["steps"] * env.dt
-        status = np.asarray(STATUSES, dtype=object)[info["status"][trace_cars]]
-        # DeepRacer marks an episode's first row "prepare"; analysis tools time episodes from it.
-        status[(info["steps"][trace_cars] == 1) & (info["status"][trace_cars] == 0)] = "prepare"
-        acts = actions[trace_cars]
-        trace.write_rows(episode=start_episodes + info["episode"][trace_cars], steps=info["steps"][trace_cars],
-                         x=info["x"][trace_cars], y=info["y"][trace_cars],
-                         yaw=np.degrees(info["yaw"][trace_cars]), steer=info["steering"][trace_cars],
-                         throttle=info["speed"][trace_cars], action=acts, reward=rewards[trace_cars],
-                         done=info["status"][trace_cars] != 0, all_wheels_on_track=info["all_wheels_on_track"][trace_cars],
-                         progress=info["progress"][trace_cars], closest_waypoint=info["closest_waypoint"][trace_cars],
-                         track_len=env.track.length, tstamp=sim_t[trace_cars], episode_status=status)
-        telemetry.maybe_write(env, info, iteration)
-
-    ppo = PPO(env, agent, hp, seed=cfg.seed, on_step=on_step, should_stop=should_stop)
-    if init is not None and "optimizer" in init:
+    ppo = PPO(run.env, run.agent, run.hp, seed=run.cfg.seed, on_step=lambda *a: _on_step(run, telemetry, *a),
+              should_stop=stop)
+    if run.init is not None and "optimizer" in run.init:
         try:
-            ppo.optimizer.load_state_dict(init["optimizer"])
+            ppo.optimizer.load_state_dict(run.init["optimizer"])
         except (ValueError, KeyError):
             pass  # a clone's optimizer state need not match; start it fresh
-    model.set_status("training", pid=os.getpid())
-    model.log(f"training started on {track.name} with {env.n} cars, sensor {sensor}, "
-              f"{meta.action_space.n or 'continuous'} actions; limit {limit_min} min, {max_episodes} episodes")
+    limit_min = minutes if minutes is not None else run.cfg.max_minutes
+    max_episodes = run.cfg.max_episodes or run.hp.term_cond_max_episodes
+    model.set_status(ModelState.TRAINING, pid=os.getpid())
+    model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensor {run.meta.primary_sensor}, "
+              f"{run.meta.action_space.n or 'continuous'} actions; "
+              + (f"limit {limit_min:g} min, " if limit_min is not None else "no time limit, ")
+              + f"{max_episodes} episodes")
     t_start = time.monotonic()
-    episodes_total = start_episodes
-    result_status, reason = "ready", None
+    result_status, reason = ModelState.READY, None
     try:
-        while True:
-            trace = SimTraceWriter(model.training_simtrace_path(iteration))
-            rollout, stats = ppo.iteration()
-            trace.close()
-            elapsed = time.monotonic() - t_start
-            rows = [{"iteration": iteration, "episode": episodes_total + i, "reward": e.reward, "progress": e.progress,
-                     "steps": e.steps, "status": e.status, "lap_time": e.lap_time, "start_fraction": e.start_fraction,
-                     "reverse": e.reverse, "time": prior_s + elapsed} for i, e in enumerate(rollout.episodes)]
-            episodes_total += len(rollout.episodes)
-            model.append_episodes(rows)
-            ev = summarize(evaluate_policy(greedy_actor(agent), track, meta.action_space, sensor,
-                                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None,
-                                                           reverse=cfg.reverse),
-                                           camera_size=camera))
-            elapsed = time.monotonic() - t_start
-            eps = rollout.episodes
-            laps = [e.lap_time for e in eps if e.lap_time is not None]
-            it_row = {"iteration": iteration, "episodes": episodes_total, "env_steps": ppo.env_steps,
-                      "elapsed_s": prior_s + elapsed, "mean_reward": _mean([e.reward for e in eps]),
-                      "mean_progress": _mean([e.progress for e in eps]),
-                      "completion_rate": len(laps) / len(eps) if eps else 0.0,
-                      "best_lap_s": min(laps) if laps else None, "mean_steps": _mean([e.steps for e in eps]),
-                      **{k: stats.get(k) for k in ("entropy", "policy_loss", "value_loss", "approx_kl",
-                                                    "clip_frac", "env_steps_per_s", "samples")},
-                      "eval": ev}
-            model.append_iterations([it_row])
-            state = {"agent": agent.state_dict(), "optimizer": ppo.optimizer.state_dict(),
-                     "obs_shape": list(env.observe().shape[1:]), "iteration": iteration}
-            model.write_checkpoint(iteration, state, {"episodes": episodes_total, "time": prior_s + elapsed,
-                                                      "env_steps": ppo.env_steps, "eval": ev})
-            model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
-                      f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, best {ev['best_lap_s']}, "
-                      f"{stats.get('env_steps_per_s', 0):.0f} steps/s")
+        while reason is None:
+            it_row = _iteration(run, ppo, t_start)
             if on_iteration is not None:
                 on_iteration(it_row)
-            iteration += 1
-            if stop["flag"]:
-                reason = stop["why"]
-                break
-            if limit_min is not None and elapsed >= limit_min * 60:
-                reason = f"time limit of {limit_min:g} min reached"
-                break
-            if episodes_total - start_episodes >= max_episodes:
-                reason = f"{max_episodes} episodes done"
-                break
-            if cfg.target_progress is not None and ev["progress"] >= cfg.target_progress:
-                reason = f"evaluation progress {ev['progress']:.1f}% reached the target"
-                break
-            if it_row["mean_reward"] >= hp.term_cond_avg_score:
-                reason = f"average reward {it_row['mean_reward']:.1f} reached term_cond_avg_score"
-                break
-            if max_iterations is not None and iteration - start_iteration >= max_iterations:
-                reason = f"{max_iterations} iterations done"
-                break
+            reason = stop.why if stop.flag else _stop_reason(run, it_row, limit_min, max_episodes, max_iterations)
     except RewardError as exc:
-        result_status, reason = "failed", str(exc)
+        result_status, reason = ModelState.FAILED, str(exc)
         model.log(f"failed: {exc}")
         model.fail(str(exc), step=int(ppo.env_steps), params=getattr(exc, "params", None) and
                    summarize_params(exc.params))
     except Exception as exc:  # keep the model usable and say why, whatever broke
-        result_status, reason = "failed", f"internal error: {exc.__class__.__name__}: {exc}"
+        result_status, reason = ModelState.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"
         model.log(traceback.format_exc())
         model.fail(reason, step=int(ppo.env_steps))
     finally:
-        if trace is not None:
-            trace.close()
+        if run.trace is not None:
+            run.trace.close()
         telemetry.close()
-        stop_file.unlink(missing_ok=True)
-        for sig, handler in old_handlers.items():
-            signal.signal(sig, handler)
-    if result_status == "ready":
-        model.set_status("ready", reason)
+        stop.close()
+    if result_status == ModelState.READY:
+        model.set_status(ModelState.READY, reason)
         model.log(f"ready: {reason}")
-    best_entry = None
-    if model.list_checkpoints():
-        best_file = model.resolve_checkpoint("best").name
-        best_entry = next((c for c in model.list_checkpoints() if c.get("file") == best_file), None)
-    return TrainingResult(result_status, iteration - start_iteration, episodes_total - start_episodes,
+    best_entry = model.checkpoint_entry("best") if model.list_checkpoints() else None
+    return TrainingResult(result_status.value, run.iteration - run.start_iteration, run.episodes - run.start_episodes,
                           ppo.env_steps, time.monotonic() - t_start, reason, best_entry)
+
+
+def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) -> None:
+    cars = np.arange(min(TRACE_CARS, env.n))
+    run.sim_t[:] = info["steps"] * env.dt
+    run.trace.write_step(env, info, actions[cars], cars=cars, episode=run.start_episodes + info["episode"][cars],
+                         tstamp=run.sim_t[cars], reward=rewards[cars])
+    telemetry.maybe_write(env, info, run.iteration)
+
+
+def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
+    """One PPO iteration, its greedy evaluation, metrics, checkpoint and log line; the iteration row."""
+    model, iteration = run.model, run.iteration
+    run.trace = SimTraceWriter(model.training_simtrace_path(iteration))
+    rollout, stats = ppo.iteration()
+    run.trace.close()
+    eps = rollout.episodes
+    elapsed = time.monotonic() - t_start
+    model.append_episodes([{"iteration": iteration, "episode": run.episodes + i, "reward": e.reward,
+                            "progress": e.progress, "steps": e.steps, "status": e.status, "lap_time": e.lap_time,
+                            "start_fraction": e.start_fraction, "reverse": e.reverse, "time": run.prior_s + elapsed}
+                           for i, e in enumerate(eps)])
+    run.episodes += len(eps)
+    ev = _evaluate(run)
+    elapsed = time.monotonic() - t_start
+    laps = [e.lap_time for e in eps if e.lap_time is not None]
+    it_row = {"iteration": iteration, "episodes": run.episodes, "env_steps": ppo.env_steps,
+              "elapsed_s": run.prior_s + elapsed, "mean_reward": _mean([e.reward for e in eps]),
+              "mean_progress": _mean([e.progress for e in eps]),
+              "completion_rate": len(laps) / len(eps) if eps else 0.0,
+              "best_lap_s": min(laps) if laps else None, "mean_steps": _mean([e.steps for e in eps]),
+              **{k: stats.get(k) for k in ("entropy", "policy_loss", "value_loss", "approx_kl",
+                                            "clip_frac", "env_steps_per_s", "samples")},
+              "eval": ev}
+    model.append_iterations([it_row])
+    state = {"agent": run.agent.state_dict(), "optimizer": ppo.optimizer.state_dict(),
+             "obs_shape": list(run.env.observe().shape[1:]), "iteration": iteration}
+    model.write_checkpoint(iteration, state, {"episodes": run.episodes, "time": run.prior_s + elapsed,
+                                              "env_steps": ppo.env_steps, "eval": ev})
+    model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
+              f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, "
+              f"standing-start lap {format_seconds(ev['standing_start_s'])}, "
+              f"{stats.get('env_steps_per_s', 0):.0f} steps/s")
+    run.iteration += 1
+    return it_row
+
+
+def _evaluate(run: _Run) -> dict:
+    """The greedy policy's laps now: :func:`summarize` of 5 continuous laps without put-backs (a lap
+    ends off the road), plus ``standing_start_s``, lap 1 under ``trackside evaluate``'s rules
+    (trials, DeepRacer's 2 s off-track penalty): the model's best lap if this checkpoint is picked."""
+    act = greedy_actor(run.agent)
+    space, sensor, camera = run.meta.action_space, run.meta.primary_sensor, run.meta.camera_size
+    laps = evaluate_policy(act, run.env.track, space, sensor,
+                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse),
+                           camera_size=camera)
+    ev = summarize(laps)
+    if laps[0].completed:  # it never left the road, so the rules agree: the same lap to the last bit
+        ev["standing_start_s"] = laps[0].time_s
+    else:
+        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, reverse=run.cfg.reverse),
+                                camera_size=camera)
+        ev["standing_start_s"] = lap.time_s
+    return ev
+
+
+def _stop_reason(run: _Run, it_row: dict, limit_min: float | None, max_episodes: int,
+                 max_iterations: int | None) -> str | None:
+    """Why training ends after this iteration, or None to go on."""
+    ev = it_row["eval"]
+    if limit_min is not None and it_row["elapsed_s"] - run.prior_s >= limit_min * 60:
+        return f"time limit of {limit_min:g} min reached"
+    if run.episodes - run.start_episodes >= max_episodes:
+        return f"{max_episodes} episodes done"
+    if run.cfg.target_progress is not None and ev["progress"] >= run.cfg.target_progress:
+        return f"evaluation progress {ev['progress']:.1f}% reached the target"
+    if it_row["mean_reward"] >= run.hp.term_cond_avg_score:
+        return f"average reward {it_row['mean_reward']:.1f} reached term_cond_avg_score"
+    if max_iterations is not None and run.iteration - run.start_iteration >= max_iterations:
+        return f"{max_iterations} iterations done"
+    return None
 
 
 def _mean(xs) -> float:

@@ -9,8 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.analysis_data import HEAT_CELL_M, AnalysisData, heat_rgba, load_analysis
 from gui.plots import BLUE, GREEN, ORANGE, PURPLE, card, format_duration, line, make_plot, set_xy
@@ -18,6 +29,7 @@ from gui.track_view import TrackView
 from gui.widgets.background import run_in_background
 from gui.widgets.dialogs import show_error
 from gui.widgets.style import PAGE_STYLE, button, label
+from trainer.model_folder import standing_start_lap
 from trainer.model_store import ModelStoreError
 
 STEER_COLORS = pg.ColorMap([0.0, 0.5, 1.0], [(214, 39, 40), (200, 200, 200), (31, 119, 180)])
@@ -62,7 +74,15 @@ class AnalysisPage(QWidget):
         self.info = label("", "hint")
         top.addWidget(self.info)
         root.addLayout(top)
+        outer = QSplitter(Qt.Orientation.Vertical)
+        outer.addWidget(self._build_curves())
+        outer.addWidget(self._build_lower())
+        outer.setStretchFactor(0, 2)
+        outer.setStretchFactor(1, 3)
+        root.addWidget(outer, 1)
 
+    def _build_curves(self) -> QWidget:
+        """The learning curves: reward, progress, completion and best lap per iteration."""
         self.reward_plot = make_plot("Mean reward", "iteration", "reward per episode", integer_x=True)
         self.reward_line = line(self.reward_plot, ORANGE, symbol="o", size=5)
         self.progress_plot = make_plot("Progress", "iteration", "% of a lap", integer_x=True,
@@ -82,7 +102,10 @@ class AnalysisPage(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for i, plot in enumerate((self.reward_plot, self.progress_plot, self.completion_plot, self.lap_plot)):
             grid.addWidget(card(None, plot, margins=4), 0, i)
+        return curves
 
+    def _build_lower(self) -> QWidget:
+        """Maps of where and how it drives beside the checkpoint table."""
         self.heat_view = TrackView(show_racing_line=False)
         self.heat_image = pg.ImageItem(axisOrder="row-major")
         self.heat_view.add_underlay(self.heat_image)
@@ -124,12 +147,7 @@ class AnalysisPage(QWidget):
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 2)
         lower.setSizes([640, 480])
-        outer = QSplitter(Qt.Orientation.Vertical)
-        outer.addWidget(curves)
-        outer.addWidget(lower)
-        outer.setStretchFactor(0, 2)
-        outer.setStretchFactor(1, 3)
-        root.addWidget(outer, 1)
+        return lower
 
     # -- models -------------------------------------------------------------------------------
     def refresh_models(self) -> None:
@@ -246,9 +264,10 @@ class AnalysisPage(QWidget):
         for r, c in enumerate(reversed(d.checkpoints)):
             ev = c.get("eval") or {}
             marks = [m for m, it in (("best", d.best), ("final", d.final)) if it == c["iteration"]]
+            lap = standing_start_lap(c)  # the model's best lap when this checkpoint is raced
             values = (c["iteration"], f"{ev.get('laps_completed', 0)} / {ev.get('laps', 0)}" if ev else "-",
                       f"{ev['progress']:.0f} %" if "progress" in ev else "-",
-                      f"{ev['best_lap_s']:.2f} s" if ev.get("best_lap_s") else "-",
+                      f"{lap:.2f} s" if lap is not None else "-",
                       format_duration(c.get("time")), " + ".join(marks))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(str(value))

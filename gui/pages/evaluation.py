@@ -19,7 +19,7 @@ from gui.plots import card, speed_colormap
 from gui.track_view import TrackView
 from gui.widgets.inputs import ComboBox, DoubleSpinBox, Slider, SpinBox
 from gui.widgets.style import PAGE_STYLE, button, label
-from trainer.evaluation import EvaluationRules
+from trainer.driving import EvaluationRules
 from trainer.model_store import ModelStoreError
 
 REPLAY_MS = 33

@@ -1,6 +1,6 @@
 """The training monitor: start and stop a model's training and watch it learn, live.
 
-Training runs in its own process (:mod:`gui.training_process`); this page only reads the
+Training runs in its own process (:mod:`trainer.training_process`); this page only reads the
 files it writes (:mod:`gui.telemetry`), so the window never waits on it, closing the window
 leaves it running, and reopening the app attaches to it again. Data arrives on the feed's
 50 ms poll; the page redraws from its own 40 ms timer (25 fps), and only what changed.
@@ -12,10 +12,8 @@ import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from gui import training_process as tp
 from gui.car_view import SensorView
 from gui.monitor_panels import LearningCurves, RunFacts, failure_html
 from gui.plots import card, chip_style
@@ -23,6 +21,7 @@ from gui.telemetry import TelemetryFeed
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm, show_error
 from gui.widgets.style import PAGE_STYLE, button, label
+from trainer import training_process as tp
 from trainer.model_store import STANDARD_NAME, ModelStoreError
 
 REDRAW_MS = 40

@@ -1,6 +1,6 @@
 """The reward-function section: a template picker, a code editor and a Validate button.
 
-Validation runs :func:`sim.reward.validate_reward_source` (which starts a worker process)
+Validation runs :func:`sim.reward_check.validate_reward_source` (which starts a worker process)
 on a thread-pool thread; the result lands on the GUI thread as sample rewards in a small
 table, or as the error with its line shaded in the editor. Editing re-validates after a
 pause, so a broken function is marked before anyone presses Create.
@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from sim.reward import EXAMPLES, ValidationReport, validate_reward_source
+from sim.reward import EXAMPLES
+from sim.reward_check import ValidationReport, validate_reward_source
 
 from .background import run_in_background
 from .code_editor import CodeEditor

@@ -218,19 +218,14 @@ def _waiting(db: sqlite_utils.Database, entry_id: int, action: str) -> dict:
 
 
 def _check_model(model: str, checkpoint) -> str | None:
-    from trainer.model_store import ModelStore, ModelStoreError
+    from trainer.policy import PolicyError, resolve_checkpoint
 
     try:
-        m = ModelStore().get(model)
-        if checkpoint is not None:
-            checkpoint = str(checkpoint)
-            m.resolve_checkpoint(int(checkpoint) if checkpoint.isdigit() else checkpoint)
-        elif m.pick_checkpoint() is None:
-            raise LeagueError(f"model {model!r} has no trained checkpoint yet")
-    except ModelStoreError as exc:
+        resolve_checkpoint(model, checkpoint)
+    except PolicyError as exc:
         hint = "; bring a model (--model M) or time a physical car (--car)" if model == "standard" else ""
         raise LeagueError(f"{exc}{hint}") from None
-    return checkpoint
+    return None if checkpoint is None else str(checkpoint)
 
 
 def league_display_name(db: sqlite_utils.Database, alias: str) -> str | None:

@@ -1,7 +1,7 @@
 """A simulated race-day session: a model drives the event's track for one timed session.
 
 The car starts on the line with the session clock and drives continuous laps with its
-policy acting greedily (as in ``trainer.evaluation``), timed by the same
+policy acting greedily (as in ``trainer.driving``), timed by the same
 :class:`league.timing.SessionTimer` a timekeeper uses for a physical car:
 
 - the timer's ``now`` is simulated time: steps x 1/15 s plus the time cars are held;
@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from sim.actions import ActionSpace
-from sim.env import IMMOBILIZED, LAP_COMPLETE, REVERSED, EnvConfig, RacingEnv
+from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
 
@@ -37,7 +37,7 @@ from ..timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
 from .events import RaceDayEvent
 
 Act = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``act(obs (1, ...), speed (1,) m/s) -> env action``, as ``trainer.evaluation`` uses."""
+"""``act(obs (1, ...), speed (1,) m/s) -> env action``, as ``trainer.driving`` uses."""
 UPDATE_PERIOD_S = 0.05
 """Least wall time between two ``on_update`` calls, s (a display redraws at 20 Hz at most)."""
 
@@ -50,22 +50,13 @@ def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, Action
     """The greedy ``act`` of ``model`` (a ``trainer.model_store.Model`` or a name) with its
     action space and sensor. ``checkpoint``: iteration or best/final/latest; default: the one
     races use (final, else best, else latest)."""
-    from trainer.evaluation import greedy_actor
-    from trainer.model_store import ModelStore, ModelStoreError
-    from trainer.training import load_agent
+    from trainer.policy import PolicyError, load_policy
 
     try:
-        if isinstance(model, str):
-            model = ModelStore().get(model)
-        which = checkpoint if checkpoint is not None else model.pick_checkpoint()
-        if which is None:
-            raise SimulatedDriverError(f"model {model.name!r} has no trained checkpoint yet")
-        if isinstance(which, str) and which.isdigit():
-            which = int(which)
-        agent, meta = load_agent(model, which)
-    except ModelStoreError as exc:
+        policy = load_policy(model, checkpoint)
+    except PolicyError as exc:
         raise SimulatedDriverError(str(exc)) from None
-    return greedy_actor(agent), meta.action_space, meta.primary_sensor
+    return policy.act, policy.action_space, policy.sensor
 
 
 def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoint: str | int | None = None, *,
@@ -118,12 +109,12 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
 
 def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | None, overtime_s: float) -> RacingEnv:
     """One car on the event's track, continuous laps, never ended by the env (the timer decides)."""
-    from trainer.training import CAMERA_SIZE
+    from sim.camera import TRAINING_SIZE
 
     track = load_track(event.track)
     # The step cap must never end the session: the timer decides when it is over.
     max_steps = int(math.ceil((event.length_s + overtime_s + 60.0) * 15)) + 1
-    return RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=CAMERA_SIZE,
+    return RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=TRAINING_SIZE,
                                                     round_robin=False, autoreset=False, end_on_off_track=False,
                                                     max_steps=max_steps))
 
@@ -136,7 +127,7 @@ def _step(env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, ob
     action = act(obs, env.state.speed.astype(np.float32))
     obs, _, _, _, info = env.step(action)
     status = int(info["status"][0])
-    if status == LAP_COMPLETE:
+    if status == EpisodeStatus.LAP_COMPLETE:
         kind = "lap"
         try:
             timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
@@ -145,7 +136,7 @@ def _step(env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, ob
         env.continue_lap(car)
         t += dt
         view.publish(t, kind)
-    elif info["off_track"][0] or status in (REVERSED, IMMOBILIZED):
+    elif info["off_track"][0] or status in (EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED):
         t += dt
         timer.add_reset(t)
         view.publish(t, "reset", held=True)

@@ -27,7 +27,7 @@ RACERS, SUBMISSIONS, LAPS = 1_000, 10_000, 3
 def bench_evaluation() -> None:
     from sim.actions import ActionSpace
     from sim.paths import assets_dir
-    from trainer.evaluation import EvaluationRules
+    from trainer.driving import EvaluationRules
     from trainer.hyperparameters import Hyperparameters
     from trainer.metadata import ModelMetadata
     from trainer.model_store import ModelStore, TrainingConfig

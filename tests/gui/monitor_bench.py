@@ -63,7 +63,7 @@ def steps_per_s(rates: list[tuple[int, float]]) -> float:
 
 
 def run_headless(name: str) -> float:
-    from gui import training_process as tp
+    from trainer import training_process as tp
 
     model = fresh_model(name)
     proc = tp.start_training(model)
@@ -78,7 +78,7 @@ def run_monitored(app, name: str) -> tuple[list, float, float]:
     """The run's iteration rates, the monitor's redraws per second and the app's CPU share (cores)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from gui import training_process as tp
+    from trainer import training_process as tp
     from gui.context import AppContext
     from gui.pages.training import TrainingPage
 

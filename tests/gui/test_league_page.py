@@ -12,7 +12,7 @@ from gui.pages.league import LeaguePage
 from gui.pages.league_dialogs import RaceDialog, RacerDialog
 from league.races import create_race, list_racers, record_submission, standings
 from league.sample import RACE, RACERS, SEASON, pending_sample_submissions
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 FROZEN = SimpleNamespace(hash="0" * 64, model="someone-elses", checkpoint="final", iteration=3)
 

@@ -9,7 +9,7 @@ import signal  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gui import training_process as tp  # noqa: E402
+from trainer import training_process as tp  # noqa: E402
 from gui.context import AppContext  # noqa: E402
 from gui.pages.training import TrainingPage  # noqa: E402
 from sim.actions import ActionSpace  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 from league.db import open_db
 from league.freeze import FrozenModel
 from league.races import add_racer, create_race, record_submission, standings
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ from pathlib import Path
 from league.db import open_db
 from league.freeze import FrozenModel
 from league.races import record_submission, standings
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 racer, barrier, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 db = open_db()
@@ -59,7 +59,7 @@ import sys, time
 from league.db import open_db
 from league.freeze import FrozenModel
 from league.races import record_submission
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 def stall(sub_id):
     print("ROW", sub_id, flush=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-import trainer.evaluation as trainer_evaluation
+import trainer.driving as trainer_driving
 from league.db import LeagueError
 from league.evaluation import evaluate_model
 from league.freeze import freeze
@@ -17,11 +17,12 @@ from sim.env import RacingEnv
 from sim.library import load_track
 from sim.paths import home
 from sim.racing_line import compute_racing_line
-from trainer.evaluation import EvaluationRules, evaluate_policy
+from trainer.driving import EvaluationRules, evaluate_policy
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import Model, ModelStore, TrainingConfig
 from trainer.networks import build_agent
+from trainer.policy import PolicyError
 from trainer.simtrace import HEADER, read_simtrace
 
 TRACK = "workshop_loop"
@@ -51,7 +52,7 @@ class Driven:
                 super().__init__(*a, **k)
                 envs.append(self)
 
-        monkeypatch.setattr(trainer_evaluation, "RacingEnv", Remembered)
+        monkeypatch.setattr(trainer_driving, "RacingEnv", Remembered)
 
     def act(self, obs, speed):
         env = self.envs[-1]
@@ -171,9 +172,9 @@ def test_a_chosen_checkpoint_is_the_one_that_runs(trained):
     rules = EvaluationRules(laps=1, penalty_s=2.0)
     ev = evaluate_model("racer1", "practice_oval", rules, checkpoint="0", simtrace=False)
     assert ev.iteration == 0 and ev.checkpoint == "0"
-    with pytest.raises(LeagueError, match="no 7 checkpoint"):
+    with pytest.raises(PolicyError, match="no 7 checkpoint"):
         evaluate_model("racer1", "practice_oval", rules, checkpoint=7)
-    with pytest.raises(LeagueError, match="checkpoint: expected"):
+    with pytest.raises(PolicyError, match="checkpoint: expected"):
         evaluate_model("racer1", "practice_oval", rules, checkpoint="newest")
 
 
@@ -211,11 +212,11 @@ def _model_with_weights(name, meta, agent_space, obs_shape):
 def test_weights_that_do_not_fit_the_action_space_or_sensor_are_refused():
     lidar = ModelMetadata(action_space=SPACE, sensor=["LIDAR"])
     _model_with_weights("few-actions", lidar, ActionSpace.from_console(3.0, 1, 30.0, 5), (64,))
-    with pytest.raises(LeagueError, match=r"'few-actions'.*does not fit its action space \(15 actions\)"):
+    with pytest.raises(PolicyError, match=r"'few-actions'.*does not fit its action space \(15 actions\)"):
         evaluate_model("few-actions", TRACK, EvaluationRules(laps=1))
     sector = ModelMetadata(action_space=SPACE, sensor=["SECTOR_LIDAR"])
     _model_with_weights("wrong-sensor", sector, SPACE, (64,))
-    with pytest.raises(LeagueError, match=r"'wrong-sensor'.*SECTOR_LIDAR"):
+    with pytest.raises(PolicyError, match=r"'wrong-sensor'.*SECTOR_LIDAR"):
         evaluate_model("wrong-sensor", TRACK, EvaluationRules(laps=1))
 
 
@@ -229,7 +230,7 @@ def test_a_sensor_this_version_cannot_simulate_is_refused(monkeypatch):
     monkeypatch.setattr(sim.env, "make_sensor", missing)
     camera = ModelMetadata(action_space=SPACE, sensor=["FRONT_FACING_CAMERA"])
     _model_with_weights("cam", camera, SPACE, (60, 80))
-    with pytest.raises(LeagueError, match="'cam' uses the FRONT_FACING_CAMERA sensor, which this version"):
+    with pytest.raises(PolicyError, match="'cam' uses the FRONT_FACING_CAMERA sensor, which this version"):
         evaluate_model("cam", TRACK, EvaluationRules(laps=1))
 
 
@@ -238,5 +239,5 @@ def test_unknown_and_untrained_models_are_refused():
         evaluate_model("ghost", TRACK)
     ModelStore().create("draft", ModelMetadata(action_space=SPACE, sensor=["LIDAR"]), Hyperparameters(), CENTRE_LINE,
                         TrainingConfig(track="practice_oval"))
-    with pytest.raises(LeagueError, match="'draft' has no trained checkpoint yet"):
+    with pytest.raises(PolicyError, match="'draft' has no trained checkpoint yet"):
         evaluate_model("draft", TRACK)

@@ -8,12 +8,20 @@ import json
 import pytest
 
 from league.db import open_db
-from league.exports import (export_laps, export_leaderboard, export_season, laps_csv, leaderboard_html, summary_csv,
-                            summary_rows, to_csv)
+from league.exports import (
+    export_laps,
+    export_leaderboard,
+    export_season,
+    laps_csv,
+    leaderboard_html,
+    summary_csv,
+    summary_rows,
+    to_csv,
+)
 from league.freeze import FrozenModel
 from league.races import add_racer, create_race, record_submission
 from league.seasons import create_season
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 FROZEN = FrozenModel("a" * 64, "m", "final", 2)
 EVIL = "=HYPERLINK(\"http://x\",\"y\")"

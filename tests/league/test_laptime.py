@@ -10,7 +10,7 @@ from league.laptime import (Ranking, RankingError, best_consecutive_ms, best_win
                             to_ms)
 from league.migrations import MIGRATIONS
 from league.races import add_racer, create_race, get_submission, record_submission
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 FROZEN = FrozenModel("c" * 64, "m", "final", 1)
 

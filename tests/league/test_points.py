@@ -6,7 +6,7 @@ from league.db import LeagueError, open_db
 from league.freeze import FrozenModel
 from league.races import add_racer, create_race, record_submission, season_standings, standings
 from league.seasons import create_season, get_season, race_points
-from trainer.evaluation import LapResult
+from trainer.driving import LapResult
 
 FROZEN = FrozenModel("f" * 64, "m", "final", 1)
 CUP = "practice_oval_cup"

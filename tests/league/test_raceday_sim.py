@@ -16,11 +16,12 @@ from sim.driver import PurePursuitDriver
 from sim.library import load_track
 from sim.paths import assets_dir
 from sim.racing_line import compute_racing_line
-from trainer.evaluation import EvaluationRules, evaluate_policy, greedy_actor
+from trainer.driving import EvaluationRules, drive_laps
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import ModelStore, TrainingConfig
-from trainer.training import load_agent, train_model
+from trainer.policy import load_policy
+from trainer.training import train_model
 
 TRACK = "workshop_loop"
 
@@ -80,9 +81,8 @@ def test_a_model_drives_a_session_and_its_laps_land_with_evaluation_times(racing
     track = load_track(TRACK)
     assert all(track.length / 4.0 < lap.time_s < 30.0 for lap in laps)
     # The same greedy driving as an evaluation with continuous laps: the same times.
-    agent, meta = load_agent(racing_model, racing_model.pick_checkpoint())
-    evaluated = evaluate_policy(greedy_actor(agent), track, meta.action_space, meta.primary_sensor,
-                                EvaluationRules(laps=len(laps), mode="continuous", penalty_s=ev.penalty_s))
+    evaluated = drive_laps(load_policy(racing_model), track,
+                           EvaluationRules(laps=len(laps), mode="continuous", penalty_s=ev.penalty_s))
     assert [lap.time_s for lap in laps] == pytest.approx([r.time_s for r in evaluated], abs=1e-6)
     # Time expiry: the lap in progress at 30 s counted and the session ended at that finish.
     assert timer.state == "ended" and timer.end_reason == "finish"

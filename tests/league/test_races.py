@@ -13,8 +13,8 @@ from league.freeze import FrozenModel, freeze, open_frozen
 from league.races import (add_racer, create_race, get_racer, list_racers, record_submission, score_laps,
                           set_race_state, standings, submit)
 from sim.library import load_track
-from trainer.evaluation import EvaluationRules, LapResult
-from trainer.training import load_agent
+from trainer.driving import EvaluationRules, LapResult
+from trainer.policy import load_policy
 
 FROZEN = FrozenModel("0" * 64, "m", "final", 3)
 CUP = "workshop_loop_cup"
@@ -216,7 +216,7 @@ def test_a_submission_is_frozen_against_later_training(db, trained):
     table = standings(db, r)
     frozen = open_frozen(row["frozen_hash"])
     # Later "training": the model's checkpoints are overwritten with other weights.
-    agent, _ = load_agent(trained, trained.pick_checkpoint())
+    agent = load_policy(trained, trained.pick_checkpoint()).agent
     with torch.no_grad():
         for p in agent.parameters():
             p.add_(0.5 * torch.randn_like(p))
@@ -224,8 +224,8 @@ def test_a_submission_is_frozen_against_later_training(db, trained):
     for c in trained.list_checkpoints():
         trained.write_checkpoint(c["iteration"], state)
     assert standings(db, r) == table
-    live, _ = load_agent(trained, trained.pick_checkpoint())
-    kept, _ = load_agent(frozen, "initial")
+    live = load_policy(trained, trained.pick_checkpoint()).agent
+    kept = load_policy(frozen, "initial").agent
     assert not all(torch.equal(a, b) for a, b in zip(live.state_dict().values(), kept.state_dict().values()))
     # The frozen copy still drives exactly the recorded laps.
     from league.evaluation import run_laps

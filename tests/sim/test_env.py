@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from test_params import follow_centre, rounded_rect_loop
 
 from sim.actions import ActionSpace
-from sim.env import (IMMOBILIZED, IN_PROGRESS, LAP_COMPLETE, OFF_TRACK, REVERSED, TIME_UP, EnvConfig,
-                     RacingEnv)
-from test_params import follow_centre, rounded_rect_loop
+from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 
 CONT = ActionSpace.continuous((-30, 30), (0.5, 2.0))
 
@@ -28,7 +27,7 @@ def test_a_driven_lap_completes_with_an_interpolated_time(track):
         _, _, term, trunc, info = env.step(follow_centre(env))
         if term[0] or trunc[0]:
             break
-    assert info["status"][0] == LAP_COMPLETE
+    assert info["status"][0] == EpisodeStatus.LAP_COMPLETE
     assert info["progress"][0] == 100.0
     t = info["lap_time"][0]
     steps = info["steps"][0]
@@ -45,7 +44,7 @@ def test_straight_on_leaves_the_track(track):
         _, _, term, _, info = env.step(np.array([[30.0, 2.0]]))  # full left lock into the infield
         if term[0]:
             break
-    assert info["status"][0] == OFF_TRACK
+    assert info["status"][0] == EpisodeStatus.OFF_TRACK
     assert not info["all_wheels_on_track"][0]
 
 
@@ -59,7 +58,7 @@ def test_driving_against_the_direction_ends_as_reversed(track):
         statuses.append(info["status"][0])
         if term[0]:
             break
-    assert statuses[-1] == REVERSED
+    assert statuses[-1] == EpisodeStatus.REVERSED
     assert len(statuses) == env.config.reversed_steps
 
 
@@ -70,13 +69,13 @@ def test_immobilized_and_time_up(track):
         _, _, term, _, info = env.step(np.array([[0.0, 0.5]]))
         if term[0]:
             break
-    assert info["status"][0] == IMMOBILIZED and info["steps"][0] == 15
+    assert info["status"][0] == EpisodeStatus.IMMOBILIZED and info["steps"][0] == 15
 
     env = make_env(track, n_cars=1, max_steps=10)
     env.reset(seed=0)
     for k in range(10):
         _, _, term, trunc, info = env.step(np.array([[0.0, 0.5]]))
-    assert info["status"][0] == TIME_UP and trunc[0] and not term[0]
+    assert info["status"][0] == EpisodeStatus.TIME_UP and trunc[0] and not term[0]
 
 
 def test_round_robin_and_alternate_direction(track):
@@ -100,7 +99,8 @@ def test_finished_cars_reset_by_mask_others_continue(track):
         _, _, term, _, info = env.step(actions)
         if term[0]:
             break
-    assert info["status"][0] == OFF_TRACK and IN_PROGRESS == info["status"][1] == info["status"][2]
+    assert info["status"][0] == EpisodeStatus.OFF_TRACK
+    assert EpisodeStatus.IN_PROGRESS == info["status"][1] == info["status"][2]
     assert env.steps[0] == 0
     assert (env.steps[1:] == before[1:] + 1).all()
 
@@ -142,3 +142,9 @@ def test_one_reward_function_instance_per_car_keeps_state_per_car(track):
     for k in range(1, 4):
         _, r, *_ = env.step(np.tile([0.0, 1.0], (3, 1)))
         assert r.tolist() == [float(k)] * 3  # each car's global counts only its own steps
+
+
+def test_episode_status_labels_are_deepracers_words():
+    assert [s.label for s in EpisodeStatus] == ["in_progress", "lap_complete", "off_track", "reversed",
+                                                "immobilized", "time_up", "crashed"]
+    assert EpisodeStatus(1) is EpisodeStatus.LAP_COMPLETE

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sim.params import params_at
-from sim.reward import (EXAMPLES, RewardError, RewardFunction, RewardFunctionError, load_reward_function,
-                        params_summary, sample_params, validate_reward_source)
+from sim.reward import EXAMPLES, RewardError, RewardFunction, RewardFunctionError, load_reward_function, params_summary
+from sim.reward_check import sample_params, validate_reward_source
 from sim.track import Track, TrackInfo
 
 HALF_WIDTH = 0.38  # m; the oval is 0.76 m wide, like the re:Invent 2018 track
@@ -341,3 +341,19 @@ def test_examples_validate_on_a_bundled_track():
     for name, path in EXAMPLES.items():
         report = validate_reward_source(path.read_text(encoding="utf-8"), track, filename=path.name)
         assert report.ok, f"{name}: {report.error}"
+
+
+def test_reward_and_its_checker_import_no_private_names_and_no_cycle():
+    import ast
+    import inspect
+
+    import sim.reward
+    import sim.reward_check
+
+    tree = ast.parse(inspect.getsource(sim.reward))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not any(m and m.endswith("reward_check") for m in imported)  # the checker imports the loader, not back
+    assert not hasattr(sim.reward, "__getattr__")
+    checker = ast.parse(inspect.getsource(sim.reward_check))
+    names = [a.name for n in ast.walk(checker) if isinstance(n, ast.ImportFrom) for a in n.names]
+    assert not [n for n in names if n.startswith("_")]

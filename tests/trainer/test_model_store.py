@@ -14,11 +14,17 @@ import torch
 
 import sim.paths
 from sim.actions import ActionSpace
-from trainer import model_folder
+from trainer import model_files
 from trainer.hyperparameters import Hyperparameters, TrainingConfigError
 from trainer.metadata import ModelMetadata
-from trainer.model_store import (READ_ONLY_MESSAGE, ModelStore, ModelStoreError, ReadOnlyModelError, StatusError,
-                                 TrainingConfig)
+from trainer.model_store import (
+    READ_ONLY_MESSAGE,
+    ModelStore,
+    ModelStoreError,
+    ReadOnlyModelError,
+    StatusError,
+    TrainingConfig,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 REWARD = "def reward_function(params):\n    return 1.0\n"
@@ -140,9 +146,11 @@ def test_checkpoints_best_final_latest():
     m.write_checkpoint(0, weights(0), {"episodes": 20, "time": 30.0,
                                        "eval": {"progress": 40.0, "laps_completed": 0, "best_lap_s": None}})
     m.write_checkpoint(1, weights(1), {"episodes": 40, "time": 61.0,
-                                       "eval": {"progress": 100.0, "laps_completed": 3, "best_lap_s": 12.5}})
+                                       "eval": {"progress": 100.0, "laps_completed": 3, "best_lap_s": 12.5,
+                                                "first_lap_s": 13.25}})
     m.write_checkpoint(2, weights(2), {"episodes": 60, "time": 90.0,
-                                       "eval": {"progress": 80.0, "laps_completed": 1, "best_lap_s": 11.9}})
+                                       "eval": {"progress": 80.0, "laps_completed": 1, "best_lap_s": 11.9,
+                                                "first_lap_s": 11.9}})
     assert [c["iteration"] for c in m.list_checkpoints()] == [0, 1, 2]
     assert (m.checkpoints_dir / "iteration-0002.pt").is_file()
     assert m.load_checkpoint("best")["policy.weight"][0, 0] == 1
@@ -151,11 +159,14 @@ def test_checkpoints_best_final_latest():
     with pytest.raises(ModelStoreError, match="no final checkpoint"):
         m.load_checkpoint("final")
     assert m.pick_checkpoint() == "best"
+    # The model's best lap: the standing-start lap of the checkpoint evaluations drive (not the
+    # fastest flying lap of any checkpoint).
+    assert m.info().best_lap_s == 13.25
     m.set_final(2)
     assert m.load_checkpoint("final")["policy.weight"][0, 0] == 2 and m.pick_checkpoint() == "final"
     with pytest.raises(ModelStoreError, match="no checkpoint for iteration 9"):
         m.set_final(9)
-    assert m.info().best_lap_s == 11.9
+    assert m.info().best_lap_s == 11.9  # the final checkpoint's, now races and evaluations drive it
     # A file written just before a crash that kept it out of the index is still found.
     torch.save(weights(3), m.checkpoint_path(3))
     assert [c["iteration"] for c in m.list_checkpoints()] == [0, 1, 2, 3]
@@ -193,7 +204,7 @@ def test_a_crash_between_temp_write_and_rename_keeps_the_old_file(monkeypatch):
     def crash(src, dst):
         raise OSError("power cut")
 
-    monkeypatch.setattr(model_folder.os, "replace", crash)
+    monkeypatch.setattr(model_files.os, "replace", crash)
     with pytest.raises(OSError, match="power cut"):
         m.write_hyperparameters(Hyperparameters(lr=0.01))
     with pytest.raises(OSError):
@@ -279,7 +290,8 @@ def standard(tmp_path, monkeypatch):
     build = ModelStore(tmp_path / "build")
     src = make(build, "std-src")
     src.set_status("training")
-    src.write_checkpoint(0, weights(5), {"eval": {"progress": 100.0, "laps_completed": 3, "best_lap_s": 10.5}})
+    src.write_checkpoint(0, weights(5), {"eval": {"progress": 100.0, "laps_completed": 3, "best_lap_s": 9.8,
+                                                 "first_lap_s": 10.5}})
     src.set_final(0)
     src.set_status("ready")
     assets = tmp_path / "assets"

@@ -120,3 +120,16 @@ def test_deepracer_utils_reads_a_trackside_model_folder():
     assert edf["stream"].unique().tolist() == ["20231114221320"]
     eagg = logs.AnalysisUtils.simulation_agg(edf, firstgroup="stream", is_eval=True)
     assert len(eagg) == 3 and eagg["complete"].tolist() == [1, 1, 1] and eagg["off_track"].sum() == 0
+
+
+def test_one_mapping_from_episode_status_to_trace_words():
+    from sim.env import EpisodeStatus
+    from trainer.simtrace import TraceStatus, trace_status
+
+    status = np.array([EpisodeStatus.IN_PROGRESS, EpisodeStatus.IN_PROGRESS, EpisodeStatus.IN_PROGRESS,
+                       EpisodeStatus.LAP_COMPLETE, EpisodeStatus.OFF_TRACK])
+    steps = np.array([1, 5, 6, 90, 40])
+    words = trace_status(status, steps, penalised=[False, False, True, False, False])
+    assert list(words) == ["prepare", "in_progress", "off_track", "lap_complete", "off_track"]
+    assert list(trace_status(status, steps)) == ["prepare", "in_progress", "in_progress", "lap_complete", "off_track"]
+    assert TraceStatus("time_up") is TraceStatus.TIME_UP

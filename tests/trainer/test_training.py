@@ -9,11 +9,12 @@ import torch
 from sim.actions import ActionSpace
 from sim.library import load_track
 from sim.paths import assets_dir
-from trainer.evaluation import EvaluationRules, evaluate_policy, greedy_actor, summarize
+from trainer.driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import ModelStore, TrainingConfig
-from trainer.training import load_agent, request_stop, train_model
+from trainer.policy import load_policy
+from trainer.training import request_stop, train_model
 
 pytestmark = pytest.mark.slow
 CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
@@ -44,7 +45,7 @@ def test_training_beats_a_random_policy_on_the_practice_oval():
     model = make_model()
     result = train_model(model, max_iterations=4, install_signals=False)
     assert result.status == "ready"
-    agent, _ = load_agent(model, "best")
+    agent = load_policy(model, "best").agent
     trained = mean_progress(greedy_actor(agent), track, space)
     assert trained > random_progress + 30, (trained, random_progress)
     # Metrics: one line per episode and per iteration, with what a viewer plots.
@@ -74,7 +75,7 @@ def test_a_failing_reward_function_fails_the_model_with_step_and_params():
     assert st.detail["step"] > 0 and "x" in st.detail["params"]
     # Checkpoints written before the failure still load.
     if model.list_checkpoints():
-        load_agent(model, "latest")
+        load_policy(model, "latest")
 
 
 def test_stop_request_ends_training_ready_and_training_resumes():
@@ -95,8 +96,8 @@ def test_clone_continues_from_the_source_weights():
     src = make_model("source", cars=8)
     train_model(src, max_iterations=1, install_signals=False)
     clone = ModelStore().clone("source", "copy")
-    a, _ = load_agent(src, src.pick_checkpoint())
-    b, _ = load_agent(clone, "initial")
+    a = load_policy(src, src.pick_checkpoint()).agent
+    b = load_policy(clone, "initial").agent
     for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
         assert torch.equal(pa, pb)
     result = train_model(clone, max_iterations=1, install_signals=False)

@@ -1,4 +1,5 @@
-"""Training runs in its own process, which outlives the window that started it.
+"""Training in a background process that outlives the front-end that started it (Qt-free;
+the app's Training page and any other front-end call these).
 
 :func:`start_training` launches ``python -m gui.cli train NAME --quiet`` in a new session
 (closing the app, or a Ctrl-C in its terminal, does not reach it), with its output in the
@@ -22,8 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from trainer.model_store import Model, ModelStoreError, Status
-from trainer.training import request_stop
+from .model_files import READ_ONLY_MESSAGE, ModelStoreError
+from .model_folder import Model
+from .model_state import AlreadyTrainingError, ModelState, Status
 
 _children: dict[str, subprocess.Popen] = {}
 """Processes this app started, by model folder; polled so none is left a zombie
@@ -32,30 +34,37 @@ _launch_status: dict[str, tuple] = {}
 """Each model's (status, updated) when this app launched its process: until that changes, it is starting."""
 
 
+def stop_request_path(model: Model) -> Path:
+    return model.path / "stop_request"
+
+
+def request_stop(model: Model) -> None:
+    """Ask a training process to stop after its current step (works from any process)."""
+    stop_request_path(model).write_text(str(time.time()))
+
+
 class TrainingProcessError(ModelStoreError):
     """Training cannot start or stop; the message says why in plain words."""
-
-
-def process_log_path(model: Model) -> Path:
-    return model.path / "logs" / "process.log"
 
 
 def start_training(model: Model, *, minutes: float | None = None, iterations: int | None = None) -> subprocess.Popen:
     """Start training ``model`` in a new process that lives on after the app closes
     (until its stop condition, or ``minutes`` / ``iterations`` more if given)."""
     if model.read_only:
-        raise TrainingProcessError("the standard model is read-only; clone it to train your own")
-    if is_running(model):
-        raise TrainingProcessError(f"model {model.name!r} is already training")
+        raise TrainingProcessError(READ_ONLY_MESSAGE)
+    proc = _children.get(str(model.path))
+    if proc is not None and proc.poll() is None:
+        raise AlreadyTrainingError(f"model {model.name!r} is already training (pid {proc.pid})")
+    model.check_not_training()
     status = model.status().status
-    if status not in ("draft", "ready", "failed"):
+    if status not in (ModelState.DRAFT, ModelState.READY, ModelState.FAILED):
         raise TrainingProcessError(f"model {model.name!r} cannot start training while {status}")
     cmd = [sys.executable, "-m", "gui.cli", "train", model.name, "--quiet"]
     if minutes is not None:
         cmd += ["--minutes", f"{minutes:g}"]
     if iterations is not None:
         cmd += ["--iterations", str(int(iterations))]
-    log = process_log_path(model)
+    log = model.process_log_path
     log.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     before = _stamp(model)
@@ -98,22 +107,16 @@ def _stamp(model: Model) -> tuple:
 
 
 def check(model: Model) -> Status | None:
-    """The model's status after reaping its process; a run whose process is gone while the
-    status still says training becomes ``failed`` with what the process said last."""
+    """The model's status after reaping its process. A run whose process is gone while the
+    status still says training is recovered by reading it (``failed``, with what the process
+    said last): see :meth:`trainer.model_state.ModelStateMixin.status`."""
     proc = _children.get(str(model.path))
-    code = proc.poll() if proc is not None else None
-    if proc is not None and code is not None:
+    if proc is not None and proc.poll() is not None:
         _children.pop(str(model.path), None)
     try:
-        st = model.status()
+        return model.status()
     except ModelStoreError:
         return None
-    if st.status in ("training", "stopping") and not model.is_busy() and not model.read_only:
-        why = last_words(model)
-        reason = "the training process ended unexpectedly" + (f" (exit code {code})" if code else "")
-        with contextlib.suppress(ModelStoreError):
-            return model.fail(reason + (f": {why}" if why else ""))
-    return st
 
 
 def start_failure(model: Model) -> str | None:
@@ -124,19 +127,8 @@ def start_failure(model: Model) -> str | None:
     with contextlib.suppress(ModelStoreError):
         if _stamp(model) == _launch_status.get(str(model.path)) and proc.returncode:
             _children.pop(str(model.path), None)
-            return last_words(model) or f"the training process ended with exit code {proc.returncode}"
+            return model.last_words() or f"the training process ended with exit code {proc.returncode}"
     return None
-
-
-def last_words(model: Model, max_lines: int = 3) -> str:
-    """The last lines the training process printed (its error message), or ''."""
-    try:
-        text = process_log_path(model).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    run = text.rsplit("\n--- ", 1)[-1].splitlines()[1:]
-    lines = [line.strip() for line in run if line.strip()]
-    return " ".join(lines[-max_lines:])
 
 
 def stop_training(model: Model) -> None:

@@ -1,4 +1,5 @@
-"""Timed laps with a policy acting greedily: the evaluation used during training and by races.
+"""The one driver: timed laps of a policy acting greedily, used by training's evaluation,
+``trackside evaluate``, league submissions, the app's evaluation and screenshots.
 
 Rules follow DeepRacer's evaluation (``deepracer-conventions.md`` section 6):
 
@@ -17,15 +18,14 @@ same track under the same rules always gives the same times.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
-import torch
 
 from sim.actions import ActionSpace
-from sim.env import (IMMOBILIZED, LAP_COMPLETE, OFF_TRACK, REVERSED, STATUSES, TIME_UP, EnvConfig,
-                     RacingEnv)
+from sim.camera import TRAINING_SIZE
+from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.track import Track
 from sim.vehicle import VehicleConfig
 
@@ -71,7 +71,7 @@ StepHook = Callable[[RacingEnv, dict, np.ndarray, int], None]
 
 
 def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: Track, action_space: ActionSpace,
-                    sensor: str | None, rules: EvaluationRules | None = None, *, camera_size=(80, 60),
+                    sensor: str | None, rules: EvaluationRules | None = None, *, camera_size=TRAINING_SIZE,
                     vehicle: VehicleConfig | None = None, on_step: StepHook | None = None) -> list[LapResult]:
     """Drive ``rules.laps`` laps with ``act(obs (1, ...), speed (1,)) -> env action``.
 
@@ -99,7 +99,7 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
         if on_step is not None:
             on_step(env, info, action, lap_no)
         status = int(info["status"][0])
-        if status == LAP_COMPLETE:
+        if status == EpisodeStatus.LAP_COMPLETE:
             t = lap_time + float(info["cross_fraction"][0]) * dt
             results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty))
             carry = (1.0 - float(info["cross_fraction"][0])) * dt
@@ -120,18 +120,30 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
             env.put_back(car)
             obs = env.observe()
             continue
-        if status in (OFF_TRACK, REVERSED, IMMOBILIZED, TIME_UP):
-            results.append(LapResult(lap_no, None, False, float(info["progress"][0]), offs + (status == OFF_TRACK),
-                                     reversed=status == REVERSED, immobilized=status == IMMOBILIZED,
-                                     status=STATUSES[status], penalty_s=penalty))
+        if status in (EpisodeStatus.OFF_TRACK, EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED,
+                      EpisodeStatus.TIME_UP):
+            results.append(LapResult(lap_no, None, False, float(info["progress"][0]),
+                                     offs + (status == EpisodeStatus.OFF_TRACK),
+                                     reversed=status == EpisodeStatus.REVERSED,
+                                     immobilized=status == EpisodeStatus.IMMOBILIZED,
+                                     status=EpisodeStatus(status).label, penalty_s=penalty))
             offs, penalty, lap_time = 0, 0.0, 0.0
             env.reset()
             obs = env.observe()
     return results
 
 
+def drive_laps(policy, track: Track, rules: EvaluationRules | None = None, *, vehicle: VehicleConfig | None = None,
+               on_step: StepHook | None = None) -> list[LapResult]:
+    """:func:`evaluate_policy` with a :class:`trainer.policy.Policy`: its greedy ``act``, action
+    space and observation spec (sensor, camera size) from the model's metadata."""
+    return evaluate_policy(policy.act, track, policy.action_space, policy.sensor, rules,
+                           camera_size=policy.camera_size, vehicle=vehicle, on_step=on_step)
+
+
 def greedy_actor(agent) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """An ``act`` function for :func:`evaluate_policy` from a ``trainer.networks.Agent``."""
+    import torch
 
     def act(obs, speed):
         with torch.no_grad():

@@ -1,0 +1,85 @@
+"""What a training leaves to read: metrics (JSON lines), the training log and SIM_TRACE paths."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+from .model_files import append_jsonl, read_jsonl, utc_now
+
+
+def format_seconds(value: float | None) -> str:
+    """A time for people: ``12.345 s``, or ``-`` when there is none."""
+    return "-" if value is None else f"{float(value):.3f} s"
+
+
+class ModelMetricsMixin:
+    """The metrics part of :class:`trainer.model_folder.Model` (needs ``path``)."""
+
+    path: Path
+
+    @property
+    def episodes_path(self) -> Path:
+        return self.path / "metrics" / "episodes.jsonl"
+
+    @property
+    def iterations_path(self) -> Path:
+        return self.path / "metrics" / "iterations.jsonl"
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / "logs" / "training.log"
+
+    @property
+    def process_log_path(self) -> Path:
+        """Where a training process started in the background writes its output."""
+        return self.path / "logs" / "process.log"
+
+    @property
+    def training_simtrace_dir(self) -> Path:
+        return self.path / "training-simtrace"
+
+    def append_episodes(self, rows: list[dict]) -> None:
+        self._writable()
+        append_jsonl(self.episodes_path, rows)
+
+    def append_iterations(self, rows: list[dict]) -> None:
+        self._writable()
+        append_jsonl(self.iterations_path, rows)
+
+    def read_episodes(self) -> list[dict]:
+        return read_jsonl(self.episodes_path)
+
+    def read_iterations(self) -> list[dict]:
+        return read_jsonl(self.iterations_path)
+
+    def log(self, message: str) -> None:
+        """Append a timestamped line to ``logs/training.log``."""
+        self._writable()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8") as fh:
+            fh.write(f"{utc_now()} {message}\n")
+
+    def training_simtrace_path(self, iteration: int) -> Path:
+        return self.training_simtrace_dir / f"{int(iteration)}-iteration.csv"
+
+    def new_evaluation_simtrace_path(self, when: float | None = None) -> Path:
+        """A fresh ``evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv`` (UTC; bumped a second if taken)."""
+        self._writable()
+        return new_evaluation_simtrace_path(self.path, when)
+
+    def evaluation_simtraces(self) -> list[Path]:
+        return sorted(self.path.glob("evaluation-*/evaluation-simtrace/0-iteration.csv"))
+
+
+def new_evaluation_simtrace_path(base: Path, when: float | None = None) -> Path:
+    """``base/evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv``, a folder nobody uses yet."""
+    t = int(when if when is not None else time.time())
+    while True:
+        folder = base / f"evaluation-{time.strftime('%Y%m%d%H%M%S', time.gmtime(t))}"
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(parents=True)
+            (folder / "evaluation-simtrace").mkdir()
+            return folder / "evaluation-simtrace" / "0-iteration.csv"
+        t += 1
