@@ -1,4 +1,4 @@
-"""Commands that only read or write model folders never import torch (it takes seconds)."""
+"""Commands that only read or write model folders and the league never import torch (it takes seconds)."""
 
 import subprocess
 import sys
@@ -7,11 +7,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+def run_isolated(code: str, home: Path) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(REPO), "TRACKSIDE_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+
+
 def test_the_model_store_and_the_policy_front_door_do_not_import_torch(tmp_path):
     code = """
 import sys
 import trainer.model_store, trainer.model_folder, trainer.checkpoints, trainer.model_state, trainer.archive
-import trainer.training_process, trainer.policy, trainer.driving, trainer.cli
+import trainer.training_process, trainer.policy, trainer.driving
 from trainer.model_store import ModelStore
 store = ModelStore()
 store.list()
@@ -19,6 +24,23 @@ from trainer.policy import resolve_checkpoint, parse_checkpoint
 assert parse_checkpoint("3") == 3
 assert 'torch' not in sys.modules, 'torch was imported'
 """
-    env = {"PYTHONPATH": str(REPO), "TRACKSIDE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    result = run_isolated(code, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_quick_commands_run_without_torch(tmp_path):
+    """`model list`, `model show`, `tracks list` and the league's read commands, run as the CLI runs them."""
+    code = """
+import sys
+from gui.cli import main
+for args in (["model", "list"], ["model", "show", "standard"], ["tracks", "list"], ["league", "racer", "list"],
+             ["league", "race", "create", "cup", "--track", "workshop_loop_cup"], ["league", "standings", "cup"],
+             ["raceday", "event", "list"]):
+    try:
+        main(args, standalone_mode=False)
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+    assert 'torch' not in sys.modules, f'{args} imported torch'
+"""
+    result = run_isolated(code, tmp_path)
+    assert result.returncode == 0, result.stderr + result.stdout

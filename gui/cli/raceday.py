@@ -2,7 +2,7 @@
 
 Hand-timed sessions (a physical car and a timekeeper at the keyboard) belong to the
 desktop app's session console; here a session is always driven by a model in the
-simulator. Output follows the project's CLI conventions (``sim/cli.py``).
+simulator. Output follows the project's CLI conventions (``gui/cli/common.py``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import math
 
 import click
 
-from sim.cli import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors
 
 
 def _db():
-    from .db import open_db
+    from league.db import open_db
 
     return open_db()
 
@@ -67,7 +67,7 @@ def event():
 @friendly_errors
 def event_create(name, track, length, ranking, average_of, resets_limit, penalty):
     """Create an event NAME on a track."""
-    from .raceday import create_event, parse_length, parse_ranking
+    from league.raceday import create_event, parse_length, parse_ranking
 
     ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=parse_ranking(ranking),
                       average_of=average_of,
@@ -90,7 +90,7 @@ def _limit(ev) -> str:
 @friendly_errors
 def event_show(name, as_json):
     """An event's rules, queue and leaderboard."""
-    from .raceday import event_leaderboard, get_event, queue
+    from league.raceday import event_leaderboard, get_event, queue
 
     db = _db()
     ev = get_event(db, name)
@@ -109,7 +109,7 @@ def event_show(name, as_json):
 @friendly_errors
 def event_list(as_json):
     """All race-day events."""
-    from .raceday import list_events
+    from league.raceday import list_events
 
     events = list_events(_db())
     if as_json:
@@ -137,7 +137,7 @@ def queue_group():
 @friendly_errors
 def queue_add(event_name, racer, display_name, model, checkpoint, car):
     """Queue RACER (an alias) at EVENT."""
-    from .raceday import add_to_queue
+    from league.raceday import add_to_queue
 
     e = add_to_queue(_db(), event_name, racer, display_name=display_name, model=model, car=car, checkpoint=checkpoint)
     click.echo(f"queued {e['racer']} at position {e['position']}: " + ("physical car" if car else f"model {e['model']}"))
@@ -150,7 +150,7 @@ def queue_add(event_name, racer, display_name, model, checkpoint, car):
 @friendly_errors
 def queue_list(event_name, everyone, as_json):
     """The queue in running order."""
-    from .raceday import queue
+    from league.raceday import queue
 
     rows = queue(_db(), event_name, everyone=everyone)
     if as_json:
@@ -167,7 +167,7 @@ def queue_list(event_name, everyone, as_json):
 @friendly_errors
 def queue_move(event_name, racer, position):
     """Move a waiting RACER to POSITION (1 = next)."""
-    from .raceday import find_entry, reorder
+    from league.raceday import find_entry, reorder
 
     db = _db()
     rows = reorder(db, _entry(db, event_name, racer, find_entry)["id"], position)
@@ -180,7 +180,7 @@ def queue_move(event_name, racer, position):
 @friendly_errors
 def queue_remove(event_name, racer):
     """Take a waiting RACER out of the queue."""
-    from .raceday import find_entry, remove
+    from league.raceday import find_entry, remove
 
     db = _db()
     remove(db, _entry(db, event_name, racer, find_entry)["id"])
@@ -206,9 +206,8 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @friendly_errors
 def run(event_name, racer, model, checkpoint, speed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
+    from league.raceday import event_leaderboard, get_event, run_model_session
     from trainer.model_store import ModelStore
-
-    from .raceday import event_leaderboard, get_event, run_model_session
 
     if speed < 0 or math.isnan(speed):
         raise UserError(f"--speed: expected 0 or a positive number, got {speed}")
@@ -259,7 +258,7 @@ def _best(timer) -> float | None:
 @friendly_errors
 def leaderboard(event_name, as_json):
     """The event's ranking with the gap to the leader."""
-    from .raceday import event_leaderboard
+    from league.raceday import event_leaderboard
 
     board = event_leaderboard(_db(), event_name)
     if as_json:
@@ -280,8 +279,8 @@ def leaderboard(event_name, as_json):
 @friendly_errors
 def export(event_name, what, fmt, refresh, output):
     """An event's laps, summary or leaderboard as CSV, JSON or a projector page."""
-    from . import exports
-    from .raceday import event_lap_rows, event_leaderboard, get_event
+    from league import exports
+    from league.raceday import event_lap_rows, event_leaderboard, get_event
 
     db = _db()
     ev = get_event(db, event_name)

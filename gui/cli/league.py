@@ -1,6 +1,6 @@
 """``trackside evaluate``, ``trackside league ...`` and ``trackside export ...``.
 
-Conventions as everywhere (``sim/cli.py``): ``--json`` prints one JSON document on stdout;
+Conventions as everywhere (``gui/cli/common.py``): ``--json`` prints one JSON document on stdout;
 a refused action prints one line on stderr and exits 1, never a traceback.
 """
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from sim.cli import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors
 
 
 def _db():
-    from .db import open_db
+    from league.db import open_db
 
     return open_db()
 
@@ -45,10 +45,9 @@ def _time(seconds) -> str:
 @friendly_errors
 def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, as_json):
     """Drive MODEL's greedy policy for N timed laps on a track."""
+    from league.evaluation import evaluate_model
     from trainer.driving import EvaluationRules
     from trainer.policy import use_one_torch_thread
-
-    from .evaluation import evaluate_model
 
     use_one_torch_thread()
 
@@ -87,7 +86,7 @@ def racer():
 @click.option("--name", "display_name", default=None, help="Name shown on leaderboards (default: the alias).")
 @friendly_errors
 def racer_add(alias, display_name):
-    from .races import add_racer
+    from league.races import add_racer
 
     r = add_racer(_db(), alias, display_name)
     click.echo(f"added racer {r.alias} ({r.display_name})")
@@ -97,7 +96,7 @@ def racer_add(alias, display_name):
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def racer_list(as_json):
-    from .races import list_racers
+    from league.races import list_racers
 
     rows = [asdict(r) for r in list_racers(_db())]
     if as_json:
@@ -120,7 +119,7 @@ def season():
 @click.option("--best-k", type=int, default=None, help="Count only each racer's best K races.")
 @friendly_errors
 def season_create(name, points, rank_table, best_k):
-    from .seasons import create_season
+    from league.seasons import create_season
 
     table = None
     if rank_table:
@@ -137,7 +136,7 @@ def season_create(name, points, rank_table, best_k):
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def season_list(as_json):
-    from .seasons import list_seasons
+    from league.seasons import list_seasons
 
     rows = [asdict(s) for s in list_seasons(_db())]
     if as_json:
@@ -152,7 +151,7 @@ def season_list(as_json):
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def season_standings_cmd(name, as_json):
-    from .races import season_standings
+    from league.races import season_standings
 
     rows = season_standings(_db(), name)
     if as_json:
@@ -184,7 +183,7 @@ def race():
 @friendly_errors
 def race_create(name, track, season_name, laps, ranking, average_of, penalty, no_resets, continuous,
                 max_submissions, opens, closes):
-    from .races import create_race
+    from league.races import create_race
 
     r = create_race(_db(), name, track, season=season_name, laps=laps, ranking=ranking, average_of=average_of,
                     mode="continuous" if continuous else "trials", penalty_s=None if no_resets else penalty,
@@ -197,7 +196,7 @@ def race_create(name, track, season_name, laps, ranking, average_of, penalty, no
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def race_list(season_name, as_json):
-    from .races import list_races
+    from league.races import list_races
 
     db = _db()
     rows = [_race_dict(r, db) for r in list_races(db, season_name)]
@@ -213,7 +212,7 @@ def race_list(season_name, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
 def race_show(name, as_json):
-    from .races import get_race, standings
+    from league.races import get_race, standings
 
     db = _db()
     r = get_race(db, name)
@@ -232,7 +231,7 @@ def race_show(name, as_json):
 @click.option("--closes", default=None, help="A new closing time (ISO).")
 @friendly_errors
 def race_open(name, closes):
-    from .races import set_race_state
+    from league.races import set_race_state
 
     r = set_race_state(_db(), name, "open", closes_at=closes)
     click.echo(f"race {r.name} is {_race_dict(r)['status']}")
@@ -242,7 +241,7 @@ def race_open(name, closes):
 @click.argument("name")
 @friendly_errors
 def race_close(name):
-    from .races import set_race_state
+    from league.races import set_race_state
 
     r = set_race_state(_db(), name, "closed")
     click.echo(f"race {r.name} is closed")
@@ -257,9 +256,8 @@ def race_close(name):
 @friendly_errors
 def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
     """Submit a model to an open race: it is frozen, evaluated and ranked."""
+    from league.races import submit
     from trainer.model_store import ModelStore
-
-    from .races import submit
 
     row = submit(_db(), race_name, racer_alias, model_name, checkpoint, models=ModelStore())
     if as_json:
@@ -279,7 +277,7 @@ def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
 @friendly_errors
 def standings_cmd(race_name, as_json):
     """A race's standings: rank, racer, time, gap and points."""
-    from .races import standings
+    from league.races import standings
 
     rows = standings(_db(), race_name)
     if as_json:
@@ -297,7 +295,7 @@ def _print_standings(rows):
 
 
 def _race_dict(r, db=None) -> dict:
-    from .seasons import get_season
+    from league.seasons import get_season
 
     d = asdict(r)
     d["season"] = get_season(db, r.season_id).name if db is not None and r.season_id is not None else None
@@ -333,7 +331,7 @@ _refresh = click.option("--refresh", type=click.IntRange(1, 3600), default=None,
 @friendly_errors
 def export_leaderboard_cmd(race_name, fmt, refresh, output):
     """A race's standings; the HTML page is made for a projector."""
-    from .exports import export_leaderboard
+    from league.exports import export_leaderboard
 
     _write(export_leaderboard(_db(), race_name, fmt, refresh), output)
 
@@ -347,7 +345,7 @@ def export_leaderboard_cmd(race_name, fmt, refresh, output):
 @friendly_errors
 def export_laps_cmd(race_name, season_name, summary, fmt, output):
     """Every lap of a race (or a season): racer, track, date, lap, time in ms and s, resets, valid."""
-    from .exports import export_laps
+    from league.exports import export_laps
 
     if (race_name is None) == (season_name is None):
         raise UserError("give a RACE or --season SEASON (one of them)")
@@ -362,6 +360,6 @@ def export_laps_cmd(race_name, season_name, summary, fmt, output):
 @friendly_errors
 def export_season_cmd(season_name, fmt, refresh, output):
     """Season standings: points per race and in total."""
-    from .exports import export_season
+    from league.exports import export_season
 
     _write(export_season(_db(), season_name, fmt, refresh), output)

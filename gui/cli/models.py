@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from sim.cli import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors
 
 
 def _store():
-    from .model_store import ModelStore
+    from trainer.model_store import ModelStore
 
     return ModelStore()
 
@@ -27,7 +27,7 @@ def _read(path: Path | None, what: str) -> str | None:
 
 
 def _seconds(value) -> str:
-    from .model_metrics import format_seconds
+    from trainer.model_metrics import format_seconds
 
     return format_seconds(value)
 
@@ -80,10 +80,9 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     """Create a draft model NAME."""
     from sim.actions import ActionSpace
     from sim.paths import assets_dir
-
-    from .hyperparameters import Hyperparameters
-    from .metadata import ModelMetadata
-    from .model_store import TrainingConfig
+    from trainer.hyperparameters import Hyperparameters
+    from trainer.metadata import ModelMetadata
+    from trainer.model_store import TrainingConfig
 
     if metadata_file:
         meta = ModelMetadata.from_json(_read(metadata_file, "metadata"))
@@ -151,7 +150,7 @@ def model_clone(source, name, reward_file, hp_file, track, stop_minutes):
     """A new model NAME that continues from SOURCE's weights (same action space and sensor)."""
     from dataclasses import replace
 
-    from .hyperparameters import Hyperparameters
+    from trainer.hyperparameters import Hyperparameters
 
     store = _store()
     config = store.get(source).training_config()
@@ -210,10 +209,10 @@ def model_export(name, output, onnx):
     store = _store()
     m = store.get(name)
     if onnx:
-        from .onnx_export import export_onnx
+        from trainer.onnx_export import export_onnx
         path = export_onnx(m, output or Path(f"{name}.onnx"))
     else:
-        from .archive import export_model
+        from trainer.archive import export_model
         path = export_model(m, output or Path(f"{name}.tar.gz"))
     click.echo(f"wrote {path}")
 
@@ -224,7 +223,7 @@ def model_export(name, output, onnx):
 @friendly_errors
 def model_import(archive, name):
     """Import a model.tar.gz (Trackside's or DeepRacer's)."""
-    from .archive import import_model
+    from trainer.archive import import_model
 
     m = import_model(archive, name, store=_store())
     click.echo(f"imported {m.name}")
@@ -238,8 +237,8 @@ def model_import(archive, name):
 @friendly_errors
 def train(name, minutes, iterations, quiet):
     """Train model NAME until its stop condition (Ctrl-C stops cleanly with a ready model)."""
-    from .policy import use_one_torch_thread
-    from .training import train_model
+    from trainer.policy import use_one_torch_thread
+    from trainer.training import train_model
 
     use_one_torch_thread()
     m = _store().get(name)

@@ -1,17 +1,20 @@
-"""The ``trackside`` command: every layer's commands under one root.
+"""The ``trackside`` command: a front-end beside the desktop app.
 
-It lives in the top layer because it composes all of them; it imports Qt only
-when ``trackside gui`` runs, so the rest works on a machine without a display.
+Like the app, it only parses input, calls the Qt-free layers (``sim``, ``trainer``,
+``league``) and presents what they return; the rules live in those layers. Its modules:
+``tracks`` (tracks, reward), ``models`` (model, train), ``league`` (league, evaluate,
+export), ``raceday`` and ``common`` (the conventions every command follows). It imports Qt
+only when ``trackside gui`` runs, so the rest works on a machine without a display.
 """
 
 from __future__ import annotations
 
 import click
 
-from league.cli import evaluate, export, league
-from league.raceday_cli import raceday
-from sim.cli import reward, tracks
-from trainer.cli import model, train
+from .league import evaluate, export, league
+from .models import model, train
+from .raceday import raceday
+from .tracks import reward, tracks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +49,3 @@ def gui():
 
     raise SystemExit(run())
 
-
-if __name__ == "__main__":
-    main()

@@ -1,63 +1,16 @@
-"""Command-line pieces for the simulator layer: ``trackside tracks ...`` and ``trackside reward ...``.
+"""``trackside tracks ...`` and ``trackside reward ...``: tracks and reward functions from the command line.
 
-The root command lives in ``gui/cli.py`` (the top layer composes every layer's
-commands). Conventions shared by every layer's commands are here:
-``--json`` prints exactly one JSON document on stdout; user errors print one line
-to stderr and exit with status 1, never a traceback (``TRACKSIDE_DEBUG=1`` shows it).
+Conventions shared by every command are in ``gui/cli/common.py``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import os
 import sys
 from pathlib import Path
 
 import click
 
-
-class UserError(click.ClickException):
-    """An error the user can fix; printed as ``error: message`` with exit status 1."""
-
-    def show(self, file=None):
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def friendly_errors(fn):
-    """Turn the project's ValueError/OSError subclasses into one-line messages on stderr."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
-            raise
-        except (ValueError, OSError, LookupError) as exc:
-            if os.environ.get("TRACKSIDE_DEBUG"):
-                raise
-            raise UserError(str(exc) or exc.__class__.__name__) from None
-
-    return wrapper
-
-
-def _clean(obj):
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _clean(obj.item())
-    return obj
-
-
-def emit_json(obj) -> None:
-    """Print one JSON document on stdout."""
-    click.echo(json.dumps(_clean(obj), indent=2))
+from .common import UserError, emit_json, friendly_errors
 
 
 # -- tracks ------------------------------------------------------------------------------------
@@ -71,7 +24,7 @@ def tracks():
 @friendly_errors
 def tracks_list(as_json: bool):
     """Bundled and imported tracks."""
-    from .library import list_tracks, load_track, track_summary
+    from sim.library import list_tracks, load_track, track_summary
 
     rows = [track_summary(load_track(info.name)) for info in list_tracks()]
     if as_json:
@@ -90,8 +43,8 @@ def tracks_list(as_json: bool):
 @friendly_errors
 def tracks_show(name: str, max_speed: float, as_json: bool):
     """One track with its racing line and theoretical best lap."""
-    from .library import load_track, track_summary
-    from .racing_line import compute_racing_line
+    from sim.library import load_track, track_summary
+    from sim.racing_line import compute_racing_line
 
     if not 0.1 <= max_speed <= 4.0:
         raise UserError(f"--max-speed must be 0.1..4.0 m/s, got {max_speed}")
@@ -116,7 +69,7 @@ def tracks_show(name: str, max_speed: float, as_json: bool):
 @friendly_errors
 def tracks_import(file: Path, name: str, display_name: str | None, description: str, overwrite: bool):
     """Import a DeepRacer .npy track file into your Trackside home."""
-    from .library import import_track
+    from sim.library import import_track
 
     track = import_track(file, name, display_name=display_name, description=description, overwrite=overwrite)
     kind = "closed loop" if track.closed else "open track"
@@ -136,8 +89,8 @@ def reward():
 @friendly_errors
 def reward_validate(file: Path, track_name: str, as_json: bool):
     """Run a reward_function.py on sample params; report errors with their line."""
-    from .library import load_track
-    from .reward_check import validate_reward_source
+    from sim.library import load_track
+    from sim.reward_check import validate_reward_source
 
     try:
         source = file.read_text(encoding="utf-8")
@@ -164,8 +117,8 @@ def reward_validate(file: Path, track_name: str, as_json: bool):
 @friendly_errors
 def reward_params(track_name: str, x: float, y: float, heading: float, speed: float, steering: float, as_json: bool):
     """The params dict a reward function would receive for a car at (X, Y)."""
-    from .library import load_track
-    from .params import params_at
+    from sim.library import load_track
+    from sim.params import params_at
 
     params = params_at(load_track(track_name), x, y, heading, speed=speed, steering_deg=steering)
     if as_json:

@@ -1,0 +1,92 @@
+"""Conventions shared by every ``trackside`` command.
+
+``--json`` prints exactly one JSON document on stdout. A :class:`sim.errors.TracksideError`
+(a problem the user can fix) prints ``error: <its message>`` on stderr and exits with 1;
+a file the system refuses (``OSError``) names the file and the reason. Anything else is a
+bug in Trackside: it prints one ``internal error`` line and exits with 2.
+``TRACKSIDE_DEBUG=1`` shows the traceback instead, for the people fixing it.
+
+Commands import the layers they use inside their functions, so a command loads only what
+it needs (``model list`` never loads torch).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+
+import click
+
+from sim.errors import TracksideError
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as ``error: message`` with exit status 1."""
+
+    def show(self, file=None):
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class InternalError(click.ClickException):
+    """A bug: one line that says so, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"internal error: {self.format_message()} (run with TRACKSIDE_DEBUG=1 for the details, "
+                   "and please report it)", err=True)
+
+
+def os_error_text(exc: OSError) -> str:
+    """``path: reason`` for a file the system refused."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or str(exc) or exc.__class__.__name__
+    return f"{where}: {reason}" if where else reason
+
+
+def friendly_errors(fn):
+    """Turn errors into one line on stderr: the user's (``TracksideError``, ``OSError``) or a bug's."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("TRACKSIDE_DEBUG"):
+                raise
+            if isinstance(exc, TracksideError):
+                raise UserError(str(exc) or exc.__class__.__name__) from None
+            if isinstance(exc, OSError):
+                raise UserError(os_error_text(exc)) from None
+            raise InternalError(f"{exc.__class__.__name__}: {exc}") from None
+
+    return wrapper
+
+
+def clean_json(obj):
+    """JSON has no NaN or infinity: write them as null (numpy scalars become plain numbers)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):
+        return clean_json(obj.item())
+    return obj
+
+
+def emit_json(obj) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(clean_json(obj), indent=2))
+
+
+def seconds_text(seconds: float | None, unit: str = " s") -> str:
+    """A time for people: ``12.346 s``, or ``-`` when there is none."""
+    if seconds is None or not math.isfinite(float(seconds)):
+        return "-"
+    return f"{float(seconds):.3f}{unit}"
