@@ -13,8 +13,16 @@ import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QStackedWidget, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
 
 from .context import AppContext
 
@@ -130,6 +138,9 @@ class MainWindow(QMainWindow):
 
 def run(argv: list[str] | None = None) -> int:
     """Start the app; returns the exit status."""
+    from trainer.policy import use_one_torch_thread
+
+    use_one_torch_thread()  # once, on the main thread: evaluations in worker threads give the same laps
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Trackside")
     app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)

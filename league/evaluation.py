@@ -29,11 +29,12 @@ from sim.paths import home
 from sim.track import Track
 from trainer.driving import EvaluationRules, LapResult, drive_laps, summarize
 from trainer.model_metrics import new_evaluation_simtrace_path
-from trainer.model_store import Model, ModelStore, ModelStoreError
+from trainer.model_store import Model
 from trainer.policy import PolicyError, load_policy, resolve_checkpoint
 from trainer.simtrace import SimTraceWriter
 
 from .db import LeagueError
+from .freeze import resolve_model
 
 
 @dataclass
@@ -60,28 +61,20 @@ class Evaluation:
                 "summary": dict(self.summary), "simtrace": self.simtrace}
 
 
-def get_model(name: str | Model) -> Model:
-    """The model called ``name`` (the read-only ``standard`` one included), or a clear LeagueError."""
-    if isinstance(name, Model):
-        return name
-    try:
-        return ModelStore().get(name)
-    except ModelStoreError as exc:
-        raise LeagueError(str(exc)) from None
-
-
 def evaluate_model(model: str | Model, track: str | Track, rules: EvaluationRules | None = None, *,
-                   checkpoint: str | int | None = None, simtrace: bool = True, on_step=None) -> Evaluation:
+                   checkpoint: str | int | None = None, simtrace: bool = True, on_step=None,
+                   models=None) -> Evaluation:
     """Drive ``rules.laps`` laps of ``track`` with ``model``'s greedy policy.
 
     ``checkpoint``: an iteration, ``final``, ``best``, ``latest`` or ``initial`` (default:
     final, else best, else latest). ``simtrace``: write the SIM_TRACE file (see the module
     docstring for where). ``on_step(env, info, actions, lap)`` is called after every
-    simulated step (a replay recorder). Raises :class:`LeagueError` for an unknown model or
+    simulated step (a replay recorder). ``models``: the store a model name is looked up in
+    (:func:`league.freeze.resolve_model`). Raises :class:`LeagueError` for an unknown model or
     bad rules, :class:`trainer.policy.PolicyError` for a missing checkpoint or weights whose
     action space or sensor cannot run here.
     """
-    model = get_model(model)
+    model = resolve_model(model, models)
     track = track if isinstance(track, Track) else load_track(track)
     rules = rules or EvaluationRules()
     check_rules(rules)

@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 
 from sim.qp import box_qp
+from sim.speed_profile import curvature, loop_speed_profile, open_speed_profile, profile_time
 from sim.track import Track
 from sim.vehicle import VehicleConfig
 
@@ -194,22 +195,22 @@ def compute_racing_line(track: Track, vehicle: VehicleConfig = VehicleConfig(),
     ds = np.diff(_arc_length(points, closed))  # (K,) on a loop, (K-1,) open
     s = np.concatenate([[0.0], np.cumsum(ds)])
     where = track.project(points)
-    kappa = _curvature(points, closed)
+    kappa = curvature(points, closed)
     v_lim = np.minimum(top, np.sqrt(vehicle.grip / np.maximum(np.abs(kappa), 1e-9)))
     a, b = vehicle.max_accel, vehicle.max_brake
     if closed:
-        speed = _periodic_profile(v_lim, ds, a, b)
-        flying = _lap_time(np.append(speed, speed[0]), ds)
-        standing = _open_profile(np.append(v_lim, v_lim[0]), ds, a, b, v_start=0.0)
+        speed = loop_speed_profile(v_lim, ds, a, b)
+        flying = profile_time(np.append(speed, speed[0]), ds)
+        standing = open_speed_profile(np.append(v_lim, v_lim[0]), ds, a, b, v_start=0.0)
     else:
-        speed = _open_profile(v_lim, ds, a, b, v_start=None)
-        flying = _lap_time(speed, ds)
-        standing = _open_profile(v_lim, ds, a, b, v_start=0.0)
+        speed = open_speed_profile(v_lim, ds, a, b, v_start=None)
+        flying = profile_time(speed, ds)
+        standing = open_speed_profile(v_lim, ds, a, b, v_start=0.0)
     arrays = dict(points=points, s=s[: len(points)], curvature=kappa, speed=speed, center_s=where.s,
                   offsets=np.where(where.left, where.distance, -where.distance))
     for arr in arrays.values():
         arr.flags.writeable = False
-    line = RacingLine(**arrays, closed=closed, length_m=float(s[-1]), best_lap_s=_lap_time(standing, ds),
+    line = RacingLine(**arrays, closed=closed, length_m=float(s[-1]), best_lap_s=profile_time(standing, ds),
                       flying_lap_s=flying, max_speed=top)
     return _remember(_LINE_CACHE, key, line)
 
@@ -389,51 +390,3 @@ def _min_curvature_offsets(Q: np.ndarray, center: np.ndarray, normal: np.ndarray
     # line sideways costs nothing; it prefers the centre among equal lines.
     H[np.diag_indices_from(H)] += 1e-9 * max(float(np.trace(H)) / len(g), 1.0)
     return box_qp(H, g, lo, hi, start)
-
-
-def _curvature(points: np.ndarray, closed: bool) -> np.ndarray:
-    """Signed Menger curvature (circle through neighbours) at each point ``(K,)``, 1/m."""
-    if closed:
-        a, b, c = np.roll(points, 1, axis=0), points, np.roll(points, -1, axis=0)
-    else:
-        a, b, c = points[:-2], points[1:-1], points[2:]
-    ab, bc, ca = b - a, c - b, a - c
-    area2 = ab[:, 0] * bc[:, 1] - ab[:, 1] * bc[:, 0]
-    norm = np.hypot(*ab.T) * np.hypot(*bc.T) * np.hypot(*ca.T)
-    k = 2.0 * area2 / np.maximum(norm, 1e-12)
-    if not closed:
-        k = np.concatenate([k[:1], k, k[-1:]])
-    return k
-
-
-# -- speed ------------------------------------------------------------------------
-def _open_profile(v_lim: np.ndarray, ds: np.ndarray, accel: float, brake: float,
-                  v_start: float | None) -> np.ndarray:
-    """Speeds ``(P,)`` over ``P`` points with gaps ``ds`` ``(P-1,)``; ``v_start`` None = free start, m/s."""
-    v = v_lim.astype(np.float64).copy()
-    if v_start is not None:
-        v[0] = min(v[0], v_start)
-    for i in range(1, len(v)):
-        v[i] = min(v[i], np.sqrt(v[i - 1] ** 2 + 2.0 * accel * ds[i - 1]))
-    # The finish has nothing after it to brake for, so the backward pass starts free.
-    for i in range(len(v) - 2, -1, -1):
-        v[i] = min(v[i], np.sqrt(v[i + 1] ** 2 + 2.0 * brake * ds[i]))
-    return v
-
-
-def _periodic_profile(v_lim: np.ndarray, ds: np.ndarray, accel: float, brake: float) -> np.ndarray:
-    """The speed profile ``(K,)`` of a loop with gaps ``ds`` ``(K,)`` (``ds[i]`` from point i to i+1), m/s."""
-    # The slowest point's limit binds in the periodic solution: no pass can push any
-    # speed below the smallest limit. Starting both passes there makes them exact.
-    k0 = int(np.argmin(v_lim))
-    order = np.roll(np.arange(len(v_lim)), -k0)
-    vl = np.append(v_lim[order], v_lim[k0])
-    v = _open_profile(vl, ds[order], accel, brake, v_start=v_lim[k0])
-    out = np.empty_like(v_lim, dtype=np.float64)
-    out[order] = v[:-1]
-    return out
-
-
-def _lap_time(v: np.ndarray, ds: np.ndarray) -> float:
-    """Time over gaps ``ds`` ``(P-1,)`` at point speeds ``v`` ``(P,)``, constant acceleration between points, s."""
-    return float(np.sum(2.0 * ds / np.maximum(v[:-1] + v[1:], 1e-9)))

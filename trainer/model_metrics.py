@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from .model_files import append_jsonl, read_jsonl, utc_now
 
 def format_seconds(value: float | None) -> str:
     """A time for people: ``12.345 s``, or ``-`` when there is none."""
-    return "-" if value is None else f"{float(value):.3f} s"
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    return f"{float(value):.3f} s"
 
 
 class ModelMetricsMixin:

@@ -84,9 +84,3 @@ def emit_json(obj) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(clean_json(obj), indent=2))
 
-
-def seconds_text(seconds: float | None, unit: str = " s") -> str:
-    """A time for people: ``12.346 s``, or ``-`` when there is none."""
-    if seconds is None or not math.isfinite(float(seconds)):
-        return "-"
-    return f"{float(seconds):.3f}{unit}"

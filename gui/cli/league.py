@@ -47,13 +47,13 @@ def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, rev
     """Drive MODEL's greedy policy for N timed laps on a track."""
     from league.evaluation import evaluate_model
     from trainer.driving import EvaluationRules
+    from trainer.model_store import ModelStore
     from trainer.policy import use_one_torch_thread
 
     use_one_torch_thread()
-
     rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
                             penalty_s=None if no_resets else penalty, reverse=reverse)
-    ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace)
+    ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace, models=ModelStore())
     if as_json:
         emit_json(ev.to_dict())
         return

@@ -44,15 +44,11 @@ def read_description(model: Model) -> str:
 def build_model(form) -> Model:
     """Create the draft model the form describes; raises a ValueError or ModelStoreError whose
     message says what is wrong (the form shows it)."""
-    from sim.library import load_track
     from trainer.hyperparameters import TrainingConfig
     from trainer.metadata import ModelMetadata
 
     name = form.name.text().strip()
-    track_name = form.tracks.current()
-    track = load_track(track_name)
-    if not track.info.trainable:  # the picker lists none, but a track file can change underneath
-        raise ModelStoreError(f"track {track_name!r} is a competition track: races run on it, nobody trains on it")
+    track_name = form.tracks.current()  # the store refuses a competition track (trainer.model_rules)
     space = form.actions.space
     if space is None:
         raise ModelStoreError("action space: fix the marked fields first")

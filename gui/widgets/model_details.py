@@ -7,6 +7,7 @@ import html
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from gui.track_view import TrackView
+from trainer.model_metrics import format_seconds
 
 from .style import STATUS_COLORS, label
 
@@ -113,7 +114,7 @@ class ModelDetails(QFrame):
                                                      if best else "")),
         ]
         if info.best_lap_s is not None:
-            rows.append(("Best lap", f"{info.best_lap_s:.2f} s"))
+            rows.append(("Best lap", format_seconds(info.best_lap_s)))
         if info.created:
             rows.append(("Created", info.created[:16].replace("T", " ") + " UTC"))
         if cfg.cloned_from:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from trainer.model_metrics import format_seconds
 from trainer.model_store import ModelInfo
 
 from .style import STATUS_COLORS
@@ -98,5 +99,5 @@ class ModelTableModel(QAbstractTableModel):
         if col == 4:
             return str(info.n_actions) if info.n_actions else ("continuous" if info.action_space_type else "–")
         if col == 5:
-            return f"{info.best_lap_s:.2f} s" if info.best_lap_s is not None else "–"
+            return format_seconds(info.best_lap_s)
         return ""

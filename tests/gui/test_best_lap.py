@@ -25,4 +25,6 @@ def test_the_best_lap_is_one_number_in_the_cli_the_app_and_an_evaluation(qtbot, 
     qtbot.addWidget(page)
     row = page.table_model.row_of(trained_model)
     shown = page.table_model.data(page.table_model.index(row, 5))
-    assert shown == (f"{lap1:.2f} s" if lap1 is not None else "–")
+    assert shown == (f"{lap1:.3f} s" if lap1 is not None else "-")
+    listed_text = next(line for line in run("model", "list").stdout.splitlines() if line.startswith(trained_model))
+    assert listed_text.split()[-2:] == shown.split()     # the same text on both screens
