@@ -32,8 +32,6 @@ from sim.library import load_track
 from trainer.driving import EvaluationRules, LapResult, summarize
 
 from .db import LeagueError, now_iso, plain_name, writing
-from .evaluation import run_laps
-from .freeze import freeze
 from .laptime import RACE_RANKINGS, Ranking, RankingError, best_lap_ms, ranking_time_ms, to_ms
 from .schema import MODES
 from .seasons import Season, get_season, race_points
@@ -201,6 +199,10 @@ def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model, check
     ``model``: a ``trainer.model_store.Model``, or a name looked up in ``models`` (the
     front-end's ``ModelStore``; ``league.freeze.resolve_model``).
     """
+    # Imported here: only a submission drives a policy, and the read-only commands start faster without them.
+    from .evaluation import run_laps
+    from .freeze import freeze
+
     r, who = get_race(db, race), get_racer(db, racer)
     _check_open(db, r, who, now)  # refuse early; checked again inside the write
     frozen = freeze(model, checkpoint, models=models)
