@@ -175,3 +175,24 @@ def test_the_standard_model_is_listed_first_and_read_only(qtbot, ctx, standard_d
         assert "read-only" in page.buttons[key].toolTip()
     for key in ("clone", "evaluate", "export"):
         assert page.buttons[key].isEnabled()
+
+
+def test_cloning_a_model_whose_reward_is_broken_is_refused_alike_by_the_cli_and_the_app(
+        qtbot, page, ctx, trained_model, monkeypatch):
+    """The store owns the rule, so both front-ends give the same one-line refusal and create nothing."""
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    (ctx.store.get(trained_model).path / "reward_function.py").write_text(
+        "def reward_function(params)\n    return 1.0\n")  # edited by hand, a colon lost
+    cli = CliRunner().invoke(main, ["model", "clone", trained_model, "from-cli"])
+    assert cli.exit_code == 1 and "Traceback" not in cli.output
+    cli_message = cli.output.strip().removeprefix("error: ")
+    assert "line 1" in cli_message
+    ctx.models_changed.emit()
+    page.select(trained_model)
+    _, errors = answer(monkeypatch, "from-app")
+    page.buttons["clone"].click()
+    assert errors == [cli_message]
+    assert not ctx.store.exists("from-cli") and not ctx.store.exists("from-app")
