@@ -114,6 +114,10 @@ def test_two_trainings_started_together_one_trains_the_other_is_refused():
         _, err = loser.communicate()
         assert loser.returncode == 1 and "model 'duo' is already training" in err, err
         assert "Traceback" not in err
+        # The winner may still be setting up: its stop flag is armed once it says "training".
+        deadline = time.monotonic() + 180
+        while model.status().status != "training" and winner.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert winner.poll() is None and model.is_busy()
         (model.path / "stop_request").write_text("stop")
         _, err = winner.communicate(timeout=240)
