@@ -1,10 +1,12 @@
 """Where a model is in its life (``status.json``): states, allowed changes, and the training process.
 
 A model is ``draft`` until it first trains, ``training`` (or ``stopping``) while a process
-trains it, then ``ready`` or ``failed``. The training process writes its pid; a model left
-``training``/``stopping`` by a process that no longer runs (killed, the machine rebooted) is
-recovered the next time anyone reads its state: it becomes ``failed`` with its checkpoints
-intact, so the next ``train`` resumes from the latest one.
+trains it, then ``ready`` or ``failed``. The training process holds the model's training
+lock (:mod:`trainer.ownership`) and writes its pid with the process's start time; a model
+left ``training``/``stopping`` by a process that no longer runs (killed, the machine
+rebooted, its pid since given to another program) is recovered the next time anyone reads
+its state: it becomes ``failed`` with its checkpoints intact, so the next ``train`` resumes
+from the latest one.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ class ModelStateMixin:
         return self.set_status(ModelState.FAILED, message, detail=detail)
 
     def is_busy(self) -> bool:
-        """Training or stopping, by a process that is still alive (or whose pid is unknown)."""
+        """Training or stopping, by a process that is still its owner (or whose pid is unknown)."""
         return self.status().status in BUSY
 
     def check_not_training(self) -> None:
