@@ -9,20 +9,15 @@ runs at every stage of the project.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QStackedWidget,
-    QWidget,
-)
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from sim.errors import TracksideError
 
 from .context import AppContext
 
@@ -55,6 +50,24 @@ def load_page_class(spec: str):
     return getattr(module, cls_name)
 
 
+def unavailable_page(title: str, message: str) -> QWidget:
+    """A page that could not open: its title and the one-line reason, as plain text."""
+    page = QWidget(objectName="page")
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(24, 18, 24, 18)
+    heading = QLabel(title, objectName="unavailableTitle")
+    heading.setStyleSheet("font-size: 22px; font-weight: 600;")
+    reason = QLabel(message, objectName="unavailableReason")
+    reason.setTextFormat(Qt.TextFormat.PlainText)
+    reason.setWordWrap(True)
+    reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    reason.setStyleSheet("color: #bf616a;")
+    layout.addWidget(heading)
+    layout.addWidget(reason)
+    layout.addStretch(1)
+    return page
+
+
 class MainWindow(QMainWindow):
     """Sidebar on the left, the current page on the right."""
 
@@ -71,7 +84,14 @@ class MainWindow(QMainWindow):
             cls = load_page_class(spec)
             if cls is None:
                 continue
-            page = cls(self.ctx)
+            try:
+                page = cls(self.ctx)
+            except TracksideError as exc:  # e.g. a damaged league.db: say so on the page, start anyway
+                page = unavailable_page(title, str(exc))
+            except sqlite3.Error as exc:  # the league database failed after it opened
+                from league.db import database_error
+
+                page = unavailable_page(title, str(database_error(exc)))
             self.pages[title] = page
             self.stack.addWidget(page)
             QListWidgetItem(title, self.sidebar)

@@ -39,19 +39,82 @@ def db_path() -> Path:
     return home() / "league.db"
 
 
-def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (and migrate) the league database. Each thread or process opens its own."""
+class LeagueDatabaseError(LeagueError):
+    """The league database file cannot be used: damaged, read-only, full, locked. One line that
+    names the file and says what to do."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def database_error(exc: sqlite3.Error | OSError, path: str | Path | None = None) -> LeagueDatabaseError:
+    """What SQLite (or the system) refused, as one line naming the file and what to do."""
     path = Path(path) if path is not None else db_path()
+    detail = " ".join(str(exc).split()) or exc.__class__.__name__
+    text = detail.lower()
+    if any(w in text for w in ("not a database", "malformed", "corrupt", "damaged")):
+        what = (f"the league database is damaged ({detail}); move it aside (rename it, e.g. to "
+                f"{path.name}.broken, with any {path.name}-wal and {path.name}-shm beside it) and put your latest "
+                f"backup copy of {path.name} in its place, or leave none to start an empty league")
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        what = (f"the league database cannot be written ({detail}); make {path.parent} writable, "
+                "or set TRACKSIDE_HOME to a folder you can write")
+    elif "full" in text:
+        what = f"the disk is full ({detail}); free some space and try again (nothing was changed)"
+    elif "locked" in text or "busy" in text:
+        what = (f"the league database is busy ({detail}): another Trackside window or command is writing it; "
+                "try again when it has finished")
+    elif "unable to open" in text or isinstance(exc, OSError):
+        what = (f"the league database cannot be opened ({detail}); check that {path.parent} exists and "
+                "you can write it, or set TRACKSIDE_HOME to a folder you can write")
+    elif "i/o" in text:
+        what = f"the disk could not read or write the league database ({detail}); check the disk, then try again"
+    else:
+        what = f"the league database refused the request ({detail})"
+    return LeagueDatabaseError(f"{path}: {what}")
+
+
+def _check_header(path: Path) -> None:
+    """A file that is not SQLite at all is refused before SQLite touches it (it would write to it)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise database_error(sqlite3.DatabaseError("a folder, not a database file"), path) from None
+    if head and head != SQLITE_HEADER:
+        raise database_error(sqlite3.DatabaseError("file is not a database"), path)
+
+
+def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
+    """Open (and migrate) the league database. Each thread or process opens its own.
+
+    A file that cannot be used (damaged, not SQLite, read-only, full, locked) is a
+    :class:`LeagueDatabaseError` naming it and what to do."""
+    path = Path(path) if path is not None else db_path()
+    _check_header(path)
+    try:
+        return _open(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise database_error(exc, path) from None
+
+
+def _open(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=True)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
-    if db.journal_mode != "wal":
-        with _retry_locked():
-            db.enable_wal()
-    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
-    migrate(db)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        if db.journal_mode != "wal":
+            with _retry_locked():
+                db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+        migrate(db)
+    except BaseException:
+        conn.close()
+        raise
     return db
 
 

@@ -13,23 +13,68 @@ Safety: a CSV cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 return is prefixed with ``'`` so a spreadsheet shows it as text instead of running it as
 a formula (OWASP "CSV injection"); numbers are written as numbers. Everything placed in
 the HTML page is escaped with :func:`html.escape`.
+
+Files are written with :func:`write_export`: a temporary file in the same folder, renamed
+over the old one only once it is complete, so a full disk or a crash leaves the previous
+export as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
 import json
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import sqlite_utils
+
+from .db import LeagueError
 
 LAP_COLUMNS = ("race", "racer", "display_name", "track", "date", "lap", "time_ms", "time_s", "resets", "valid")
 SUMMARY_COLUMNS = ("racer", "display_name", "laps", "valid_laps", "fastest_ms", "fastest_s", "average_s", "resets",
                    "completion_ratio")
 LEADERBOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "points", "submissions")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(LeagueError):
+    """An export file that could not be written; the previous one is unchanged."""
+
+
+def write_export(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, line ends as given) to ``path`` atomically: readers and a
+    failure see the old file or the new one, never half of one. Returns the path written."""
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else path  # replace what the link points at, keep the link
+    folder = target.parent
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        reason = exc.strerror or str(exc) or exc.__class__.__name__
+        kept = " (the previous file is unchanged)" if target.exists() else ""
+        raise ExportError(f"{path}: could not write the export: {reason}{kept}") from None
+    return path
 
 
 # -- generic writers --------------------------------------------------------------------------------

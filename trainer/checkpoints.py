@@ -75,6 +75,13 @@ class CheckpointsMixin:
         # The weights go first: a crash before the index write leaves an unindexed file,
         # which list_checkpoints() still finds.
         save_weights(path, state)
+        return self.index_checkpoint(iteration, info)
+
+    def index_checkpoint(self, iteration: int, info: dict | None = None) -> dict:
+        """Enter (or re-enter) an existing checkpoint file in ``index.json``: :meth:`write_checkpoint`'s
+        second half, and the repair after a crash between the two."""
+        self._writable()
+        path = self.checkpoint_path(iteration)
         entry = {"iteration": int(iteration), "file": path.name, "written": utc_now(), **(info or {})}
         index = self._index()
         index["checkpoints"] = [c for c in index["checkpoints"] if c["iteration"] != int(iteration)] + [entry]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 from pathlib import Path
 
-from .model_files import append_jsonl, read_jsonl, utc_now
+from .model_files import append_jsonl, atomic_write, read_jsonl, utc_now
 
 
 def format_seconds(value: float | None) -> str:
@@ -50,6 +51,21 @@ class ModelMetricsMixin:
     def append_iterations(self, rows: list[dict]) -> None:
         self._writable()
         append_jsonl(self.iterations_path, rows)
+
+    def truncate_metrics(self, last_iteration: int | None) -> int:
+        """Drop the episode and iteration rows after ``last_iteration`` (all of them for None):
+        what a crash left of an iteration whose checkpoint was never written, and which the
+        resumed run writes again. Returns how many rows went."""
+        dropped = 0
+        for path in (self.episodes_path, self.iterations_path):
+            rows = read_jsonl(path)
+            keep = [r for r in rows if not isinstance(r.get("iteration"), int)
+                    or (last_iteration is not None and r["iteration"] <= last_iteration)]
+            if len(keep) != len(rows):
+                self._writable()
+                atomic_write(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in keep))
+                dropped += len(rows) - len(keep)
+        return dropped
 
     def read_episodes(self) -> list[dict]:
         return read_jsonl(self.episodes_path)

@@ -1,10 +1,12 @@
 """Where a model is in its life (``status.json``): states, allowed changes, and the training process.
 
 A model is ``draft`` until it first trains, ``training`` (or ``stopping``) while a process
-trains it, then ``ready`` or ``failed``. The training process writes its pid; a model left
-``training``/``stopping`` by a process that no longer runs (killed, the machine rebooted) is
-recovered the next time anyone reads its state: it becomes ``failed`` with its checkpoints
-intact, so the next ``train`` resumes from the latest one.
+trains it, then ``ready`` or ``failed``. The training process holds the model's training
+lock (:mod:`trainer.ownership`) and writes its pid with the process's start time; a model
+left ``training``/``stopping`` by a process that no longer runs (killed, the machine
+rebooted, its pid since given to another program) is recovered the next time anyone reads
+its state: it becomes ``failed`` with its checkpoints intact, so the next ``train`` resumes
+from the latest one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from .model_files import READ_ONLY_MESSAGE, ModelStoreError, ReadOnlyModelError, atomic_write_json, read_json, utc_now
+from .ownership import TrainingLock, lock_held, pid_alive, process_start_time, same_process  # noqa: F401
 
 
 class ModelState(StrEnum):
@@ -59,29 +62,8 @@ class Status:
     """Process id of the training process while training or stopping."""
     detail: dict | None = None
     """For a failure: {"step": int, "params": {key: short text}}."""
-
-
-def pid_alive(pid: int | None) -> bool:
-    """A process with this id runs now (a zombie counts as running until its parent reaps it)."""
-    if not pid:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        import ctypes
-        k32 = ctypes.windll.kernel32
-        handle = k32.OpenProcess(0x1000, False, int(pid))
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        k32.GetExitCodeProcess(handle, ctypes.byref(code))
-        k32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    pid_started: int | None = None
+    """When that process started (``/proc/<pid>/stat``): a reused pid has another start time."""
 
 
 def summarize_params(params: dict, width: int = 60) -> dict[str, str]:
@@ -128,11 +110,49 @@ class ModelStateMixin:
     def status(self) -> Status:
         """The model's state; one left busy by a process that is gone is first recovered (failed)."""
         st = self._read_status()
-        if st.status in BUSY and st.pid and not self.read_only and not pid_alive(st.pid):
-            why = self.last_words()
-            st = Status(ModelState.FAILED, CRASH_REASON + (f": {why}" if why else ""), utc_now(), st.created)
-            atomic_write_json(self.status_path, asdict(st))
+        if st.status in BUSY and not self.read_only and not self.owner_alive(st):
+            st = self._recovered(st)
         return st
+
+    def owner_alive(self, st: Status) -> bool:
+        """A process owns this busy state: it holds the training lock, or its pid still names
+        the process that wrote it (same start time; a pid the system gave to another program
+        does not count). A state with no pid at all is taken at its word."""
+        if lock_held(self.status_path.parent):
+            return True
+        return st.pid is None or self.owner_verified(st)
+
+    @staticmethod
+    def owner_verified(st: Status) -> bool:
+        """``st.pid`` is alive and is the very process that wrote ``st`` (where start times are known)."""
+        return same_process(st.pid, st.pid_started)
+
+    def _recovered(self, st: Status) -> Status:
+        why = self.last_words()
+        st = Status(ModelState.FAILED, CRASH_REASON + (f": {why}" if why else ""), utc_now(), st.created)
+        atomic_write_json(self.status_path, asdict(st))
+        return st
+
+    def claim_training(self) -> TrainingLock:
+        """Become the one trainer of this model: take its lock (another trainer holding it is
+        :class:`AlreadyTrainingError`), and recover a busy state its dead owner left. The caller
+        releases the lock after writing how the training ended."""
+        if self.read_only:
+            raise ReadOnlyModelError(READ_ONLY_MESSAGE)
+        lock = TrainingLock(self.status_path.parent)
+        if not lock.acquire():
+            pid = self._read_status().pid
+            raise AlreadyTrainingError(f"model {self.name!r} is already training" + (f" (pid {pid})" if pid else ""))
+        try:
+            st = self._read_status()
+            if st.status in BUSY:
+                if st.pid and st.pid != os.getpid() and self.owner_verified(st):  # a trainer without the lock
+                    raise AlreadyTrainingError(f"model {self.name!r} is already training (pid {st.pid})")
+                self._recovered(st)  # we hold the lock: whoever left it busy is gone
+        except BaseException:
+            lock.release()
+            raise
+        return lock
 
     def last_words(self, max_lines: int = 3) -> str:
         """The last lines a training process started by the app printed (its error message), or ''."""
@@ -157,7 +177,8 @@ class ModelStateMixin:
         if new not in TRANSITIONS[old.status]:
             raise StatusError(f"status: model {self.name!r} cannot go from {old.status} to {new}")
         keep_pid = pid if pid is not None else (old.pid if new in BUSY else None)
-        st = Status(new, reason, utc_now(), old.created, keep_pid, detail)
+        started = process_start_time(pid) if pid is not None else (old.pid_started if keep_pid else None)
+        st = Status(new, reason, utc_now(), old.created, keep_pid, detail, started)
         atomic_write_json(self.status_path, asdict(st))
         return st
 
@@ -167,7 +188,7 @@ class ModelStateMixin:
         return self.set_status(ModelState.FAILED, message, detail=detail)
 
     def is_busy(self) -> bool:
-        """Training or stopping, by a process that is still alive (or whose pid is unknown)."""
+        """Training or stopping, by a process that is still its owner (or whose pid is unknown)."""
         return self.status().status in BUSY
 
     def check_not_training(self) -> None:

@@ -38,6 +38,7 @@ from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
 from .networks import Agent, build_agent
+from .resume import resume_point
 from .ppo import PPO
 from .simtrace import SimTraceWriter
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
@@ -108,12 +109,7 @@ def _prepare(model: Model) -> _Run:
                     reward_fn=reward_fn)
     torch.manual_seed(cfg.seed)
     agent = build_agent(env.observe().shape[1:], meta.action_space)
-    ckpts = model.list_checkpoints()
-    if ckpts:  # resume where the last run stopped
-        run = _Run(model, env, agent, model.load_checkpoint("latest"), ckpts[-1]["iteration"] + 1,
-                   int(ckpts[-1].get("episodes", 0)), float(ckpts[-1].get("time", 0.0)))
-    else:
-        run = _Run(model, env, agent, model.load_checkpoint("initial") if cfg.init_from else None)
+    run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
     if run.init is not None:
         agent.load_state_dict(run.init["agent"])
     run.sim_t = np.zeros(env.n)
@@ -159,8 +155,21 @@ def train_model(model: Model, *, minutes: float | None = None, max_iterations: i
     ``ready`` (stopped or done) or ``failed`` (with the reason in its status).
 
     Raises :class:`TrainingError` (one line) when it cannot start: a competition track, a
-    reward function that does not load; ``AlreadyTrainingError`` while another process trains it.
+    reward function that does not load; ``AlreadyTrainingError`` while another process trains it
+    (the model's training lock, held from before the status says ``training`` until after it
+    says how the run ended, lets only one trainer in).
     """
+    if model.read_only:
+        raise TrainingError(READ_ONLY_MESSAGE)
+    lock = model.claim_training()
+    try:
+        return _train(model, minutes, max_iterations, on_iteration, install_signals)
+    finally:
+        lock.release()
+
+
+def _train(model: Model, minutes: float | None, max_iterations: int | None, on_iteration,
+           install_signals: bool) -> TrainingResult:
     run = _prepare(model)
     stop = _StopFlag(model, install_signals)
     telemetry = _Telemetry(model.path / "telemetry.jsonl")
@@ -241,10 +250,11 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
                                             "clip_frac", "env_steps_per_s", "samples")},
               "eval": ev}
     model.append_iterations([it_row])
+    info = {"episodes": run.episodes, "time": run.prior_s + elapsed, "env_steps": ppo.env_steps, "eval": ev}
+    # The checkpoint carries its own counts, so an index lost in a crash is rebuilt from it.
     state = {"agent": run.agent.state_dict(), "optimizer": ppo.optimizer.state_dict(),
-             "obs_shape": list(run.env.observe().shape[1:]), "iteration": iteration}
-    model.write_checkpoint(iteration, state, {"episodes": run.episodes, "time": run.prior_s + elapsed,
-                                              "env_steps": ppo.env_steps, "eval": ev})
+             "obs_shape": list(run.env.observe().shape[1:]), "iteration": iteration, **info}
+    model.write_checkpoint(iteration, state, info)
     model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
               f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, "
               f"standing-start lap {format_seconds(ev['standing_start_s'])}, "

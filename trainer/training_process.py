@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .model_files import READ_ONLY_MESSAGE, ModelStoreError
 from .model_folder import Model
-from .model_state import AlreadyTrainingError, ModelState, Status
+from .model_state import BUSY, AlreadyTrainingError, ModelState, Status
+from .ownership import lock_held, same_process
 
 _children: dict[str, subprocess.Popen] = {}
 """Processes this app started, by model folder; polled so none is left a zombie
@@ -146,8 +147,7 @@ def kill_training(model: Model, *, grace_s: float = 3.0) -> Status | None:
     if proc is not None and proc.poll() is None:
         pid = proc.pid
     else:
-        with contextlib.suppress(ModelStoreError):
-            pid = model.status().pid
+        pid = verified_owner(model)
     if pid:
         with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
             os.kill(pid, signal.SIGTERM)
@@ -161,6 +161,18 @@ def kill_training(model: Model, *, grace_s: float = 3.0) -> Status | None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(2.0)
     return check(model)
+
+
+def verified_owner(model: Model) -> int | None:
+    """The pid of the process training ``model``, only when it is that process for sure: the
+    model's training lock is held and the recorded pid still names the process that wrote it
+    (same start time). A pid the system has since given to another program is never returned,
+    so Kill cannot signal it."""
+    with contextlib.suppress(ModelStoreError):
+        st = model.status()  # a state whose owner is gone is recovered here
+        if st.status in BUSY and st.pid and lock_held(model.path) and same_process(st.pid, st.pid_started):
+            return st.pid
+    return None
 
 
 def _alive(pid: int, proc: subprocess.Popen | None) -> bool:

@@ -16,6 +16,7 @@ import functools
 import json
 import math
 import os
+import sqlite3
 
 import click
 
@@ -58,6 +59,10 @@ def friendly_errors(fn):
         except Exception as exc:
             if os.environ.get("TRACKSIDE_DEBUG"):
                 raise
+            if isinstance(exc, sqlite3.Error):  # the league database failed after it opened
+                from league.db import database_error
+
+                exc = database_error(exc)
             if isinstance(exc, TracksideError):
                 raise UserError(str(exc) or exc.__class__.__name__) from None
             if isinstance(exc, OSError):

@@ -313,7 +313,9 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8", newline="")
+    from league.exports import write_export
+
+    write_export(output, text)  # a temp file renamed into place: a full disk keeps the old export
     click.echo(f"wrote {output}", err=True)
 
 

@@ -301,8 +301,7 @@ def export(event_name, what, fmt, refresh, output):
     if output is None:
         click.echo(text, nl=False)
         return
-    with open(output, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
+    exports.write_export(output, text)  # a temp file renamed into place: a full disk keeps the old export
     click.echo(f"wrote {output}")
 
 

@@ -25,6 +25,7 @@ from gui.pages.league_race_card import RaceCard, closed_in_past
 from gui.pages.league_submit import SubmitPanel, fill, submit_sample_in_background
 from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time,
                                      table_view, track_name)
+from gui.rich_text import esc
 from gui.widgets.dialogs import ask_text
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league.db import LeagueError, db_path, open_db
@@ -162,7 +163,7 @@ class LeaguePage(QWidget):
         self.board.selectionModel().selectionChanged.connect(lambda *_: self.show_history())
         bl.addWidget(self.board, 1)
         history_card, hl = card("Submission history")
-        self.history_title = label("Select a racer in the leaderboard.", "hint", wrap=True)
+        self.history_title = label("Select a racer in the leaderboard.", "hint", wrap=True, rich=True)
         self.history = SubmissionHistory()
         hl.addWidget(self.history_title)
         hl.addWidget(self.history, 1)
@@ -256,7 +257,7 @@ class LeaguePage(QWidget):
         n = len(ids)
         used = f"{n} of {r.max_submissions} submissions used" if r.max_submissions else \
             f"{n} submission{'s' if n != 1 else ''}"
-        self.history_title.setText(f"<b>{best.get('display_name', alias)}</b>: {used}; the starred one stands. "
+        self.history_title.setText(f"<b>{esc(best.get('display_name', alias))}</b>: {used}; the starred one stands. "
                                    "Expand a submission for its laps.")
 
     # -- actions ----------------------------------------------------------------------------------

@@ -99,9 +99,9 @@ def export_with_dialog(page, what: str, *, race: str | None = None, season: str 
     if not path:
         return None
     try:
-        Path(path).write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        page.say(f"Cannot write {path}: {exc.strerror or exc}")
+        exports.write_export(path, text)  # a temp file renamed into place: a full disk keeps the old export
+    except LeagueError as exc:
+        page.say(str(exc))
         return None
     page.ctx.set_setting("league/export_dir", str(Path(path).parent))
     page.say(f"Exported to {path}", ok=True)

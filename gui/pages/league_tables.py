@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHeaderView, QTableView, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout)
 
+from gui.rich_text import esc
 from gui.widgets.style import label
 from league.exports import format_time
 
@@ -228,8 +229,8 @@ def rules_html(race, season) -> str:
     where = "no season"
     if season is not None:
         pts = "time ratio" if season.points == "time_ratio" else "rank table " + ",".join(map(str, season.rank_table))
-        where = f"{season.name} (points: {pts})"
-    rows = [("Track", f"{track_name(race.track)} <span style='color:#5f6b7a'>(competition)</span>"),
+        where = f"{esc(season.name)} (points: {esc(pts)})"
+    rows = [("Track", f"{esc(track_name(race.track))} <span style='color:#5f6b7a'>(competition)</span>"),
             ("Laps", f"{race.laps}, {'trials' if race.mode == 'trials' else 'continuous'}"), ("Ranking", rank),
             ("Penalty", penalty), ("Opens", local_time(race.opens_at, "from creation")),
             ("Closes", local_time(race.closes_at, "when closed by hand")),

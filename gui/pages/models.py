@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QMenu,
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
+from gui.rich_text import esc
 from gui.widgets.dialogs import ask_text, confirm, show_error
 from gui.widgets.model_details import ModelDetails
 from gui.widgets.model_table import ModelTableModel
@@ -199,7 +200,7 @@ class ModelsPage(QWidget):
             self.details.show_model(self.ctx.store.get(name) if name else None)
         except Exception as exc:  # a folder changing underneath: show the problem, keep working
             self.details.show_model(None)
-            self.details.facts.setText(str(exc))
+            self.details.facts.setText(esc(exc))
 
     def _update_actions(self) -> None:
         row = self.table.selectionModel().selectedRows()

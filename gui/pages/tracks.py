@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.rich_text import esc
 from gui.track_view import TrackView
 from gui.widgets.dialogs import ask_text, show_error
 from gui.widgets.fields import Field
@@ -49,7 +50,7 @@ class TracksPage(QWidget):
         self.view.setMinimumSize(360, 280)
         self.name = label("", "heading")
         self.description = label("", "hint", wrap=True)
-        self.facts = label("", "fact", wrap=True)
+        self.facts = label("", "fact", wrap=True, rich=True)
         self.max_speed = DoubleSpinBox(decimals=1, minimum=0.5, maximum=4.0, singleStep=0.5, value=4.0,
                                         suffix=" m/s")
         self.max_speed.valueChanged.connect(self._show_best_lap)
@@ -158,13 +159,14 @@ class TracksPage(QWidget):
             track = load_track(name)
         except TrackError as exc:
             self.name.setText(name)
-            self.facts.setText(str(exc))
+            self.facts.setText(esc(exc))
             return
         s = track_summary(track)
         self.name.setText(s["display_name"])
         self.view.set_track(track)
         kind = ("a practice track: train on it" if s["trainable"] else
-                "a competition track: races run on it" + (f"; practise on {s['resembles']}" if s["resembles"] else ""))
+                "a competition track: races run on it" + (f"; practise on {esc(s['resembles'])}" if s["resembles"]
+                                                          else ""))
         self.facts.setText(f"<b>{s['length_m']:.1f} m</b> centre line · width {self._width(s)} · "
                            f"{s['waypoints']} waypoints · {'loop' if s['closed'] else 'open'} · {kind}")
         self.description.setText(s["description"] or "")

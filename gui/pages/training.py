@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QS
 from gui.car_view import SensorView
 from gui.monitor_panels import LearningCurves, RunFacts, failure_html
 from gui.plots import card, chip_style
+from gui.rich_text import esc, rich
 from gui.telemetry import TelemetryFeed
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm, show_error
@@ -99,7 +100,7 @@ class TrainingPage(QWidget):
 
         self.facts = RunFacts()
         root.addWidget(self.facts)
-        self.banner = QLabel()
+        self.banner = rich(QLabel())  # its texts come escaped: _show_banner's callers, failure_html
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setStyleSheet("background: #fdecea; color: #8e1b1b; border: 1px solid #f5c2c0; "
@@ -165,7 +166,7 @@ class TrainingPage(QWidget):
             self._follow(self.ctx.store.get(name))
         except ModelStoreError as exc:
             self._follow(None)
-            self._show_banner(str(exc))
+            self._show_banner(esc(exc))
 
     def _follow(self, model) -> None:
         self.model, self._status, self._stop_asked_at = model, None, None
@@ -190,7 +191,7 @@ class TrainingPage(QWidget):
             self.sensor_view.set_sensor(track, model.metadata().primary_sensor)
         except Exception as exc:  # a broken folder or a deleted track: say so, keep going
             self.sensor_view.set_sensor(None, None)
-            self._show_banner(f"Cannot show this model's track: {exc}")
+            self._show_banner(f"Cannot show this model's track: {esc(exc)}")
         self._track = track
         self.feed.follow(model, track)
         if not tp.is_running(model):
@@ -252,7 +253,7 @@ class TrainingPage(QWidget):
             return
         why = tp.start_failure(self.model)
         if why:
-            self._show_banner(f"Training could not start: {why}")
+            self._show_banner(f"Training could not start: {esc(why)}")
         st = tp.check(self.model)
         if st is not None and (self._status is None or st.status != self._status.status):
             self._on_status(st)

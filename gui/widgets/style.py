@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
@@ -88,8 +89,11 @@ def set_role(widget: QWidget, role: str) -> QWidget:
     return widget
 
 
-def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
+def label(text: str = "", role: str | None = None, *, wrap: bool = False, rich: bool = False) -> QLabel:
+    """A label that shows ``text`` literally; ``rich=True`` for one whose text is HTML (escape
+    the user text in it with :func:`gui.rich_text.esc`)."""
     out = QLabel(text)
+    out.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     if role:
         out.setProperty("role", role)
     out.setWordWrap(wrap)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from gui.rich_text import esc
 from gui.track_view import TrackView
 from sim.library import list_tracks, load_track, track_summary
 from sim.track import TrackError
@@ -31,7 +32,7 @@ class TrackPicker(QWidget):
         self.view.setMinimumHeight(240)
         self.view.setMaximumHeight(330)
         self.view.setMouseEnabled(x=False, y=False)
-        self.facts = label("", "fact", wrap=True)
+        self.facts = label("", "fact", wrap=True, rich=True)
         self.description = label("", "hint", wrap=True)
         side = QVBoxLayout()
         side.setSpacing(6)
@@ -96,7 +97,7 @@ class TrackPicker(QWidget):
         try:
             track = load_track(name)
         except TrackError as exc:
-            self.facts.setText(str(exc))
+            self.facts.setText(esc(exc))
             return
         self.view.set_track(track)
         self.description.setText(track.info.description)
@@ -112,5 +113,5 @@ class TrackPicker(QWidget):
         track = load_track(name)
         s = track_summary(track)
         best = compute_racing_line(track, max_speed=self.max_speed).best_lap_s
-        self.facts.setText(f"<b>{s['display_name']}</b> &nbsp;·&nbsp; length {s['length_m']:.1f} m &nbsp;·&nbsp; "
+        self.facts.setText(f"<b>{esc(s['display_name'])}</b> &nbsp;·&nbsp; length {s['length_m']:.1f} m &nbsp;·&nbsp; "
                            f"width {s['width_m']:.2f} m &nbsp;·&nbsp; best lap {best:.2f} s at {self.max_speed:g} m/s")

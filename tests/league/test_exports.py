@@ -4,6 +4,7 @@ hostile text neutralised in CSV and escaped in HTML."""
 import csv
 import io
 import json
+import os
 
 import pytest
 
@@ -147,3 +148,110 @@ def test_the_writers_take_race_day_rows_too():
                                    "fastest_ms": 9500, "fastest_s": 9.5, "average_s": 9.5, "resets": 4,
                                    "completion_ratio": 0.5}]
     assert summary_csv(rows).count("\n") == 2
+
+
+# -- atomic export files ------------------------------------------------------------------------------
+OLD = "rank,racer\r\n1,the good export\r\n"
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def refused_one_line(result, path) -> str:
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(path) in lines[0], result.stderr
+    assert "unchanged" in lines[0]
+    return lines[0]
+
+
+EXPORTS = (("export", "leaderboard", "cup1", "--format", "html"), ("export", "laps", "--season", "spring"),
+           ("export", "season", "spring", "--format", "html"),
+           ("raceday", "export", "day1", "--what", "leaderboard", "--format", "html"))
+
+
+@pytest.fixture
+def busy_league(db):
+    """Enough racers for an export of many kilobytes (more than a block a truncated file frees)."""
+    from league.raceday import create_event
+
+    for i in range(40):
+        add_racer(db, f"r{i:02d}", f"Racer number {i:02d} with a rather long display name")
+        record_submission(db, "cup1", f"r{i:02d}", FROZEN, laps(20.0 + i / 10, 21.0, 22.0))
+    create_event(db, "day1", "practice_oval")
+    return db
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 64 KiB filesystem of our own (needs root and a system that lets it mount tmpfs)."""
+    import shutil
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("a full disk needs root and mount(8) for a small tmpfs; the file-size-limit test covers the rest")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({made.stderr.decode().strip()}); "
+                    "the file-size-limit test covers the rest")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("args", EXPORTS, ids=lambda a: " ".join(a[:3]))
+def test_a_full_disk_keeps_the_previous_export_intact(busy_league, small_fs, args):
+    out = small_fs / "board.out"
+    out.write_text(OLD, newline="")
+    fd = os.open(small_fs / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    refused_one_line(cli(*args, "-o", out), out)
+    assert out.read_bytes().decode() == OLD
+    assert sorted(p.name for p in small_fs.iterdir()) == ["board.out", "filler"]  # no temp file left
+    (small_fs / "filler").unlink()
+    result = cli(*args, "-o", out)  # room again: the export replaces it
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().decode() != OLD
+
+
+@pytest.mark.parametrize("args", EXPORTS, ids=lambda a: " ".join(a[:3]))
+def test_a_write_that_fails_part_way_keeps_the_previous_export_intact(busy_league, tmp_path, args):
+    """The failure injected without a mount: a file-size limit stops the write after 512 bytes."""
+    import resource
+
+    out = tmp_path / "board.out"
+    out.write_text(OLD, newline="")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (512, hard))  # Python ignores SIGXFSZ: the write fails with EFBIG
+    try:
+        result = cli(*args, "-o", out)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    refused_one_line(result, out)
+    assert out.read_bytes().decode() == OLD
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_export_keeps_the_file_mode_and_writes_through_a_link(tmp_path):
+    from league.exports import write_export
+
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    write_export(link, "new\r\n")
+    assert link.is_symlink() and target.read_bytes() == b"new\r\n"
+    assert target.stat().st_mode & 0o777 == 0o640
