@@ -100,7 +100,8 @@ class RewardSandbox:
         self._drain = threading.Thread(target=self.output.drain, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
         self._send(("init", source, filename, instances, self.waypoints, track_length, asdict(self.limits)))
-        msg = self._receive(STARTUP_LIMIT_S + self.limits.load_time_s, None)
+        self._started()
+        msg = self._receive(self.limits.load_time_s + 1.0, None)
         if msg[1] is not None:
             self.close()
             raise RewardFunctionError(msg[1], msg[2])
@@ -157,6 +158,18 @@ class RewardSandbox:
         from .params import params_dicts
 
         return params_dicts(tuple(col[car:car + 1] for col in columns), self.waypoints, self.track_length)[0]
+
+    def _started(self) -> None:
+        """Wait for the worker's first word: failing to start Python is our problem, not the user's."""
+        if self._recv_conn.poll(STARTUP_LIMIT_S):
+            try:
+                if pickle.loads(self._recv_conn.recv_bytes()) == ("ready",):
+                    return
+            except (EOFError, OSError):
+                pass
+        self.close()
+        raise RuntimeError(f"the reward worker process failed to start (exit code {self.proc.returncode}): "
+                           f"{self.output.text()[-500:]}")
 
     def _send(self, msg) -> None:
         try:

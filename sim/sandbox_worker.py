@@ -53,6 +53,7 @@ def serve() -> None:
     def send(msg) -> None:
         answers.send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
 
+    send(("ready",))
     _, source, filename, instances, waypoints, length, limits = pickle.loads(requests.recv_bytes())
     mb = int(limits["memory_mb"])
     _limit_memory(mb)
