@@ -86,9 +86,24 @@ def record_origin(folder: Path, trusted_origin: str | None, untrusted_origin: st
         mark_untrusted(folder, untrusted_origin)
 
 
-def accept(folder: Path) -> None:
-    """The user has read the reward function now in ``folder`` and accepts it."""
-    mark_trusted(folder, "accepted after review")
+def read_for_review(folder: Path) -> tuple[str, str]:
+    """The reward function's text to show and the SHA-256 of exactly those bytes, for :func:`accept`."""
+    path = Path(folder) / REWARD_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UntrustedRewardError(f"{path}: cannot read the reward function ({exc.strerror})") from None
+    return data.decode("utf-8", errors="replace"), hashlib.sha256(data).hexdigest()
+
+
+def accept(folder: Path, shown_sha256: str) -> None:
+    """The user has read the reward function (the bytes :func:`read_for_review` hashed as
+    ``shown_sha256``) and accepts it; refused if the file changed since it was shown."""
+    folder = Path(folder)
+    if _digest(folder) != shown_sha256:
+        raise UntrustedRewardError(f"{folder / REWARD_FILE} changed while it was shown; nothing was accepted: "
+                                   "review it again")
+    atomic_write_json(folder / TRUST_FILE, {"accepted_sha256": shown_sha256, "origin": "accepted after review"})
 
 
 def check_trusted(folder: Path, name: str | None = None) -> None:

@@ -241,13 +241,14 @@ def model_accept_reward(name, yes):
     if reward_trust.is_trusted(m.path):
         click.echo(f"{name}: its reward function is already accepted")
         return
+    text, digest = reward_trust.read_for_review(m.path)
     click.echo(f"--- {m.reward_path} (from {reward_trust.origin(m.path)}) ---")
-    click.echo(m.reward_source())
+    click.echo(text)
     click.echo("--- end ---")
     if not yes and not click.confirm("This code will run with your rights when you train or validate. Accept it?",
                                      default=False):
         raise UserError(f"{name}: reward function not accepted; nothing was run")
-    reward_trust.accept(m.path)
+    reward_trust.accept(m.path, digest)
     click.echo(f"{name}: reward function accepted")
 
 
