@@ -14,7 +14,6 @@ import resource
 import signal
 from multiprocessing.connection import Connection
 
-from .params import params_dicts
 from .reward import RewardError, RewardFunctionError, describe_error, load_reward_function, params_summary
 
 
@@ -70,6 +69,8 @@ def serve() -> None:
         except (EOFError, OSError):
             os._exit(0)
         if msg[0] == "step":
+            from .params import params_dicts  # numpy and shapely load only when a simulator needs them
+
             params = params_dicts(msg[1], waypoints, length)
             callers = fns if len(fns) == len(params) else [fns[0]] * len(params)
         else:

@@ -153,3 +153,12 @@ def test_a_slow_reward_does_not_outlive_the_time_limit(trackside_home):
     took = time.monotonic() - started
     assert rc == 0 and "time limit of 0.1 min reached" in out, (out, err)
     assert took < 6 + 60, took  # the limit (6 s) plus start-up, the final update and evaluation
+
+
+def test_the_validator_has_the_same_limits(track):
+    from sim.reward_check import validate_reward_source
+
+    report = validate_reward_source(_reward("x = bytearray(10 * 1024 ** 3)\nreturn 1.0"), track)
+    assert not report.ok and "ran out of memory (the limit is 2048 MB)" in report.error
+    report = validate_reward_source(_reward("os._exit(0)"), track)
+    assert not report.ok and "ended its process" in report.error
