@@ -112,10 +112,12 @@ def check_trusted(folder: Path, name: str | None = None) -> None:
     if is_trusted(folder):
         return
     name = name or folder.name
+    record = _record(folder) or {}
+    why = ("changed on disk since it was written or accepted in Trackside" if record.get("accepted_sha256")
+           else f"came from {origin(folder)} and has not been accepted")
     raise UntrustedRewardError(
-        f"model {name!r}: its reward function came from {origin(folder)} (or changed on disk) and has not been "
-        f"accepted, so it does not run; read it and accept it with `trackside model accept-reward {name}` "
-        "(or open the model in the app)")
+        f"model {name!r}: its reward function {why}, so it does not run; read it and accept it with "
+        f"`trackside model accept-reward {name}` (or train it from the app, which shows it first)")
 
 
 def check_reward_file(path: Path) -> None:

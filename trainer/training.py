@@ -99,8 +99,8 @@ def _prepare(model: Model) -> _Run:
     except TracksideError as exc:
         raise TrainingError(str(exc)) from None
     try:
-        check_trusted(model.path, model.name)  # someone else's code never runs unasked
-        compile_reward_source(model.reward_source(), "reward_function.py")  # runs in a worker: see _start_reward
+        compile_reward_source(model.reward_source(), "reward_function.py")  # runs nothing: syntax errors first
+        check_trusted(model.path, model.name)  # someone else's code never runs unasked; see _start_reward
     except (UntrustedRewardError, RewardFunctionError) as exc:
         raise TrainingError(str(exc)) from None
     env = RacingEnv(track, meta.action_space,
