@@ -14,7 +14,13 @@ import resource
 import signal
 from multiprocessing.connection import Connection
 
-from .reward import RewardError, RewardFunctionError, describe_error, load_reward_function, params_summary
+from .reward import (
+    RewardError,
+    RewardFunctionError,
+    describe_error,
+    load_reward_function,
+    params_summary,
+)
 
 
 def _limit_memory(mb: int) -> None:
@@ -55,6 +61,8 @@ def serve() -> None:
     send(("ready",))
     _, source, filename, instances, waypoints, length, limits = pickle.loads(requests.recv_bytes())
     mb = int(limits["memory_mb"])
+    if waypoints:  # a simulator's worker: load numpy and shapely before the memory limit, not under it
+        from .params import params_dicts
     _limit_memory(mb)
     try:
         fns = _load(source, filename, instances, limits)
@@ -69,7 +77,9 @@ def serve() -> None:
         except (EOFError, OSError):
             os._exit(0)
         if msg[0] == "step":
-            from .params import params_dicts  # numpy and shapely load only when a simulator needs them
+            from .params import (
+                params_dicts,  # loaded above when waypoints came: a no-op then
+            )
 
             params = params_dicts(msg[1], waypoints, length)
             callers = fns if len(fns) == len(params) else [fns[0]] * len(params)

@@ -38,9 +38,9 @@ from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
-from .reward_trust import UntrustedRewardError, check_trusted
 from .networks import Agent, build_agent
 from .ppo import PPO
+from .reward_trust import UntrustedRewardError, check_trusted
 from .simtrace import SimTraceWriter
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 

@@ -97,7 +97,8 @@ def test_a_stop_request_ends_a_running_reward_at_once(track):
 
 # -- through `trackside train` ----------------------------------------------------------------------
 def _model(name, reward=GOOD, cars=2):
-    return ModelStore().create(name, ModelMetadata(), Hyperparameters(), reward,
+    return ModelStore().create(name, ModelMetadata(), Hyperparameters(num_episodes_between_training=4, num_epochs=1),
+                               reward,
                                TrainingConfig(track="workshop_loop", n_cars=cars))
 
 
@@ -162,3 +163,15 @@ def test_the_validator_has_the_same_limits(track):
     assert not report.ok and "ran out of memory (the limit is 2048 MB)" in report.error
     report = validate_reward_source(_reward("os._exit(0)"), track)
     assert not report.ok and "ended its process" in report.error
+
+
+def test_a_chatty_reward_cannot_flood_the_trainers_output(capfd):
+    from trainer.training import train_model
+
+    m = _model("chatty", _reward("print('params ' + 'x' * 2000)\nreturn 1.0"))
+    result = train_model(m, max_iterations=1, install_signals=False)
+    assert result.status == "ready"
+    out, err = capfd.readouterr()
+    assert len(out) + len(err) < 10_000  # the trainer's own stdout/stderr (process.log under the app)
+    log = m.path / "logs" / "reward_output.log"
+    assert 65536 <= log.stat().st_size < 65536 + 200 and "more bytes of output dropped" in log.read_text()
