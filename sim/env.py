@@ -90,7 +90,9 @@ class EnvConfig:
 RewardFn = Callable[[dict], float]
 """A reward function, or a sequence of ``n_cars`` of them: one instance per car keeps
 a stateful DeepRacer function (one that remembers the previous step in a global)
-working as it does with DeepRacer's single car."""
+working as it does with DeepRacer's single car. Or an object with
+``rewards_for_columns(columns) -> rewards`` (:class:`sim.reward_sandbox.RewardSandbox`), sent
+:meth:`sim.params.ParamsBuilder.columns` once per step."""
 
 
 class RacingEnv:
@@ -193,10 +195,14 @@ class RacingEnv:
 
         reward = np.zeros(self.n)
         self.last_params = None
-        if self.reward_fn is not None:
+        fn = self.reward_fn
+        if fn is not None and hasattr(fn, "rewards_for_columns"):  # a worker process: one round trip per step
+            reward = np.asarray(fn.rewards_for_columns(self.params_builder.columns(
+                proj, ref, self.state.yaw, speed, steer, self.steps, self.progress, self.reverse, wheels_on)),
+                dtype=np.float64)
+        elif fn is not None:
             params = self.params_builder.build(proj, ref, self.state.yaw, speed, steer, self.steps,
                                                self.progress, self.reverse, wheels_on)
-            fn = self.reward_fn
             if callable(fn):
                 reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
             else:

@@ -37,11 +37,16 @@ PARAM_KEYS = (
 
 
 class ParamsBuilder:
-    """Builds per-car params dicts for one track. Holds the shared ``waypoints`` list."""
+    """Builds per-car params dicts for one track.
+
+    Each dict gets its own copy of the ``waypoints`` list of ``(x, y)`` tuples (as DeepRacer
+    sends): a reward function that appends to or clears it changes only its own car's view.
+    Copying a list of tuples is a pointer copy, a fraction of a microsecond per car.
+    """
 
     def __init__(self, track: Track):
         self.track = track
-        # One list shared by every dict: reward functions read it, building it per call would cost more than the reward.
+        # The master list; every dict gets a shallow copy (tuples are immutable, so that is enough).
         self.waypoints = [(float(x), float(y)) for x, y in track.center]
         n = len(track.center)
         self._last = n - 2 if track.closed else n - 1
@@ -57,7 +62,15 @@ class ParamsBuilder:
     def build(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
               steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
               wheels_on: np.ndarray) -> list[dict]:
-        """One params dict per car.
+        """One params dict per car; the arguments are those of :meth:`columns`."""
+        return params_dicts(self.columns(proj, ref_xy, heading_rad, speed, steering_deg, steps, progress, reverse,
+                                         wheels_on), self.waypoints, self.track.length)
+
+    def columns(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
+                steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
+                wheels_on: np.ndarray) -> tuple[list, ...]:
+        """The per-step values of every car as :data:`COLUMNS` lists (compact: what a reward worker
+        process is sent each step); :func:`params_dicts` makes the dicts from them.
 
         Args:
             proj: projection of ``ref_xy`` onto the centre line (file order).
@@ -76,20 +89,33 @@ class ParamsBuilder:
         all_on = wheels_on.all(axis=1)
         off = ~wheels_on.any(axis=1)
         width = self.track.width_at(proj.s)
-        length = self.track.length
-        wps = self.waypoints
-        cols = zip(all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
-                   proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
-                   progress.tolist(), np.asarray(steps).astype(int).tolist(), speed.tolist(),
-                   steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
-                   proj.s.tolist(), off.tolist())
-        return [
-            {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
-             "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
-             "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": wps,
-             "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False}
-            for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in cols
-        ]
+        return (all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
+                proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
+                progress.tolist(), np.asarray(steps).astype(int).tolist(), speed.tolist(),
+                steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
+                proj.s.tolist(), off.tolist())
+
+
+COLUMNS = ("all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "is_reversed",
+           "progress", "steps", "speed", "steering_angle", "track_width", "closest_behind", "closest_ahead",
+           "projection_distance", "is_offtrack")
+"""The order of :meth:`ParamsBuilder.columns`."""
+
+
+def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]], length: float) -> list[dict]:
+    """One params dict per car from :meth:`ParamsBuilder.columns`; each gets its own copy of ``waypoints``.
+
+    Plain Python only (no numpy): the reward worker process builds the dicts with it.
+    """
+    wps = waypoints
+    copy = list.copy
+    return [
+        {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
+         "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
+         "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": copy(wps),
+         "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False}
+        for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in zip(*columns)
+    ]
 
 
 def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: VehicleConfig) -> np.ndarray:

@@ -1,37 +1,22 @@
 """Checking a user's reward function before training: the validator behind the Validate
 button and ``trackside reward validate``.
 
-The function runs in a separate worker process on varied params from a track, with a
-time limit per call, so an endless loop or a flood of prints cannot hang the caller.
+The function runs in the same worker process as training uses (:mod:`sim.reward_sandbox`), on
+varied params from a track, with its limits (time per call, memory, output), so an endless
+loop, a huge allocation or a flood of prints cannot hang or exhaust the caller.
 A broken user function never raises here; the :class:`ValidationReport` says what
 went wrong and where.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import pickle
-import queue
-import subprocess
-import sys
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from .reward import (
-    OUTPUT_LIMIT_BYTES,
-    STARTUP_LIMIT_S,
-    RewardError,
-    RewardFunctionError,
-    compile_reward_source,
-    describe_error,
-    load_reward_function,
-    params_summary,
-)
+from .reward import OUTPUT_LIMIT_BYTES, RewardFunctionError, compile_reward_source, params_summary
+from .reward_sandbox import RewardSandbox, SandboxLimits
 
 
 @dataclass
@@ -116,31 +101,20 @@ def validate_reward_source(source: str, track, *, filename: str = "reward_functi
         return report
     if samples is None:
         samples = sample_params(track)
-    samples = list(samples)
-    worker = _Worker({"source": source, "filename": filename, "samples": samples})
+    limits = replace(SandboxLimits.from_env(), time_per_call_s=time_limit_s, load_time_s=load_time_limit_s,
+                     output_bytes=OUTPUT_LIMIT_BYTES)
+    box = None
     try:
-        worker.expect("ready", STARTUP_LIMIT_S, None)
-        msg = worker.expect("loaded", load_time_limit_s,
-                            f"{filename} did not finish loading within {float(load_time_limit_s)} s "
-                            "(is there an endless loop outside reward_function?)")
-        if msg[1] is not None:
-            report.error, report.line = msg[1], msg[2]
-        else:
-            for i, params in enumerate(samples):
-                msg = worker.expect("result", time_limit_s,
-                                    f"reward_function did not return within {float(time_limit_s)} s for params "
-                                    f"{params_summary(params)}; is there an endless loop?", params)
-                if msg[2] is not None:
-                    report.error, report.line = msg[2], msg[3]
-                    break
-                report.samples.append((params_summary(params), msg[1]))
-            else:
-                report.ok = True
-    except _UserFault as fault:
-        report.error, report.line = str(fault), None
+        box = RewardSandbox(source, filename, limits=limits)
+        for params in samples:
+            report.samples.append((params_summary(params), box.call(params)))
+        report.ok = True
+    except RewardFunctionError as exc:  # RewardError too: the first failed call
+        report.error, report.line = str(exc), exc.line
     finally:
-        worker.close()
-    report.output, report.output_bytes = worker.output()
+        if box is not None:
+            box.close()
+            report.output, report.output_bytes = box.output.text(), box.output.total
     report.seconds = time.perf_counter() - started
     return report
 
@@ -209,126 +183,3 @@ def sample_params(track) -> list[dict]:
     out += builder.build(proj, ref, yaw, np.full(n, 2.0), np.linspace(-30.0, 30.0, n), steps, progress,
                          np.ones(n, dtype=bool), wheels_on)
     return out
-
-
-class _UserFault(Exception):
-    """The user's code hung or ended the worker; the message is for the report."""
-
-
-class _Worker:
-    """One ``python -c`` process that loads the function and runs every sample.
-
-    Messages come back as JSON lines on a private copy of its stdout; the user's
-    prints (its fd 1 and 2) go to a stderr pipe that a thread drains, keeping the
-    first :data:`OUTPUT_LIMIT_BYTES`, so a chatty function never blocks on a full pipe.
-    """
-
-    def __init__(self, job: dict):
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from sim.reward_check import _worker_main; _worker_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        self.messages: queue.Queue = queue.Queue()
-        self._kept = bytearray()
-        self._total = 0
-        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        self._threads = [threading.Thread(target=fn, args=args, daemon=True) for fn, args in (
-            (self._feed, (payload,)), (self._read_messages, ()), (self._read_output, ()))]
-        for t in self._threads:
-            t.start()
-
-    def _feed(self, payload: bytes) -> None:
-        try:
-            self.proc.stdin.write(payload)
-            self.proc.stdin.close()
-        except OSError:
-            pass  # the worker died; the message reader reports it
-
-    def _read_messages(self) -> None:
-        for line in self.proc.stdout:
-            self.messages.put(json.loads(line))
-        self.messages.put(None)
-
-    def _read_output(self) -> None:
-        fd = self.proc.stderr.fileno()
-        while chunk := os.read(fd, 65536):
-            self._total += len(chunk)
-            room = OUTPUT_LIMIT_BYTES - len(self._kept)
-            if room > 0:
-                self._kept += chunk[:room]
-
-    def expect(self, kind: str, limit_s: float, timeout_message: str | None, params: dict | None = None) -> list:
-        """The next message, which must be ``kind``, within ``limit_s`` seconds."""
-        try:
-            msg = self.messages.get(timeout=limit_s)
-        except queue.Empty:
-            self.close()
-            if timeout_message is None:
-                raise RuntimeError(f"the reward validation worker did not start within {limit_s} s") from None
-            raise _UserFault(timeout_message) from None
-        if msg is None:
-            code = self.proc.wait()
-            if kind == "ready":
-                self._join_output()
-                raise RuntimeError(f"the reward validation worker failed to start (exit code {code}): "
-                                   f"{self.output()[0][-500:]}")
-            during = f" for params {params_summary(params)}" if params is not None else " while loading"
-            raise _UserFault(f"the reward function ended its process (exit code {code}){during}; "
-                             "it must not call exit or end the process")
-        if msg[0] != kind:
-            raise RuntimeError(f"reward validation worker: expected {kind!r}, got {msg!r}")
-        return msg
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self._join_output()
-
-    def _join_output(self) -> None:
-        # A grandchild the user started may hold the pipe open: wait briefly, not forever.
-        self._threads[2].join(timeout=1.0)
-
-    def output(self) -> tuple[str, int]:
-        """The kept output as text (with a note if cut) and the total bytes printed."""
-        text = bytes(self._kept).decode("utf-8", errors="replace")
-        if self._total > len(self._kept):
-            text += f"\n[... {self._total - len(self._kept)} more bytes of output not shown]"
-        return text, self._total
-
-
-def _worker_main() -> None:
-    """Entry point of the validation worker process (see :class:`_Worker`)."""
-    job = pickle.load(sys.stdin.buffer)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)  # input() gets EOF instead of waiting
-    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # the user's prints go to the captured stderr pipe
-
-    def send(*msg) -> None:
-        channel.write(json.dumps(msg) + "\n")
-        channel.flush()
-
-    send("ready")
-    try:
-        fn = load_reward_function(job["source"], job["filename"])
-    except RewardFunctionError as exc:
-        send("loaded", str(exc), exc.line)
-    else:
-        send("loaded", None, None)
-        for params in job["samples"]:
-            try:
-                send("result", fn(params), None, None)
-            except RewardError as exc:
-                send("result", None, str(exc), exc.line)
-                break
-            except BaseException as exc:  # KeyboardInterrupt and the like, raised by the user's code
-                send("result", None, f"reward_function raised {describe_error(exc)} for params "
-                                     f"{params_summary(params)}", None)
-                break
-    sys.stdout.flush()
-    sys.stderr.flush()
-    channel.close()
-    os._exit(0)  # do not wait for threads the user's code may have started

@@ -34,6 +34,7 @@ from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 
 from sim.errors import TracksideError
+from trainer import reward_trust
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import MetadataError, ModelMetadata
 from trainer.model_store import (
@@ -261,6 +262,8 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     atomic_write(model.metadata_path, meta.to_json())
     atomic_write(model.hyperparameters_path, hp.to_json())
     atomic_write(model.reward_path, reward)
+    reward_trust.record_origin(model.path, None if "reward_function.py" in staged else "Trackside's default reward",
+                               "an imported archive")
     atomic_write_json(model.config_path, asdict(config))
     now = utc_now()
     status = Status(ModelState.DRAFT, None, now, now)

@@ -15,6 +15,7 @@ from pathlib import Path
 from trainer.hyperparameters import Hyperparameters, TrainingConfig
 from trainer.metadata import ModelMetadata
 
+from . import reward_trust
 from .checkpoints import CheckpointsMixin
 from .model_files import (
     READ_ONLY_MESSAGE,
@@ -114,6 +115,7 @@ class Model(ModelStateMixin, CheckpointsMixin, ModelMetricsMixin):
         self._writable(not_busy=True)
         check_reward(source)
         atomic_write(self.reward_path, source)
+        reward_trust.mark_trusted(self.path)
 
     def training_config(self) -> TrainingConfig:
         return TrainingConfig.from_dict(read_json(self.config_path))

@@ -44,6 +44,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from sim import paths
+from sim.reward import compile_reward_source
+from trainer import reward_trust
 from trainer.checkpoints import checkpoint_iteration, eval_score  # noqa: F401 (re-exported)
 from trainer.hyperparameters import Hyperparameters, TrainingConfig, TrainingConfigError  # noqa: F401 (re-exported)
 from trainer.metadata import ModelMetadata
@@ -122,8 +124,10 @@ class ModelStore:
     # -- changes --------------------------------------------------------------------------------
     def create(self, name: str, metadata: ModelMetadata, hyperparameters: Hyperparameters, reward_source: str,
                training_config: TrainingConfig | dict | None = None, *, initial: Path | None = None,
-               reward_filename: str = "reward_function.py") -> Model:
+               reward_filename: str = "reward_function.py", untrusted_origin: str | None = None) -> Model:
         """A new draft model. ``initial``: a checkpoint file to copy as its starting weights.
+        ``untrusted_origin``: the reward is someone else's (a clone of an unaccepted one): it is
+        recorded as not accepted and not run here (only compiled).
 
         Refused: a taken or malformed name, a competition track, a reward function that does not
         load (the message names ``reward_filename``).
@@ -132,12 +136,19 @@ class ModelStore:
         config = training_config if isinstance(training_config, TrainingConfig) else \
             TrainingConfig.from_dict(training_config or {})
         check_trainable(config.track)
-        check_reward(reward_source, reward_filename)
+        if untrusted_origin is None:
+            check_reward(reward_source, reward_filename)
+        else:
+            compile_reward_source(reward_source, reward_filename)  # syntax only; nothing runs
         with self.building() as tmp:
             m = Model(tmp, name=name)
             atomic_write(m.metadata_path, metadata.to_json())
             atomic_write(m.hyperparameters_path, hyperparameters.to_json())
             atomic_write(m.reward_path, reward_source)
+            if untrusted_origin is None:
+                reward_trust.mark_trusted(m.path)
+            else:
+                reward_trust.mark_untrusted(m.path, untrusted_origin)
             if initial is not None:
                 m.checkpoints_dir.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(initial, m.initial_path)
@@ -184,9 +195,12 @@ class ModelStore:
         initial = source.resolve_checkpoint(which) if which else None
         iteration = checkpoint_iteration(initial) if initial is not None else None
         config = replace(config, init_from=None, cloned_from={"model": src, "iteration": iteration})
+        untrusted = None
+        if reward_source is None and not reward_trust.is_trusted(source.path):
+            untrusted = f"model {src!r}, cloned before its reward function was accepted"
         return self.create(new_name, meta, hyperparameters or source.hyperparameters(),
                            source.reward_source() if reward_source is None else reward_source, config,
-                           initial=initial, reward_filename=reward_filename)
+                           initial=initial, reward_filename=reward_filename, untrusted_origin=untrusted)
 
     def _changeable(self, name: str) -> Model:
         if name == STANDARD_NAME:

@@ -30,7 +30,8 @@ import torch
 from sim.env import EnvConfig, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
-from sim.reward import RewardError, RewardFunctionError, load_reward_function
+from sim.reward import RewardError, RewardFunctionError, compile_reward_source
+from sim.reward_sandbox import RewardSandbox, SandboxLimits
 
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
 from .model_folder import READ_ONLY_MESSAGE, Model
@@ -38,8 +39,9 @@ from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
 from .networks import Agent, build_agent
-from .resume import resume_point
 from .ppo import PPO
+from .resume import resume_point
+from .reward_trust import UntrustedRewardError, check_trusted
 from .simtrace import SimTraceWriter
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 
@@ -98,15 +100,14 @@ def _prepare(model: Model) -> _Run:
     except TracksideError as exc:
         raise TrainingError(str(exc)) from None
     try:
-        # One instance per car: a function that keeps state in globals sees one car, as in DeepRacer.
-        reward_fn = [load_reward_function(model.reward_source(), "reward_function.py") for _ in range(cfg.n_cars)]
-    except RewardFunctionError as exc:
+        compile_reward_source(model.reward_source(), "reward_function.py")  # runs nothing: syntax errors first
+        check_trusted(model.path, model.name)  # someone else's code never runs unasked; see _start_reward
+    except (UntrustedRewardError, RewardFunctionError) as exc:
         raise TrainingError(str(exc)) from None
     env = RacingEnv(track, meta.action_space,
                     EnvConfig(n_cars=cfg.n_cars, sensor=meta.primary_sensor, camera_size=meta.camera_size,
                               round_robin=cfg.round_robin, reverse=cfg.reverse,
-                              alternate_direction=cfg.alternate_direction),
-                    reward_fn=reward_fn)
+                              alternate_direction=cfg.alternate_direction))
     torch.manual_seed(cfg.seed)
     agent = build_agent(env.observe().shape[1:], meta.action_space)
     run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
@@ -121,6 +122,8 @@ class _StopFlag:
 
     def __init__(self, model: Model, install_signals: bool):
         self.flag, self.why = False, None
+        self.deadline: tuple[float, str] | None = None
+        """(monotonic time, reason): the time limit, checked on every poll."""
         self.file = stop_request_path(model)
         self.file.unlink(missing_ok=True)
         self.last_poll = 0.0
@@ -137,6 +140,8 @@ class _StopFlag:
 
     def __call__(self) -> bool:
         now = time.monotonic()
+        if not self.flag and self.deadline is not None and now >= self.deadline[0]:
+            self.flag, self.why = True, self.deadline[1]
         if now - self.last_poll > 0.25:
             self.last_poll = now
             if self.file.exists():
@@ -149,29 +154,46 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
+def _start_reward(run: _Run, stop: "_StopFlag", limits: SandboxLimits | None) -> None:
+    """The reward function in a worker process with resource limits, one instance per car (a function
+    that keeps state in globals sees one car, as in DeepRacer); its prints go to logs/reward_output.log."""
+    try:
+        run.env.reward_fn = RewardSandbox(
+            run.model.reward_source(), "reward_function.py", instances=run.env.n,
+            waypoints=run.env.params_builder.waypoints, track_length=run.env.track.length,
+            limits=limits or SandboxLimits.from_env(), output_path=run.model.path / "logs" / "reward_output.log",
+            should_stop=stop)
+    except TracksideError as exc:
+        stop.close()
+        raise TrainingError(str(exc)) from None
+
+
 def train_model(model: Model, *, minutes: float | None = None, max_iterations: int | None = None,
-                on_iteration=None, install_signals: bool = True) -> TrainingResult:
+                on_iteration=None, install_signals: bool = True, limits: SandboxLimits | None = None) -> TrainingResult:
     """Train ``model`` until a stop condition; returns how it ended. The model ends
     ``ready`` (stopped or done) or ``failed`` (with the reason in its status).
 
-    Raises :class:`TrainingError` (one line) when it cannot start: a competition track, a
-    reward function that does not load; ``AlreadyTrainingError`` while another process trains it
-    (the model's training lock, held from before the status says ``training`` until after it
-    says how the run ended, lets only one trainer in).
+    The reward function runs in a worker process under ``limits`` (default
+    :meth:`SandboxLimits.from_env`). Raises :class:`TrainingError` (one line) when it cannot start:
+    a competition track, a reward function not accepted or that does not load;
+    ``AlreadyTrainingError`` while another process trains it (the model's training lock, held
+    from before the status says ``training`` until after it says how the run ended, lets only
+    one trainer in).
     """
     if model.read_only:
         raise TrainingError(READ_ONLY_MESSAGE)
     lock = model.claim_training()
     try:
-        return _train(model, minutes, max_iterations, on_iteration, install_signals)
+        return _train(model, minutes, max_iterations, on_iteration, install_signals, limits)
     finally:
         lock.release()
 
 
 def _train(model: Model, minutes: float | None, max_iterations: int | None, on_iteration,
-           install_signals: bool) -> TrainingResult:
+           install_signals: bool, limits: SandboxLimits | None) -> TrainingResult:
     run = _prepare(model)
     stop = _StopFlag(model, install_signals)
+    _start_reward(run, stop, limits)
     telemetry = _Telemetry(model.path / "telemetry.jsonl")
     ppo = PPO(run.env, run.agent, run.hp, seed=run.cfg.seed, on_step=lambda *a: _on_step(run, telemetry, *a),
               should_stop=stop)
@@ -188,6 +210,8 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
               + (f"limit {limit_min:g} min, " if limit_min is not None else "no time limit, ")
               + f"{max_episodes} episodes")
     t_start = time.monotonic()
+    if limit_min is not None:  # checked every step (and while a reward runs), not only between iterations
+        stop.deadline = (t_start + limit_min * 60, f"time limit of {limit_min:g} min reached")
     result_status, reason = ModelState.READY, None
     try:
         while reason is None:
@@ -205,6 +229,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         model.log(traceback.format_exc())
         model.fail(reason, step=int(ppo.env_steps))
     finally:
+        run.env.reward_fn.close()
         if run.trace is not None:
             run.trace.close()
         telemetry.close()

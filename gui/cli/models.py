@@ -229,6 +229,29 @@ def model_import(archive, name):
     click.echo(f"imported {m.name}")
 
 
+@model.command("accept-reward")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Accept without asking (you have read the code).")
+@friendly_errors
+def model_accept_reward(name, yes):
+    """Show model NAME's reward function (from an archive or another home) and accept it so it may run."""
+    from trainer import reward_trust
+
+    m = _store().get(name)
+    if reward_trust.is_trusted(m.path):
+        click.echo(f"{name}: its reward function is already accepted")
+        return
+    text, digest = reward_trust.read_for_review(m.path)
+    click.echo(f"--- {m.reward_path} (from {reward_trust.origin(m.path)}) ---")
+    click.echo(text)
+    click.echo("--- end ---")
+    if not yes and not click.confirm("This code will run with your rights when you train or validate. Accept it?",
+                                     default=False):
+        raise UserError(f"{name}: reward function not accepted; nothing was run")
+    reward_trust.accept(m.path, digest)
+    click.echo(f"{name}: reward function accepted")
+
+
 @click.command()
 @click.argument("name")
 @click.option("--minutes", type=float, default=None, help="Time limit (default: the model's stop condition).")

@@ -91,11 +91,13 @@ def reward_validate(file: Path, track_name: str, as_json: bool):
     """Run a reward_function.py on sample params; report errors with their line."""
     from sim.library import load_track
     from sim.reward_check import validate_reward_source
+    from trainer.reward_trust import check_reward_file
 
     try:
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{file}: not a UTF-8 text file") from None
+    check_reward_file(file)  # a model's reward from an archive runs only once accepted
     report = validate_reward_source(source, load_track(track_name), filename=file.name)
     if as_json:
         emit_json({"ok": report.ok, "error": report.error, "line": report.line,

@@ -21,7 +21,9 @@ from gui.rich_text import esc, rich
 from gui.telemetry import TelemetryFeed
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm, show_error
+from gui.widgets.reward_review import review_reward
 from gui.widgets.style import PAGE_STYLE, button, label
+from sim.errors import TracksideError
 from trainer import training_process as tp
 from trainer.model_store import STANDARD_NAME, ModelStoreError
 
@@ -210,8 +212,10 @@ class TrainingPage(QWidget):
         if self.model is None:
             return
         try:
+            if not review_reward(self, self.model):  # someone else's reward code: the user reads it first
+                return
             tp.start_training(self.model)
-        except (ModelStoreError, OSError) as exc:
+        except (TracksideError, OSError) as exc:
             show_error(self, "Cannot start training", str(exc))
             return
         self.banner.hide()

@@ -161,3 +161,29 @@ def test_progress_counts_from_the_episode_start_across_the_wrap_point(track, rev
             crossed_zero = True
             break
     assert crossed_zero, "the car should cross waypoint 0 and keep counting"
+
+
+def test_a_reward_that_mutates_waypoints_changes_only_its_own_car(track):
+    """Car 0's reward clears and appends to its waypoints; car 1 (called next, same step) sees the
+    track's list untouched, and so does car 0 on the next step."""
+    seen = []
+
+    def vandal(params):
+        seen.append(("car0", len(params["waypoints"])))
+        params["waypoints"].clear()
+        params["waypoints"].append((0.0, 0.0))
+        return 1.0
+
+    def reader(params):
+        seen.append(("car1", len(params["waypoints"]), params["waypoints"][0]))
+        return 1.0
+
+    env = RacingEnv(track, ActionSpace.from_console(1.0, 1, 30.0, 3), EnvConfig(n_cars=2), reward_fn=[vandal, reader])
+    env.reset(seed=0)
+    n = len(track.center)
+    first = (float(track.center[0][0]), float(track.center[0][1]))
+    for _ in range(3):
+        env.step(np.zeros(2, dtype=np.int64))
+    assert seen == [("car0", n), ("car1", n, first)] * 3
+    wps = env.last_params[1]["waypoints"]
+    assert isinstance(wps, list) and all(type(p) is tuple and len(p) == 2 for p in wps)
