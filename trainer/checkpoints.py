@@ -52,6 +52,8 @@ def check_checkpoint_file(path: Path, where: str | None = None) -> None:
                         if total > MAX_CHECKPOINT_BYTES:
                             raise CheckpointFileError(f"{where}: unpacks to more than "
                                                       f"{MAX_CHECKPOINT_BYTES / 2**20:.0f} MB")
+    except CheckpointFileError:
+        raise
     except FileNotFoundError:
         raise CheckpointFileError(f"{where}: missing") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:

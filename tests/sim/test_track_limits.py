@@ -24,6 +24,17 @@ from sim.paths import bundled_tracks_dir, user_tracks_dir
 from sim.track import MAX_WAYPOINTS, Track, TrackError
 
 ROOT = Path(__file__).resolve().parents[2]
+PEAK_KB = ("import resource\n"
+           "def peak_kb():\n"
+           "    # VmHWM: this program's own high-water mark (ru_maxrss also counts the parent's pages\n"
+           "    # shared before exec, so a big test process would show through)\n"
+           "    try:\n"
+           "        for line in open('/proc/self/status'):\n"
+           "            if line.startswith('VmHWM:'):\n"
+           "                return int(line.split()[1])\n"
+           "    except OSError:\n"
+           "        pass\n"
+           "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n")
 PEAK_MB = 200
 """A refusal costs about what importing numpy and shapely does; the bombs asked for GBs."""
 
@@ -50,7 +61,7 @@ def _huge_header(path: Path, rows: int) -> Path:
 def _import_in_child(path: Path) -> tuple[str, float, float]:
     """Import ``path`` in a fresh process: (its one-line outcome, seconds, peak memory MB)."""
     code = (
-        "import resource, sys\n"
+        PEAK_KB +
         "from sim.library import import_track\n"
         "from sim.track import TrackError\n"
         "try:\n"
@@ -59,7 +70,7 @@ def _import_in_child(path: Path) -> tuple[str, float, float]:
         "except TrackError as exc:\n"
         "    out = 'refused: ' + str(exc)\n"
         "print(out)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(peak_kb())\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.monotonic()
