@@ -4,8 +4,9 @@ the app's Training page and any other front-end call these).
 :func:`start_training` launches ``python -m gui.cli train NAME --quiet`` in a new session
 (closing the app, or a Ctrl-C in its terminal, does not reach it), with its output in the
 model's ``logs/process.log`` (rotated at 5 MB: :mod:`trainer.log_cap`). Whether a model is
-training is read from its ``status.json`` (the pid the trainer wrote, and whether that process lives), so an app opened later finds
-a run started by an earlier one, or by ``trackside train`` in a terminal.
+training is read from its ``status.json`` (the pid the trainer wrote, and whether that process
+lives), so an app opened later finds a run started by an earlier one, or by ``trackside train``
+in a terminal.
 
 :func:`stop_training` asks the trainer to stop after its current step (the ``stop_request``
 file), which leaves the model ``ready`` with its checkpoints; :func:`kill_training` ends
