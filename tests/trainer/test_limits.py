@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from gui.cli import main
 from sim.actions import ActionSpace
 from trainer.archive import ArchiveError, export_model, import_model
-from trainer.checkpoints import MAX_CHECKPOINT_BYTES, save_weights
+from trainer.checkpoints import MAX_CHECKPOINT_BYTES
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import ModelStore, TrainingConfig
@@ -240,6 +240,9 @@ def test_one_bad_model_never_hides_the_others():
     assert "model_metadata.json: action_space[0]" in rows["bad-meta"]["problem"]
     text = CliRunner().invoke(main, ["model", "list"], catch_exceptions=False)
     assert text.exit_code == 0 and "-5.0" not in text.stdout and "good" in text.stdout
+    lines = {line.split()[0]: line for line in text.stdout.splitlines()[1:]}
+    assert "problem: cannot read model folder: status.json" in lines["bad-status"]
+    assert "problem: cannot read model folder: model_metadata.json: action_space[0]" in lines["bad-meta"]
 
 
 def _edit_index(model, lap) -> None:
@@ -254,4 +257,3 @@ def test_checkpoints_with_broken_index_entries_still_save_and_resolve():
     m.set_status("training")
     m.write_checkpoint(2, _weights(), {"eval": {"progress": 100.0, "laps_completed": 1, "best_lap_s": 8.0}})
     assert m.resolve_checkpoint("best") == m.checkpoint_path(2)
-    assert save_weights is not None
