@@ -100,20 +100,44 @@ def check_eval(ev) -> dict:
     :class:`ModelStoreError` naming the field when a value is not what Trackside writes."""
     if not isinstance(ev, dict) or len(ev) > 64:
         raise ModelStoreError(f"eval: expected an object of evaluation numbers, got {_short(ev)}")
-    for key, value in ev.items():
-        if key == "progress":
-            ok, want = eval_number(ev, key, 0.0, 100.0) is not None, "a progress 0..100 %"
-        elif key in _COUNTS:
-            ok, want = isinstance(value, int) and eval_number(ev, key, 0, 1e6) is not None, "a whole number >= 0"
-        elif key.endswith("_s"):
-            ok, want = value is None or eval_number(ev, key) is not None, f"seconds 0..{MAX_LAP_S:.0f} or null"
-        else:
-            ok = value is None or isinstance(value, bool) or eval_number(ev, key, -1e12, 1e12) is not None \
-                or (isinstance(value, str) and len(value) <= 200)
-            want = "a number, text or null"
-        if not ok:
-            raise ModelStoreError(f"eval.{key}: expected {want}, got {_short(value)}")
+    for key in ev:
+        want = _eval_field_problem(ev, key)
+        if want:
+            raise ModelStoreError(f"eval.{key}: expected {want}, got {_short(ev[key])}")
     return dict(ev)
+
+
+def clean_eval(ev) -> dict | None:
+    """The fields of ``ev`` that are what Trackside writes (the others left out), for readers of
+    ``index.json``: the app's pages format these numbers, so a broken one must not reach them."""
+    if not isinstance(ev, dict):
+        return None
+    return {k: v for k, v in list(ev.items())[:64] if not _eval_field_problem(ev, k)}
+
+
+def _eval_field_problem(ev: dict, key) -> str | None:
+    """What field ``key`` of ``ev`` should be, when it is not that; None when it is fine."""
+    value = ev[key]
+    if not isinstance(key, str):
+        return "text keys"
+    if key == "progress":
+        ok, want = eval_number(ev, key, 0.0, 100.0) is not None, "a progress 0..100 %"
+    elif key in _COUNTS:
+        ok, want = isinstance(value, int) and eval_number(ev, key, 0, 1e6) is not None, "a whole number >= 0"
+    elif key.endswith("_s"):
+        ok, want = value is None or eval_number(ev, key) is not None, f"seconds 0..{MAX_LAP_S:.0f} or null"
+    else:
+        ok = value is None or isinstance(value, bool) or eval_number(ev, key, -1e12, 1e12) is not None \
+            or (isinstance(value, str) and len(value) <= 200)
+        want = "a number, text or null"
+    return None if ok else want
+
+
+def _clean_entry(entry: dict) -> dict:
+    if "eval" not in entry:
+        return entry
+    ev = clean_eval(entry["eval"])
+    return {k: v for k, v in entry.items() if k != "eval"} | ({"eval": ev} if ev is not None else {})
 
 
 def _whole(value) -> bool:
@@ -179,7 +203,7 @@ class CheckpointsMixin:
         if not isinstance(raw, dict):
             raise ModelStoreError(f"{self.index_path.name}: expected a JSON object in {self.checkpoints_dir}")
         entries = raw.get("checkpoints")
-        entries = [c for c in entries if isinstance(c, dict) and _whole(c.get("iteration"))] \
+        entries = [_clean_entry(c) for c in entries if isinstance(c, dict) and _whole(c.get("iteration"))] \
             if isinstance(entries, list) else []
         marks = {k: raw.get(k) if _whole(raw.get(k)) else None for k in ("best", "final")}
         return {**raw, "checkpoints": entries, **marks}

@@ -240,6 +240,9 @@ def test_one_bad_model_never_hides_the_others():
     assert "model_metadata.json: action_space[0]" in rows["bad-meta"]["problem"]
     text = CliRunner().invoke(main, ["model", "list"], catch_exceptions=False)
     assert text.exit_code == 0 and "-5.0" not in text.stdout and "good" in text.stdout
+    for name in ("list-lap", "text-lap", "huge-lap", "bad-index"):  # the checkpoint table formats eval numbers
+        shown = CliRunner().invoke(main, ["model", "show", name], catch_exceptions=False)
+        assert shown.exit_code == 0 and "iteration    1" in shown.stdout, shown.output
     lines = {line.split()[0]: line for line in text.stdout.splitlines()[1:]}
     assert "problem: cannot read model folder: status.json" in lines["bad-status"]
     assert "problem: cannot read model folder: model_metadata.json: action_space[0]" in lines["bad-meta"]
