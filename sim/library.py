@@ -186,6 +186,19 @@ def _atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
+def track_summaries() -> list[dict]:
+    """:func:`track_summary` of every track; a broken file is a row with its ``problem`` instead,
+    so one bad file in the home never hides the other tracks (its checks refuse it quickly)."""
+    rows = []
+    for info in list_tracks():
+        try:
+            rows.append(track_summary(load_track(info.name)))
+        except TrackError as exc:
+            rows.append({"name": info.name, "display_name": info.display_name, "source": info.source,
+                         "problem": str(exc)})
+    return rows
+
+
 def track_summary(track: Track) -> dict:
     """Plain facts about a track for tables and the command line (lengths and widths in m)."""
     info = track.info

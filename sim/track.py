@@ -23,6 +23,18 @@ from .errors import TracksideError
 
 CLOSED_TOLERANCE_M = 1e-3
 """First and last centre points closer than this make a closed loop."""
+MAX_WAYPOINTS = 20_000
+"""Most rows a track file may have (DeepRacer's tracks have 50-300; the simulator's set-up grows with them)."""
+MAX_LENGTH_M = 1000.0
+"""Longest centre line accepted, m (DeepRacer's longest tracks are under 100 m)."""
+MAX_EXTENT_M = 60.0
+"""Widest a track may span in x or y, m (DeepRacer's fit in about 30 x 20 m): the simulator's lookup
+grids and the camera's road texture (5 mm texels) cover the whole area."""
+MAX_SETUP_WORK = 15_000_000
+"""Most (lookup-grid cell, segment) pairs the set-up may compare, a few seconds' work: waypoints
+times area, so a small track may be detailed and a large one coarser."""
+MAX_WIDTH_M = 5.0
+"""Widest median road accepted, m (DeepRacer roads are 0.6 .. 1.07 m)."""
 
 
 class TrackError(TracksideError):
@@ -123,6 +135,7 @@ class Track:
     def load(cls, path: str | Path, info: TrackInfo | None = None) -> "Track":
         """Read a DeepRacer ``.npy`` file; raise :class:`TrackError` naming the file."""
         path = Path(path)
+        check_npy_header(path)  # before anything is allocated from what the file says
         try:
             arr = np.load(path, allow_pickle=False)
         except FileNotFoundError:
@@ -205,12 +218,68 @@ def _check_array(waypoints: np.ndarray, where: str) -> np.ndarray:
         )
     if arr.shape[0] < 3:
         raise TrackError(f"{where}: a track needs at least 3 waypoints, found {arr.shape[0]}")
+    if arr.shape[0] > MAX_WAYPOINTS:
+        raise TrackError(f"{where}: {arr.shape[0]} waypoints is more than Trackside takes ({MAX_WAYPOINTS}; "
+                         "DeepRacer tracks have a few hundred): thin it out")
     arr = arr.astype(np.float64)
     bad = ~np.isfinite(arr)
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
         raise TrackError(f"{where}: waypoint row {row} holds NaN or infinity; every value must be a finite number of metres")
+    _check_scale(arr, where)
     return arr
+
+
+def _check_scale(arr: np.ndarray, where: str) -> None:
+    """Refuse, quickly and by name, a track in the wrong unit or too big to simulate: every later
+    set-up step (shapely, the lookup grids, the sensors) costs in proportion to the area."""
+    width = float(np.median(np.hypot(arr[:, 4] - arr[:, 2], arr[:, 5] - arr[:, 3])))
+    if width > MAX_WIDTH_M:
+        unit = "millimetres" if width >= 300 else "centimetres" if width >= 30 else None
+        hint = (f"looks like {unit}; DeepRacer tracks are in metres (divide every value by "
+                f"{1000 if unit == 'millimetres' else 100})") if unit else \
+            f"more than {MAX_WIDTH_M:g} m; DeepRacer tracks are in metres, roads 0.6 .. 1.07 m wide"
+        raise TrackError(f"{where}: a median road width of {width:g} {hint}")
+    center = arr[:, 0:2]
+    length = float(np.sum(np.hypot(*np.diff(center, axis=0).T)))
+    if length > MAX_LENGTH_M:
+        raise TrackError(f"{where}: the centre line is {length:.0f} m long, more than Trackside takes "
+                         f"({MAX_LENGTH_M:g} m); DeepRacer tracks are in metres and under 100 m long")
+    span = np.ptp(arr.reshape(-1, 2), axis=0)
+    if span.max() > MAX_EXTENT_M:
+        raise TrackError(f"{where}: the track spans {span[0]:.0f} x {span[1]:.0f} m, more than Trackside takes "
+                         f"({MAX_EXTENT_M:g} m either way); DeepRacer tracks are in metres")
+    g = _CandidateGrid
+    cells = np.prod(np.ceil((span + 2 * g.MARGIN_M) / g.CELL_M) + 1)
+    if cells * (len(arr) - 1) > MAX_SETUP_WORK:
+        most = int(MAX_SETUP_WORK // cells)
+        raise TrackError(f"{where}: {len(arr)} waypoints over {span[0]:.0f} x {span[1]:.0f} m is more detail than "
+                         f"Trackside can set up; use at most {most} waypoints for a track this size")
+
+
+def check_npy_header(path: Path) -> None:
+    """Read only the ``.npy`` header: a file claiming a huge or non-numeric array (an object array
+    would need pickle, which never runs) is refused before any memory is given to it."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"PK":
+                raise TrackError(f"{path}: an .npz archive, not a single .npy array of shape (N, 6)")
+            fh.seek(0)
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_2_0 if version >= (2, 0) else np.lib.format.read_array_header_1_0
+            shape, _fortran, dtype = read(fh)
+    except FileNotFoundError:
+        raise TrackError(f"{path}: no such track file") from None
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise TrackError(f"{path}: not a readable .npy array ({str(exc)[:200]})") from None
+    if dtype.hasobject or dtype.kind not in "fiu":
+        raise TrackError(f"{path}: expected a numeric array, found dtype {dtype}")
+    if len(shape) != 2 or shape[1] != 6:
+        raise TrackError(f"{path}: expected shape (N, 6) with columns center_x, center_y, inner_x, inner_y, "
+                         f"outer_x, outer_y; found shape {shape}")
+    if shape[0] > MAX_WAYPOINTS:
+        raise TrackError(f"{path}: {shape[0]} waypoints is more than Trackside takes ({MAX_WAYPOINTS}; "
+                         "DeepRacer tracks have a few hundred): thin it out")
 
 
 def _check_geometry(center, inner, outer, closed: bool, where: str) -> None:

@@ -19,7 +19,10 @@ Import is defensive because archives come from other people: links, devices, abs
 paths, ``..``, unexpected names, oversized members and too many members are refused; only
 known members are copied, each to a path Trackside chooses (never a path from the archive),
 into a hidden folder inside ``models/`` that is renamed into place at the end; weights are
-read with ``torch.load(weights_only=True)``, which refuses pickles that would run code.
+read with ``torch.load(weights_only=True)``, which refuses pickles that would run code, after
+the unpacked sizes of the weights' own zip entries are checked, and then loaded once as a
+policy, so weights that do not fit the metadata never import. Sizes are counted as members
+unpack, never taken from headers alone.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from sim.errors import TracksideError
 from trainer import reward_trust
+from trainer.checkpoints import check_eval, load_weights
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import MetadataError, ModelMetadata
 from trainer.model_store import (
@@ -55,6 +59,9 @@ MAX_TOTAL_BYTES = 500 * 2**20
 """Largest total of all files an import accepts, bytes."""
 MAX_MEMBERS = 64
 """Most entries (files and folders) an import accepts."""
+MAX_TEXT_BYTES = 2**20
+"""Largest JSON file or reward function an import accepts, bytes (a 1,000-action metadata file is
+about 60 KB): parsing JSON takes many times its size in memory."""
 
 DESCRIPTION_FILE = "description.txt"
 """The note a person keeps with a model (the app's Create model page writes it)."""
@@ -193,19 +200,30 @@ def _extract_known(tar: tarfile.TarFile, staging: Path) -> dict[str, Path]:
             raise ArchiveError(f"{raw}: unexpected file in a model archive (expected {', '.join(KNOWN)})")
         if key in staged:
             raise ArchiveError(f"{raw}: {key} appears twice")
-        src = tar.extractfile(m)
-        out = staging / key  # our name, never the archive's path
-        written = 0
-        with open(out, "wb") as fh:
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > MAX_MEMBER_BYTES:  # belt and braces: never trust the header alone
-                    raise ArchiveError(f"{raw}: larger than its header says")
-                fh.write(chunk)
-        staged[key] = out
+        limit = MAX_MEMBER_BYTES if key == "weights.pt" else MAX_TEXT_BYTES
+        if m.size > limit:
+            raise ArchiveError(f"{raw}: {m.size / 2**20:.1f} MB is over the {limit / 2**20:.0f} MB limit for {key}")
+        staged[key] = _copy_bounded(tar, m, staging / key, limit)  # our name, never the archive's path
+        total += staged[key].stat().st_size - m.size  # what was unpacked, not what the header said
+        if total > MAX_TOTAL_BYTES:
+            raise ArchiveError(f"archive: more than {MAX_TOTAL_BYTES / 2**20:.0f} MB in all")
     if "model_metadata.json" not in staged:
         raise ArchiveError("model_metadata.json: missing from the archive; it is not a model archive")
     return staged
+
+
+def _copy_bounded(tar: tarfile.TarFile, m: tarfile.TarInfo, out: Path, limit: int) -> Path:
+    """Copy member ``m`` to ``out`` counting the bytes as they unpack: never more than ``limit``,
+    whatever its header says."""
+    src = tar.extractfile(m)
+    written = 0
+    with open(out, "wb") as fh:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise ArchiveError(f"{m.name}: unpacks to more than {limit / 2**20:.0f} MB, the limit for this file")
+            fh.write(chunk)
+    return out
 
 
 def _manifest(staged: dict[str, Path]) -> dict:
@@ -217,6 +235,11 @@ def _manifest(staged: dict[str, Path]) -> dict:
         raise ArchiveError("trackside.json: not valid JSON") from None
     if not isinstance(d, dict):
         raise ArchiveError("trackside.json: expected a JSON object")
+    if d.get("eval") is not None:
+        try:
+            d["eval"] = check_eval(d["eval"])
+        except ModelStoreError as exc:
+            raise ArchiveError(f"trackside.json: {exc}; remove it or export the model again") from None
     return d
 
 
@@ -225,13 +248,13 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     try:
         meta = ModelMetadata.from_json(staged["model_metadata.json"].read_bytes())
     except MetadataError as exc:
-        raise ArchiveError(f"model_metadata.json: {exc}") from None
+        raise ArchiveError(str(exc)) from None
     hp = Hyperparameters()
     if "hyperparameters.json" in staged:
         try:
             hp = Hyperparameters.from_json(staged["hyperparameters.json"].read_bytes())
         except ValueError as exc:
-            raise ArchiveError(f"hyperparameters.json: {exc}") from None
+            raise ArchiveError(str(exc)) from None
     reward = DEFAULT_REWARD
     if "reward_function.py" in staged:
         try:
@@ -249,15 +272,10 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     config = replace(config, init_from=None, cloned_from=None)
     state = None
     if "weights.pt" in staged:
-        import torch
-
-        try:
-            state = torch.load(staged["weights.pt"], map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError ... for bad files
-            raise ArchiveError("weights.pt: refused: not a plain weights file (it may contain code, which is "
-                               f"never run) ({type(exc).__name__})") from None
-        if not isinstance(state, dict):
-            raise ArchiveError(f"weights.pt: expected a dict of tensors, got {type(state).__name__}")
+        try:  # sizes bounded before torch reads it; a pickle that would run code is refused
+            state = load_weights(staged["weights.pt"], "weights.pt")
+        except ModelStoreError as exc:
+            raise ArchiveError(str(exc)) from None
 
     atomic_write(model.metadata_path, meta.to_json())
     atomic_write(model.hyperparameters_path, hp.to_json())
@@ -280,3 +298,16 @@ def _write_model(model: Model, staged: dict[str, Path], manifest: dict) -> None:
     atomic_write_json(model.status_path, asdict(status))
     if isinstance(manifest.get("description"), str) and manifest["description"].strip():
         atomic_write(model.path / DESCRIPTION_FILE, manifest["description"][:DESCRIPTION_LIMIT])
+    if state is not None:
+        _check_drives(model)
+
+
+def _check_drives(model: Model) -> None:
+    """Load the imported weights once as the policy races will: weights that do not fit the
+    metadata's action space and sensor are refused now, not in the middle of a race day."""
+    from trainer.policy import PolicyError, load_policy
+
+    try:
+        load_policy(model)
+    except PolicyError as exc:
+        raise ArchiveError(f"weights.pt: refused, it does not fit model_metadata.json: {exc}") from None

@@ -10,6 +10,7 @@ import contextlib
 import io
 import math
 import re
+import zipfile
 from pathlib import Path
 
 from .model_files import ModelStoreError, atomic_write, atomic_write_json, read_json, utc_now
@@ -17,6 +18,48 @@ from .model_files import ModelStoreError, atomic_write, atomic_write_json, read_
 CHECKPOINT_FILE = re.compile(r"^iteration-(\d+)\.pt$")
 """File name of one iteration's checkpoint; group 1 is the iteration."""
 CHECKPOINT_WORDS = ("final", "best", "latest", "initial")
+MAX_CHECKPOINT_BYTES = 256 * 2**20
+"""Most bytes a checkpoint may hold once unpacked (a camera model's is about 10 MB): torch.load
+allocates what a checkpoint's entries say, so a small file must not unpack to gigabytes."""
+MAX_CHECKPOINT_ENTRIES = 10_000
+"""Most entries (tensors and records) in a checkpoint's zip file."""
+
+
+class CheckpointFileError(ModelStoreError):
+    """A checkpoint file that is not a plain, bounded torch zip file; the message names it."""
+
+
+def check_checkpoint_file(path: Path, where: str | None = None) -> None:
+    """Refuse ``path`` unless it is a zip file (torch.save's format) whose entries unpack to at most
+    :data:`MAX_CHECKPOINT_BYTES` in all: the sizes its directory claims are checked, then every
+    entry is read in bounded chunks and counted (a lying header is caught), before torch sees it."""
+    where = where or Path(path).name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_CHECKPOINT_ENTRIES:
+                raise CheckpointFileError(f"{where}: {len(infos)} entries; a checkpoint has far fewer "
+                                          f"(at most {MAX_CHECKPOINT_ENTRIES})")
+            claimed = sum(i.file_size for i in infos)
+            if claimed > MAX_CHECKPOINT_BYTES:
+                raise CheckpointFileError(f"{where}: unpacks to {claimed / 2**20:.0f} MB, over the "
+                                          f"{MAX_CHECKPOINT_BYTES / 2**20:.0f} MB a checkpoint may hold")
+            total = 0
+            for info in infos:
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        total += len(chunk)
+                        if total > MAX_CHECKPOINT_BYTES:
+                            raise CheckpointFileError(f"{where}: unpacks to more than "
+                                                      f"{MAX_CHECKPOINT_BYTES / 2**20:.0f} MB")
+    except CheckpointFileError:
+        raise
+    except FileNotFoundError:
+        raise CheckpointFileError(f"{where}: missing") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise CheckpointFileError(f"{where}: refused: not a file torch.save wrote (a truncated file, or an old-style "
+                                  f"pickle, which may contain code and is never run: {exc}); pick another "
+                                  "checkpoint or train again") from None
 
 
 def checkpoint_iteration(path: Path) -> int | None:
@@ -25,11 +68,85 @@ def checkpoint_iteration(path: Path) -> int | None:
     return int(m.group(1)) if m else None
 
 
+MAX_LAP_S = 86_400.0
+"""Longest time an evaluation field in seconds may hold (a day); more is a broken file."""
+_COUNTS = ("laps", "laps_completed", "off_track")
+
+
+def eval_number(ev, key: str, lo: float = 0.0, hi: float = MAX_LAP_S) -> float | None:
+    """``ev[key]`` when it is a finite number in ``[lo, hi]``, else None: readers of the index never
+    fail on one broken entry (a list, a string or 1e308 where a lap time belongs)."""
+    value = ev.get(key) if isinstance(ev, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) and lo <= value <= hi else None
+
+
 def eval_score(ev: dict) -> tuple:
     """Higher is better: mean progress (%), then laps completed, then faster lap (s)."""
-    lap = ev.get("best_lap_s", ev.get("lap_time_s"))
-    return (float(ev.get("progress", 0.0)), float(ev.get("laps_completed", 0)),
-            -(float(lap) if lap is not None else math.inf))
+    lap = eval_number(ev, "best_lap_s")
+    if lap is None:
+        lap = eval_number(ev, "lap_time_s")
+    return (eval_number(ev, "progress", 0.0, 100.0) or 0.0, eval_number(ev, "laps_completed", 0, 1e6) or 0.0,
+            -(lap if lap is not None else math.inf))
+
+
+def check_eval(ev) -> dict:
+    """A checkpoint's evaluation from a file someone else wrote (an archive's manifest), checked:
+    :class:`ModelStoreError` naming the field when a value is not what Trackside writes."""
+    if not isinstance(ev, dict) or len(ev) > 64:
+        raise ModelStoreError(f"eval: expected an object of evaluation numbers, got {_short(ev)}")
+    for key in ev:
+        want = _eval_field_problem(ev, key)
+        if want:
+            raise ModelStoreError(f"eval.{key}: expected {want}, got {_short(ev[key])}")
+    return dict(ev)
+
+
+def clean_eval(ev) -> dict | None:
+    """The fields of ``ev`` that are what Trackside writes (the others left out), for readers of
+    ``index.json``: the app's pages format these numbers, so a broken one must not reach them."""
+    if not isinstance(ev, dict):
+        return None
+    return {k: v for k, v in list(ev.items())[:64] if not _eval_field_problem(ev, k)}
+
+
+def _eval_field_problem(ev: dict, key) -> str | None:
+    """What field ``key`` of ``ev`` should be, when it is not that; None when it is fine."""
+    value = ev[key]
+    if not isinstance(key, str):
+        return "text keys"
+    if key == "progress":
+        ok, want = eval_number(ev, key, 0.0, 100.0) is not None, "a progress 0..100 %"
+    elif key in _COUNTS:
+        ok, want = isinstance(value, int) and eval_number(ev, key, 0, 1e6) is not None, "a whole number >= 0"
+    elif key.endswith("_s"):
+        ok, want = value is None or eval_number(ev, key) is not None, f"seconds 0..{MAX_LAP_S:.0f} or null"
+    else:
+        ok = value is None or isinstance(value, bool) or eval_number(ev, key, -1e12, 1e12) is not None \
+            or (isinstance(value, str) and len(value) <= 200)
+        want = "a number, text or null"
+    return None if ok else want
+
+
+def _clean_entry(entry: dict) -> dict:
+    if "eval" not in entry:
+        return entry
+    ev = clean_eval(entry["eval"])
+    return {k: v for k, v in entry.items() if k != "eval"} | ({"eval": ev} if ev is not None else {})
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def save_weights(path: Path, state: dict) -> None:
@@ -39,6 +156,25 @@ def save_weights(path: Path, state: dict) -> None:
     buf = io.BytesIO()
     torch.save(state, buf)
     atomic_write(path, buf.getvalue())
+
+
+def load_weights(path: Path, where: str) -> dict:
+    """The dict a checkpoint file holds, after :func:`check_checkpoint_file`; a file torch cannot
+    read as plain data is a :class:`CheckpointFileError` naming ``where``."""
+    check_checkpoint_file(path, where)
+    import pickle
+
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise CheckpointFileError(f"{where}: refused: not a plain weights file (it may contain code, which is "
+                                  f"never run): {first}") from None
+    if not isinstance(state, dict):
+        raise CheckpointFileError(f"{where}: expected a dict of tensors, got {type(state).__name__}")
+    return state
 
 
 class CheckpointsMixin:
@@ -59,9 +195,18 @@ class CheckpointsMixin:
         return self.checkpoints_dir / f"iteration-{int(iteration):04d}.pt"
 
     def _index(self) -> dict:
+        """``index.json``, read defensively: entries that are not what Trackside writes are left out
+        (the files they describe still list, bare) and a broken best/final mark reads as none."""
         if not self.index_path.exists():
             return {"checkpoints": [], "best": None, "final": None}
-        return read_json(self.index_path)
+        raw = read_json(self.index_path)
+        if not isinstance(raw, dict):
+            raise ModelStoreError(f"{self.index_path.name}: expected a JSON object in {self.checkpoints_dir}")
+        entries = raw.get("checkpoints")
+        entries = [_clean_entry(c) for c in entries if isinstance(c, dict) and _whole(c.get("iteration"))] \
+            if isinstance(entries, list) else []
+        marks = {k: raw.get(k) if _whole(raw.get(k)) else None for k in ("best", "final")}
+        return {**raw, "checkpoints": entries, **marks}
 
     def write_checkpoint(self, iteration: int, state: dict, info: dict | None = None) -> dict:
         """Save one iteration's weights (a dict of tensors and plain values) and index it.
@@ -143,10 +288,10 @@ class CheckpointsMixin:
         return None
 
     def load_checkpoint(self, which: int | str = "latest") -> dict:
-        """The saved dict. ``weights_only=True``: a checkpoint can hold no code to run."""
-        import torch
-
-        return torch.load(self.resolve_checkpoint(which), map_location="cpu", weights_only=True)
+        """The saved dict. ``weights_only=True``: a checkpoint can hold no code to run; its size
+        is checked first (:func:`check_checkpoint_file`)."""
+        path = self.resolve_checkpoint(which)
+        return load_weights(path, f"model {self.name!r}: checkpoints/{path.name}")
 
     def set_final(self, iteration: int) -> None:
         self._set_mark("final", iteration)

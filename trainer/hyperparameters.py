@@ -102,7 +102,12 @@ class Hyperparameters:
             d = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise HyperparameterError(f"hyperparameters.json: not valid JSON ({exc})") from None
-        return cls.from_dict(d)
+        try:
+            return cls.from_dict(d)
+        except HyperparameterError as exc:
+            text = str(exc)
+            raise HyperparameterError(text if text.startswith("hyperparameters.json") else
+                                      f"hyperparameters.json: {text}") from None
 
 
 HELP: dict[str, str] = {f.name: f.metadata["help"] for f in fields(Hyperparameters)}
@@ -131,16 +136,19 @@ def _check(f, value):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise HyperparameterError(f"{name}: expected a whole number, got {value!r}")
+            raise HyperparameterError(f"{name}: expected a whole number, got {_short(value)}")
     elif kind in ("float", float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise HyperparameterError(f"{name}: expected a number, got {value!r}")
-        value = float(value)
+            raise HyperparameterError(f"{name}: expected a number, got {_short(value)}")
+        try:
+            value = float(value)  # a 400-digit integer does not fit a float
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
-            raise HyperparameterError(f"{name}: expected a finite number, got {value!r}")
+            raise HyperparameterError(f"{name}: expected a finite number, got {_short(value)}")
     else:
         if not isinstance(value, str):
-            raise HyperparameterError(f"{name}: expected text, got {value!r}")
+            raise HyperparameterError(f"{name}: expected text, got {_short(value)}")
     lo_hi, choices = f.metadata["limits"], f.metadata["choices"]
     if choices and value not in choices:
         raise HyperparameterError(f"{name}: expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
@@ -150,8 +158,14 @@ def _check(f, value):
         low_ok = value > lo if name == "lr" else value >= lo
         if not (low_ok and value <= hi):
             bracket = "(" if name == "lr" else "["
-            raise HyperparameterError(f"{name}: must be in {bracket}{lo:g}, {hi:g}], got {value!r}")
+            raise HyperparameterError(f"{name}: must be in {bracket}{lo:g}, {hi:g}], got {_short(value)}")
     return value
+
+
+def _short(value) -> str:
+    # A hostile file's value can be megabytes long; the message stays one short line.
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass
@@ -183,7 +197,7 @@ class TrainingConfig:
 
     def __post_init__(self):
         def bad(name, want):
-            raise TrainingConfigError(f"training_config.{name}: expected {want}, got {getattr(self, name)!r}")
+            raise TrainingConfigError(f"training_config.{name}: expected {want}, got {_short(getattr(self, name))}")
         if not isinstance(self.track, str) or not self.track:
             bad("track", "a track name")
         for name in ("reverse", "alternate_direction", "round_robin"):

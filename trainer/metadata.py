@@ -19,6 +19,7 @@ Differences from DeepRacer, kept visible in :attr:`ModelMetadata.notes`:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from sim.actions import ActionSpace, ActionSpaceError
@@ -34,6 +35,10 @@ TRAINABLE_SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "SECTOR_LIDAR")
 NETWORKS = ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK", "DEEP_CONVOLUTIONAL_NETWORK_DEEP")
 """DeepRacer's network names (shallow = 3 conv layers then dense 512)."""
 ALGORITHMS = ("clipped_ppo", "sac")
+MAX_ACTIONS = 1000
+"""Most discrete actions a model may have (the DeepRacer console builds at most 10 x 15 = 150): the
+network's output layer and every step's work grow with it, so a file cannot ask for millions."""
+FILE = "model_metadata.json"
 
 # The order DeepRacer writes the keys in; readers do not care, people diffing files do.
 _KEY_ORDER = ("action_space", "sensor", "neural_network", "training_algorithm", "action_space_type", "version")
@@ -125,12 +130,13 @@ class ModelMetadata:
         if not isinstance(d, dict):
             raise MetadataError(f"model_metadata.json: expected a JSON object, got {type(d).__name__}")
         if "action_space" not in d:
-            raise MetadataError("action_space: missing")
+            raise MetadataError(f"{FILE}: action_space: missing")
+        _check_action_rows(d)
         try:
             space = ActionSpace.from_metadata(d)
         except ActionSpaceError as exc:
             # ActionSpaceError already names the field (e.g. action_space[3].speed).
-            raise MetadataError(str(exc)) from None
+            raise MetadataError(f"{FILE}: {exc}") from None
         extra = {k: v for k, v in d.items() if k not in _KEY_ORDER}
         return cls(action_space=space,
                    sensor=d.get("sensor", ["FRONT_FACING_CAMERA"]),
@@ -143,14 +149,71 @@ class ModelMetadata:
         try:
             d = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MetadataError(f"model_metadata.json: not valid JSON ({exc})") from None
-        return cls.from_dict(d)
+            raise MetadataError(f"{FILE}: not valid JSON ({exc})") from None
+        try:
+            return cls.from_dict(d)
+        except MetadataError as exc:
+            text = str(exc)
+            raise MetadataError(text if text.startswith(FILE) else f"{FILE}: {text}") from None
 
     def same_model_shape(self, other: "ModelMetadata") -> bool:
         """True when ``other`` can take this model's weights: same actions, sensors, network, algorithm."""
         return (self.action_space == other.action_space and self.primary_sensor == other.primary_sensor
                 and self.neural_network == other.neural_network
                 and self.training_algorithm == other.training_algorithm)
+
+
+def _finite(value, name: str) -> None:
+    """A plain finite number (json reads 1e400 as inf and a 400-digit integer as an int float() cannot take)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MetadataError(f"{FILE}: {name}: expected a number, got {_short(value)}")
+    try:
+        ok = math.isfinite(float(value))
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise MetadataError(f"{FILE}: {name}: expected a finite number, got {_short(value)}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_action_rows(d: dict) -> None:
+    """The shape of ``action_space`` before :class:`ActionSpace` reads it: a bounded list of
+    objects with numeric fields and whole-number indices 0..n-1 (or a continuous range)."""
+    space = d["action_space"]
+    if d.get("action_space_type", "discrete") == "continuous":
+        if isinstance(space, dict):
+            for key in ("steering_angle", "speed"):
+                rng = space.get(key)
+                for end in ("low", "high"):
+                    if isinstance(rng, dict) and end in rng:
+                        _finite(rng[end], f"action_space.{key}.{end}")
+        return
+    if not isinstance(space, list):
+        return  # ActionSpace says what a discrete space needs
+    if len(space) > MAX_ACTIONS:
+        raise MetadataError(f"{FILE}: action_space: {len(space)} actions is more than Trackside takes "
+                            f"({MAX_ACTIONS}; the DeepRacer console makes at most 150)")
+    indices = []
+    for i, row in enumerate(space):
+        if not isinstance(row, dict):
+            raise MetadataError(f"{FILE}: action_space[{i}]: expected an object with steering_angle and speed, "
+                                f"got {_short(row)}")
+        for key in ("steering_angle", "speed"):
+            if key not in row:
+                raise MetadataError(f"{FILE}: action_space[{i}].{key}: missing")
+            _finite(row[key], f"action_space[{i}].{key}")
+        if "index" in row:
+            index = row["index"]
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise MetadataError(f"{FILE}: action_space[{i}].index: expected a whole number, got {_short(index)}")
+            indices.append(index)
+    if indices and sorted(indices) != list(range(len(space))):
+        raise MetadataError(f"{FILE}: action_space: the index fields must number the actions 0..{len(space) - 1} "
+                            "once each")
 
 
 def _check_sensors(sensor) -> list[str]:

@@ -12,11 +12,12 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sim.errors import TracksideError
 from trainer.hyperparameters import Hyperparameters, TrainingConfig
 from trainer.metadata import ModelMetadata
 
 from . import reward_trust
-from .checkpoints import CheckpointsMixin
+from .checkpoints import CheckpointsMixin, eval_number
 from .model_files import (
     READ_ONLY_MESSAGE,
     ModelStoreError,
@@ -57,11 +58,12 @@ class ModelInfo:
 def standing_start_lap(entry: dict | None) -> float | None:
     """Lap 1 from a standing start under ``trackside evaluate``'s default rules, of a checkpoint's
     training evaluation, s (older checkpoints: the first lap of their evaluation)."""
-    ev = (entry or {}).get("eval")
+    ev = entry.get("eval") if isinstance(entry, dict) else None
     if not isinstance(ev, dict):
         return None
-    lap = ev.get("standing_start_s", ev.get("first_lap_s"))
-    return float(lap) if lap is not None else None
+    # A broken entry (a list, a string, 1e308) reads as no lap, never as an error or a nonsense time.
+    key = "standing_start_s" if "standing_start_s" in ev else "first_lap_s"
+    return eval_number(ev, key, 1e-3)
 
 
 class Model(ModelStateMixin, CheckpointsMixin, ModelMetricsMixin):
@@ -145,6 +147,8 @@ class Model(ModelStateMixin, CheckpointsMixin, ModelMetricsMixin):
             track = self.training_config().track if self.config_path.exists() else None
             return ModelInfo(self.name, st.status.value, track, meta.primary_sensor, meta.action_space.n,
                              meta.action_space_type, self.best_lap_s(), st.created, self.read_only)
-        except (OSError, ValueError, ModelStoreError) as exc:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, TracksideError) as exc:
+            # One broken folder is one problem line; it never hides the other models.
+            text = str(exc).splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             return ModelInfo(self.name, "failed", None, None, 0, None, None, None, self.read_only,
-                             problem=f"cannot read model folder: {exc}")
+                             problem=f"cannot read model folder: {text}")

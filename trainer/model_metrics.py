@@ -8,6 +8,7 @@ import math
 import time
 from pathlib import Path
 
+from .log_cap import append_line
 from .model_files import append_jsonl, atomic_write, read_jsonl, utc_now
 
 
@@ -74,11 +75,10 @@ class ModelMetricsMixin:
         return read_jsonl(self.iterations_path)
 
     def log(self, message: str) -> None:
-        """Append a timestamped line to ``logs/training.log``."""
+        """Append a timestamped line to ``logs/training.log``, rotated at 5 MB keeping one old file
+        (:mod:`trainer.log_cap`), so a run that logs a lot cannot fill the disk."""
         self._writable()
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a", encoding="utf-8") as fh:
-            fh.write(f"{utc_now()} {message}\n")
+        append_line(self.log_path, f"{utc_now()} {message}")
 
     def training_simtrace_path(self, iteration: int) -> Path:
         return self.training_simtrace_dir / f"{int(iteration)}-iteration.csv"

@@ -24,6 +24,11 @@ from sim.actions import ActionSpace
 from sim.errors import TracksideError
 
 from .checkpoints import CHECKPOINT_WORDS, checkpoint_iteration
+
+LIDAR_BEAMS = 64
+"""Readings a LIDAR observation holds (:class:`sim.sensors.Lidar`'s default)."""
+LIDAR_SECTORS = 8
+"""Readings a SECTOR_LIDAR observation holds."""
 from .model_files import ModelStoreError
 
 if TYPE_CHECKING:
@@ -121,17 +126,48 @@ def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Po
         raise PolicyError(f"model {model.name!r}: cannot read model_metadata.json ({exc})") from None
     try:
         state = model.load_checkpoint(which)
-        agent = build_agent(tuple(state["obs_shape"]), meta.action_space)
+    except ModelStoreError as exc:
+        raise PolicyError(str(exc)) from None
+    shape = _checked_obs_shape(state, meta, model.name, which)
+    try:
+        agent = build_agent(shape, meta.action_space)
         agent.load_state_dict(state["agent"])
     except ModelStoreError as exc:
         raise PolicyError(str(exc)) from None
-    except (RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as exc:
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, EOFError, pickle.UnpicklingError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise PolicyError(f"model {model.name!r}: checkpoint {which} does not fit its action space "
                           f"({meta.action_space.n or 'continuous'} actions) and sensor "
                           f"({meta.primary_sensor}): {first}") from None
     agent.eval()
     return Policy(model.name, agent, meta.action_space, meta.primary_sensor, meta.camera_size, which, iteration)
+
+
+def expected_obs_shape(sensor: str, camera_size: tuple[int, int]) -> tuple[int, ...]:
+    """The observation a sensor gives: a camera ``(height, width)``, a lidar ``(beams,)``."""
+    if sensor == "LIDAR":
+        return (LIDAR_BEAMS,)
+    if sensor == "SECTOR_LIDAR":
+        return (LIDAR_SECTORS,)
+    return (int(camera_size[1]), int(camera_size[0]))
+
+
+def _checked_obs_shape(state: dict, meta, name: str, which) -> tuple[int, ...]:
+    """The checkpoint's observation shape when it is the one the model's sensor gives; checked
+    before a network is built from it (a shape from a file must not size a network)."""
+    want = expected_obs_shape(meta.primary_sensor, meta.camera_size)
+    got = state.get("obs_shape") if isinstance(state, dict) else None
+    ok = isinstance(got, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in got)
+    if not ok or tuple(got) != want:
+        raise PolicyError(f"model {name!r}: checkpoint {which} was trained on readings of shape "
+                          f"{_short(got)}, but model_metadata.json's sensor {meta.primary_sensor} gives {want}; "
+                          "these weights belong to another model")
+    return want
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def use_one_torch_thread() -> None:

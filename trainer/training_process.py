@@ -3,9 +3,10 @@ the app's Training page and any other front-end call these).
 
 :func:`start_training` launches ``python -m gui.cli train NAME --quiet`` in a new session
 (closing the app, or a Ctrl-C in its terminal, does not reach it), with its output in the
-model's ``logs/process.log``. Whether a model is training is read from its ``status.json``
-(the pid the trainer wrote, and whether that process lives), so an app opened later finds
-a run started by an earlier one, or by ``trackside train`` in a terminal.
+model's ``logs/process.log`` (rotated at 5 MB: :mod:`trainer.log_cap`). Whether a model is
+training is read from its ``status.json`` (the pid the trainer wrote, and whether that process
+lives), so an app opened later finds a run started by an earlier one, or by ``trackside train``
+in a terminal.
 
 :func:`stop_training` asks the trainer to stop after its current step (the ``stop_request``
 file), which leaves the model ``ready`` with its checkpoints; :func:`kill_training` ends
@@ -23,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from .log_cap import append_line
 from .model_files import READ_ONLY_MESSAGE, ModelStoreError
 from .model_folder import Model
 from .model_state import BUSY, AlreadyTrainingError, ModelState, Status
@@ -31,6 +33,8 @@ from .ownership import lock_held, same_process
 _children: dict[str, subprocess.Popen] = {}
 """Processes this app started, by model folder; polled so none is left a zombie
 (a zombie's pid still answers, so the model would look busy forever)."""
+_log_writers: dict[str, subprocess.Popen] = {}
+"""The capped log writers this app started (polled so none is left a zombie)."""
 _launch_status: dict[str, tuple] = {}
 """Each model's (status, updated) when this app launched its process: until that changes, it is starting."""
 
@@ -66,16 +70,25 @@ def start_training(model: Model, *, minutes: float | None = None, iterations: in
     if iterations is not None:
         cmd += ["--iterations", str(int(iterations))]
     log = model.process_log_path
-    log.parent.mkdir(parents=True, exist_ok=True)
+    append_line(log, f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[1:])}")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     before = _stamp(model)
-    with open(log, "ab") as out:
-        out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[1:])}\n".encode())
-        out.flush()
-        kwargs = {"start_new_session": True} if os.name == "posix" else \
-            {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=str(Path(__file__).resolve().parents[1]), env=env, **kwargs)
+    kwargs = {"start_new_session": True} if os.name == "posix" else \
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
+    cwd = str(Path(__file__).resolve().parents[1])
+    # The output goes through a capped writer (trainer.log_cap), which outlives the app as the
+    # trainer does: however much a reward prints, process.log stays under its cap.
+    writer = subprocess.Popen([sys.executable, "-m", "trainer.log_cap", str(log)], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env=env, **kwargs)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=writer.stdin, stderr=subprocess.STDOUT,
+                                cwd=cwd, env=env, **kwargs)
+    finally:
+        writer.stdin.close()  # the trainer holds the only write end: the writer ends when it does
+    for key, old in list(_log_writers.items()):
+        if old.poll() is not None:
+            del _log_writers[key]
+    _log_writers[str(model.path)] = writer
     _children[str(model.path)] = proc
     _launch_status[str(model.path)] = before
     return proc
@@ -128,8 +141,17 @@ def start_failure(model: Model) -> str | None:
     with contextlib.suppress(ModelStoreError):
         if _stamp(model) == _launch_status.get(str(model.path)) and proc.returncode:
             _children.pop(str(model.path), None)
+            _flush_log(model)
             return model.last_words() or f"the training process ended with exit code {proc.returncode}"
     return None
+
+
+def _flush_log(model: Model, timeout_s: float = 5.0) -> None:
+    """Wait for the log writer of ``model``'s ended trainer to copy its last lines (it ends right after)."""
+    writer = _log_writers.get(str(model.path))
+    if writer is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            writer.wait(timeout_s)
 
 
 def stop_training(model: Model) -> None:
@@ -191,10 +213,11 @@ def wait_for_children(timeout_s: float) -> bool:
     """Wait for the training processes this app started to end (e.g. before deleting a
     temporary home); True when none is left running."""
     deadline = time.monotonic() + timeout_s
-    for proc in list(_children.values()):
+    procs = list(_children.values()) + list(_log_writers.values())
+    for proc in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(max(0.0, deadline - time.monotonic()))
-    return all(proc.poll() is not None for proc in _children.values())
+    return all(proc.poll() is not None for proc in procs)
 
 
 def running_models(store) -> list[str]:

@@ -113,6 +113,9 @@ def model_list(as_json):
         return
     click.echo(f"{'name':<24} {'status':<9} {'track':<20} {'sensor':<20} {'actions':>7} {'best lap':>9}")
     for r in rows:
+        if r.get("problem"):  # one broken folder is one line; the others list as usual
+            click.echo(f"{r['name']:<24} {r['status']:<9} problem: {r['problem']}")
+            continue
         click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track'] or '-'):<20} {str(r['sensor'] or '-'):<20} "
                    f"{r['n_actions'] or 'cont.':>7} {_seconds(r['best_lap_s']):>9}")
 

@@ -24,14 +24,17 @@ def tracks():
 @friendly_errors
 def tracks_list(as_json: bool):
     """Bundled and imported tracks."""
-    from sim.library import list_tracks, load_track, track_summary
+    from sim.library import track_summaries
 
-    rows = [track_summary(load_track(info.name)) for info in list_tracks()]
+    rows = track_summaries()
     if as_json:
         emit_json(rows)
         return
     click.echo(f"{'name':<24} {'length':>8} {'width':>6}  {'train':<5} description")
     for r in rows:
+        if "problem" in r:
+            click.echo(f"{r['name']:<24} {'-':>8} {'-':>6}  {'-':<5} problem: {r['problem']}")
+            continue
         train = "yes" if r["trainable"] else "no"
         click.echo(f"{r['name']:<24} {r['length_m']:>7.2f}m {r['width_m']:>5.2f}m  {train:<5} {r['display_name']}")
 

@@ -20,14 +20,22 @@ from trainer.model_store import ModelStore, TrainingConfig
 REWARD = "def reward_function(params):\n    return float(params['speed'])\n"
 
 
+def _weights(model, obs_shape=(64,)):
+    """A real agent's checkpoint dict for ``model``'s action space (a LIDAR reads 64 beams)."""
+    from trainer.networks import build_agent
+
+    agent = build_agent(obs_shape, model.metadata().action_space)
+    return {"agent": agent.state_dict(), "obs_shape": list(obs_shape)}
+
+
 @pytest.fixture
 def trained():
     store = ModelStore()
     m = store.create("racer", ModelMetadata(ActionSpace.from_console(2.0, 2, 20.0, 3), sensor=["LIDAR"]),
                      Hyperparameters(lr=0.001), REWARD, TrainingConfig(track="reinvent_base", n_cars=3))
     m.set_status("training")
-    m.write_checkpoint(0, {"w": torch.zeros(4)}, {"eval": {"progress": 50.0, "laps_completed": 0}})
-    m.write_checkpoint(1, {"w": torch.ones(4), "iteration": 1},
+    m.write_checkpoint(0, _weights(m), {"eval": {"progress": 50.0, "laps_completed": 0}})
+    m.write_checkpoint(1, {**_weights(m), "iteration": 1},
                        {"eval": {"progress": 100.0, "laps_completed": 3, "best_lap_s": 9.5,
                                                                           "first_lap_s": 9.75}})
     m.set_final(1)
@@ -46,7 +54,8 @@ def test_export_import_round_trip(trained, tmp_path):
     assert new.reward_source() == REWARD and new.training_config().n_cars == 3
     assert new.status().status == "ready"
     state = new.load_checkpoint("final")
-    assert torch.equal(state["w"], torch.ones(4)) and state["iteration"] == 1
+    want = m.load_checkpoint("final")["agent"]
+    assert all(torch.equal(state["agent"][k], v) for k, v in want.items()) and state["iteration"] == 1
     assert new.info().best_lap_s == 9.75
     # The manifest's name is the default; it is taken, so the import says so.
     with pytest.raises(Exception, match="'racer' already exists"):
