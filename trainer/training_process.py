@@ -1,7 +1,8 @@
 """Training in a background process that outlives the front-end that started it (Qt-free;
 the app's Training page and any other front-end call these).
 
-:func:`start_training` launches ``python -m gui.cli train NAME --quiet`` in a new session
+:func:`start_training` runs the front-end's train command (the app: ``python -m gui.cli train NAME
+--quiet``; the trainer layer does not know its front-ends) in a new session
 (closing the app, or a Ctrl-C in its terminal, does not reach it), with its output in the
 model's ``logs/process.log`` (rotated at 5 MB: :mod:`trainer.log_cap`). Whether a model is
 training is read from its ``status.json`` (the pid the trainer wrote, and whether that process
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 from .log_cap import append_line
 from .model_files import READ_ONLY_MESSAGE, ModelStoreError
@@ -52,9 +54,14 @@ class TrainingProcessError(ModelStoreError):
     """Training cannot start or stop; the message says why in plain words."""
 
 
-def start_training(model: Model, *, minutes: float | None = None, iterations: int | None = None) -> subprocess.Popen:
+def start_training(model: Model, command: Sequence[str], *, minutes: float | None = None,
+                   iterations: int | None = None) -> subprocess.Popen:
     """Start training ``model`` in a new process that lives on after the app closes
-    (until its stop condition, or ``minutes`` / ``iterations`` more if given)."""
+    (until its stop condition, or ``minutes`` / ``iterations`` more if given).
+
+    ``command``: the argv that trains a model named by the next argument and takes
+    ``--quiet``, ``--minutes`` and ``--iterations`` (``gui.cli.TRAIN_COMMAND``).
+    """
     if model.read_only:
         raise TrainingProcessError(READ_ONLY_MESSAGE)
     proc = _children.get(str(model.path))
@@ -64,7 +71,7 @@ def start_training(model: Model, *, minutes: float | None = None, iterations: in
     status = model.status().status
     if status not in (ModelState.DRAFT, ModelState.READY, ModelState.FAILED):
         raise TrainingProcessError(f"model {model.name!r} cannot start training while {status}")
-    cmd = [sys.executable, "-m", "gui.cli", "train", model.name, "--quiet"]
+    cmd = [*command, model.name, "--quiet"]
     if minutes is not None:
         cmd += ["--minutes", f"{minutes:g}"]
     if iterations is not None:

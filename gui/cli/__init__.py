@@ -9,12 +9,17 @@ only when ``trackside gui`` runs, so the rest works on a machine without a displ
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .league import evaluate, export, league
 from .models import model, train
 from .raceday import raceday
 from .tracks import reward, tracks
+
+TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
+"""How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

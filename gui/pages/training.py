@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from gui.car_view import SensorView
+from gui.cli import TRAIN_COMMAND
 from gui.monitor_panels import LearningCurves, RunFacts, failure_html
 from gui.plots import card, chip_style
 from gui.rich_text import esc, rich
@@ -214,7 +215,7 @@ class TrainingPage(QWidget):
         try:
             if not review_reward(self, self.model):  # someone else's reward code: the user reads it first
                 return
-            tp.start_training(self.model)
+            tp.start_training(self.model, TRAIN_COMMAND)
         except (TracksideError, OSError) as exc:
             show_error(self, "Cannot start training", str(exc))
             return
@@ -369,7 +370,7 @@ class TrainingPage(QWidget):
         self.select_model(name)
         if self.model is not None and not tp.is_running(self.model):
             try:
-                tp.start_training(self.model, iterations=4)
+                tp.start_training(self.model, TRAIN_COMMAND, iterations=4)
             except ModelStoreError:
                 return
             self._refollow()

@@ -30,6 +30,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from common import report, wanted  # noqa: E402
 
+from gui.cli import TRAIN_COMMAND
+
 SECONDS = float(os.environ.get("BENCH_GUI_SECONDS", 20))
 PAIRS = int(os.environ.get("BENCH_GUI_PAIRS", 3))
 TRACK = "workshop_loop"
@@ -66,7 +68,7 @@ def run_headless(name: str) -> float:
     from trainer import training_process as tp
 
     model = fresh_model(name)
-    proc = tp.start_training(model)
+    proc = tp.start_training(model, TRAIN_COMMAND)
     _wait_training(model)
     time.sleep(SECONDS)
     tp.stop_training(model)
@@ -78,9 +80,9 @@ def run_monitored(app, name: str) -> tuple[list, float, float]:
     """The run's iteration rates, the monitor's redraws per second and the app's CPU share (cores)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from trainer import training_process as tp
     from gui.context import AppContext
     from gui.pages.training import TrainingPage
+    from trainer import training_process as tp
 
     model = fresh_model(name)
     page = TrainingPage(AppContext())

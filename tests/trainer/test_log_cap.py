@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from gui.cli import TRAIN_COMMAND
 from sim.actions import ActionSpace
 from trainer import training_process
 from trainer.hyperparameters import Hyperparameters
@@ -58,7 +59,7 @@ def test_training_log_rotates_and_cuts_a_huge_message():
 def test_a_process_started_from_the_app_writes_its_output_through_the_cap():
     m = _model()
     m.config_path.write_text('{"track": "no_such_track"}')  # the trainer starts, says why, and ends
-    proc = training_process.start_training(m, minutes=0.1)
+    proc = training_process.start_training(m, TRAIN_COMMAND, minutes=0.1)
     assert proc.wait(120) != 0
     deadline = time.monotonic() + 60
     why = None

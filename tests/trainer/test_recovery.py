@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gui.cli import TRAIN_COMMAND
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,5 +102,5 @@ def test_the_app_launcher_refuses_a_second_training_by_pid():
     model = ModelStore().get("busy")
     model.set_status("training", pid=os.getpid())  # a live process trains it
     with pytest.raises(AlreadyTrainingError, match=rf"model 'busy' is already training \(pid {os.getpid()}\)"):
-        tp.start_training(model)
+        tp.start_training(model, TRAIN_COMMAND)
     assert tp.is_running(model)

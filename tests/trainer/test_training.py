@@ -62,7 +62,7 @@ def test_a_failing_reward_function_fails_the_model_with_step_and_params():
         "calls = [0]\n"
         "def reward_function(params):\n"
         "    calls[0] += 1\n"
-        "    if calls[0] > 1500:\n"
+        "    if calls[0] > 300:\n"
         "        return float('nan') if params['x'] > -1e9 else 1.0\n"
         "    return 1.0\n"
     )
