@@ -17,6 +17,7 @@ import json
 import math
 import os
 import sqlite3
+import sys
 
 import click
 
@@ -89,3 +90,21 @@ def emit_json(obj) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(clean_json(obj), indent=2))
 
+
+
+def skip_pandas_in_sqlite_utils() -> None:
+    """Let a command's later ``import sqlite_utils`` skip pandas.
+
+    sqlite-utils imports pandas whenever it is installed (the test extras bring it, through
+    deepracer-utils) only to store DataFrame values, which Trackside never does; that import
+    alone is about 0.3 s of every league command. While sqlite-utils loads, ``pandas`` is
+    marked as absent, then unmarked, so pandas itself still imports normally afterwards.
+    Nothing happens if either is loaded already (a notebook, the test suite).
+    """
+    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
+        return
+    sys.modules["pandas"] = None  # makes `import pandas` raise ImportError, which sqlite-utils expects
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        del sys.modules["pandas"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
 
 
 def _db():
@@ -74,6 +74,7 @@ def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, rev
 @click.group()
 def league():
     """The virtual circuit: racers, seasons, races, submissions and standings."""
+    skip_pandas_in_sqlite_utils()
 
 
 @league.group()
@@ -307,6 +308,7 @@ def _race_dict(r, db=None) -> dict:
 @click.group()
 def export():
     """Export leaderboards, laps and season standings (CSV, JSON, HTML)."""
+    skip_pandas_in_sqlite_utils()
 
 
 def _write(text: str, output: Path | None) -> None:

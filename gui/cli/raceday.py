@@ -11,7 +11,7 @@ import math
 
 import click
 
-from .common import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
 
 
 def _db():
@@ -44,6 +44,7 @@ def _resets_limit(text: str) -> int | None:
 @click.group()
 def raceday():
     """Race-day events: a timed session per racer, the fastest valid lap wins."""
+    skip_pandas_in_sqlite_utils()
 
 
 # -- events -------------------------------------------------------------------------------------

@@ -44,3 +44,20 @@ for args in (["model", "list"], ["model", "show", "standard"], ["tracks", "list"
 """
     result = run_isolated(code, tmp_path)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_league_commands_do_not_load_pandas_through_sqlite_utils(tmp_path):
+    """sqlite-utils would import pandas (0.3 s) when it is installed; league commands never need it."""
+    code = """
+import sys
+from gui.cli import main
+for args in (["league", "race", "create", "cup", "--track", "workshop_loop_cup"], ["league", "standings", "cup"]):
+    try:
+        main(args, standalone_mode=False)
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+assert 'sqlite_utils' in sys.modules and 'pandas' not in sys.modules
+import pandas  # still importable afterwards
+"""
+    result = run_isolated(code, tmp_path)
+    assert result.returncode == 0, result.stderr + result.stdout
