@@ -82,3 +82,23 @@ def test_the_label_helper_shows_text_literally_unless_asked_for_rich_text(qtbot,
     assert lbl.textFormat() == Qt.TextFormat.PlainText and lbl.text() == text
     lbl = label(f"<b>{esc(text)}</b>", rich=True)
     assert lbl.textFormat() == Qt.TextFormat.RichText and "<img" not in lbl.text()
+
+
+def test_message_boxes_show_user_text_literally(qtbot, monkeypatch):
+    """A refusal that quotes a racer's name shows the name as typed, not as markup."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
+    from gui.widgets.dialogs import show_error
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append(text)))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    name = "<b>x</b><img src=http://example.invalid/a.png>"
+    show_error(parent, "Cannot add", f"racer {name!r} is already queued")
+    doc = QTextDocument()
+    doc.setHtml(shown[0])
+    assert doc.toPlainText() == f"racer {name!r} is already queued"
+    show_error(parent, "Cannot add", "plain words stay as they are")
+    assert shown[1] == "plain words stay as they are"
