@@ -25,7 +25,6 @@ import contextlib
 import csv
 import html
 import io
-import json
 import math
 import os
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .db import LeagueError
+from .json_text import to_json
 
 LAP_COLUMNS = ("race", "racer", "display_name", "track", "date", "lap", "time_ms", "time_s", "resets", "valid")
 SUMMARY_COLUMNS = ("racer", "display_name", "laps", "valid_laps", "fastest_ms", "fastest_s", "average_s", "resets",
@@ -135,19 +135,6 @@ def summary_rows(lap_rows: list[dict]) -> list[dict]:
 
 def summary_csv(lap_rows: list[dict]) -> str:
     return to_csv(summary_rows(lap_rows), SUMMARY_COLUMNS)
-
-
-def to_json(obj) -> str:
-    """JSON text; NaN and infinity (which JSON lacks) become null."""
-    def clean(o):
-        if isinstance(o, float) and not math.isfinite(o):
-            return None
-        if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        return o
-    return json.dumps(clean(obj), indent=2) + "\n"
 
 
 def format_time(seconds: float | None) -> str:

@@ -13,8 +13,6 @@ it needs (``model list`` never loads torch).
 from __future__ import annotations
 
 import functools
-import json
-import math
 import os
 import sqlite3
 import sys
@@ -73,22 +71,11 @@ def friendly_errors(fn):
     return wrapper
 
 
-def clean_json(obj):
-    """JSON has no NaN or infinity: write them as null (numpy scalars become plain numbers)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean_json(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):
-        return clean_json(obj.item())
-    return obj
-
-
 def emit_json(obj) -> None:
-    """Print one JSON document on stdout."""
-    click.echo(json.dumps(clean_json(obj), indent=2))
+    """Print one JSON document on stdout (:func:`league.json_text.to_json`)."""
+    from league.json_text import to_json
+
+    click.echo(to_json(obj), nl=False)
 
 
 
