@@ -6,8 +6,8 @@
 episode limit or target evaluation progress if it has them, Ctrl-C, or a stop request
 (``request_stop(model)``, used by the desktop app from another process). DeepRacer's
 ``term_cond_avg_score`` stops nothing, in DeepRacer as here. Each iteration ends with a
-checkpoint and a short greedy evaluation (5 continuous laps, a lap ends off the road) that picks the best one;
-lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
+checkpoint and a short greedy evaluation (5 continuous laps, a lap ends off the road) that
+picks the best one; lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
 
 What a viewer can follow while it runs, all inside the model folder:
 
