@@ -66,9 +66,17 @@ class Hyperparameters:
                             "passes learn more from the same driving but can overfit to it.", (1, 100))
     stack_size: int = _f(1, "How many consecutive sensor frames the network sees at once (1 = only the "
                             "latest).", (1, 10))
-    term_cond_avg_score: float = _f(350.0, "Training stops once the average reward per episode reaches this.",
-                                    (0.0, 1e9))
-    term_cond_max_episodes: int = _f(1000, "Training stops after this many episodes in total.", (1, 100_000_000))
+    # Stop conditions as DeepRacer's trainer reads them (aws-deepracer-community/deepracer-simapp,
+    # bundle/markov/sagemaker_graph_manager.py: improve_steps = TrainingSteps(term_cond_max_episodes);
+    # bundle/markov/training_worker.py counts one step per policy update; term_cond_avg_score is
+    # read there and never used).
+    term_cond_avg_score: float = _f(350.0, "Not used: kept so DeepRacer's files load and save unchanged. "
+                                           "DeepRacer reads it and ignores it too; training never stops on "
+                                           "the average reward.", (0.0, 1e9))
+    term_cond_max_episodes: int = _f(1000, "Despite its name, the number of training iterations (rounds of "
+                                           "driving then learning) after which training stops, as in "
+                                           "DeepRacer. The time limit usually ends a training first.",
+                                     (1, 100_000_000))
     sac_alpha: float = _f(0.2, "SAC only: how strongly randomness in the actions is rewarded (the entropy "
                                "weight). Higher explores more.", (0.0, 1.0))
 
@@ -183,7 +191,8 @@ class TrainingConfig:
     max_minutes: float | None = 60.0
     """Stop after this much wall-clock training time, minutes (None: no limit)."""
     max_episodes: int | None = None
-    """Stop after this many episodes (None: the hyperparameter term_cond_max_episodes)."""
+    """Stop after this many episodes in this run (None: no episode limit). Trackside's own; DeepRacer's
+    ``term_cond_max_episodes`` hyperparameter counts training iterations instead."""
     target_progress: float | None = None
     """Stop once an evaluation reaches this mean progress, % (None: never)."""
     seed: int = 0

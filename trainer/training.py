@@ -1,11 +1,13 @@
 """Training a model folder: PPO iterations, checkpoints, metrics, traces and live telemetry.
 
-``train_model(model)`` runs in the calling process until a stop condition: the time
-limit, the episode limit, a target evaluation progress, DeepRacer's
-``term_cond_avg_score``, Ctrl-C, or a stop request (``request_stop(model)``, used by the
-desktop app from another process). Each iteration ends with a checkpoint and a short
-greedy evaluation (5 continuous laps, a lap ends off the road) that picks the best one;
-lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
+``train_model(model)`` runs in the calling process until a stop condition (see
+:func:`stop_conditions`): the time limit (what normally ends a training), DeepRacer's
+``term_cond_max_episodes`` read as DeepRacer reads it (training iterations), the model's own
+episode limit or target evaluation progress if it has them, Ctrl-C, or a stop request
+(``request_stop(model)``, used by the desktop app from another process). DeepRacer's
+``term_cond_avg_score`` stops nothing, in DeepRacer as here. Each iteration ends with a
+checkpoint and a short greedy evaluation (5 continuous laps, a lap ends off the road) that
+picks the best one; lap 1 from a standing start under ``trackside evaluate``'s rules is the model's best lap.
 
 What a viewer can follow while it runs, all inside the model folder:
 
@@ -34,6 +36,7 @@ from sim.reward import RewardError, RewardFunctionError, compile_reward_source
 from sim.reward_sandbox import RewardSandbox, SandboxLimits
 
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
+from .hyperparameters import Hyperparameters, TrainingConfig
 from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
@@ -203,12 +206,10 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         except (ValueError, KeyError):
             pass  # a clone's optimizer state need not match; start it fresh
     limit_min = minutes if minutes is not None else run.cfg.max_minutes
-    max_episodes = run.cfg.max_episodes or run.hp.term_cond_max_episodes
     model.set_status(ModelState.TRAINING, pid=os.getpid())
     model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensor {run.meta.primary_sensor}, "
-              f"{run.meta.action_space.n or 'continuous'} actions; "
-              + (f"limit {limit_min:g} min, " if limit_min is not None else "no time limit, ")
-              + f"{max_episodes} episodes")
+              f"{run.meta.action_space.n or 'continuous'} actions; stops at the first of: "
+              + ", ".join(stop_conditions(run.hp, run.cfg, limit_min, max_iterations)))
     t_start = time.monotonic()
     if limit_min is not None:  # checked every step (and while a reward runs), not only between iterations
         stop.deadline = (t_start + limit_min * 60, f"time limit of {limit_min:g} min reached")
@@ -218,7 +219,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
             it_row = _iteration(run, ppo, t_start)
             if on_iteration is not None:
                 on_iteration(it_row)
-            reason = stop.why if stop.flag else _stop_reason(run, it_row, limit_min, max_episodes, max_iterations)
+            reason = stop.why if stop.flag else _stop_reason(run, it_row, limit_min, max_iterations)
     except RewardError as exc:
         result_status, reason = ModelState.FAILED, str(exc)
         model.log(f"failed: {exc}")
@@ -307,20 +308,43 @@ def _evaluate(run: _Run) -> dict:
     return ev
 
 
-def _stop_reason(run: _Run, it_row: dict, limit_min: float | None, max_episodes: int,
-                 max_iterations: int | None) -> str | None:
-    """Why training ends after this iteration, or None to go on."""
+def stop_conditions(hp: Hyperparameters, cfg: TrainingConfig, limit_min: float | None,
+                    max_iterations: int | None) -> list[str]:
+    """The stop conditions of a training run in words, in the order they are checked
+    (``limit_min``: the time limit in minutes, None for none; ``max_iterations``: a caller's own
+    iteration limit, e.g. ``trackside train --iterations``)."""
+    out = [f"time limit of {limit_min:g} min" if limit_min is not None else "no time limit"]
+    if cfg.max_episodes is not None:
+        out.append(f"{cfg.max_episodes} episodes (max_episodes)")
+    if cfg.target_progress is not None:
+        out.append(f"evaluation progress {cfg.target_progress:g}% (target_progress)")
+    if max_iterations is not None:
+        out.append(f"{max_iterations} training iterations (asked for)")
+    out.append(f"{hp.term_cond_max_episodes} training iterations (term_cond_max_episodes)")
+    return out
+
+
+def _stop_reason(run: _Run, it_row: dict, limit_min: float | None, max_iterations: int | None) -> str | None:
+    """Why training ends after this iteration, or None to go on; every count is of this run.
+
+    As DeepRacer reads its hyperparameters (``bundle/markov/sagemaker_graph_manager.py``:
+    ``improve_steps = TrainingSteps(term_cond_max_episodes)``; ``bundle/markov/training_worker.py``:
+    ``while steps < graph_manager.improve_steps.num_steps``, ``steps += 1`` per ``train()``, in
+    aws-deepracer-community/deepracer-simapp): ``term_cond_max_episodes`` counts training
+    iterations (policy updates), not episodes, and ``term_cond_avg_score`` is read there and never
+    used, so it stops nothing here either. The model's own ``max_episodes`` is an episode limit."""
     ev = it_row["eval"]
+    iterations = run.iteration - run.start_iteration
     if limit_min is not None and it_row["elapsed_s"] - run.prior_s >= limit_min * 60:
         return f"time limit of {limit_min:g} min reached"
-    if run.episodes - run.start_episodes >= max_episodes:
-        return f"{max_episodes} episodes done"
+    if run.cfg.max_episodes is not None and run.episodes - run.start_episodes >= run.cfg.max_episodes:
+        return f"{run.cfg.max_episodes} episodes done (max_episodes)"
     if run.cfg.target_progress is not None and ev["progress"] >= run.cfg.target_progress:
-        return f"evaluation progress {ev['progress']:.1f}% reached the target"
-    if it_row["mean_reward"] >= run.hp.term_cond_avg_score:
-        return f"average reward {it_row['mean_reward']:.1f} reached term_cond_avg_score"
-    if max_iterations is not None and run.iteration - run.start_iteration >= max_iterations:
-        return f"{max_iterations} iterations done"
+        return f"evaluation progress {ev['progress']:.1f}% reached the target (target_progress)"
+    if max_iterations is not None and iterations >= max_iterations:
+        return f"{max_iterations} training iterations done"
+    if iterations >= run.hp.term_cond_max_episodes:
+        return f"{run.hp.term_cond_max_episodes} training iterations done (term_cond_max_episodes)"
     return None
 
 

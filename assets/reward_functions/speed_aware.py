@@ -10,12 +10,11 @@ than a slow one, even though the slow lap has more steps:
     slow lap: 250 steps x (0.4)^2  =  40
     fast lap:  90 steps x (1.11)^2 = 111
 
-Finishing the lap earns a bonus that is bigger the fewer steps it took. The totals
-stay below DeepRacer's default ``term_cond_avg_score`` (350), so training is not
-stopped early by that condition. Leaving the road ends the episode, so it is
-enough to give almost nothing for that step. Nothing here needs tuning for a
-particular track or action space. Pace is capped at 5 % per step (no car is that
-fast) so that odd first steps cannot produce a huge reward.
+Finishing the lap earns a bonus that is bigger the fewer steps it took. Leaving the
+road ends the episode, so it is enough to give almost nothing for that step.
+Nothing here needs tuning for a particular track or action space. Pace is capped
+at 5 % per step (no car is that fast) so that odd first steps cannot produce a
+huge reward.
 """
 
 LAP_BONUS = 1000.0

@@ -257,18 +257,22 @@ def model_accept_reward(name, yes):
 
 @click.command()
 @click.argument("name")
-@click.option("--minutes", type=float, default=None, help="Time limit (default: the model's stop condition).")
-@click.option("--iterations", type=int, default=None, help="Stop after this many iterations.")
+@click.option("--minutes", type=float, default=None,
+              help="Time limit in minutes (default: the model's max_minutes).")
+@click.option("--iterations", type=int, default=None, help="Also stop after this many training iterations.")
 @click.option("--quiet", is_flag=True, help="No per-iteration lines.")
 @friendly_errors
 def train(name, minutes, iterations, quiet):
-    """Train model NAME until its stop condition (Ctrl-C stops cleanly with a ready model)."""
+    """Train model NAME until its time limit or another stop condition it has (Ctrl-C stops cleanly
+    with a ready model). Prints the stop conditions first and the one that ended the training last."""
     from trainer.policy import use_one_torch_thread
-    from trainer.training import train_model
+    from trainer.training import stop_conditions, train_model
 
     use_one_torch_thread()
     m = _store().get(name)
     limit = minutes if minutes is not None else m.training_config().max_minutes
+    click.echo(f"training {name}; stops at the first of: "
+               + ", ".join(stop_conditions(m.hyperparameters(), m.training_config(), limit, iterations)))
     start = time.monotonic()
 
     def on_iteration(row):

@@ -156,8 +156,8 @@ class CreateModelPage(QWidget):
         grid.setHorizontalSpacing(18)
         grid.addWidget(Field("Maximum time", self.max_minutes, help="Wall-clock training time."), 0, 0)
         grid.addWidget(Field("Maximum episodes", self.max_episodes,
-                             help="Stop after this many episodes in all. 'no limit' leaves it to the "
-                                  "hyperparameter term_cond_max_episodes."), 0, 1)
+                             help="Stop after this many episodes in one run. The hyperparameter "
+                                  "term_cond_max_episodes is a separate limit on training iterations."), 0, 1)
         grid.addWidget(Field("Target evaluation progress", self.target_progress,
                              help="Stop once the evaluation after an iteration reaches this mean progress "
                                   "(100 % = every evaluation lap completed)."), 0, 2)

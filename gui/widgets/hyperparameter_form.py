@@ -14,13 +14,14 @@ from .fields import Field, field_message
 from .inputs import ComboBox
 
 MAIN = ("batch_size", "num_epochs", "lr", "beta_entropy", "discount_factor", "loss_type",
-        "num_episodes_between_training", "term_cond_avg_score", "term_cond_max_episodes")
-"""The console's fields first; the rest are kept for DeepRacer files but not used by Trackside's PPO."""
+        "num_episodes_between_training", "term_cond_max_episodes")
+"""The console's fields first; the rest are kept for DeepRacer files but not used by Trackside's PPO
+(``term_cond_avg_score`` among them: DeepRacer ignores it too)."""
 TITLES = {
     "batch_size": "Gradient descent batch size", "num_epochs": "Number of epochs", "lr": "Learning rate",
     "beta_entropy": "Entropy", "discount_factor": "Discount factor", "loss_type": "Loss type",
     "num_episodes_between_training": "Episodes between each training",
-    "term_cond_avg_score": "Stop at average reward", "term_cond_max_episodes": "Stop after episodes",
+    "term_cond_avg_score": "Average score (not used)", "term_cond_max_episodes": "Maximum training iterations",
     "exploration_type": "Exploration type", "e_greedy_value": "E-greedy value", "epsilon_steps": "Epsilon steps",
     "stack_size": "Frame stack size", "sac_alpha": "SAC alpha",
 }
