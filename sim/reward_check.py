@@ -146,8 +146,9 @@ def driven_episode(track, steps: int = DRIVE_STEPS, speed: float = 1.5) -> list[
     vehicle, lookahead = env.vehicle, 0.5
     for _ in range(steps):
         st = env.state
-        ref, proj, _ = env.locate()
-        goal = track.point_at(proj.s + lookahead)[0]
+        # The last step's projection_distance (file order, forward episode) is where the car is.
+        here = seen[-1]["projection_distance"] if seen else 0.0
+        goal = track.point_at(here + lookahead)[0]
         alpha = math.atan2(goal[1] - st.y[0], goal[0] - st.x[0]) - float(st.yaw[0])
         # Pure pursuit on the rear axle: front-wheel angle atan(2 L sin(alpha) / l_d).
         steer = math.degrees(math.atan2(2.0 * vehicle.wheelbase * math.sin(alpha),
