@@ -128,8 +128,10 @@ def driven_episode(track, steps: int = DRIVE_STEPS, speed: float = 1.5) -> list[
     (DeepRacer's first training episode), driven along the centre line by a pure-pursuit steer
     at ``speed`` m/s in :class:`sim.env.RacingEnv`, whose own code builds every dict.
 
-    ``steps`` runs 1.0, 2.0, ... as floats (DeepRacer's ``rollout_agent`` counts ``self._step``
-    from 1 each episode and sends it as a float: ``deepracer-conventions.md`` section 1), and
+    ``steps`` runs 1.0, 2.0, ... as floats, as DeepRacer sends it (deepracer-simapp
+    ``bundle/markov/agent_ctrl/rollout_agent_ctrl.py``: ``_data_dict_['steps']`` starts at 0.0, is
+    cleared by ``reset_agent`` before every episode and counted up each step before
+    ``_judge_action_at_run_phase`` calls the reward; ``deepracer-conventions.md`` section 1), and
     ``progress`` grows from the start line, so a stateful function that keeps the previous step
     sees what it sees in DeepRacer. Ends early if the episode ends (an open track's end).
     """
