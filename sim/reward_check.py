@@ -212,7 +212,8 @@ def sample_params(track) -> list[dict]:
     first = params_at(track, x0, y0, math.degrees(float(track.heading_at(0.0)[0])), 1.0, 0.0, builder=builder)
     first["steps"] = 1.0
     # The finished lap continues the driven episode (a real lap would take hundreds of steps).
-    finished = dict(first, progress=100.0, steps=drive[-1]["steps"] + 1.0, speed=drive[-1]["speed"],
+    next_step = drive[-1]["steps"] + 1.0 if len(drive) == DRIVE_STEPS else 1.0  # else the drive's episode ended
+    finished = dict(first, progress=100.0, steps=next_step, speed=drive[-1]["speed"],
                     waypoints=list(first["waypoints"]), closest_waypoints=list(first["closest_waypoints"]))
     out = drive + [finished] + out + [first]
 

@@ -56,3 +56,22 @@ def test_a_stateful_reward_that_ignores_new_episodes_fails_with_its_line(track):
         '            assert steps == self.prev_steps + 1, "steps jumped from %s to %s" % (self.prev_steps, steps)') + 1
     assert report.line == line
     assert len(report.samples) == DRIVE_STEPS + 1  # the drive and the finished lap ran
+
+
+def test_an_open_track_validates_from_a_driven_start():
+    import numpy as np
+
+    from sim.track import Track, TrackInfo
+
+    x = np.linspace(0.0, 12.0, 61)
+    centre = np.stack([x, 0.5 * np.sin(x / 3.0)], axis=1)
+    tangent = np.gradient(centre, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    left = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    track = Track(np.hstack([centre, centre + 0.4 * left, centre - 0.4 * left]), TrackInfo(name="open"))
+    assert not track.closed
+    drive = driven_episode(track)
+    # The rear wheels start behind the road's end (the reference point is on waypoint 0), then it drives on.
+    assert drive[0]["steps"] == 1.0 and all(p["all_wheels_on_track"] for p in drive[10:])
+    report = validate_reward_source(STATEFUL, track, filename="stateful_reward.py")
+    assert report.ok, report.error
