@@ -119,20 +119,68 @@ def validate_reward_source(source: str, track, *, filename: str = "reward_functi
     return report
 
 
-def sample_params(track) -> list[dict]:
-    """Varied params on ``track`` for trying a reward function (about 90 dicts).
+DRIVE_STEPS = 45
+"""Steps of the driven episode :func:`sample_params` starts with (3 s at 15 Hz)."""
 
-    At 8 places round the lap: the centre line, halfway to each border, near
-    each border, on it, just off the road on each side and far off it; headings
-    along the road, turned up to 45 degrees, sideways and backwards; speeds 0.5 to
-    4 m/s and steering -30 to 30 degrees. Progress is the share of the lap from
-    waypoint 0 and ``steps`` matches a 2 m/s average, so ``progress / steps`` is
-    plausible. Also the first step, a finished lap and a few reversed episodes.
+
+def driven_episode(track, steps: int = DRIVE_STEPS, speed: float = 1.5) -> list[dict]:
+    """The params of a real episode's first ``steps`` steps: a car started at rest at waypoint 0
+    (DeepRacer's first training episode), driven along the centre line by a pure-pursuit steer
+    at ``speed`` m/s in :class:`sim.env.RacingEnv`, whose own code builds every dict.
+
+    ``steps`` runs 1.0, 2.0, ... as floats, as DeepRacer sends it (deepracer-simapp
+    ``bundle/markov/agent_ctrl/rollout_agent_ctrl.py``: ``_data_dict_['steps']`` starts at 0.0, is
+    cleared by ``reset_agent`` before every episode and counted up each step before
+    ``_judge_action_at_run_phase`` calls the reward; ``deepracer-conventions.md`` section 1), and
+    ``progress`` grows from the start line, so a stateful function that keeps the previous step
+    sees what it sees in DeepRacer. Ends early if the episode ends (an open track's end).
+    """
+    import numpy as np
+
+    from .actions import ActionSpace
+    from .env import EnvConfig, RacingEnv
+
+    seen: list[dict] = []
+    env = RacingEnv(track, ActionSpace.continuous(), EnvConfig(n_cars=1, sensor=None, round_robin=False,
+                                                                   autoreset=False),
+                    reward_fn=lambda p: seen.append(p) or 0.0)
+    env.reset(options={"start_fraction": 0.0, "reverse": False})
+    vehicle, lookahead = env.vehicle, 0.5
+    for _ in range(steps):
+        st = env.state
+        # The last step's projection_distance (file order, forward episode) is where the car is.
+        here = seen[-1]["projection_distance"] if seen else 0.0
+        goal = track.point_at(here + lookahead)[0]
+        alpha = math.atan2(goal[1] - st.y[0], goal[0] - st.x[0]) - float(st.yaw[0])
+        # Pure pursuit on the rear axle: front-wheel angle atan(2 L sin(alpha) / l_d).
+        steer = math.degrees(math.atan2(2.0 * vehicle.wheelbase * math.sin(alpha),
+                                        math.hypot(goal[0] - st.x[0], goal[1] - st.y[0])))
+        _, _, terminated, truncated, _ = env.step(np.array([[max(-30.0, min(30.0, steer)), speed]]))
+        if terminated[0] or truncated[0]:
+            break
+    for p in seen:
+        p["steps"] = float(p["steps"])
+    return seen
+
+
+def sample_params(track) -> list[dict]:
+    """Params on ``track`` for trying a reward function, in the order DeepRacer would call it
+    (about 140 dicts).
+
+    First a real episode (:func:`driven_episode`: ``steps`` 1.0, 2.0, ... and growing progress),
+    whose last step is followed by a finished lap (progress 100 at the start line, the next step).
+    Then the edge cases, each the first step (``steps == 1.0``) of a fresh episode, as DeepRacer
+    starts every episode, so a function that keeps the previous step and resets on
+    ``params['steps'] == 1`` sees no step jump: at 8 places round the lap the centre line, halfway
+    to each border, near each border, on it, just off the road on each side and far off it;
+    headings along the road, turned up to 45 degrees, sideways and backwards; speeds 0.5 to 4 m/s
+    and steering -30 to 30 degrees; progress is the share of the lap from waypoint 0. Also the
+    start line and a few reversed episodes.
     """
     import numpy as np
 
     from .params import ParamsBuilder, origin_from_reference, params_at
-    from .vehicle import STEP_DT, CarState, VehicleConfig, points_in_world
+    from .vehicle import CarState, VehicleConfig, points_in_world
 
     builder = ParamsBuilder(track)
     length = track.length
@@ -143,9 +191,7 @@ def sample_params(track) -> list[dict]:
     speeds = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
     steers = (0.0, -30.0, 15.0, -7.5, 30.0, -15.0, 7.5)
 
-    def steps_for(metres: float) -> int:
-        return 1 + int(metres / (2.0 * STEP_DT))
-
+    drive = driven_episode(track)
     out, poses = [], []
     k = 0
     for i in range(8):
@@ -158,14 +204,18 @@ def sample_params(track) -> list[dict]:
             x, y = cx + off * half * nx, cy + off * half * ny
             heading = math.degrees(theta) + turns[k % len(turns)]
             p = params_at(track, x, y, heading, speeds[k % len(speeds)], steers[k % len(steers)], builder=builder)
-            p["steps"] = steps_for(p["progress"] / 100.0 * length)
+            p["steps"] = 1.0
             out.append(p)
             poses.append((x, y, heading))
             k += 1
     (x0, y0), = track.point_at(0.0)
     first = params_at(track, x0, y0, math.degrees(float(track.heading_at(0.0)[0])), 1.0, 0.0, builder=builder)
-    finished = dict(out[0], progress=100.0, steps=steps_for(length))
-    out += [first, finished]
+    first["steps"] = 1.0
+    # The finished lap continues the driven episode (a real lap would take hundreds of steps).
+    next_step = drive[-1]["steps"] + 1.0 if len(drive) == DRIVE_STEPS else 1.0  # else the drive's episode ended
+    finished = dict(first, progress=100.0, steps=next_step, speed=drive[-1]["speed"],
+                    waypoints=list(first["waypoints"]), closest_waypoints=list(first["closest_waypoints"]))
+    out = drive + [finished] + out + [first]
 
     # Reversed episodes: started at waypoint 0, driving against the file's order.
     vehicle = VehicleConfig()
@@ -179,7 +229,8 @@ def sample_params(track) -> list[dict]:
     proj = track.project(ref)
     travelled = np.where(proj.s > 0, length - proj.s, 0.0)
     progress = 100.0 * np.clip(travelled / length, 0.0, 1.0)
-    steps = np.array([steps_for(m) for m in travelled])
-    out += builder.build(proj, ref, yaw, np.full(n, 2.0), np.linspace(-30.0, 30.0, n), steps, progress,
-                         np.ones(n, dtype=bool), wheels_on)
-    return out
+    reversed_eps = builder.build(proj, ref, yaw, np.full(n, 2.0), np.linspace(-30.0, 30.0, n), np.ones(n),
+                                 progress, np.ones(n, dtype=bool), wheels_on)
+    for p in reversed_eps:
+        p["steps"] = 1.0
+    return out + reversed_eps

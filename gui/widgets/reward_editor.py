@@ -50,8 +50,9 @@ class RewardEditor(QWidget):
             self.templates.addItem(title, str(path))
         self.editor = CodeEditor()
         self.editor.setMinimumHeight(340)
-        self.validate_button = button("Validate", tooltip="Run the function on about 90 sample situations "
-                                                          "on the chosen track")
+        self.validate_button = button("Validate", tooltip="Run the function as DeepRacer would on the chosen track: "
+                                                          "a 3-second drive from step 1, then about 90 edge "
+                                                          "cases, each a new episode")
         self.status = label("", "hint", wrap=True)
         self.samples = QTableWidget(0, len(SAMPLE_COLUMNS) + 1)
         self.samples.setHorizontalHeaderLabels([title for _, title, _ in SAMPLE_COLUMNS] + ["reward"])

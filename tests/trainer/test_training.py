@@ -129,3 +129,20 @@ def test_onnx_export_matches_the_policy(tmp_path):
     graph = onnx.load(str(path))
     onnx.checker.check_model(graph)
     assert [i.name for i in graph.graph.input] == ["observation", "speed"]
+
+
+def test_a_stateful_community_reward_trains():
+    """A class at module level holding the previous step (tests/sim/stateful_reward.py) asserts
+    that steps follow one another within an episode: training calls it as DeepRacer does."""
+    from pathlib import Path
+
+    source = (Path(__file__).parents[1] / "sim" / "stateful_reward.py").read_text(encoding="utf-8")
+    model = make_model("stateful", reward=source, cars=4)
+    result = train_model(model, max_iterations=1, install_signals=False)
+    assert result.status != "failed", model.status().reason
+    assert model.status().status != "failed"
+    # Episodes did end and restart at steps == 1 during the run: without its reset the same class fails.
+    no_reset = source.replace("if steps == 1 or self.prev_steps is None:", "if self.prev_steps is None:")
+    broken = make_model("stateful_no_reset", reward=no_reset, cars=4)
+    assert train_model(broken, max_iterations=1, install_signals=False).status == "failed"
+    assert "steps jumped from" in broken.status().reason
