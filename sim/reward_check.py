@@ -143,8 +143,8 @@ def sample_params(track) -> list[dict]:
     speeds = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
     steers = (0.0, -30.0, 15.0, -7.5, 30.0, -15.0, 7.5)
 
-    def steps_for(metres: float) -> int:
-        return 1 + int(metres / (2.0 * STEP_DT))
+    def steps_for(metres: float) -> float:
+        return float(1 + int(metres / (2.0 * STEP_DT)))  # DeepRacer sends steps as a float
 
     out, poses = [], []
     k = 0

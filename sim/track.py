@@ -218,13 +218,14 @@ class Track:
         return out[0], out[1]
 
     def width_at(self, s: np.ndarray) -> np.ndarray:
-        """Road width ``(K,)`` at arc lengths ``s`` ``(K,)`` as DeepRacer measures ``track_width``, m:
+        """Road width at arc lengths ``s`` (any shape; the result has the same) as DeepRacer measures ``track_width``, m:
         the distance between the nearest points of the inner and of the outer border to the centre
         point (``track_data.get_nearest_points`` in deepracer-simapp ``bundle/markov/track_geom``).
         Not the distance between a file row's inner and outer points, which on older tracks are
         not opposite each other. The same in either driving direction."""
-        inner, outer = self.border_points_at(np.atleast_1d(np.asarray(s, dtype=np.float64)))
-        return np.hypot(*(outer - inner).T)
+        s = np.asarray(s, dtype=np.float64)
+        inner, outer = self.border_points_at(s.reshape(-1))
+        return np.hypot(*(outer - inner).T).reshape(s.shape)
 
     def on_road(self, xy: np.ndarray) -> np.ndarray:
         """True where points ``(..., 2)`` lie on the road; the border lines count as road."""

@@ -321,7 +321,7 @@ def test_sample_params_cover_the_situations_a_function_meets(track):
     assert min(p["steering_angle"] for p in samples) == -30.0 and max(p["steering_angle"] for p in samples) == 30.0
     progress = [p["progress"] for p in samples]
     assert min(progress) == 0.0 and max(progress) == 100.0 and any(20 < g < 80 for g in progress)
-    assert all(p["steps"] >= 1 and type(p["steps"]) is int for p in samples)
+    assert all(p["steps"] >= 1 and type(p["steps"]) is float for p in samples)
     headings = [p["heading"] for p in samples]
     assert all(-180.0 < h <= 180.0 for h in headings) and max(headings) - min(headings) > 300
 
