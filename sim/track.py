@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import LinearRing, LineString, Polygon
 
 from .errors import TracksideError
-from .track_grid import CandidateGrid
+from .track_grid import CandidateGrid, nearest_points_brute
 
 CLOSED_TOLERANCE_M = 1e-3
 """First and last centre points closer than this make a closed loop."""
@@ -193,16 +193,28 @@ class Track:
 
     @cached_property
     def widths(self) -> np.ndarray:
-        """``(N,)`` road width at each centre waypoint, measured as :meth:`width_at` does, m."""
-        return self.width_at(self.cum_s)
+        """``(N,)`` road width at each centre waypoint, measured as :meth:`width_at` does, m (checked
+        against every border segment: no lookup grids are built for a track only listed or shown)."""
+        if len(self.center) > 2000:
+            return self.width_at(self.cum_s)
+        ends = [nearest_points_brute(line[:-1], np.diff(line, axis=0), self.center) for line in self._border_lines]
+        return np.hypot(*(ends[1] - ends[0]).T)
+
+    @cached_property
+    def _border_lines(self) -> tuple[np.ndarray, np.ndarray]:
+        """The inner and outer border polylines ``(N or N+1, 2)``, a loop's closed as shapely's LinearRing closes it."""
+        lines = []
+        for line in (self.inner, self.outer):
+            if self.closed and not np.array_equal(line[0], line[-1]):
+                line = np.vstack([line, line[:1]])
+            lines.append(line)
+        return lines[0], lines[1]
 
     @cached_property
     def _border_grids(self) -> tuple[CandidateGrid, CandidateGrid]:
         """Nearest-segment lookups for the inner and outer border lines (built on first use)."""
         grids = []
-        for line in (self.inner, self.outer):
-            if self.closed and not np.array_equal(line[0], line[-1]):
-                line = np.vstack([line, line[:1]])  # a ring closes itself, as shapely's LinearRing does
+        for line in self._border_lines:
             vec = np.diff(line, axis=0)
             grids.append(CandidateGrid(line[:-1], vec, np.hypot(vec[:, 0], vec[:, 1])))
         return grids[0], grids[1]

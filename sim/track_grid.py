@@ -77,3 +77,18 @@ class CandidateGrid:
         d2 = np.einsum("kd,kd->k", diff, diff)
         cross = v[:, 0] * rel[:, 1] - v[:, 1] * rel[:, 0]
         return seg, t, d2, cross
+
+
+def nearest_points_brute(start: np.ndarray, vec: np.ndarray, p: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """The nearest points ``(K, 2)`` of the polyline with segments ``start (M, 2)`` + t ``vec (M, 2)`` to
+    points ``p (K, 2)``, m, by checking every segment (no set-up: for a few hundred points at once)."""
+    len2 = np.maximum(np.einsum("sd,sd->s", vec, vec), 1e-18)
+    out = np.empty_like(p)
+    for lo in range(0, len(p), chunk):
+        rel = p[lo : lo + chunk, None, :] - start[None, :, :]
+        t = np.clip(np.einsum("ksd,sd->ks", rel, vec) / len2, 0.0, 1.0)
+        diff = rel - t[..., None] * vec
+        seg = np.argmin(np.einsum("ksd,ksd->ks", diff, diff), axis=1)
+        tk = t[np.arange(len(seg)), seg]
+        out[lo : lo + chunk] = start[seg] + tk[:, None] * vec[seg]
+    return out

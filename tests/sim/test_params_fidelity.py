@@ -116,6 +116,7 @@ def test_border_rows_are_far_from_opposite():
     rows = np.hypot(*(track.outer - track.inner).T)
     assert np.median(rows) > 1.3 * np.median(track.widths)  # the old reading would be badly off
     assert 0.6 < track.width < 0.8
+    np.testing.assert_allclose(track.widths, track.width_at(track.cum_s), atol=1e-12)  # one reading, two paths
 
 
 @pytest.mark.parametrize("reverse", [False, True])
