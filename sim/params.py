@@ -16,7 +16,9 @@ Semantics follow DeepRacer (see ``deepracer-conventions.md`` section 1):
   that line.
 - ``track_width`` is measured between the nearest points of the inner and outer border to the
   car's centre-line point (:meth:`sim.track.Track.width_at`).
-- ``is_left_of_center`` is relative to the driving direction.
+- ``is_left_of_center`` is DeepRacer's reading: the car is nearer the inner border point than the
+  outer one (the points ``track_width`` is measured between), flipped when the driving direction
+  runs clockwise (an open track counts as counter-clockwise in its file order).
 - ``progress`` is relative to the episode's start point, from the distance actually
   travelled along the centre line: a step that would jump more than half a lap is a
   wrap, and backing over the start line does not count as a finished lap. Capped to
@@ -66,6 +68,8 @@ class ParamsBuilder:
         self._ndists[-1] = 1.0
         self._ndists_rev = (length - track.cum_s[::-1]) / length
         self._ndists_rev[-1] = 1.0
+        # DeepRacer's TrackData._is_ccw_: the centre ring's winding for a loop, True for an open track.
+        self._ccw = track.is_ccw if track.closed else True
 
     def driving_s(self, s: np.ndarray, reverse: np.ndarray) -> np.ndarray:
         """Arc length ``(n,)`` on the driving-direction centre line for file-order arc length ``s``, m:
@@ -128,12 +132,16 @@ class ParamsBuilder:
         reverse = np.asarray(reverse, bool)
         s_drive = self.driving_s(proj.s, reverse)
         behind, ahead = self.closest_waypoints(s_drive, reverse)
-        left = proj.left != reverse
         heading = np.degrees(np.arctan2(np.sin(heading_rad), np.cos(heading_rad)))
         heading = np.where(heading <= -180.0, 180.0, heading)
         all_on = wheels_on.all(axis=1)
         off = ~wheels_on.any(axis=1)
-        width = self.track.width_at(proj.s)
+        inner, outer = self.track.border_points_at(proj.s)
+        width = np.hypot(*(outer - inner).T)
+        # DeepRacer: nearer the inner border point than the outer one, flipped when the driving
+        # direction is clockwise (TrackData.is_ccw = _is_ccw_ ^ reverse_dir).
+        nearer_inner = np.hypot(*(ref_xy - inner).T) < np.hypot(*(ref_xy - outer).T)
+        left = nearer_inner != ~(self._ccw != reverse)
         return (all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
                 proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
                 progress.tolist(), np.asarray(steps, dtype=np.float64).tolist(), speed.tolist(),

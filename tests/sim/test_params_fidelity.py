@@ -55,12 +55,13 @@ def deepracer_lines(arr, reverse):
     make = LinearRing if is_loop else LineString
     center, inner, outer = make(rows[:, 0:2]), make(rows[:, 2:4]), make(rows[:, 4:6])
     ndists = [center.project(Point(p), normalized=True) for p in center.coords[:-1]] + [1.0]
-    return center, inner, outer, ndists
+    is_ccw = (make(arr[:, 0:2]).is_ccw if is_loop else True) ^ reverse  # TrackData.is_ccw
+    return center, inner, outer, ndists, is_ccw
 
 
 def deepracer_params(lines, x, y):
     """The geometry keys DeepRacer computes for a car at ``(x, y)``, one car, plain Python."""
-    center, inner, outer, ndists = lines
+    center, inner, outer, ndists, is_ccw = lines
     point = Point(x, y)
     ndist = center.project(point, normalized=True)
     prev, nxt = find_prev_next(ndists, ndist)
@@ -72,6 +73,7 @@ def deepracer_params(lines, x, y):
     return {"track_width": near_in.distance(near_out), "closest_waypoints": [prev, nxt],
             "projection_distance": ndist * center.length, "waypoints": coords,
             "distance_from_center": near_c.distance(point),
+            "is_left_of_center": (near_in.distance(point) < near_out.distance(point)) ^ (not is_ccw),
             "sim_trace_closest_waypoint": nxt if d_next < d_prev else prev}
 
 
@@ -97,6 +99,7 @@ def check_against_reference(track, pts, reverse):
         assert p["closest_waypoints"] == ref["closest_waypoints"]
         assert p["projection_distance"] == pytest.approx(ref["projection_distance"], abs=1e-6)
         assert p["distance_from_center"] == pytest.approx(ref["distance_from_center"], abs=1e-6)
+        assert p["is_left_of_center"] == ref["is_left_of_center"]
         assert np.allclose(p["waypoints"], ref["waypoints"], atol=1e-12)
         assert nearest[i] == ref["sim_trace_closest_waypoint"]
         assert isinstance(p["steps"], float) and p["steps"] == float(i + 1)
