@@ -211,13 +211,14 @@ class RacingEnv:
 
         terminated = (status != EpisodeStatus.IN_PROGRESS) & (status != EpisodeStatus.TIME_UP)
         truncated = status == EpisodeStatus.TIME_UP
-        behind, _ = self.params_builder.closest_waypoints(proj.segment, self.reverse)
+        pb = self.params_builder
+        nearest_wp = pb.nearest_waypoint(ref, pb.driving_s(proj.s, self.reverse), self.reverse)
         info = {
             "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),
             "lap_time": lap_time, "x": ref[:, 0], "y": ref[:, 1], "yaw": self.state.yaw.copy(),
             "steering": steer, "speed": speed, "actual_speed": self.state.speed.copy(),
             "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off,
-            "closest_waypoint": behind, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
+            "closest_waypoint": nearest_wp, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
             "start_fraction": self.start_s / self.track.length, "cross_fraction": np.where(lap_done, frac, np.nan),
         }
         done = terminated | truncated

@@ -7,19 +7,30 @@ Semantics follow DeepRacer (see ``deepracer-conventions.md`` section 1):
 
 - ``x, y`` are the reference point ``reference_offset`` ahead of the car's origin;
   all geometry is measured from it.
-- ``waypoints`` is the file's centre line in file order, also when the episode runs
-  reversed. ``closest_waypoints`` is ``[behind, ahead]`` in the *driving* direction
-  (so ``waypoints[ahead] - waypoints[behind]`` points the way the car should go),
-  found by arc length, wrapping to 0 on a loop. ``projection_distance`` is the arc
-  length from waypoint 0 in file order.
-- ``is_left_of_center`` is relative to the driving direction.
+- ``waypoints``, ``closest_waypoints`` and ``projection_distance`` refer to the centre line in
+  the *driving* direction, as current DeepRacer's ``TrackData.center_line`` does: the file's
+  order, reversed in a reversed episode (a loop keeps its repeated first point at the end).
+  ``closest_waypoints`` is ``[prev, next]`` from a bisect of the car's normalised projection over
+  the waypoints' normalised positions (``track_geom/utils.find_prev_next``): on the last segment
+  of a loop it is ``[N-2, N-1]``. ``projection_distance`` is the arc length from waypoint 0 of
+  that line.
+- ``track_width`` is measured between the nearest points of the inner and outer border to the
+  car's centre-line point (:meth:`sim.track.Track.width_at`).
+- ``is_left_of_center`` is DeepRacer's reading: the car is nearer the inner border point than the
+  outer one (the points ``track_width`` is measured between), flipped when the driving direction
+  runs clockwise (an open track counts as counter-clockwise in its file order).
 - ``progress`` is relative to the episode's start point, from the distance actually
   travelled along the centre line: a step that would jump more than half a lap is a
   wrap, and backing over the start line does not count as a finished lap. Capped to
   [0, 100].
 - ``speed`` and ``steering_angle`` are the commanded values of the chosen action.
-- ``is_crashed`` is always False and no object keys are sent: the 2D world has no
-  obstacles yet.
+- ``steps`` is a float (1.0, 2.0, ...), as DeepRacer sends it.
+- ``is_crashed`` is always False and the object keys hold DeepRacer's defaults for a world with
+  no objects (``closest_objects`` ``[0, 0]``, ``object_in_camera`` False, the lists empty): the
+  2D world has no obstacles yet.
+
+Followed: deepracer-simapp ``bundle/markov/agent_ctrl/utils.py`` (``set_reward_and_metrics``),
+``bundle/markov/track_geom/track_data.py`` and ``track_geom/utils.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +44,8 @@ PARAM_KEYS = (
     "all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center",
     "is_reversed", "progress", "steps", "speed", "steering_angle", "track_width", "track_length",
     "waypoints", "closest_waypoints", "projection_distance", "is_offtrack", "is_crashed",
+    "closest_objects", "objects_location", "objects_left_of_center", "objects_speed", "objects_heading",
+    "objects_distance_from_center", "objects_distance", "object_in_camera",
 )
 
 
@@ -48,16 +61,49 @@ class ParamsBuilder:
         self.track = track
         # The master list; every dict gets a shallow copy (tuples are immutable, so that is enough).
         self.waypoints = [(float(x), float(y)) for x, y in track.center]
-        n = len(track.center)
-        self._last = n - 2 if track.closed else n - 1
+        # Normalised waypoint positions on the forward and on the reversed centre line, as
+        # DeepRacer's TrackLine.ndists: each waypoint's projection, the last one 1.0.
+        length = track.length
+        self._ndists = track.cum_s / length
+        self._ndists[-1] = 1.0
+        self._ndists_rev = (length - track.cum_s[::-1]) / length
+        self._ndists_rev[-1] = 1.0
+        # DeepRacer's TrackData._is_ccw_: the centre ring's winding for a loop, True for an open track.
+        self._ccw = track.is_ccw if track.closed else True
 
-    def closest_waypoints(self, segment: np.ndarray, reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(behind, ahead)`` waypoint indices ``(n,)`` in the driving direction."""
-        a = segment
-        b = segment + 1
+    def driving_s(self, s: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+        """Arc length ``(n,)`` on the driving-direction centre line for file-order arc length ``s``, m:
+        ``length - s`` in a reversed episode (0, not ``length``, at the start of a loop)."""
+        length = self.track.length
+        rs = length - s
         if self.track.closed:
-            b = np.where(b > self._last, 0, b)
-        return np.where(reverse, b, a), np.where(reverse, a, b)
+            rs = np.where(rs >= length, 0.0, rs)
+        return np.where(reverse, rs, s)
+
+    def closest_waypoints(self, s_drive: np.ndarray, reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(prev, next)`` waypoint indices ``(n,)`` into the driving-direction waypoint list for
+        driving-direction arc lengths ``s_drive`` ``(n,)``: DeepRacer's ``find_prev_next``, a
+        ``bisect_right`` of the normalised position over the waypoints' normalised positions,
+        ``prev`` -1 becoming ``N-1`` and ``next`` ``N`` becoming 0."""
+        nd = s_drive / self.track.length
+        n = len(self._ndists)
+        nxt = np.where(reverse, np.searchsorted(self._ndists_rev, nd, side="right"),
+                       np.searchsorted(self._ndists, nd, side="right"))
+        prev = np.where(nxt == 0, n - 1, nxt - 1)
+        return prev, np.where(nxt == n, 0, nxt)
+
+    def nearest_waypoint(self, ref_xy: np.ndarray, s_drive: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+        """Whichever of :meth:`closest_waypoints` is nearer to ``ref_xy`` ``(n, 2)`` (``next`` only when
+        strictly nearer), as DeepRacer's SIM_TRACE ``closest_waypoint``; an index ``(n,)`` into the
+        driving-direction waypoint list."""
+        prev, nxt = self.closest_waypoints(s_drive, reverse)
+        last = len(self._ndists) - 1
+        centre = self.track.center
+        p_xy = centre[np.where(reverse, last - prev, prev)]
+        n_xy = centre[np.where(reverse, last - nxt, nxt)]
+        d_prev = np.hypot(*(ref_xy - p_xy).T)
+        d_next = np.hypot(*(ref_xy - n_xy).T)
+        return np.where(d_next < d_prev, nxt, prev)
 
     def build(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
               steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
@@ -73,27 +119,34 @@ class ParamsBuilder:
         process is sent each step); :func:`params_dicts` makes the dicts from them.
 
         Args:
-            proj: projection of ``ref_xy`` onto the centre line (file order).
+            proj: projection of ``ref_xy`` onto the centre line (file order; the driving-direction
+                values are derived here).
             ref_xy: reference points ``(n, 2)``, m.
             heading_rad: yaw ``(n,)``, radians.
             speed, steering_deg: commanded speed (m/s) and steering (degrees), ``(n,)``.
-            steps: steps taken in the episode, from 1, ``(n,)``.
+            steps: steps taken in the episode, from 1, ``(n,)`` (sent as floats).
             progress: percent of the lap since the episode start, ``(n,)``.
             reverse: the episode drives the track in reverse, ``(n,)`` bool.
             wheels_on: ``(n, 4)`` bool, each wheel contact point on the road.
         """
-        behind, ahead = self.closest_waypoints(proj.segment, reverse)
-        left = proj.left != reverse
+        reverse = np.asarray(reverse, bool)
+        s_drive = self.driving_s(proj.s, reverse)
+        behind, ahead = self.closest_waypoints(s_drive, reverse)
         heading = np.degrees(np.arctan2(np.sin(heading_rad), np.cos(heading_rad)))
         heading = np.where(heading <= -180.0, 180.0, heading)
         all_on = wheels_on.all(axis=1)
         off = ~wheels_on.any(axis=1)
-        width = self.track.width_at(proj.s)
+        inner, outer = self.track.border_points_at(proj.s)
+        width = np.hypot(*(outer - inner).T)
+        # DeepRacer: nearer the inner border point than the outer one, flipped when the driving
+        # direction is clockwise (TrackData.is_ccw = _is_ccw_ ^ reverse_dir).
+        nearer_inner = np.hypot(*(ref_xy - inner).T) < np.hypot(*(ref_xy - outer).T)
+        left = nearer_inner != ~(self._ccw != reverse)
         return (all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
                 proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
-                progress.tolist(), np.asarray(steps).astype(int).tolist(), speed.tolist(),
+                progress.tolist(), np.asarray(steps, dtype=np.float64).tolist(), speed.tolist(),
                 steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
-                proj.s.tolist(), off.tolist())
+                s_drive.tolist(), off.tolist())
 
 
 COLUMNS = ("all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "is_reversed",
@@ -103,17 +156,22 @@ COLUMNS = ("all_wheels_on_track", "x", "y", "heading", "distance_from_center", "
 
 
 def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]], length: float) -> list[dict]:
-    """One params dict per car from :meth:`ParamsBuilder.columns`; each gets its own copy of ``waypoints``.
+    """One params dict per car from :meth:`ParamsBuilder.columns`; each gets its own copy of
+    ``waypoints`` (file order), reversed for a car in a reversed episode, and its own object lists.
 
     Plain Python only (no numpy): the reward worker process builds the dicts with it.
     """
     wps = waypoints
+    rev = wps[::-1] if any(columns[6]) else wps
     copy = list.copy
     return [
         {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
          "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
-         "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": copy(wps),
-         "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False}
+         "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": copy(rev if rv else wps),
+         "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False,
+         "closest_objects": [0, 0], "objects_location": [], "objects_left_of_center": [], "objects_speed": [],
+         "objects_heading": [], "objects_distance_from_center": [], "objects_distance": [],
+         "object_in_camera": False}
         for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in zip(*columns)
     ]
 

@@ -13,6 +13,7 @@ in the file's own order.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import shapely
 from shapely.geometry import LinearRing, LineString, Polygon
 
 from .errors import TracksideError
+from .track_grid import CandidateGrid, nearest_points_brute
 
 CLOSED_TOLERANCE_M = 1e-3
 """First and last centre points closer than this make a closed loop."""
@@ -81,7 +83,7 @@ class Track:
         center, inner, outer: ``(N, 2)`` float64, m.
         closed: the loop repeats its first point.
         cum_s: ``(N,)`` arc length at each waypoint, m; ``length`` = ``cum_s[-1]``.
-        widths: ``(N,)`` road width at each waypoint (inner to outer), m.
+        widths: ``(N,)`` road width at each waypoint as DeepRacer measures it (:meth:`width_at`), m.
     """
 
     def __init__(self, waypoints: np.ndarray, info: TrackInfo, *, path: Path | str | None = None):
@@ -101,14 +103,13 @@ class Track:
         self.seg_len = np.hypot(self.seg_vec[:, 0], self.seg_vec[:, 1])
         self.cum_s = np.concatenate([[0.0], np.cumsum(self.seg_len)])
         self.length = float(self.cum_s[-1])
-        self.widths = np.hypot(*(self.outer - self.inner).T)
         # The inner border is on the left of the driving direction when, on average,
         # it lies on the positive side of the segment normals.
         offs = self.inner[:-1] - self.seg_start
         self.inner_is_left = bool(np.sum(self.seg_vec[:, 0] * offs[:, 1] - self.seg_vec[:, 1] * offs[:, 0]) > 0)
         self.road = _road_polygon(self.inner, self.outer, self.closed)
         shapely.prepare(self.road)
-        self._grid = _CandidateGrid(self.seg_start, self.seg_vec, self.seg_len)
+        self._grid = CandidateGrid(self.seg_start, self.seg_vec, self.seg_len)
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -190,9 +191,53 @@ class Track:
         i = self.segment_at(np.atleast_1d(s))
         return np.arctan2(self.seg_vec[i, 1], self.seg_vec[i, 0])
 
+    @cached_property
+    def widths(self) -> np.ndarray:
+        """``(N,)`` road width at each centre waypoint, measured as :meth:`width_at` does, m (checked
+        against every border segment: no lookup grids are built for a track only listed or shown)."""
+        if len(self.center) > 2000:
+            return self.width_at(self.cum_s)
+        ends = [nearest_points_brute(line[:-1], np.diff(line, axis=0), self.center) for line in self._border_lines]
+        return np.hypot(*(ends[1] - ends[0]).T)
+
+    @cached_property
+    def _border_lines(self) -> tuple[np.ndarray, np.ndarray]:
+        """The inner and outer border polylines ``(N or N+1, 2)``, a loop's closed as shapely's LinearRing closes it."""
+        lines = []
+        for line in (self.inner, self.outer):
+            if self.closed and not np.array_equal(line[0], line[-1]):
+                line = np.vstack([line, line[:1]])
+            lines.append(line)
+        return lines[0], lines[1]
+
+    @cached_property
+    def _border_grids(self) -> tuple[CandidateGrid, CandidateGrid]:
+        """Nearest-segment lookups for the inner and outer border lines (built on first use)."""
+        grids = []
+        for line in self._border_lines:
+            vec = np.diff(line, axis=0)
+            grids.append(CandidateGrid(line[:-1], vec, np.hypot(vec[:, 0], vec[:, 1])))
+        return grids[0], grids[1]
+
+    def border_points_at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest points ``(K, 2)`` of the inner and of the outer border line to the centre-line
+        points at arc lengths ``s`` ``(K,)``, m (each by projection onto its border polyline)."""
+        c = self.point_at(s)
+        out = []
+        for grid in self._border_grids:
+            seg, t, _, _ = grid.nearest(c)
+            out.append(grid.start[seg] + t[:, None] * grid.vec[seg])
+        return out[0], out[1]
+
     def width_at(self, s: np.ndarray) -> np.ndarray:
-        """Local road width at arc length ``s``, interpolated between waypoints, m."""
-        return np.interp(self.wrap_s(np.asarray(s, dtype=np.float64)), self.cum_s, self.widths)
+        """Road width at arc lengths ``s`` (any shape; the result has the same) as DeepRacer measures ``track_width``, m:
+        the distance between the nearest points of the inner and of the outer border to the centre
+        point (``track_data.get_nearest_points`` in deepracer-simapp ``bundle/markov/track_geom``).
+        Not the distance between a file row's inner and outer points, which on older tracks are
+        not opposite each other. The same in either driving direction."""
+        s = np.asarray(s, dtype=np.float64)
+        inner, outer = self.border_points_at(s.reshape(-1))
+        return np.hypot(*(outer - inner).T).reshape(s.shape)
 
     def on_road(self, xy: np.ndarray) -> np.ndarray:
         """True where points ``(..., 2)`` lie on the road; the border lines count as road."""
@@ -249,7 +294,7 @@ def _check_scale(arr: np.ndarray, where: str) -> None:
     if span.max() > MAX_EXTENT_M:
         raise TrackError(f"{where}: the track spans {span[0]:.0f} x {span[1]:.0f} m, more than Trackside takes "
                          f"({MAX_EXTENT_M:g} m either way); DeepRacer tracks are in metres")
-    g = _CandidateGrid
+    g = CandidateGrid
     cells = np.prod(np.ceil((span + 2 * g.MARGIN_M) / g.CELL_M) + 1)
     if cells * (len(arr) - 1) > MAX_SETUP_WORK:
         most = int(MAX_SETUP_WORK // cells)
@@ -312,77 +357,3 @@ def _road_polygon(inner: np.ndarray, outer: np.ndarray, closed: bool) -> Polygon
     if not road.is_valid:
         road = shapely.make_valid(road)
     return road
-
-
-class _CandidateGrid:
-    """Exact nearest-segment queries through a grid of candidate lists.
-
-    For each cell, the candidates are every segment that can be nearest to *some*
-    point in the cell: those whose distance from the cell centre is within the
-    smallest such distance plus the cell's diameter. A query then checks only its
-    cell's candidates. Points outside the grid, or in cells with too many
-    candidates (far from the road, e.g. the middle of an oval), check all segments.
-    """
-
-    CELL_M = 0.25
-    MARGIN_M = 2.0
-    MAX_CANDIDATES = 32
-
-    def __init__(self, start: np.ndarray, vec: np.ndarray, length: np.ndarray):
-        self.start, self.vec = start, vec
-        self.len2 = np.maximum(length**2, 1e-18)
-        lo = start.min(axis=0) - self.MARGIN_M
-        hi = (start + vec).max(axis=0) + self.MARGIN_M
-        self.origin = lo
-        self.shape = np.ceil((hi - lo) / self.CELL_M).astype(int) + 1  # (nx, ny)
-        nx, ny = self.shape
-        gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-        centres = lo + (np.stack([gx.ravel(), gy.ravel()], axis=1) + 0.5) * self.CELL_M
-        k = min(self.MAX_CANDIDATES, len(start))  # a short open track has fewer segments than that
-        cands = np.zeros((len(centres), k), dtype=np.int64)
-        brute = np.zeros(len(centres), dtype=bool)
-        diameter = self.CELL_M * np.sqrt(2.0)
-        for lo_i in range(0, len(centres), 512):
-            chunk = centres[lo_i : lo_i + 512]
-            d = np.sqrt(self._dist2_all(chunk))
-            near = d <= d.min(axis=1, keepdims=True) + diameter + 1e-9
-            counts = near.sum(axis=1)
-            order = np.argsort(np.where(near, d, np.inf), axis=1)[:, :k]
-            # Pad short lists by repeating their best candidate (harmless duplicates).
-            fill = np.arange(k)[None, :] < counts[:, None]
-            order = np.where(fill, order, order[:, :1])
-            cands[lo_i : lo_i + 512] = order
-            brute[lo_i : lo_i + 512] = counts > k
-        self.cands, self.brute = cands, brute
-
-    def _dist2_all(self, p: np.ndarray) -> np.ndarray:
-        rel = p[:, None, :] - self.start[None, :, :]
-        t = np.clip(np.einsum("ksd,sd->ks", rel, self.vec) / self.len2, 0.0, 1.0)
-        diff = rel - t[..., None] * self.vec
-        return np.einsum("ksd,ksd->ks", diff, diff)
-
-    def nearest(self, p: np.ndarray):
-        """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``."""
-        ij = np.floor((p - self.origin) / self.CELL_M).astype(np.int64)
-        inside = (ij[:, 0] >= 0) & (ij[:, 1] >= 0) & (ij[:, 0] < self.shape[0]) & (ij[:, 1] < self.shape[1])
-        cell = np.where(inside, ij[:, 0] * self.shape[1] + ij[:, 1], 0)
-        slow = ~inside | self.brute[cell]
-        seg = np.empty(len(p), dtype=np.int64)
-        fast = ~slow
-        if fast.any():
-            cand = self.cands[cell[fast]]  # (F, C)
-            rel = p[fast][:, None, :] - self.start[cand]
-            v = self.vec[cand]
-            t = np.clip(np.einsum("kcd,kcd->kc", rel, v) / self.len2[cand], 0.0, 1.0)
-            diff = rel - t[..., None] * v
-            d2 = np.einsum("kcd,kcd->kc", diff, diff)
-            seg[fast] = cand[np.arange(len(cand)), np.argmin(d2, axis=1)]
-        if slow.any():
-            seg[slow] = np.argmin(self._dist2_all(p[slow]), axis=1)
-        rel = p - self.start[seg]
-        v = self.vec[seg]
-        t = np.clip(np.einsum("kd,kd->k", rel, v) / self.len2[seg], 0.0, 1.0)
-        diff = rel - t[:, None] * v
-        d2 = np.einsum("kd,kd->k", diff, diff)
-        cross = v[:, 0] * rel[:, 1] - v[:, 1] * rel[:, 0]
-        return seg, t, d2, cross

@@ -17,6 +17,9 @@ training run (DeepRacer's does), each iteration should hold the same number of e
 ``tstamp`` is simulated time in seconds. deepracer-utils times an episode from the
 ``tstamp`` differences of its rows, treating rows with status ``prepare`` as time 0; write a
 ``prepare`` row first in each episode so episode times do not include the gap before it.
+``closest_waypoint`` is, as in DeepRacer's ``set_reward_and_metrics``, whichever of the params'
+``closest_waypoints`` is nearer to the car (an index on the driving-direction centre line,
+:meth:`sim.params.ParamsBuilder.nearest_waypoint`).
 """
 
 from __future__ import annotations

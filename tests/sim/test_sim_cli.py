@@ -65,6 +65,10 @@ def test_reward_params_prints_exactly_the_params_dict():
     params = json.loads(result.stdout)
     assert set(params) == set(PARAM_KEYS)
     assert params["speed"] == 2 and params["steering_angle"] == -15 and params["all_wheels_on_track"]
+    assert params["closest_objects"] == [0, 0] and params["objects_location"] == [] and not params["object_in_camera"]
+    text = run("reward", "params", "--track", "workshop_loop", "--x", "4.4", "--y", "0.9", "--heading", "0").stdout
+    for key in ("closest_objects", "objects_location", "objects_distance", "object_in_camera"):
+        assert f"{key}:" in text  # the plain listing shows the object keys too
 
 
 def test_reward_validate_passes_good_and_fails_bad_functions(tmp_path):

@@ -64,9 +64,11 @@ def test_closed_loop_loads_with_length_and_widths(loop_file):
     assert track.closed and track.is_ccw and track.inner_is_left
     assert track.waypoints.shape == (161, 6)
     assert track.length == pytest.approx(Polygon(arr[:-1, 0:2]).exterior.length, rel=1e-12)
-    np.testing.assert_allclose(track.widths, 0.8 + 0.2 * np.sin(2 * np.linspace(0, 2 * np.pi, 161)), atol=1e-9)
+    # Widths as DeepRacer measures them (nearest border points to each centre point, on the border
+    # polylines): within 1% of the designed width on this curvy loop whose rows are opposite.
+    np.testing.assert_allclose(track.widths, 0.8 + 0.2 * np.sin(2 * np.linspace(0, 2 * np.pi, 161)), rtol=0.01)
     assert track.width == pytest.approx(np.median(track.widths))
-    assert 0.6 - 1e-9 <= track.widths.min() < 0.62 and 0.98 < track.widths.max() <= 1.0 + 1e-9
+    assert 0.59 <= track.widths.min() < 0.62 and 0.98 < track.widths.max() <= 1.0 + 1e-9
 
 
 def test_open_straight_loads(straight_file):

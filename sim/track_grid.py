@@ -1,0 +1,94 @@
+"""Exact nearest-segment queries on a polyline (a track's centre line or border), for many points at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CandidateGrid:
+    """Exact nearest-segment queries through a grid of candidate lists.
+
+    For each cell, the candidates are every segment that can be nearest to *some*
+    point in the cell: those whose distance from the cell centre is within the
+    smallest such distance plus the cell's diameter. A query then checks only its
+    cell's candidates. Points outside the grid, or in cells with too many
+    candidates (far from the road, e.g. the middle of an oval), check all segments.
+    """
+
+    CELL_M = 0.25
+    MARGIN_M = 2.0
+    MAX_CANDIDATES = 32
+
+    def __init__(self, start: np.ndarray, vec: np.ndarray, length: np.ndarray):
+        self.start, self.vec = start, vec
+        self.len2 = np.maximum(length**2, 1e-18)
+        lo = start.min(axis=0) - self.MARGIN_M
+        hi = (start + vec).max(axis=0) + self.MARGIN_M
+        self.origin = lo
+        self.shape = np.ceil((hi - lo) / self.CELL_M).astype(int) + 1  # (nx, ny)
+        nx, ny = self.shape
+        gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+        centres = lo + (np.stack([gx.ravel(), gy.ravel()], axis=1) + 0.5) * self.CELL_M
+        k = min(self.MAX_CANDIDATES, len(start))  # a short open track has fewer segments than that
+        cands = np.zeros((len(centres), k), dtype=np.int64)
+        brute = np.zeros(len(centres), dtype=bool)
+        diameter = self.CELL_M * np.sqrt(2.0)
+        for lo_i in range(0, len(centres), 512):
+            chunk = centres[lo_i : lo_i + 512]
+            d = np.sqrt(self._dist2_all(chunk))
+            near = d <= d.min(axis=1, keepdims=True) + diameter + 1e-9
+            counts = near.sum(axis=1)
+            order = np.argsort(np.where(near, d, np.inf), axis=1)[:, :k]
+            # Pad short lists by repeating their best candidate (harmless duplicates).
+            fill = np.arange(k)[None, :] < counts[:, None]
+            order = np.where(fill, order, order[:, :1])
+            cands[lo_i : lo_i + 512] = order
+            brute[lo_i : lo_i + 512] = counts > k
+        self.cands, self.brute = cands, brute
+
+    def _dist2_all(self, p: np.ndarray) -> np.ndarray:
+        rel = p[:, None, :] - self.start[None, :, :]
+        t = np.clip(np.einsum("ksd,sd->ks", rel, self.vec) / self.len2, 0.0, 1.0)
+        diff = rel - t[..., None] * self.vec
+        return np.einsum("ksd,ksd->ks", diff, diff)
+
+    def nearest(self, p: np.ndarray):
+        """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``."""
+        ij = np.floor((p - self.origin) / self.CELL_M).astype(np.int64)
+        inside = (ij[:, 0] >= 0) & (ij[:, 1] >= 0) & (ij[:, 0] < self.shape[0]) & (ij[:, 1] < self.shape[1])
+        cell = np.where(inside, ij[:, 0] * self.shape[1] + ij[:, 1], 0)
+        slow = ~inside | self.brute[cell]
+        seg = np.empty(len(p), dtype=np.int64)
+        fast = ~slow
+        if fast.any():
+            cand = self.cands[cell[fast]]  # (F, C)
+            rel = p[fast][:, None, :] - self.start[cand]
+            v = self.vec[cand]
+            t = np.clip(np.einsum("kcd,kcd->kc", rel, v) / self.len2[cand], 0.0, 1.0)
+            diff = rel - t[..., None] * v
+            d2 = np.einsum("kcd,kcd->kc", diff, diff)
+            seg[fast] = cand[np.arange(len(cand)), np.argmin(d2, axis=1)]
+        if slow.any():
+            seg[slow] = np.argmin(self._dist2_all(p[slow]), axis=1)
+        rel = p - self.start[seg]
+        v = self.vec[seg]
+        t = np.clip(np.einsum("kd,kd->k", rel, v) / self.len2[seg], 0.0, 1.0)
+        diff = rel - t[:, None] * v
+        d2 = np.einsum("kd,kd->k", diff, diff)
+        cross = v[:, 0] * rel[:, 1] - v[:, 1] * rel[:, 0]
+        return seg, t, d2, cross
+
+
+def nearest_points_brute(start: np.ndarray, vec: np.ndarray, p: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """The nearest points ``(K, 2)`` of the polyline with segments ``start (M, 2)`` + t ``vec (M, 2)`` to
+    points ``p (K, 2)``, m, by checking every segment (no set-up: for a few hundred points at once)."""
+    len2 = np.maximum(np.einsum("sd,sd->s", vec, vec), 1e-18)
+    out = np.empty_like(p)
+    for lo in range(0, len(p), chunk):
+        rel = p[lo : lo + chunk, None, :] - start[None, :, :]
+        t = np.clip(np.einsum("ksd,sd->ks", rel, vec) / len2, 0.0, 1.0)
+        diff = rel - t[..., None] * vec
+        seg = np.argmin(np.einsum("ksd,ksd->ks", diff, diff), axis=1)
+        tk = t[np.arange(len(seg)), seg]
+        out[lo : lo + chunk] = start[seg] + tk[:, None] * vec[seg]
+    return out
