@@ -1,12 +1,7 @@
-"""Policy and value networks: an MLP for LIDAR sensors, DeepRacer's shallow CNN for the camera.
+"""PPO's actor-critic: policy and value heads on one torso (:mod:`trainer.torsos`).
 
-Both take the sensor reading plus the car's measured speed (normalised by 4 m/s).
-DeepRacer's networks see only the sensor and rely on frame stacking to sense
-motion; handing the speed in directly lets a policy learn braking points from a
-single frame, which is what makes training in minutes possible on a laptop.
-
-The shallow CNN follows DeepRacer's ``DEEP_CONVOLUTIONAL_NETWORK_SHALLOW``: conv 32
-filters 8x8 stride 4, conv 64 4x4 stride 2, conv 64 3x3 stride 1, then dense 512.
+Checkpoints written before the torso had its own module name its layers ``conv.*`` and
+``dense.*``; they load unchanged (the names are mapped to ``torso.conv.*``, ``torso.dense.*``).
 """
 
 from __future__ import annotations
@@ -16,15 +11,15 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Normal
 
-LIDAR_RANGE_M = 3.0
-"""LIDAR readings are clipped here before scaling to [0, 1]: farther edges matter little at 4 m/s."""
+from .torsos import build_torso, layer_init
+
+_OLD_TORSO_PREFIXES = ("conv.", "dense.")
 
 
-def layer_init(layer: nn.Module, std: float = np.sqrt(2), bias: float = 0.0) -> nn.Module:
-    """Orthogonal initialisation, as in most PPO implementations (Engstrom et al. 2020)."""
-    nn.init.orthogonal_(layer.weight, std)
-    nn.init.constant_(layer.bias, bias)
-    return layer
+def _rename_old_torso_keys(state_dict, prefix, *args) -> None:
+    """Load-state-dict pre-hook: ``conv.*``/``dense.*`` of older checkpoints are ``torso.*`` now."""
+    for key in [k for k in state_dict if k.startswith(tuple(prefix + p for p in _OLD_TORSO_PREFIXES))]:
+        state_dict[prefix + "torso." + key[len(prefix):]] = state_dict.pop(key)
 
 
 class Agent(nn.Module):
@@ -40,22 +35,10 @@ class Agent(nn.Module):
     def __init__(self, obs_shape: tuple[int, ...], n_actions: int, action_low=None, action_high=None, hidden: int = 128):
         super().__init__()
         self.obs_shape = tuple(obs_shape)
-        self.is_image = len(self.obs_shape) == 2
         self.n_actions = n_actions
-        if self.is_image:
-            h, w = self.obs_shape
-            self.conv = nn.Sequential(
-                layer_init(nn.Conv2d(1, 32, 8, stride=4)), nn.ReLU(),
-                layer_init(nn.Conv2d(32, 64, 4, stride=2)), nn.ReLU(),
-                layer_init(nn.Conv2d(64, 64, 3, stride=1)), nn.ReLU(), nn.Flatten())
-            with torch.no_grad():
-                flat = self.conv(torch.zeros(1, 1, h, w)).shape[1]
-            self.dense = nn.Sequential(layer_init(nn.Linear(flat + 1, 512)), nn.ReLU())
-            width = 512
-        else:
-            self.dense = nn.Sequential(layer_init(nn.Linear(self.obs_shape[0] + 1, hidden)), nn.Tanh(),
-                                       layer_init(nn.Linear(hidden, hidden)), nn.Tanh())
-            width = hidden
+        self.torso = build_torso(self.obs_shape, hidden)
+        self._register_load_state_dict_pre_hook(_rename_old_torso_keys)
+        width = self.torso.width
         self.critic = layer_init(nn.Linear(width, 1), std=1.0)
         if n_actions > 0:
             self.actor = layer_init(nn.Linear(width, n_actions), std=0.01)
@@ -70,12 +53,7 @@ class Agent(nn.Module):
     # -- features -------------------------------------------------------------------------
     def features(self, obs: torch.Tensor, speed: torch.Tensor) -> torch.Tensor:
         """Torso output ``(B, width)`` for raw observations ``(B, *obs_shape)`` and speeds ``(B,)`` m/s."""
-        v = (speed / 4.0).unsqueeze(1)
-        if self.is_image:
-            x = self.conv(obs.unsqueeze(1).float() / 255.0)
-        else:
-            x = obs.clamp(max=LIDAR_RANGE_M) / LIDAR_RANGE_M
-        return self.dense(torch.cat([x, v], dim=1))
+        return self.torso(obs, speed)
 
     def get_value(self, obs: torch.Tensor, speed: torch.Tensor) -> torch.Tensor:
         return self.critic(self.features(obs, speed)).squeeze(1)
