@@ -41,9 +41,11 @@ def _time(seconds) -> str:
 @click.option("--continuous", is_flag=True, help="Laps follow each other without stopping (default: trials).")
 @click.option("--reverse", is_flag=True, help="Drive the track the other way round.")
 @click.option("--no-trace", is_flag=True, help="Do not write the evaluation SIM_TRACE file.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Noise seed: the same seed drives the same laps again (default: a fresh one, printed).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @friendly_errors
-def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, as_json):
+def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, seed, as_json):
     """Drive MODEL's greedy policy for N timed laps on a track."""
     from league.evaluation import evaluate_model
     from trainer.driving import EvaluationRules
@@ -52,14 +54,14 @@ def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, rev
 
     use_one_torch_thread()
     rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
-                            penalty_s=None if no_resets else penalty, reverse=reverse)
+                            penalty_s=None if no_resets else penalty, reverse=reverse, seed=seed)
     ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace, models=ModelStore())
     if as_json:
         emit_json(ev.to_dict())
         return
     it = f"iteration {ev.iteration}" if ev.iteration is not None else "initial weights"
     click.echo(f"{ev.model} ({ev.checkpoint}, {it}) on {ev.track}: {rules.mode}, "
-               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}")
+               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}, seed {ev.rules.seed}")
     for lap in ev.laps:
         extra = f"  {lap.off_track} off-track" if lap.off_track else ""
         state = "" if lap.completed else f"  {lap.status} at {lap.progress:.1f}%"
