@@ -271,7 +271,31 @@ def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
         click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else ""))
     result = _time(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
     verdict = "new best" if row["improved"] else f"standing unchanged (best {_time(row['best_time_s'])})"
-    click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']}")
+    click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']} (seed {row['seed']})")
+
+
+@league.command("reproduce")
+@click.argument("submission", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def reproduce_cmd(submission, as_json):
+    """Drive a submission again (frozen weights, race rules, recorded seed) and compare its laps."""
+    from league.reproduce import reproduce_submission
+
+    r = reproduce_submission(_db(), submission)
+    if as_json:
+        emit_json({k: v for k, v in r.items() if k != "laps"})
+        return
+    for i, (a, b) in enumerate(zip(r["recorded_ms"], r["replayed_ms"]), 1):
+        click.echo(f"  lap {i}: recorded {_ms(a)}, replayed {_ms(b)}")
+    click.echo(f"submission {submission} (seed {r['seed']}): " +
+               ("identical" if r["identical"] else "DIFFERENT from the recorded laps"))
+    if not r["identical"]:
+        raise SystemExit(1)
+
+
+def _ms(ms):
+    return "-" if ms is None else f"{ms / 1000:.3f}s"
 
 
 @league.command("standings")

@@ -116,6 +116,11 @@ def test_submit_standings_and_exports(trained, tmp_path):
     refused("league", "submit", "cup", "--racer", "ann", "--model", "ghost", match="no model named 'ghost'")
     sub = json.loads(ok("league", "submit", "cup", "--racer", "ann", "--model", "racer1", "--json").stdout)
     assert sub["improved"] and sub["rank"] == 1 and len(sub["frozen_hash"]) == 64
+    assert isinstance(sub["seed"], int)
+    again = json.loads(ok("league", "reproduce", str(sub["id"]), "--json").stdout)
+    assert again["identical"] and again["seed"] == sub["seed"]
+    assert "identical" in ok("league", "reproduce", str(sub["id"])).stdout
+    refused("league", "reproduce", "999", match="no submission 999")
     rows = json.loads(ok("league", "standings", "cup", "--json").stdout)
     assert len(rows) == 1 and {"rank", "racer", "time_s", "points"} <= set(rows[0])
     assert rows[0]["racer"] == "ann" and rows[0]["rank"] == 1

@@ -130,8 +130,8 @@ def test_a_session_replays_from_its_recorded_seed_and_other_seeds_vary():
 
     factory, space = scripted()
 
-    def times(seed, ev=event(length_s=15.0)):
-        timer = run_simulated_session(ev, "eve", act_factory=factory, action_space=space, speed=0, seed=seed)
+    def times(seed):
+        timer = run_simulated_session(event(length_s=15.0), "eve", act_factory=factory, action_space=space, speed=0, seed=seed)
         return timer, [lap.time_s for lap in timer.laps]
 
     timer, first = times(21)
