@@ -186,11 +186,17 @@ def test_cli_runs_a_session_and_records_it(racing_model, monkeypatch, tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["raceday", "event", "create", "Summit", "--track", TRACK, "--length", "1:00"]).exit_code == 0
     assert runner.invoke(main, ["raceday", "queue", "add", "Summit", "ann", "--model", "racer"]).exit_code == 0
-    out = runner.invoke(main, ["raceday", "run", "Summit", "--racer", "ann", "--speed", "0"])
+    out = runner.invoke(main, ["raceday", "run", "Summit", "--racer", "ann", "--speed", "0", "--seed", "9"])
     assert out.exit_code == 0, out.output
-    assert "lap  1:" in out.output and "rank 1 of 1" in out.output
+    assert "lap  1:" in out.output and "rank 1 of 1 (seed 9)" in out.output
     board = json.loads(runner.invoke(main, ["raceday", "leaderboard", "Summit", "--json"]).output)
     assert board[0]["racer"] == "ann" and board[0]["valid_laps"] >= 4 and math.isfinite(board[0]["time_s"])
+    # The same model and seed replay the session lap for lap.
+    again = json.loads(runner.invoke(main, ["raceday", "run", "Summit", "--racer", "cy", "--model", "racer",
+                                            "--speed", "0", "--seed", "9", "--json"]).output)
+    assert again["seed"] == 9 and again["laps"]
+    for lap in again["laps"]:
+        assert f"lap {lap['number']:>2}: {lap['time_s']:8.3f} s" in out.output
     import sim.paths
 
     monkeypatch.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed
