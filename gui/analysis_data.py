@@ -15,6 +15,10 @@ from trainer.simtrace import read_simtrace
 
 HEAT_CELL_M = 0.08
 """Side of a heat-map cell, m."""
+HEAT_MARGIN_M = 0.6
+"""Heat map extent beyond the road, m: the reference point of a car whose four wheels have just
+left the road lies up to ``reference_offset`` (0.22 m) plus one step at 4 m/s (0.27 m) beyond
+it, and the blur needs one more cell."""
 MAX_POINTS = 6000
 """Action points drawn on the map (an even sample of all rows)."""
 
@@ -93,7 +97,8 @@ def load_analysis(model) -> AnalysisData:
         x0, y0, x1, y1 = load_track(track).bounds
     else:
         x0, y0, x1, y1 = float(x.min()), float(y.min()), float(x.max()), float(y.max())
-    x0, y0, x1, y1 = x0 - 0.3, y0 - 0.3, x1 + 0.3, y1 + 0.3
+    m = HEAT_MARGIN_M
+    x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
     nx, ny = max(int((x1 - x0) / HEAT_CELL_M), 1), max(int((y1 - y0) / HEAT_CELL_M), 1)
     counts, _, _ = np.histogram2d(y, x, bins=(ny, nx), range=((y0, y1), (x0, x1)))
     data.heat = _smooth(counts)

@@ -12,17 +12,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from sim.track import Track
-from sim.vehicle import CarState
+from sim.vehicle import CarState, VehicleConfig
 
-REF_AHEAD_M = 0.14
-"""The reference point (telemetry x, y) lies this far ahead of the rear-axle origin, m."""
+_CAR = VehicleConfig()
 
 
 def car_state(pose: np.ndarray) -> CarState:
     """A one-car ``CarState`` from a telemetry row ``(x, y, yaw_deg, speed, ...)`` of the reference point."""
     yaw = np.radians(float(pose[2]))
-    x = float(pose[0]) - REF_AHEAD_M * np.cos(yaw)
-    y = float(pose[1]) - REF_AHEAD_M * np.sin(yaw)
+    # The reference point lies ``reference_offset`` (0.2217 m) ahead of the rear-axle origin.
+    x = float(pose[0]) - _CAR.reference_offset * np.cos(yaw)
+    y = float(pose[1]) - _CAR.reference_offset * np.sin(yaw)
     speed = float(pose[3]) if len(pose) > 3 and np.isfinite(pose[3]) else 0.0
     return CarState(np.array([x]), np.array([y]), np.array([yaw]), np.array([speed]))
 
@@ -58,8 +58,10 @@ class SensorView(QWidget):
         self._car = pg.PlotCurveItem(pen=pg.mkPen("w", width=2))
         for item in (self._rays, self._outline, self._car):
             self.plot.addItem(item)
-        body = np.array([[-0.1, -0.09], [-0.1, 0.24], [0.0, 0.31], [0.1, 0.24], [0.1, -0.09], [-0.1, -0.09]])
-        self._car.setData(body[:, 0], body[:, 1])
+        # The body box drawn nose up around the reference point (the panel's origin):
+        # screen x = -car y (right), screen y = car x - reference_offset (ahead).
+        body = _CAR.body_corners()[[0, 1, 2, 3, 0]]
+        self._car.setData(-body[:, 1], body[:, 0] - _CAR.reference_offset)
         self.plot.setRange(xRange=(-2.2, 2.2), yRange=(-1.2, 3.2), padding=0)
         self.image_view = pg.GraphicsLayoutWidget()
         self.image_view.setBackground("#1c261e")
@@ -114,7 +116,7 @@ class SensorView(QWidget):
             angles = self._lidar.angles
             # Car frame drawn heading up: x right, y forward.
             hx, hy = -ranges * np.sin(angles), ranges * np.cos(angles)
-            oy = self._lidar.mount_offset - REF_AHEAD_M
+            oy = self._lidar.mount_offset - _CAR.reference_offset
             pairs = np.zeros((2 * len(ranges), 2))
             pairs[0::2] = (0.0, oy)
             pairs[1::2, 0], pairs[1::2, 1] = hx, hy + oy

@@ -122,5 +122,6 @@ def evaluate(model, checkpoint: int | str, track_name: str, rules: EvaluationRul
     a = np.array(rows, dtype=float).reshape(-1, 6)
     drive = Drive(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4].astype(int), a[:, 5].astype(bool),
                   VehicleConfig().step_dt)
-    return EvaluationRun(model.name, str(which), track_name, rules, laps, drive, meta.action_space.max_speed,
+    # result.rules holds the noise seed the laps were driven with (drawn fresh when rules had none).
+    return EvaluationRun(model.name, str(which), track_name, result.rules, laps, drive, meta.action_space.max_speed,
                          time.monotonic() - start)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from sim.track import Track
+from sim.vehicle import VehicleConfig
 
 ROAD = QColor(70, 74, 82)
 GROUND = QColor(28, 38, 30)
@@ -23,8 +24,11 @@ CENTRE = QColor(245, 200, 60)
 RACING_LINE = QColor(80, 200, 255)
 CAR_COLORS = [QColor(c) for c in ("#ff5a5f", "#ffd166", "#06d6a0", "#118ab2", "#ef476f", "#f78c6b", "#83d483", "#b388eb")]
 
-# Car outline in the car frame (rear-axle origin, x forward), m: a pointed body.
-_CAR_SHAPE = np.array([[-0.09, -0.1], [0.24, -0.1], [0.31, 0.0], [0.24, 0.1], [-0.09, 0.1], [-0.09, -0.1]])
+_CAR = VehicleConfig()
+# Car outline in the car frame (rear-axle origin, x forward), m: DeepRacer's body box with a
+# pointed nose added ahead of it so the heading shows.
+_BODY = _CAR.body_corners()
+_CAR_SHAPE = np.vstack([_BODY[:2], [[_BODY[1, 0] + 0.05, 0.0]], _BODY[2:], _BODY[:1]])
 
 
 class TrackView(pg.PlotWidget):
@@ -107,9 +111,9 @@ class TrackView(pg.PlotWidget):
             return
         yaw = np.radians(poses[:, 2])
         c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
-        # Reference point is 0.14 m ahead of the origin; draw the body around the origin.
-        ox = poses[:, 0:1] - 0.14 * c
-        oy = poses[:, 1:2] - 0.14 * s
+        # The reference point lies ``reference_offset`` ahead of the rear-axle origin the shape is drawn around.
+        ox = poses[:, 0:1] - _CAR.reference_offset * c
+        oy = poses[:, 1:2] - _CAR.reference_offset * s
         xs = ox + c * _CAR_SHAPE[:, 0] - s * _CAR_SHAPE[:, 1]
         ys = oy + s * _CAR_SHAPE[:, 0] + c * _CAR_SHAPE[:, 1]
         nan = np.full((len(poses), 1), np.nan)

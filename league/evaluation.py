@@ -1,8 +1,10 @@
 """Evaluate a model on any track for N laps, as DeepRacer's evaluation does (conventions section 6).
 
 The model's policy comes from :func:`trainer.policy.load_policy` and drives by
-:func:`trainer.driving.drive_laps` (greedy: most likely action, or the mean), so the same
-model on the same track under the same rules gives the same lap times to the last bit.
+:func:`trainer.driving.drive_laps` (greedy: most likely action, or the mean). The car is
+noisy as DeepRacer's is (:mod:`sim.noise`); the evaluation's seed (``rules.seed``, drawn
+fresh when None) is recorded in its rules, laps and summary, and the same model on the same
+track under the same rules and seed gives the same lap times to the last bit.
 
 Rules (:class:`trainer.driving.EvaluationRules`): ``trials`` (each lap from a standing
 start) or ``continuous`` laps; an off-track penalty in seconds (DeepRacer's default 2)
@@ -27,7 +29,7 @@ from sim.env import EpisodeStatus
 from sim.library import load_track
 from sim.paths import home
 from sim.track import Track
-from trainer.driving import EvaluationRules, LapResult, drive_laps, summarize
+from trainer.driving import EvaluationRules, LapResult, drive_laps, summarize, with_seed
 from trainer.model_metrics import new_evaluation_simtrace_path
 from trainer.model_store import Model
 from trainer.policy import PolicyError, load_policy, resolve_checkpoint
@@ -48,6 +50,7 @@ class Evaluation:
     """The training iteration whose weights ran (None for a clone's or an import's initial weights)."""
     track: str
     rules: EvaluationRules
+    """The rules with the seed the laps were driven with (never None)."""
     laps: list[LapResult]
     summary: dict = field(default_factory=dict)
     """:func:`trainer.driving.summarize` of the laps (``best_lap_s``, ``mean_lap_s`` in s ...)."""
@@ -76,7 +79,7 @@ def evaluate_model(model: str | Model, track: str | Track, rules: EvaluationRule
     """
     model = resolve_model(model, models)
     track = track if isinstance(track, Track) else load_track(track)
-    rules = rules or EvaluationRules()
+    rules = with_seed(rules or EvaluationRules())
     check_rules(rules)
     which, _, iteration = resolve_checkpoint(model, checkpoint)
     trace_path = _trace_path(model) if simtrace else None
@@ -92,11 +95,14 @@ def check_rules(rules: EvaluationRules) -> None:
         raise LeagueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
     if rules.penalty_s is not None and not 0 <= rules.penalty_s <= 60:
         raise LeagueError(f"penalty: expected 0..60 s, got {rules.penalty_s!r}")
+    if rules.seed is not None and (not isinstance(rules.seed, int) or not 0 <= rules.seed < 2**32):
+        raise LeagueError(f"seed: expected a whole number 0..{2**32 - 1}, got {rules.seed!r}")
 
 
 def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRules, *,
              trace_path: Path | None = None, on_step=None) -> list[LapResult]:
-    """The laps of ``model``'s checkpoint ``which`` on ``track``; SIM_TRACE rows to ``trace_path`` if given."""
+    """The laps of ``model``'s checkpoint ``which`` on ``track``; SIM_TRACE rows to ``trace_path`` if given.
+    Pass rules with a seed (:func:`trainer.driving.with_seed`) to know it before the laps' ``seed``."""
     policy = load_policy(model, which)
     trace = SimTraceWriter(trace_path) if trace_path is not None else None
     hooks = [h for h in (_TraceHook(trace, rules) if trace else None, on_step) if h is not None]

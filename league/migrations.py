@@ -13,9 +13,9 @@ from typing import Callable
 import sqlite_utils
 
 from .raceday.schema import TABLES as RACEDAY_TABLES
-from .raceday.schema import rename_rankings
+from .raceday.schema import add_session_seed, rename_rankings
 from .schema import TABLES as LEAGUE_TABLES
-from .schema import add_submission_sim_version
+from .schema import add_submission_seed, add_submission_sim_version
 
 
 @dataclass(frozen=True)
@@ -45,4 +45,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("league-002-submission-sim-version", add_submission_sim_version),
     Migration("raceday-001-tables", run_schema(RACEDAY_TABLES)),
     Migration("raceday-002-ranking-words", rename_rankings),
+    Migration("league-003-submission-seed", add_submission_seed),
+    Migration("raceday-003-session-seed", add_session_seed),
 )

@@ -29,7 +29,7 @@ import sqlite_utils
 
 from sim import SIM_VERSION
 from sim.library import load_track
-from trainer.driving import EvaluationRules, LapResult, summarize
+from trainer.driving import EvaluationRules, LapResult, summarize, with_seed
 
 from .db import LeagueError, now_iso, plain_name, writing
 from .laptime import RACE_RANKINGS, Ranking, RankingError, best_lap_ms, ranking_time_ms, to_ms
@@ -206,7 +206,7 @@ def submit(db: sqlite_utils.Database, race: str | Race, racer: str, model, check
     r, who = get_race(db, race), get_racer(db, racer)
     _check_open(db, r, who, now)  # refuse early; checked again inside the write
     frozen = freeze(model, checkpoint, models=models)
-    laps = run_laps(frozen.as_model(), "initial", load_track(r.track), r.rules)
+    laps = run_laps(frozen.as_model(), "initial", load_track(r.track), with_seed(r.rules))
     sub_id = record_submission(db, r, who, frozen, laps, now=now)
     row = get_submission(db, sub_id)
     standing = next((s for s in standings(db, r) if s["racer"] == who.alias), None)
@@ -221,7 +221,9 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
 
     ``frozen``: a :class:`league.freeze.FrozenModel` (anything with ``hash, model,
     checkpoint, iteration``). ``result``: an ``Evaluation`` or its list of ``LapResult``,
-    one per lap of the race. Refuses (writing nothing) a closed race or a spent limit.
+    one per lap of the race; its noise seed (the laps' ``seed``) is recorded with it so
+    :func:`reproduce_submission` can drive the same laps again. Refuses (writing nothing) a
+    closed race or a spent limit.
     """
     laps: list[LapResult] = list(getattr(result, "laps", result))
     with writing(db):
@@ -230,18 +232,18 @@ def record_submission(db: sqlite_utils.Database, race: str | Race, racer: str | 
         _check_open(db, r, who, now)
         if len(laps) != r.laps:
             raise LeagueError(f"race {r.name!r} needs {r.laps} laps, the result has {len(laps)}")
-        if getattr(result, "rules", r.rules) != r.rules:
+        if not r.rules.same_race_rules(getattr(result, "rules", r.rules)):
             raise LeagueError(f"race {r.name!r} runs under {r.rules}; the result was evaluated under {result.rules}")
         ms = [to_ms(lap.time_s) if lap.completed else None for lap in laps]
         complete, score, best, total = score_laps(ms, r.ranking, r.average_of)
         summary = summarize(laps)
         cur = db.execute(
             "INSERT INTO submissions (race_id, racer_id, model, checkpoint, iteration, frozen_hash, submitted_at, "
-            "complete, score_ms, best_lap_ms, total_ms, laps_completed, off_track, summary, sim_version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "complete, score_ms, best_lap_ms, total_ms, laps_completed, off_track, summary, sim_version, seed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.id, who.id, frozen.model, str(frozen.checkpoint), frozen.iteration, frozen.hash,
              _iso(now) if now else now_iso(), int(complete), score, best, total, summary["laps_completed"],
-             summary["off_track"], json.dumps(summary), SIM_VERSION])
+             summary["off_track"], json.dumps(summary), SIM_VERSION, summary["seed"]])
         sub_id = cur.lastrowid
         db.conn.executemany(
             "INSERT INTO laps (submission_id, lap, time_ms, completed, progress, off_track, penalty_ms, crashed, "

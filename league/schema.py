@@ -97,3 +97,9 @@ def add_submission_sim_version(db: sqlite_utils.Database) -> None:
     # Lap times depend on the simulator as well as the frozen weights; earlier rows predate
     # the column and get NULL (unknown), not a guessed version.
     db.execute("ALTER TABLE submissions ADD COLUMN sim_version TEXT")
+
+
+def add_submission_seed(db: sqlite_utils.Database) -> None:
+    # The noise seed the submission's laps were driven with (sim.noise): with the frozen weights
+    # and sim_version it replays the laps exactly. Earlier rows were noiseless and get NULL.
+    db.execute("ALTER TABLE submissions ADD COLUMN seed INTEGER")

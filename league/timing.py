@@ -129,6 +129,8 @@ class SessionTimer:
         self.running_resets = 0
         """Resets on the lap in progress."""
         self.end_reason: str | None = None
+        self.seed: int | None = None
+        """The noise seed of a simulated session (``league.raceday.simulated``), recorded with it; None for a car."""
         """How the session ended: ``finish`` (next finish after time up), ``ended`` (timekeeper), ``dnf``."""
         self._banked_s = 0.0        # session clock accumulated up to the last start/resume, s
         self._since: float | None = None   # caller's now at the last start/resume while the clock runs

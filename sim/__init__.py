@@ -1,6 +1,7 @@
 """Trackside's 2D simulator: tracks, the car, sensors, reward params, the racing line."""
 
-SIM_VERSION = "1"
+SIM_VERSION = "2"
 """Bump whenever a change to the physics, sensors, episode rules or lap timing can change a
 lap time for the same weights. League submissions record it, so a standing can be told
 apart from one that the same model would earn on a newer simulator."""
+# 2: DeepRacer's wheel and reference-point geometry (sim.vehicle) and the seeded noise model (sim.noise).

@@ -17,7 +17,7 @@ alternate direction every other episode drives the track in reverse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Callable
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
+from .noise import NoiseConfig, actuate, sense
 from .params import ParamsBuilder
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
@@ -85,6 +86,9 @@ class EnvConfig:
     end_on_off_track: bool = True
     """End the episode when all wheels leave the road (training). Evaluation with
     penalties sets this False and handles the reset itself."""
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    """Actuation and sensing noise (:mod:`sim.noise`), drawn from ``np_random`` (seeded by
+    ``reset(seed=...)``); ``NoiseConfig.off()`` for exact, identical runs."""
 
 
 RewardFn = Callable[[dict], float]
@@ -144,7 +148,8 @@ class RacingEnv:
         """Start an episode for every car. ``options`` may hold ``start_fraction`` and ``reverse``.
 
         The round-robin sequence restarts only with a new ``seed``; otherwise each
-        reset continues it, so repeated single-car resets visit the whole lap.
+        reset continues it, so repeated single-car resets visit the whole lap. ``seed`` also
+        seeds ``np_random``, the generator of every noise draw (:mod:`sim.noise`).
         """
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
@@ -162,7 +167,7 @@ class RacingEnv:
         steer, speed = self.action_space.commands(actions)
         cfg = self.config
         prev_x, prev_y = self.state.x.copy(), self.state.y.copy()
-        step_cars(self.vehicle, self.state, steer, speed)
+        step_cars(self.vehicle, self.state, *self.actuate(steer, speed))
         self.steps += 1
 
         ref, proj, wheels_on = self.locate()
@@ -243,7 +248,20 @@ class RacingEnv:
         """The sensor's observation for every car: ``(n, ...)``."""
         if self.sensor is None:
             return np.zeros((self.n, 0), dtype=np.float32)
-        return self.sensor(self.state)
+        return self.sense(self.sensor(self.state))
+
+    def actuate(self, steering_deg: np.ndarray, speed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the cars drive with: commanded steering ``(n,)`` degrees and speed ``(n,)`` m/s
+        plus the actuation noise of ``config.noise``. Rewards and traces keep the commands."""
+        return actuate(self.np_random, self.config.noise, steering_deg, speed)
+
+    def sense(self, obs):
+        """``obs`` with the sensing noise of ``config.noise`` (LIDAR ranges, camera pixels)."""
+        if self.config.noise.is_off:
+            return obs
+        lidar = getattr(self.sensor, "__self__", None)
+        limits = (getattr(lidar, "min_range", 0.15), getattr(lidar, "max_range", 12.0))
+        return sense(self.np_random, self.config.noise, self.config.sensor, obs, limits)
 
     def next_start(self) -> tuple[float, bool]:
         """Start fraction and direction of the next episode, advancing the round-robin counter."""

@@ -5,8 +5,10 @@ car, since the user's ``reward_function(params)`` is called once per car.
 
 Semantics follow DeepRacer (see ``deepracer-conventions.md`` section 1):
 
-- ``x, y`` are the reference point ``reference_offset`` ahead of the car's origin;
-  all geometry is measured from it.
+- ``x, y`` are the reference point, 0.14 m ahead of the car's base link (the middle of the car),
+  ``reference_offset`` (0.2217 m) ahead of the rear-axle origin (:mod:`sim.vehicle`); all
+  geometry is measured from it. ``all_wheels_on_track``/``is_offtrack`` test the four wheel
+  points of DeepRacer's URDF (``VehicleConfig.wheel_offsets``).
 - ``waypoints``, ``closest_waypoints`` and ``projection_distance`` refer to the centre line in
   the *driving* direction, as current DeepRacer's ``TrackData.center_line`` does: the file's
   order, reversed in a reversed episode (a loop keeps its repeated first point at the end).

@@ -8,8 +8,18 @@ wider circle than its wheels ask for, so a corner taken flat out runs wide, as
 a real car's does. DeepRacer's Gazebo car has tyre dynamics; this model keeps
 their effect (understeer at the limit) without simulating slip.
 
-The car's origin is the middle of the rear axle. DeepRacer's reference point
-(the ``x, y`` a reward function sees) lies ``reference_offset`` ahead of it.
+Geometry (DeepRacer's car, ``deepracer-conventions.md`` section 4). DeepRacer's URDF
+(aws-deepracer-community/deepracer-simapp ``bundle/urdf/deepracer/deepracer_single_cam.urdf``)
+hangs every part on ``chassis``, which sits on ``base_link`` in the middle of the car: the rear
+wheel joints at x = -0.081663 m, y = +-0.08105 m, the front steering hinges (the front wheels)
+at x = +0.082311 m, y = +-0.079601 m. The reward's ``x, y`` is ``RELATIVE_POSITION_OF_FRONT_OF_CAR
+= [0.14, 0, 0]`` from the base link (``bundle/markov/agent_ctrl/constants.py``). The body is
+0.32352 m x 0.1961 m (``DEEPRACER_LENGTH``/``DEEPRACER_WIDTH`` of DeepRacer's environment-state
+constants), drawn here as a box centred on the base link.
+
+The kinematic origin of :class:`CarState` stays the middle of the rear axle (the bicycle
+model turns about it); the base link is ``rear_axle_behind_base`` ahead of it, the
+reference point ``reference_offset`` ahead of it (0.221663 m), the front axle ``wheelbase``.
 """
 
 from __future__ import annotations
@@ -26,18 +36,22 @@ STEP_DT = 1.0 / 15.0
 class VehicleConfig:
     """Physical numbers of the car. Defaults follow the DeepRacer car."""
 
-    wheelbase: float = 0.164
-    """Rear to front axle, m."""
-    axle_width: float = 0.16
-    """Distance between left and right wheel contact points, m."""
+    rear_axle_behind_base: float = 0.081663
+    """Rear wheel centres behind the base link (middle of the car), m (URDF ``left_rear_wheel_joint``)."""
+    front_axle_ahead_of_base: float = 0.082311
+    """Front wheel centres ahead of the base link, m (URDF ``left_steering_hinge_joint``)."""
+    rear_half_track: float = 0.08105
+    """Rear wheel centres to either side of the centre line of the car, m."""
+    front_half_track: float = 0.079601
+    """Front wheel centres to either side, m."""
+    reference_ahead_of_base: float = 0.14
+    """Reference point (reward ``x, y``) ahead of the base link, m (``RELATIVE_POSITION_OF_FRONT_OF_CAR``)."""
     wheel_radius: float = 0.035
     """m (used for drawing)."""
-    body_length: float = 0.324
-    """m."""
-    body_width: float = 0.196
-    """m; half of it is the margin the racing line keeps from the road edge."""
-    reference_offset: float = 0.14
-    """Reference point (reward ``x, y``) ahead of the rear-axle origin, m."""
+    body_length: float = 0.32352
+    """Body box length, centred on the base link, m."""
+    body_width: float = 0.1961
+    """Body box width, m; half of it is the margin the racing line keeps from the road edge."""
     max_steering_deg: float = 30.0
     """Steering command limit, degrees either way."""
     min_speed: float = 0.1
@@ -55,11 +69,32 @@ class VehicleConfig:
     substeps: int = 4
     """Integration sub-steps per decision step."""
 
+    @property
+    def wheelbase(self) -> float:
+        """Rear to front axle, m (0.163974 for DeepRacer's car)."""
+        return self.rear_axle_behind_base + self.front_axle_ahead_of_base
+
+    @property
+    def reference_offset(self) -> float:
+        """Reference point (reward ``x, y``) ahead of the rear-axle origin, m (0.221663)."""
+        return self.rear_axle_behind_base + self.reference_ahead_of_base
+
+    @property
+    def axle_width(self) -> float:
+        """Mean distance between left and right wheel centres, m."""
+        return self.rear_half_track + self.front_half_track
+
     def wheel_offsets(self) -> np.ndarray:
-        """Wheel contact points in the car frame ``(4, 2)``: rear-left, rear-right, front-left, front-right, m."""
-        h = self.axle_width / 2
-        L = self.wheelbase
-        return np.array([[0.0, h], [0.0, -h], [L, h], [L, -h]])
+        """Wheel contact points in the car frame (rear-axle origin, x forward, y left) ``(4, 2)``:
+        rear-left, rear-right, front-left, front-right, m."""
+        r, f, L = self.rear_half_track, self.front_half_track, self.wheelbase
+        return np.array([[0.0, r], [0.0, -r], [L, f], [L, -f]])
+
+    def body_corners(self) -> np.ndarray:
+        """The body box in the car frame (rear-axle origin, x forward, y left) ``(4, 2)``, m:
+        rear-right, front-right, front-left, rear-left."""
+        b, hl, hw = self.rear_axle_behind_base, self.body_length / 2, self.body_width / 2
+        return np.array([[b - hl, -hw], [b + hl, -hw], [b + hl, hw], [b - hl, hw]])
 
 
 @dataclass

@@ -12,13 +12,16 @@ Rules follow DeepRacer's evaluation (``deepracer-conventions.md`` section 6):
 - Lap times are simulated seconds interpolated to the moment the reference point
   crosses the finish line inside the last step.
 
-The policy acts greedily (most likely action, or the mean), so the same model on the
-same track under the same rules always gives the same times.
+The policy acts greedily (most likely action, or the mean). The car and its sensors are
+noisy as DeepRacer's are (:mod:`sim.noise`), so laps differ from one another; every draw
+comes from the evaluation's ``seed`` (``EvaluationRules.seed``; None draws a fresh one, which
+is recorded in every :class:`LapResult` and in :func:`summarize`), and the same model on the
+same track under the same rules and seed gives the same times to the last bit.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -26,6 +29,7 @@ import numpy as np
 from sim.actions import ActionSpace
 from sim.camera import TRAINING_SIZE
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
+from sim.noise import NoiseConfig, fresh_seed
 from sim.track import Track
 from sim.vehicle import VehicleConfig
 
@@ -49,6 +53,8 @@ class LapResult:
     status: str = "lap_complete"
     penalty_s: float = 0.0
     """Penalty seconds included in ``time_s``."""
+    seed: int | None = None
+    """The evaluation's noise seed (:attr:`EvaluationRules.seed`); the same for every lap of one run."""
 
 
 @dataclass
@@ -65,6 +71,19 @@ class EvaluationRules:
     """Drive the track in the reverse direction."""
     max_lap_s: float | None = None
     """Give up on a lap after this many simulated seconds (None: the environment's step cap)."""
+    seed: int | None = None
+    """Seed of the noise (:mod:`sim.noise`), 0 .. 2**32 - 1; None: draw a fresh one (:func:`with_seed`)."""
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    """The noise model; ``NoiseConfig.off()`` drives exact, identical laps."""
+
+    def same_race_rules(self, other: EvaluationRules) -> bool:
+        """True when ``other`` is these rules whatever seed each holds (a race fixes the rules, not the seed)."""
+        return replace(self, seed=None) == replace(other, seed=None)
+
+
+def with_seed(rules: EvaluationRules) -> EvaluationRules:
+    """``rules`` with a concrete seed: its own, or a fresh one (to be recorded with the result)."""
+    return rules if rules.seed is not None else replace(rules, seed=fresh_seed())
 
 
 StepHook = Callable[[RacingEnv, dict, np.ndarray, int], None]
@@ -77,15 +96,16 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
 
     ``on_step(env, info, actions, lap)`` is called after each simulated step (traces, replays).
     """
-    rules = rules or EvaluationRules()
+    rules = with_seed(rules or EvaluationRules())
     if rules.mode not in ("trials", "continuous"):
         raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
     vehicle = vehicle or VehicleConfig()
     max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
     cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
-                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps)
+                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps,
+                    noise=rules.noise)
     env = RacingEnv(track, action_space, cfg, vehicle=vehicle)
-    obs, _ = env.reset(seed=0)
+    obs, _ = env.reset(seed=rules.seed)
     dt = env.dt
     results: list[LapResult] = []
     lap_time = 0.0      # time into the current lap, s (penalties included)
@@ -101,7 +121,7 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
         status = int(info["status"][0])
         if status == EpisodeStatus.LAP_COMPLETE:
             t = lap_time + float(info["cross_fraction"][0]) * dt
-            results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty))
+            results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty, seed=rules.seed))
             carry = (1.0 - float(info["cross_fraction"][0])) * dt
             offs, penalty = 0, 0.0
             if rules.mode == "continuous":
@@ -126,7 +146,7 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
                                      offs + (status == EpisodeStatus.OFF_TRACK),
                                      reversed=status == EpisodeStatus.REVERSED,
                                      immobilized=status == EpisodeStatus.IMMOBILIZED,
-                                     status=EpisodeStatus(status).label, penalty_s=penalty))
+                                     status=EpisodeStatus(status).label, penalty_s=penalty, seed=rules.seed))
             offs, penalty, lap_time = 0, 0.0, 0.0
             env.reset()
             obs = env.observe()
@@ -165,6 +185,7 @@ def summarize(laps: list[LapResult]) -> dict:
         "first_lap_s": laps[0].time_s if laps and laps[0].completed else None,
         "mean_lap_s": float(np.mean(done)) if done else None,
         "off_track": int(sum(lap.off_track for lap in laps)),
+        "seed": laps[0].seed if laps else None,
     }
 
 

@@ -53,6 +53,9 @@ TRACE_CARS = 4
 TELEMETRY_PERIOD_S = 0.1
 TELEMETRY_CARS = 8
 EVAL_LAPS = 5
+EVAL_SEED = 0
+"""Noise seed of the greedy evaluation after each iteration (``sim.noise``): every checkpoint is
+driven through the same noise, so their laps differ only by their weights."""
 
 
 class TrainingError(TracksideError):
@@ -296,14 +299,14 @@ def _evaluate(run: _Run) -> dict:
     act = greedy_actor(run.agent)
     space, sensor, camera = run.meta.action_space, run.meta.primary_sensor, run.meta.camera_size
     laps = evaluate_policy(act, run.env.track, space, sensor,
-                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse),
-                           camera_size=camera)
+                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse,
+                                           seed=EVAL_SEED), camera_size=camera)
     ev = summarize(laps)
-    if laps[0].completed:  # it never left the road, so the rules agree: the same lap to the last bit
+    if laps[0].completed:  # it never left the road, so the rules (and the seed) agree: the same lap to the last bit
         ev["standing_start_s"] = laps[0].time_s
     else:
-        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, reverse=run.cfg.reverse),
-                                camera_size=camera)
+        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, reverse=run.cfg.reverse,
+                                                                              seed=EVAL_SEED), camera_size=camera)
         ev["standing_start_s"] = lap.time_s
     return ev
 

@@ -41,9 +41,11 @@ def _time(seconds) -> str:
 @click.option("--continuous", is_flag=True, help="Laps follow each other without stopping (default: trials).")
 @click.option("--reverse", is_flag=True, help="Drive the track the other way round.")
 @click.option("--no-trace", is_flag=True, help="Do not write the evaluation SIM_TRACE file.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Noise seed: the same seed drives the same laps again (default: a fresh one, printed).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @friendly_errors
-def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, as_json):
+def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, seed, as_json):
     """Drive MODEL's greedy policy for N timed laps on a track."""
     from league.evaluation import evaluate_model
     from trainer.driving import EvaluationRules
@@ -52,14 +54,14 @@ def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, rev
 
     use_one_torch_thread()
     rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
-                            penalty_s=None if no_resets else penalty, reverse=reverse)
+                            penalty_s=None if no_resets else penalty, reverse=reverse, seed=seed)
     ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace, models=ModelStore())
     if as_json:
         emit_json(ev.to_dict())
         return
     it = f"iteration {ev.iteration}" if ev.iteration is not None else "initial weights"
     click.echo(f"{ev.model} ({ev.checkpoint}, {it}) on {ev.track}: {rules.mode}, "
-               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}")
+               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}, seed {ev.rules.seed}")
     for lap in ev.laps:
         extra = f"  {lap.off_track} off-track" if lap.off_track else ""
         state = "" if lap.completed else f"  {lap.status} at {lap.progress:.1f}%"
@@ -269,7 +271,31 @@ def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
         click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else ""))
     result = _time(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
     verdict = "new best" if row["improved"] else f"standing unchanged (best {_time(row['best_time_s'])})"
-    click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']}")
+    click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']} (seed {row['seed']})")
+
+
+@league.command("reproduce")
+@click.argument("submission", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@friendly_errors
+def reproduce_cmd(submission, as_json):
+    """Drive a submission again (frozen weights, race rules, recorded seed) and compare its laps."""
+    from league.reproduce import reproduce_submission
+
+    r = reproduce_submission(_db(), submission)
+    if as_json:
+        emit_json({k: v for k, v in r.items() if k != "laps"})
+        return
+    for i, (a, b) in enumerate(zip(r["recorded_ms"], r["replayed_ms"]), 1):
+        click.echo(f"  lap {i}: recorded {_ms(a)}, replayed {_ms(b)}")
+    click.echo(f"submission {submission} (seed {r['seed']}): " +
+               ("identical" if r["identical"] else "DIFFERENT from the recorded laps"))
+    if not r["identical"]:
+        raise SystemExit(1)
+
+
+def _ms(ms):
+    return "-" if ms is None else f"{ms / 1000:.3f}s"
 
 
 @league.command("standings")

@@ -203,9 +203,11 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @click.option("--checkpoint", default=None, help="Iteration or best/final/latest.")
 @click.option("--speed", type=float, default=1.0, show_default=True,
               help="Times real time; 0: as fast as possible.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Noise seed (default: a fresh one); recorded with the session, the same seed replays it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded session as JSON (no live lines).")
 @friendly_errors
-def run(event_name, racer, model, checkpoint, speed, as_json):
+def run(event_name, racer, model, checkpoint, speed, seed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
     from league.raceday import event_leaderboard, get_event, run_model_session
     from trainer.model_store import ModelStore
@@ -233,19 +235,20 @@ def run(event_name, racer, model, checkpoint, speed, as_json):
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
                                                       speed=speed, on_start=started, on_update=show,
-                                                      models=ModelStore())
+                                                      models=ModelStore(), seed=seed)
     except KeyboardInterrupt:
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
     board = event_leaderboard(db, ev)
     mine = next(r for r in board if r["racer"] == active.racer)
     result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,
               "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
-              "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason}
+              "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason,
+              "seed": timer.seed}
     if as_json:
         emit_json(result)
         return
     click.echo(f"session over ({timer.end_reason}): {len(timer.laps)} laps, {len(timer.valid_laps())} valid, "
-               f"result {_time(timer.result_s())} s; rank {mine['rank']} of {len(board)}")
+               f"result {_time(timer.result_s())} s; rank {mine['rank']} of {len(board)} (seed {timer.seed})")
 
 
 def _best(timer) -> float | None:

@@ -281,8 +281,8 @@ class EvaluationPage(QWidget):
                              (f"<br>best {min(done):.2f} s, mean {np.mean(done):.2f} s" if done else ""))
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.message.setText(f"{run.model} ({run.checkpoint}) on {run.track}, {run.rules.mode}"
-                             f"{', reversed' if run.rules.reverse else ''}: {len(run.drive)} steps in "
-                             f"{run.seconds:.1f} s")
+                             f"{', reversed' if run.rules.reverse else ''}, seed {run.rules.seed}: "
+                             f"{len(run.drive)} steps in {run.seconds:.1f} s")
         self.table.setRowCount(len(laps))
         for r, lap in enumerate(laps):
             ended = "finish line" if lap.completed else lap.status.replace("_", " ")

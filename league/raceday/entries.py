@@ -165,10 +165,10 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
         cur = db.conn.execute(
             "INSERT INTO raceday_sessions (event_id, queue_id, racer, display_name, driver, model, checkpoint,"
             " started, ended, state, end_reason, length_s, best_lap_ms, best_average_ms, laps, valid_laps, resets,"
-            " timer_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timer_log, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [ev.id, entry_id, racer, display_name, driver, model, checkpoint, started, now_iso(), state,
              timer.end_reason, timer.length_s, best_lap, best_avg, len(laps), sum(v for _, _, _, v, _, _ in laps),
-             sum(r for _, _, r, _, _, _ in laps) + timer.running_resets, log])
+             sum(r for _, _, r, _, _, _ in laps) + timer.running_resets, log, getattr(timer, "seed", None)])
         session_id = cur.lastrowid
         for lap in laps:
             db.conn.execute("INSERT INTO raceday_laps (session_id, lap, time_ms, resets, valid, auto_invalid,"

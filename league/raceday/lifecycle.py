@@ -102,13 +102,14 @@ def run_model_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent
                       model: str | None = None, checkpoint: str | int | None = None, speed: float = 1.0,
                       on_start: Callable[[ActiveSession], None] | None = None,
                       on_update: Callable[[dict], None] | None = None,
-                      models=None) -> tuple[int, SessionTimer, ActiveSession]:
+                      models=None, seed: int | None = None) -> tuple[int, SessionTimer, ActiveSession]:
     """Start, drive (simulated, ``speed`` x real time; 0: as fast as possible) and submit a
     session for ``racer``. Anything that stops it half-way (an error, Ctrl+C) discards it,
     so the racer is back in the queue. Returns ``(session id, timer, session)``.
 
     ``models``: where model names are looked up (a ``trainer.model_store.ModelStore``;
-    default: the store of ``TRACKSIDE_HOME``).
+    default: the store of ``TRACKSIDE_HOME``). ``seed``: the noise seed (None: a fresh one),
+    recorded with the session (``timer.seed``, ``raceday_sessions.seed``).
     """
     ev = get_event(db, event)
     entry = find_entry(db, ev, racer)
@@ -124,7 +125,7 @@ def run_model_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent
     try:
         driven = models.get(active.model) if models is not None else active.model
         timer = run_simulated_session(ev, active.racer, driven, active.checkpoint, speed=speed or math.inf,
-                                      on_update=on_update)
+                                      on_update=on_update, seed=seed)
     except BaseException:
         discard_session(db, active)
         raise

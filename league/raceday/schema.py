@@ -112,3 +112,9 @@ def rename_rankings(db: sqlite_utils.Database) -> None:
         " created FROM raceday_events")
     db.conn.execute("DROP TABLE raceday_events")
     db.conn.execute("ALTER TABLE raceday_events_002 RENAME TO raceday_events")
+
+
+def add_session_seed(db: sqlite_utils.Database) -> None:
+    """``raceday_sessions.seed``: the noise seed a simulated session drove with (``sim.noise``), so the
+    session replays exactly; NULL for a physical car's session and for sessions recorded before."""
+    db.conn.execute("ALTER TABLE raceday_sessions ADD COLUMN seed INTEGER")

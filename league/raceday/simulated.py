@@ -18,6 +18,11 @@ policy acting greedily (as in ``trainer.driving``), timed by the same
 
 ``speed`` paces it against the wall clock: 1 = real time for spectators, k = k times
 real time, 0 or infinity = as fast as the computer goes.
+
+The car and its sensors are noisy (:mod:`sim.noise`), so its laps differ as a real car's do;
+every draw comes from the session's ``seed`` (None: a fresh one), kept on the returned timer
+(``timer.seed``) and recorded with the session (``raceday_sessions.seed``): the same model,
+event and seed replay the session lap for lap.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sim.actions import ActionSpace
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
+from sim.noise import NoiseConfig, fresh_seed
 
 from ..timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
 from .events import RaceDayEvent
@@ -65,7 +71,8 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
                           act_factory: Callable[[RacingEnv], Act] | None = None,
                           action_space: ActionSpace | None = None, sensor: str | None = None,
                           sleep: Callable[[float], None] = time.sleep,
-                          wall_clock: Callable[[], float] = time.monotonic) -> SessionTimer:
+                          wall_clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                          noise: NoiseConfig | None = None) -> SessionTimer:
     """Drive one session of ``event`` for ``racer`` and return its timer, ended (not yet recorded).
 
     Args:
@@ -79,6 +86,8 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
         overtime_s: simulated seconds after the clock ran out before an unfinished last lap is given up.
         act_factory: for tests and scripted drivers: ``env -> act`` instead of a model;
             needs ``action_space`` and ``sensor`` (None for no observation).
+        seed: the noise seed, 0 .. 2**32 - 1 (None: a fresh one); returned as ``timer.seed``.
+        noise: the noise model (default ``NoiseConfig()``; ``NoiseConfig.off()`` for exact laps).
     """
     if not (speed == 0 or speed > 0):
         raise ValueError(f"speed: expected 0 (as fast as possible) or a positive multiple of real time, got {speed}")
@@ -86,11 +95,13 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
         act, action_space, sensor = model_actor(model or "standard", checkpoint)
     elif action_space is None:
         raise ValueError("act_factory needs the action_space it drives")
-    env = _session_env(event, action_space, sensor, overtime_s)
-    obs, _ = env.reset(seed=0)
+    seed = fresh_seed() if seed is None else int(seed)
+    env = _session_env(event, action_space, sensor, overtime_s, noise or NoiseConfig())
+    obs, _ = env.reset(seed=seed)
     if act_factory is not None:
         act = act_factory(env)
     timer = event.new_timer()
+    timer.seed = seed
     view = _Spectators(env, timer, racer, speed, on_update, sleep, wall_clock)
     t = 0.0  # simulated session time, s
     timer.start(t)
@@ -107,7 +118,8 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
     return timer
 
 
-def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | None, overtime_s: float) -> RacingEnv:
+def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | None, overtime_s: float,
+                 noise: NoiseConfig) -> RacingEnv:
     """One car on the event's track, continuous laps, never ended by the env (the timer decides)."""
     from sim.camera import TRAINING_SIZE
 
@@ -116,7 +128,7 @@ def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | N
     max_steps = int(math.ceil((event.length_s + overtime_s + 60.0) * 15)) + 1
     return RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=TRAINING_SIZE,
                                                     round_robin=False, autoreset=False, end_on_off_track=False,
-                                                    max_steps=max_steps))
+                                                    max_steps=max_steps, noise=noise))
 
 
 def _step(env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, obs, t: float,

@@ -3,11 +3,13 @@
 import csv
 import io
 import json
+from dataclasses import asdict
 
 from click.testing import CliRunner
 
 from gui.cli import main
 from sim.library import list_tracks
+from sim.noise import NoiseConfig
 from trainer.model_store import ModelStore
 
 CUP = "workshop_loop_cup"
@@ -39,10 +41,14 @@ def test_evaluate_prints_laps_as_json(trained):
     assert data["model"] == "racer1" and data["track"] == CUP and len(data["laps"]) == 2
     for lap in data["laps"]:
         assert {"lap", "time_s", "completed", "progress", "off_track"} <= set(lap)
-    assert data["rules"] == {"laps": 2, "mode": "trials", "penalty_s": 2.0, "reverse": False, "max_lap_s": None}
+    seed = data["rules"].pop("seed")
+    assert data["rules"] == {"laps": 2, "mode": "trials", "penalty_s": 2.0, "reverse": False, "max_lap_s": None,
+                             "noise": asdict(NoiseConfig())}
+    assert isinstance(seed, int) and data["summary"]["seed"] == seed and {x["seed"] for x in data["laps"]} == {seed}
     assert data["simtrace"].endswith("0-iteration.csv")
-    again = json.loads(ok("evaluate", "racer1", "--track", CUP, "--laps", 2, "--json", "--no-trace").stdout)
-    assert [x["time_s"] for x in again["laps"]] == [x["time_s"] for x in data["laps"]]
+    again = json.loads(ok("evaluate", "racer1", "--track", CUP, "--laps", 2, "--json", "--no-trace",
+                          "--seed", seed).stdout)
+    assert again["laps"] == data["laps"]  # the recorded seed replays the laps exactly
     assert again["simtrace"] is None
     other = json.loads(ok("evaluate", "racer1", "--track", "practice_oval", "--laps", 1, "--no-resets",
                           "--continuous", "--checkpoint", 0, "--json", "--no-trace").stdout)
@@ -50,6 +56,20 @@ def test_evaluate_prints_laps_as_json(trained):
     assert other["iteration"] == 0
     text = ok("evaluate", "racer1", "--track", CUP, "--laps", 1, "--no-trace").stdout
     assert "lap 1:" in text and "/1 laps, best" in text
+
+
+def test_evaluate_seed_replays_a_run_and_other_seeds_vary(trained):
+    def laps(seed):
+        out = ok("evaluate", "racer1", "--track", "practice_oval", "--laps", 3, "--no-trace", "--json", "--seed", seed)
+        return [(x["time_s"], x["progress"], x["off_track"]) for x in json.loads(out.stdout)["laps"]]
+
+    first = laps(7)
+    assert laps(7) == first
+    assert laps(8) != first
+    text = ok("evaluate", "racer1", "--track", CUP, "--laps", 1, "--no-trace", "--seed", 7).stdout
+    assert "seed 7" in text
+    bad = run("evaluate", "racer1", "--track", CUP, "--seed", -1)
+    assert bad.exit_code == 2 and "--seed" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_evaluate_refuses_clearly():
@@ -96,6 +116,11 @@ def test_submit_standings_and_exports(trained, tmp_path):
     refused("league", "submit", "cup", "--racer", "ann", "--model", "ghost", match="no model named 'ghost'")
     sub = json.loads(ok("league", "submit", "cup", "--racer", "ann", "--model", "racer1", "--json").stdout)
     assert sub["improved"] and sub["rank"] == 1 and len(sub["frozen_hash"]) == 64
+    assert isinstance(sub["seed"], int)
+    again = json.loads(ok("league", "reproduce", str(sub["id"]), "--json").stdout)
+    assert again["identical"] and again["seed"] == sub["seed"]
+    assert "identical" in ok("league", "reproduce", str(sub["id"])).stdout
+    refused("league", "reproduce", "999", match="no submission 999")
     rows = json.loads(ok("league", "standings", "cup", "--json").stdout)
     assert len(rows) == 1 and {"rank", "racer", "time_s", "points"} <= set(rows[0])
     assert rows[0]["racer"] == "ann" and rows[0]["rank"] == 1

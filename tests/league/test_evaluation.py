@@ -1,6 +1,7 @@
 """Evaluation: lap times measured where the car crosses the line, penalties that add exactly,
 determinism, SIM_TRACE output, and models that cannot run refused plainly."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,10 @@ from sim.actions import ActionSpace
 from sim.driver import PurePursuitDriver
 from sim.env import RacingEnv
 from sim.library import load_track
+from sim.noise import NoiseConfig
 from sim.paths import home
 from sim.racing_line import compute_racing_line
-from trainer.driving import EvaluationRules, evaluate_policy
+from trainer.driving import EvaluationRules, evaluate_policy, summarize
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import Model, ModelStore, TrainingConfig
@@ -87,14 +89,14 @@ def crossing_time(track, points):
 def test_lap_time_is_taken_where_the_reference_point_crosses_the_line(monkeypatch):
     track = load_track(TRACK)
     run = Driven(monkeypatch, track)
-    laps = run.run(EvaluationRules(laps=2, mode="trials", penalty_s=2.0))
+    laps = run.run(EvaluationRules(laps=2, mode="trials", penalty_s=2.0, noise=NoiseConfig.off()))
     assert [lap.completed for lap in laps] == [True, True] and laps[0].off_track == 0
     first = [(x, y) for lap, x, y, _ in run.rows if lap == 1]
     expected = crossing_time(track, first)
     assert laps[0].time_s == pytest.approx(expected, abs=0.003)
     assert len(first) == int(np.ceil(laps[0].time_s / DT))  # the lap ends in the step that crosses
     assert abs(laps[0].time_s / DT - round(laps[0].time_s / DT)) > 1e-6  # interpolated, not whole steps
-    assert laps[1].time_s == laps[0].time_s  # trials: every lap from the same standing start
+    assert laps[1].time_s == laps[0].time_s  # trials without noise: every lap from the same standing start
     # And it is the lap the racing line's speed profile predicts for a standing start.
     assert laps[0].time_s == pytest.approx(compute_racing_line(track).best_lap_s, rel=0.03)
 
@@ -102,7 +104,7 @@ def test_lap_time_is_taken_where_the_reference_point_crosses_the_line(monkeypatc
 def test_continuous_laps_add_up_to_the_time_driven(monkeypatch):
     track = load_track(TRACK)
     run = Driven(monkeypatch, track)
-    laps = run.run(EvaluationRules(laps=3, mode="continuous", penalty_s=2.0))
+    laps = run.run(EvaluationRules(laps=3, mode="continuous", penalty_s=2.0, noise=NoiseConfig.off()))
     assert all(lap.completed and lap.off_track == 0 for lap in laps)
     # Across the whole run the car covers 3 track lengths; time it from the trajectory alone.
     points = [(x, y) for _, x, y, _ in run.rows]
@@ -125,11 +127,11 @@ def test_continuous_laps_add_up_to_the_time_driven(monkeypatch):
 
 def test_an_off_track_costs_exactly_the_penalty_on_top_of_the_driving(monkeypatch):
     track = load_track(TRACK)
-    clean = Driven(monkeypatch, track).run(EvaluationRules(laps=1, penalty_s=2.0))[0].time_s
+    clean = Driven(monkeypatch, track).run(EvaluationRules(laps=1, penalty_s=2.0, seed=1))[0].time_s
     results = {}
     for penalty in (2.0, 5.0):
         run = Driven(monkeypatch, track, swerve_at=40.0)
-        lap = run.run(EvaluationRules(laps=1, penalty_s=penalty))[0]
+        lap = run.run(EvaluationRules(laps=1, penalty_s=penalty, seed=1))[0]
         assert lap.completed and lap.off_track == 1 and lap.penalty_s == penalty
         # Driving time from the trajectory alone: the put-back keeps the progress reached, so
         # the unwrapped arc length carries on from where the car left the road.
@@ -137,14 +139,14 @@ def test_an_off_track_costs_exactly_the_penalty_on_top_of_the_driving(monkeypatc
         assert lap.time_s == pytest.approx(driving + penalty, abs=0.003)
         assert driving > clean  # the swerve and the standing restart cost driving time too
         results[penalty] = lap.time_s
-    # The same drive either way: only the penalty differs, to the last bit of a float.
+    # The same drive either way (same seed): only the penalty differs, to the last bit of a float.
     assert results[5.0] - results[2.0] == pytest.approx(3.0, abs=1e-9)
 
 
 def test_without_resets_a_lap_ends_where_the_car_leaves_the_road(monkeypatch):
     track = load_track(TRACK)
     run = Driven(monkeypatch, track, swerve_at=40.0)
-    lap = run.run(EvaluationRules(laps=1, penalty_s=None))[0]
+    lap = run.run(EvaluationRules(laps=1, penalty_s=None, seed=1))[0]
     assert not lap.completed and lap.time_s is None
     assert lap.status == "off_track" and lap.off_track == 1
     assert 40.0 <= lap.progress < 60.0
@@ -154,8 +156,24 @@ def test_without_resets_a_lap_ends_where_the_car_leaves_the_road(monkeypatch):
 from conftest import CENTRE_LINE, SPACE  # noqa: E402
 
 
-def test_same_model_track_and_rules_give_identical_times(trained):
-    rules = EvaluationRules(laps=2, mode="trials", penalty_s=2.0)
+def test_noisy_trials_vary_and_the_seed_replays_them(monkeypatch):
+    track = load_track(TRACK)
+    laps = Driven(monkeypatch, track).run(EvaluationRules(laps=3, penalty_s=2.0, seed=11))
+    times = [lap.time_s for lap in laps]
+    assert all(lap.completed for lap in laps) and len(set(times)) == 3  # the same start, three different laps
+    assert 0.005 < np.std(times) < 0.5
+    assert {lap.seed for lap in laps} == {11} and summarize(laps)["seed"] == 11
+    assert [lap.time_s for lap in Driven(monkeypatch, track).run(EvaluationRules(laps=3, seed=11))] == times
+    other = Driven(monkeypatch, track).run(EvaluationRules(laps=3, seed=12))
+    assert [lap.time_s for lap in other] != times
+    fresh = Driven(monkeypatch, track).run(EvaluationRules(laps=1))  # no seed: a fresh one, recorded
+    assert isinstance(fresh[0].seed, int)
+    again = Driven(monkeypatch, track).run(EvaluationRules(laps=1, seed=fresh[0].seed))
+    assert again[0].time_s == fresh[0].time_s
+
+
+def test_same_model_track_rules_and_seed_give_identical_times(trained):
+    rules = EvaluationRules(laps=2, mode="trials", penalty_s=2.0, seed=3)
     a = evaluate_model("racer1", "workshop_loop_cup", rules, simtrace=False)
     b = evaluate_model("racer1", "workshop_loop_cup", rules, simtrace=False)
     c = evaluate_model(freeze("racer1").as_model(), "workshop_loop_cup", rules, checkpoint="initial", simtrace=False)
@@ -163,6 +181,11 @@ def test_same_model_track_and_rules_give_identical_times(trained):
     assert [lap.off_track for lap in a.laps] == [lap.off_track for lap in c.laps]
     assert a.checkpoint == "final" or a.checkpoint == "best"
     assert a.iteration in (0, 1)
+    assert a.rules.seed == 3 and a.summary["seed"] == 3
+    drawn = evaluate_model("racer1", "workshop_loop_cup", replace(rules, seed=None), simtrace=False)
+    assert isinstance(drawn.rules.seed, int) and drawn.to_dict()["rules"]["seed"] == drawn.rules.seed
+    replayed = evaluate_model("racer1", "workshop_loop_cup", drawn.rules, simtrace=False)
+    assert replayed.laps == drawn.laps
     d = a.to_dict()
     assert {"model", "track", "laps", "checkpoint", "rules", "summary"} <= set(d)
     assert {"lap", "time_s", "completed", "progress", "off_track", "crashed", "reversed", "immobilized"} <= set(d["laps"][0])

@@ -81,8 +81,10 @@ def test_a_model_drives_a_session_and_its_laps_land_with_evaluation_times(racing
     track = load_track(TRACK)
     assert all(track.length / 4.0 < lap.time_s < 30.0 for lap in laps)
     # The same greedy driving as an evaluation with continuous laps: the same times.
+    # With the session's recorded noise seed the evaluation drives exactly the same car.
     evaluated = drive_laps(load_policy(racing_model), track,
-                           EvaluationRules(laps=len(laps), mode="continuous", penalty_s=ev.penalty_s))
+                           EvaluationRules(laps=len(laps), mode="continuous", penalty_s=ev.penalty_s,
+                                           seed=timer.seed))
     assert [lap.time_s for lap in laps] == pytest.approx([r.time_s for r in evaluated], abs=1e-6)
     # Time expiry: the lap in progress at 30 s counted and the session ended at that finish.
     assert timer.state == "ended" and timer.end_reason == "finish"
@@ -98,19 +100,19 @@ def test_a_model_drives_a_session_and_its_laps_land_with_evaluation_times(racing
 def test_an_off_track_is_a_reset_held_for_the_penalty_then_put_back():
     ev = event(length_s=20.0)
     factory, space = scripted()
-    clean = run_simulated_session(ev, "ben", act_factory=factory, action_space=space, speed=0)
+    clean = run_simulated_session(ev, "ben", act_factory=factory, action_space=space, speed=0, seed=5)
     updates = []
     timed = {}
     for penalty in (2.0, 5.0):
         timed[penalty] = run_simulated_session(event(length_s=20.0, penalty_s=penalty), "ben",
                                                act_factory=scripted(force_off_after_step=20)[0],
-                                               action_space=space, speed=0,
+                                               action_space=space, speed=0, seed=5,
                                                on_update=updates.append if penalty == 2.0 else None)
     two, five = timed[2.0], timed[5.0]
     assert [lap.resets for lap in clean.laps] == [0] * len(clean.laps)
     assert two.laps[0].resets == 1 and all(lap.resets == 0 for lap in two.laps[1:])
     assert two.laps[0].time_s > clean.laps[0].time_s + 2.0
-    # The penalty counts exactly: the car is put back at the same place either way.
+    # The penalty counts exactly (the same seed): the car is put back at the same place either way.
     assert five.laps[0].time_s - two.laps[0].time_s == pytest.approx(3.0, abs=1e-9)
     assert two.laps[1].time_s == pytest.approx(five.laps[1].time_s, abs=1e-9)
     # Spectators see the reset and the car held while the clock runs on.
@@ -119,6 +121,31 @@ def test_an_off_track_is_a_reset_held_for_the_penalty_then_put_back():
     released = next(u for u in updates if u["clock_s"] > reset["clock_s"] and not u["held"])
     assert released["clock_s"] >= reset["clock_s"] + 2.0
     assert [e.action for e in two.events].count("reset") == 1
+
+
+def test_a_session_replays_from_its_recorded_seed_and_other_seeds_vary():
+    from league.db import open_db
+    from league.raceday.entries import record_session, sessions
+    from league.raceday.events import create_event
+
+    factory, space = scripted()
+
+    def times(seed):
+        timer = run_simulated_session(event(length_s=15.0), "eve", act_factory=factory, action_space=space, speed=0, seed=seed)
+        return timer, [lap.time_s for lap in timer.laps]
+
+    timer, first = times(21)
+    assert timer.seed == 21 and len(first) >= 2
+    assert len(set(first[1:])) == len(first[1:])  # flying laps differ from one another
+    assert times(21)[1] == first
+    assert times(22)[1] != first
+    drawn, _ = times(None)
+    assert isinstance(drawn.seed, int)
+    db = open_db()
+    ev = create_event(db, "Seeded", TRACK, length_s=60)
+    sid = record_session(db, ev, drawn, racer="eve", driver="model", model="scripted")
+    assert [s["seed"] for s in sessions(db, ev) if s["id"] == sid] == [drawn.seed]
+    assert "raceday-003-session-seed" in [r[0] for r in db.execute("SELECT name FROM _migrations")]
 
 
 def test_a_car_that_cannot_finish_after_time_is_up_is_stopped():
@@ -159,11 +186,17 @@ def test_cli_runs_a_session_and_records_it(racing_model, monkeypatch, tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["raceday", "event", "create", "Summit", "--track", TRACK, "--length", "1:00"]).exit_code == 0
     assert runner.invoke(main, ["raceday", "queue", "add", "Summit", "ann", "--model", "racer"]).exit_code == 0
-    out = runner.invoke(main, ["raceday", "run", "Summit", "--racer", "ann", "--speed", "0"])
+    out = runner.invoke(main, ["raceday", "run", "Summit", "--racer", "ann", "--speed", "0", "--seed", "9"])
     assert out.exit_code == 0, out.output
-    assert "lap  1:" in out.output and "rank 1 of 1" in out.output
+    assert "lap  1:" in out.output and "rank 1 of 1 (seed 9)" in out.output
     board = json.loads(runner.invoke(main, ["raceday", "leaderboard", "Summit", "--json"]).output)
     assert board[0]["racer"] == "ann" and board[0]["valid_laps"] >= 4 and math.isfinite(board[0]["time_s"])
+    # The same model and seed replay the session lap for lap.
+    again = json.loads(runner.invoke(main, ["raceday", "run", "Summit", "--racer", "cy", "--model", "racer",
+                                            "--speed", "0", "--seed", "9", "--json"]).output)
+    assert again["seed"] == 9 and again["laps"]
+    for lap in again["laps"]:
+        assert f"lap {lap['number']:>2}: {lap['time_s']:8.3f} s" in out.output
     import sim.paths
 
     monkeypatch.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed

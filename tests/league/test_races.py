@@ -1,6 +1,7 @@
 """The virtual circuit: racers, races, submissions and standings, and every refusal leaving the data as it was."""
 
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +11,7 @@ from league.laptime import to_ms
 from league.db import LeagueError, open_db
 from league.evaluation import Evaluation
 from league.freeze import FrozenModel, freeze, open_frozen
+from league.reproduce import reproduce_submission
 from league.races import (add_racer, create_race, get_racer, list_racers, record_submission, score_laps,
                           set_race_state, standings, submit)
 from sim.library import load_track
@@ -135,14 +137,21 @@ def test_a_result_under_other_rules_is_refused(db, race):
 
 
 # -- standings --------------------------------------------------------------------------------------
-def test_a_submission_records_the_simulator_version_it_was_timed_on(db, race):
+def test_a_submission_records_the_simulator_version_and_seed_it_was_timed_on(db, race):
     from sim import SIM_VERSION
 
-    sub = record_submission(db, race, "ann", FROZEN, laps_of(20.0, 21.0, 22.0))
-    row = db.execute("SELECT sim_version FROM submissions WHERE id = ?", [sub]).fetchone()
-    assert row[0] == SIM_VERSION
+    seeded = [replace(lap, seed=77) for lap in laps_of(20.0, 21.0, 22.0)]
+    sub = record_submission(db, race, "ann", FROZEN, seeded)
+    row = db.execute("SELECT sim_version, seed FROM submissions WHERE id = ?", [sub]).fetchone()
+    assert tuple(row) == (SIM_VERSION, 77)
     names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name")]
-    assert "league-002-submission-sim-version" in names
+    assert "league-002-submission-sim-version" in names and "league-003-submission-seed" in names
+    # A result evaluated with a seed is under the race's rules (a race fixes the rules, not the seed).
+    ev = Evaluation("m", "final", 1, CUP, replace(race.rules, seed=77), seeded)
+    record_submission(db, race, "ann", FROZEN, ev)
+    unseeded = record_submission(db, race, "bob", FROZEN, laps_of(20.0, 21.0, 22.0))
+    with pytest.raises(LeagueError, match="without a noise seed"):
+        reproduce_submission(db, unseeded)
 
 
 def test_the_standing_changes_only_when_a_result_beats_the_previous_best(db, race):
@@ -230,8 +239,11 @@ def test_a_submission_is_frozen_against_later_training(db, trained):
     # The frozen copy still drives exactly the recorded laps.
     from league.evaluation import run_laps
 
-    again = run_laps(frozen, "initial", load_track(CUP), r.rules)
+    assert isinstance(row["seed"], int) and row["summary"]["seed"] == row["seed"]
+    again = run_laps(frozen, "initial", load_track(CUP), replace(r.rules, seed=row["seed"]))
     assert [lap["time_ms"] for lap in row["laps"]] == [to_ms(lap.time_s) for lap in again]
+    replay = reproduce_submission(db, row["id"])
+    assert replay["identical"] and replay["seed"] == row["seed"] and replay["replayed_ms"] == replay["recorded_ms"]
     # A new submission freezes the new weights under a new hash.
     assert freeze("racer1").hash != row["frozen_hash"]
     assert r.rules == EvaluationRules(laps=2, mode="trials", penalty_s=2.0)

@@ -125,8 +125,11 @@ def test_best_lap_is_the_standing_start_lap_evaluate_gives_and_times_are_formatt
     assert trained.exit_code == 0
     assert not re.search(r"\d\.\d{5,}", trained.stdout)  # no raw floats in the progress lines
     listed = next(r for r in json.loads(run("model", "list", "--json").stdout) if r["name"] == "lapper")
+    from trainer.training import EVAL_SEED
+
+    # Training evaluates each checkpoint under the noise seed EVAL_SEED; evaluate replays it with --seed.
     evaluated = json.loads(run("evaluate", "lapper", "--track", "practice_oval", "--laps", "1", "--no-trace",
-                               "--json").stdout)
+                               "--seed", str(EVAL_SEED), "--json").stdout)
     lap1 = evaluated["laps"][0]["time_s"]
     assert listed["best_lap_s"] == lap1  # the same number, to the last bit
     if lap1 is not None:
