@@ -56,7 +56,7 @@ def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, Action
         policy = load_policy(model, checkpoint)
     except PolicyError as exc:
         raise SimulatedDriverError(str(exc)) from None
-    return policy.act, policy.action_space, policy.sensor
+    return policy.act, policy.action_space, policy.observation
 
 
 def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoint: str | int | None = None, *,
