@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
 
 
-def test_a_camera_plus_lidar_model_trains_and_drives():
+def test_a_camera_plus_lidar_model_trains_and_drives(tmp_path):
     torch.set_num_threads(1)
     meta = ModelMetadata(action_space=ActionSpace.from_console(2.0, 2, 30.0, 3),
                          sensor=["FRONT_FACING_CAMERA", "LIDAR"])
@@ -32,3 +32,26 @@ def test_a_camera_plus_lidar_model_trains_and_drives():
     assert torso.spec.camera == "FRONT_FACING_CAMERA" and torso.spec.lidar == "LIDAR"
     laps = drive_laps(policy, load_track("practice_oval"), EvaluationRules(laps=1, max_lap_s=5.0))
     assert len(laps) == 1
+    try:
+        import onnx
+    except ImportError:
+        return
+    from trainer.onnx_export import export_onnx
+
+    graph = onnx.load(str(export_onnx(model, tmp_path / "p.onnx")))
+    dims = [d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
+    assert dims[1:] == [60 * 80 + 64]
+
+
+def test_the_command_line_creates_stereo_plus_lidar_on_the_deep_network():
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    result = CliRunner().invoke(main, ["model", "create", "evo", "--track", "practice_oval", "--sensor",
+                                       "STEREO_CAMERAS", "--sensor", "LIDAR", "--network",
+                                       "DEEP_CONVOLUTIONAL_NETWORK_DEEP"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "STEREO_CAMERAS + LIDAR" in result.output and "note: neural_network" in result.output
+    meta = ModelStore().get("evo").metadata()
+    assert meta.sensor == ["STEREO_CAMERAS", "LIDAR"] and meta.observation.shape == (2 * 120 * 160 + 64,)
