@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sim.observation import ObservationSpec
+from sim.observation import LIDAR_READINGS, ObservationSpec
 
 LIDAR_RANGE_M = 3.0
 """LIDAR readings are clipped here before scaling to [0, 1]: farther edges matter little at 4 m/s."""
@@ -149,31 +149,19 @@ class Torso(nn.Module):
 
 
 def _infer_spec(obs_shape: tuple[int, ...]) -> ObservationSpec:
-    """The layout an observation shape implies when it names one sensor (see :class:`Torso`)."""
-    if len(obs_shape) == 1:
-        lidar = {8: "SECTOR_LIDAR"}.get(obs_shape[0], "LIDAR")
-        spec = ObservationSpec(None, lidar)
-        if spec.readings != obs_shape[0]:
-            # A lidar of another beam count (tests, older tools): its readings are its shape.
-            return _AnyLidar(obs_shape[0])
-        return spec
+    """The layout an observation shape implies when it names one sensor (see :class:`Torso`).
+
+    A flat shape other than a lidar's (64 or 8 readings) is a camera plus a lidar, whose split
+    the shape cannot tell: refused, never read as a long lidar."""
+    if len(obs_shape) == 1 and obs_shape[0] in LIDAR_READINGS.values():
+        return ObservationSpec(None, {n: name for name, n in LIDAR_READINGS.items()}[obs_shape[0]])
     if len(obs_shape) == 2:
         return ObservationSpec("FRONT_FACING_CAMERA", None, (obs_shape[1], obs_shape[0]))
     if len(obs_shape) == 3 and obs_shape[0] == 2:
         return ObservationSpec("STEREO_CAMERAS", None, (obs_shape[2], obs_shape[1]))
-    raise ValueError(f"obs_shape {obs_shape}: expected (beams,), (height, width) or (2, height, width)")
-
-
-class _AnyLidar(ObservationSpec):
-    """A lidar-only layout with ``n`` readings."""
-
-    def __init__(self, n: int):
-        super().__init__(None, "LIDAR")
-        object.__setattr__(self, "_n", int(n))
-
-    @property
-    def readings(self) -> int:
-        return self._n
+    raise ValueError(f"obs_shape {tuple(obs_shape)}: pass spec= (ModelMetadata.observation or RacingEnv.obs_spec) "
+                     "for a camera plus a lidar; alone a shape means (64,) or (8,) lidar readings, "
+                     "(height, width) or (2, height, width) camera images")
 
 
 def build_torso(obs_shape: tuple[int, ...], hidden: int = 128, *, network: str = SHALLOW,

@@ -58,6 +58,8 @@ def test_the_old_single_shape_call_still_builds_one_sensor_torsos():
     assert build_torso((64,)).width == 128
     assert build_torso((60, 80)).width == 512
     assert build_torso((2, 60, 80)).spec.camera == "STEREO_CAMERAS"
+    with pytest.raises(ValueError, match="pass spec="):
+        build_torso((60 * 80 + 64,))  # a camera plus a lidar is never read as one long lidar
 
 
 def test_camera_plus_lidar_features_use_the_lidar():
