@@ -12,7 +12,7 @@ Differences from DeepRacer, kept visible in :attr:`ModelMetadata.notes` (trainin
 - DeepRacer needs exactly one camera. Trackside also trains a lidar alone (a small MLP).
   A camera plus a lidar trains on both, joined as DeepRacer's network joins them
   (:mod:`trainer.torsos`); ``STEREO_CAMERAS`` renders two cameras (:class:`sim.camera.StereoCamera`).
-- ``DEEP_CONVOLUTIONAL_NETWORK_DEEP`` is built without DeepRacer's batch norm and dropout.
+- Every network also sees the car's speed (:mod:`trainer.torsos`).
 """
 
 from __future__ import annotations
@@ -102,13 +102,9 @@ class ModelMetadata:
     def notes(self) -> list[str]:
         """Plain-words remarks on where Trackside differs from DeepRacer for this metadata."""
         out = []
-        has_camera = any(s in CAMERAS for s in self.sensor)
-        if not has_camera:
+        if not any(s in CAMERAS for s in self.sensor):
             out.append(f"sensor: DeepRacer needs a camera; Trackside trains {self.sensor_label} alone with a "
                        f"small MLP (neural_network {self.neural_network} shapes camera layers only)")
-        elif self.neural_network == "DEEP_CONVOLUTIONAL_NETWORK_DEEP":
-            out.append("neural_network: DEEP_CONVOLUTIONAL_NETWORK_DEEP is built with DeepRacer's layers at "
-                       "160 x 120 px but without its batch norm and dropout")
         return out
 
     # -- JSON -----------------------------------------------------------------------------

@@ -8,16 +8,19 @@ custom_architectures.py`` for the middleware, ``bundle/markov/agents/utils.py``
 ``get_network_settings``): each sensor is embedded on its own, the embeddings are flattened and
 concatenated (rl_coach's default embedding merger), and a dense *middleware* follows.
 
-- Camera embedders, by ``neural_network``:
+- Camera embedders, by ``neural_network`` (ReLU after every layer):
 
-  - ``DEEP_CONVOLUTIONAL_NETWORK_SHALLOW``: conv 32 8x8/4, conv 64 4x4/2, conv 64 3x3/1, ReLU.
-  - ``DEEP_CONVOLUTIONAL_NETWORK``: conv 32 5x5/2, 32 3x3/1, 64 3x3/2, 64 3x3/1, then dense 64, tanh.
+  - ``DEEP_CONVOLUTIONAL_NETWORK_SHALLOW``: conv 32 8x8/4, conv 64 4x4/2, conv 64 3x3/1.
+  - ``DEEP_CONVOLUTIONAL_NETWORK``: conv 32 5x5/2, 32 3x3/1, 64 3x3/2, 64 3x3/1, then dense 64.
   - ``DEEP_CONVOLUTIONAL_NETWORK_DEEP``: conv 32 8x8/4, 32 4x4/2, 64 4x4/2, 64 3x3/1, then dense
-    512, 512, ReLU. DeepRacer adds batch norm after each conv and dropout 0.5 in the dense
-    layers; Trackside leaves both out (a PPO rollout acts one frame at a time, where batch
-    statistics mean nothing) and says so in ``ModelMetadata.notes``.
+    512, 512 (its four strided convs need DeepRacer's full 160 x 120 image).
   - ``STEREO_CAMERAS`` (two grey channels): the shallow convs for the shallow network; for the
-    two deeper ones conv 32 3x3/1, 64 3x3/2, 64 3x3/1, 128 3x3/2, 128 3x3/1, ReLU.
+    two deeper ones conv 32 3x3/1, 64 3x3/2, 64 3x3/1, 128 3x3/2, 128 3x3/1.
+
+  DeepRacer's embedder tables also list tanh, batch norm and dropout (``bn_info_conv``,
+  ``bn_info_dense``), but ``get_network_settings`` picks the plain ``scheme`` embedder type, whose
+  ``create_scheme`` (``architecture/embedder_factory.py``) reads only the conv and dense lists, and
+  the activation it passes is ReLU: so none of those are in DeepRacer's networks, nor here.
 
 - Lidar embedder next to a camera: dense 256, 256, ReLU (``get_lidar_embedders``).
 - Middleware: dense 512, ReLU; for ``DEEP_CONVOLUTIONAL_NETWORK_DEEP`` dense 256, 128, ReLU.
@@ -49,7 +52,7 @@ DEEP_DEEP = "DEEP_CONVOLUTIONAL_NETWORK_DEEP"
 # input embedders (sensors/utils.py get_front_camera_embedders / get_stereo_camera_embedders).
 CAMERA_EMBEDDERS = {
     SHALLOW: ([(32, 8, 4), (64, 4, 2), (64, 3, 1)], [], nn.ReLU),
-    DEEP: ([(32, 5, 2), (32, 3, 1), (64, 3, 2), (64, 3, 1)], [64], nn.Tanh),
+    DEEP: ([(32, 5, 2), (32, 3, 1), (64, 3, 2), (64, 3, 1)], [64], nn.ReLU),
     DEEP_DEEP: ([(32, 8, 4), (32, 4, 2), (64, 4, 2), (64, 3, 1)], [512, 512], nn.ReLU),
 }
 STEREO_DEEP_CONVS = [(32, 3, 1), (64, 3, 2), (64, 3, 1), (128, 3, 2), (128, 3, 1)]

@@ -43,10 +43,10 @@ def test_the_deep_network_is_not_the_shallow_one():
     shallow = build_torso(spec.shape, network="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW").layer_list()
     deep = build_torso(spec.shape, network="DEEP_CONVOLUTIONAL_NETWORK").layer_list()
     convs = [line for line in deep if line.startswith("Conv2d")]
-    # DeepRacer's DEEP_CONVOLUTIONAL_NETWORK: 4 convs (32 5x5/2, 32 3x3/1, 64 3x3/2, 64 3x3/1), dense 64, tanh.
+    # DeepRacer's DEEP_CONVOLUTIONAL_NETWORK: 4 convs (32 5x5/2, 32 3x3/1, 64 3x3/2, 64 3x3/1), dense 64.
     assert len(convs) == 4 and "kernel_size=(5, 5), stride=(2, 2)" in convs[0]
     assert any(line.startswith("Linear") and "out_features=64" in line for line in deep)
-    assert "Tanh()" in deep and shallow != deep
+    assert shallow != deep and "Tanh()" not in deep
     assert sum(line.startswith("Conv2d") for line in shallow) == 3
     # Stereo: DeepRacer's own convs for the deeper networks (sensors/utils.py get_stereo_camera_embedders).
     convs, dense, _ = camera_layers("DEEP_CONVOLUTIONAL_NETWORK", stereo=True)

@@ -52,6 +52,6 @@ def test_the_command_line_creates_stereo_plus_lidar_on_the_deep_network():
                                        "STEREO_CAMERAS", "--sensor", "LIDAR", "--network",
                                        "DEEP_CONVOLUTIONAL_NETWORK_DEEP"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "STEREO_CAMERAS + LIDAR" in result.output and "note: neural_network" in result.output
+    assert "STEREO_CAMERAS + LIDAR, DEEP_CONVOLUTIONAL_NETWORK_DEEP" in result.output
     meta = ModelStore().get("evo").metadata()
     assert meta.sensor == ["STEREO_CAMERAS", "LIDAR"] and meta.observation.shape == (2 * 120 * 160 + 64,)
