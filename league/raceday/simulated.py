@@ -46,9 +46,10 @@ class SimulatedDriverError(TracksideError):
     """The model cannot drive a session (no checkpoint, an unsupported sensor ...)."""
 
 
-def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, ActionSpace, str]:
+def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, ActionSpace, object]:
     """The greedy ``act`` of ``model`` (a ``trainer.model_store.Model`` or a name) with its
-    action space and sensor. ``checkpoint``: iteration or best/final/latest; default: the one
+    action space and observation spec (an ``EnvConfig.sensor``: every sensor, its camera size).
+    ``checkpoint``: iteration or best/final/latest; default: the one
     races use (final, else best, else latest)."""
     from trainer.policy import PolicyError, load_policy
 

@@ -65,3 +65,9 @@ def test_split_and_join_round_trip():
     assert obs.shape == (2, spec.shape[0]) == (2, 2 * 6 * 8 + 8)
     back_images, back_ranges = spec.split(obs)
     assert np.array_equal(back_images, images) and np.array_equal(back_ranges, ranges)
+
+
+def test_a_spec_as_the_sensor_brings_its_own_camera_size(track):
+    spec = ObservationSpec.from_sensors(["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], (40, 30))
+    env = _env(track, spec, n=1)  # EnvConfig.camera_size stays at its default (80 x 60)
+    assert env.obs_spec == spec and env.observe().shape == (1, 30 * 40 + 8)
