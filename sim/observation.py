@@ -136,3 +136,14 @@ class ObservationSpec:
         out[:, :self.image_values] = images.reshape(n, -1)
         out[:, self.image_values:] = ranges
         return out
+
+    def map_parts(self, obs: np.ndarray, on_images, on_ranges) -> np.ndarray:
+        """``obs`` ``(n, *shape)`` with ``on_images`` applied to its camera frames (uint8
+        ``(n, C, H, W)``) and ``on_ranges`` to its range readings (``(n, readings)``), rejoined in
+        this layout: e.g. sensing noise, each part with its own (a new array; ``obs`` is kept)."""
+        images, ranges = self.split(obs)
+        if images is not None:
+            images = on_images(np.asarray(images, dtype=np.uint8))
+        if ranges is not None:
+            ranges = on_ranges(np.asarray(ranges, dtype=np.float32))
+        return self.join(images, ranges)

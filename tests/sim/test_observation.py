@@ -71,3 +71,15 @@ def test_a_spec_as_the_sensor_brings_its_own_camera_size(track):
     spec = ObservationSpec.from_sensors(["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], (40, 30))
     env = _env(track, spec, n=1)  # EnvConfig.camera_size stays at its default (80 x 60)
     assert env.obs_spec == spec and env.observe().shape == (1, 30 * 40 + 8)
+
+
+def test_each_part_can_be_changed_on_its_own():
+    spec = ObservationSpec.from_sensors(["FRONT_FACING_CAMERA", "LIDAR"], (8, 6))
+    obs = spec.join(np.full((2, 6, 8), 100, dtype=np.uint8), np.full((2, 64), 1.5, dtype=np.float32))
+    out = spec.map_parts(obs, lambda im: im + 1, lambda r: r * 2)
+    images, ranges = spec.split(out)
+    assert (images == 101).all() and (ranges == 3.0).all() and out.shape == obs.shape
+    assert (spec.split(obs)[1] == 1.5).all()  # the input is kept
+    stereo = ObservationSpec.from_sensors("STEREO_CAMERAS", (8, 6))
+    frames = np.zeros((1, 2, 6, 8), dtype=np.uint8)
+    assert stereo.map_parts(frames, lambda im: im + 7, None).dtype == np.uint8
