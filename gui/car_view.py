@@ -1,4 +1,5 @@
-"""What one car's sensor sees, drawn from its pose: the camera image or the LIDAR fan.
+"""What one car's sensors see, drawn from its pose: the camera image (both eyes for stereo
+cameras) and/or the LIDAR fan.
 
 The simulator's own sensors compute it (``sim.camera.Camera``, ``sim.sensors.Lidar``) from a
 ``CarState`` built from the telemetry pose, so the picture is what the network gets.
@@ -72,27 +73,33 @@ class SensorView(QWidget):
         for w in (self.message, self.plot, self.image_view):
             self._stack.addWidget(w)
 
-    def set_sensor(self, track: Track | None, sensor: str | None) -> None:
-        """Prepare for ``sensor`` ("LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA", ...) on ``track``."""
+    def set_sensor(self, track: Track | None, sensor) -> None:
+        """Prepare for ``sensor`` on ``track``: a name ("LIDAR", "FRONT_FACING_CAMERA", ...), a
+        model's sensor list, or a ``sim.observation.ObservationSpec`` (its camera size). A model
+        with a camera and a lidar shows the camera image here and its lidar rays on the track."""
         self.sensor, self._lidar, self._camera, self._ranges = sensor, None, None, None
         if track is None or sensor is None:
             self._show_message("No sensor view")
             return
-        if sensor in ("LIDAR", "SECTOR_LIDAR"):
+        from sim.camera import TRAINING_SIZE
+        from sim.observation import ObservationSpec, SensorError
+
+        try:
+            spec = ObservationSpec.from_sensors(sensor, TRAINING_SIZE)
+        except SensorError as exc:
+            self._show_message(f"No view: {exc}")
+            return
+        if spec.lidar is not None:
             from sim.sensors import Lidar
 
-            self._lidar = Lidar(track)
+            self._lidar = Lidar(track)  # SECTOR_LIDAR's sectors are read from the same beams
             self._stack.setCurrentWidget(self.plot)
-        elif sensor in ("FRONT_FACING_CAMERA", "STEREO_CAMERAS"):
-            try:
-                from sim.camera import TRAINING_SIZE, Camera
-            except ImportError:
-                self._show_message("The camera view needs sim.camera, which this build lacks")
-                return
-            self._camera = Camera(track, size=TRAINING_SIZE)
+        if spec.camera is not None:
+            from sim.camera import Camera, StereoCamera
+
+            cls = Camera if spec.camera == "FRONT_FACING_CAMERA" else StereoCamera
+            self._camera = cls(track, size=spec.camera_size)
             self._stack.setCurrentWidget(self.image_view)
-        else:
-            self._show_message(f"No view for sensor {sensor}")
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -123,6 +130,7 @@ class SensorView(QWidget):
             self._rays.setData(pairs[:, 0], pairs[:, 1])
             self._outline.setData(hx, hy + oy)  # the scan's outline: where the road edge is
             self.frames += 1
+            self._draw_camera(state, sense)
             ox, oy_w = self._lidar.origins(state)
             theta = state.yaw[0] + angles
             world = np.zeros((2 * len(ranges), 2))
@@ -130,12 +138,20 @@ class SensorView(QWidget):
             world[1::2, 0] = ox[0] + ranges * np.cos(theta)
             world[1::2, 1] = oy_w[0] + ranges * np.sin(theta)
             return world
-        if self._camera is not None and sense:
-            img = _as_image(self._camera.render(state))
-            if img is not None:
-                self.image.setImage(img, autoLevels=False, levels=_levels(img))
-                self.frames += 1
+        self._draw_camera(state, sense)
         return None
+
+    def _draw_camera(self, state: CarState, sense: bool) -> None:
+        if self._camera is None or not sense:
+            return
+        frame = self._camera.render(state)[0]
+        if frame.ndim == 3:  # stereo: left and right eye side by side, a dark gap between
+            gap = np.zeros((frame.shape[1], 2), dtype=frame.dtype)
+            frame = np.hstack([frame[0], gap, frame[1]])
+        img = _as_image(frame)
+        if img is not None:
+            self.image.setImage(img, autoLevels=False, levels=_levels(img))
+            self.frames += 1
 
 
 def _as_image(obs) -> np.ndarray | None:

@@ -114,7 +114,8 @@ def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRule
     try:
         laps = drive_laps(policy, track, rules, on_step=step_hook if hooks else None)
     except (ImportError, NotImplementedError) as exc:
-        raise PolicyError(f"model {model.name!r} uses the {policy.sensor} sensor, which this version of Trackside "
+        raise PolicyError(f"model {model.name!r} uses the {' + '.join(policy.sensor)} sensor, "
+                          "which this version of Trackside "
                           f"cannot simulate ({exc})") from None
     finally:
         if trace is not None:

@@ -268,15 +268,20 @@ class Camera:
 
     def render(self, state: CarState) -> np.ndarray:
         """One frame per car: ``(n_cars, height, width)`` uint8."""
-        n = len(state.x)
+        return self.render_at(state.x, state.y, state.yaw)
+
+    def render_at(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, side: float | np.ndarray = 0.0) -> np.ndarray:
+        """Frames ``(n, height, width)`` uint8 for cars at rear-axle origins ``x, y`` ``(n,)`` m and
+        headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right)."""
+        n = len(x)
         w, h = self.width, self.height
         out = np.empty((n, h, w), dtype=np.uint8)
         out[:, :self.first_row] = self._top
         ground = out[:, self.first_row:].reshape(n, -1)
-        c = np.cos(state.yaw).astype(np.float32)[:, None]
-        s = np.sin(state.yaw).astype(np.float32)[:, None]
-        cx = state.x + self.mount_offset * np.cos(state.yaw)
-        cy = state.y + self.mount_offset * np.sin(state.yaw)
+        c = np.cos(yaw).astype(np.float32)[:, None]
+        s = np.sin(yaw).astype(np.float32)[:, None]
+        cx = x + self.mount_offset * np.cos(yaw) - side * np.sin(yaw)
+        cy = y + self.mount_offset * np.sin(yaw) + side * np.cos(yaw)
         pixels = self.texture.pixels
         # Work arrays are kept between frames: fresh multi-megabyte arrays each step would
         # cost more in page faults than the arithmetic.
@@ -309,6 +314,41 @@ class Camera:
             self._work = (np.empty((n, m), np.float32), np.empty((n, m), np.float32), np.empty((n, m), np.float32),
                           np.empty((n, m), np.int32), np.empty((n, m), np.int32))
         return self._work
+
+STEREO_BASELINE_M = 0.06
+"""Distance between the two stereo cameras, m. The DeepRacer Evo's two front cameras sit side by
+side a few centimetres apart (``DualCamera`` in deepracer-simapp ``bundle/markov/sensors/
+sensors_rollout.py`` reads the ``zed`` and ``zed_right`` topics); 6 cm is our reading of the car,
+not a number taken from its URDF."""
+
+
+class StereoCamera:
+    """``STEREO_CAMERAS``: two :class:`Camera` views ``baseline`` m apart, rendered in one pass.
+
+    DeepRacer turns each eye's frame grey and stacks them as two channels (left, right)
+    (``DualCamera.get_state`` in ``sensors_rollout.py``); here the channels come first:
+    ``render(state) -> (n_cars, 2, height, width)`` uint8.
+    """
+
+    def __init__(self, track: Track, size: tuple[int, int] = DEEPRACER_SIZE, baseline: float = STEREO_BASELINE_M,
+                 **camera_args):
+        self.eye = Camera(track, size=size, **camera_args)
+        """The camera model both eyes share."""
+        self.baseline = float(baseline)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.eye.size
+
+    def render(self, state: CarState) -> np.ndarray:
+        """Left and right frames per car: ``(n_cars, 2, height, width)`` uint8."""
+        n = len(state.x)
+        half = self.baseline / 2
+        # Both eyes of every car as 2n cameras in one vectorised render (left eyes first).
+        frames = self.eye.render_at(np.tile(state.x, 2), np.tile(state.y, 2), np.tile(state.yaw, 2),
+                                    np.repeat([half, -half], n))
+        return frames.reshape(2, n, self.eye.height, self.eye.width).transpose(1, 0, 2, 3).copy()
+
 
 def save_png(path: str | Path, image: np.ndarray) -> None:
     """Write a grayscale ``(h, w)`` uint8 image as a PNG file (no imaging library needed)."""

@@ -25,10 +25,14 @@ import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
-from .noise import NoiseConfig, actuate, sense
+from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
+from .observation import ObservationSpec
 from .params import ParamsBuilder
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
+
+LIDAR_RANGE_LIMITS_M = (0.15, 12.0)
+"""DeepRacer's LIDAR range, m (``sim.sensors.Lidar``'s defaults): noisy ranges stay inside it."""
 
 
 class EpisodeStatus(IntEnum):
@@ -48,18 +52,17 @@ class EpisodeStatus(IntEnum):
         return self.name.lower()
 
 
-SENSORS = ("LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA")
-
-
 @dataclass
 class EnvConfig:
     """How episodes run. Defaults follow DeepRacer training."""
 
     n_cars: int = 1
     """Independent cars simulated side by side (they do not see each other)."""
-    sensor: str | None = "LIDAR"
+    sensor: str | tuple[str, ...] | list[str] | ObservationSpec | None = "LIDAR"
     """Observation: ``LIDAR`` (64 ranges, m), ``SECTOR_LIDAR`` (8 values), ``FRONT_FACING_CAMERA``
-    (grayscale image), or None for no observation (scripted drivers, timing)."""
+    (grayscale image), ``STEREO_CAMERAS`` (two images), a list of one camera and one lidar (both
+    in one array), an :class:`sim.observation.ObservationSpec` (its camera size wins), or None for
+    no observation."""
     camera_size: tuple[int, int] = TRAINING_SIZE
     """Camera image (width, height) in pixels; DeepRacer's full size is (160, 120)."""
     round_robin: bool = True
@@ -118,6 +121,9 @@ class RacingEnv:
         self.dt = self.vehicle.step_dt
         self.params_builder = ParamsBuilder(track)
         self.sensor = make_sensor(track, self.config)
+        self.obs_spec = (None if self.config.sensor is None
+                         else ObservationSpec.from_sensors(self.config.sensor, self.config.camera_size))
+        """How one car's observation is laid out (None without a sensor)."""
         self._wheel_offsets = self.vehicle.wheel_offsets()
         self.np_random = np.random.default_rng()
         self.episodes_started = 0
@@ -245,7 +251,7 @@ class RacingEnv:
         return ref, proj, wheels_on
 
     def observe(self) -> np.ndarray:
-        """The sensor's observation for every car: ``(n, ...)``."""
+        """The sensors' observation for every car: ``(n, *obs_spec.shape)``."""
         if self.sensor is None:
             return np.zeros((self.n, 0), dtype=np.float32)
         return self.sense(self.sensor(self.state))
@@ -256,12 +262,17 @@ class RacingEnv:
         return actuate(self.np_random, self.config.noise, steering_deg, speed)
 
     def sense(self, obs):
-        """``obs`` with the sensing noise of ``config.noise`` (LIDAR ranges, camera pixels)."""
-        if self.config.noise.is_off:
+        """``obs`` with the sensing noise of ``config.noise``: LIDAR ranges and camera pixels, each
+        part of a joined camera + LIDAR observation with its own (SECTOR_LIDAR's 0/1 readings stay)."""
+        spec = self.obs_spec
+        if self.config.noise.is_off or spec is None:
             return obs
-        lidar = getattr(self.sensor, "__self__", None)
-        limits = (getattr(lidar, "min_range", 0.15), getattr(lidar, "max_range", 12.0))
-        return sense(self.np_random, self.config.noise, self.config.sensor, obs, limits)
+        rng, noise, limits = self.np_random, self.config.noise, LIDAR_RANGE_LIMITS_M
+        if spec.camera and spec.lidar:
+            def ranges(r):
+                return noisy_ranges(rng, noise, r, *limits) if spec.lidar == "LIDAR" else r
+            return spec.map_parts(obs, lambda im: noisy_pixels(rng, noise, im), ranges)
+        return sense(rng, noise, spec.lidar, obs, limits)
 
     def next_start(self) -> tuple[float, bool]:
         """Start fraction and direction of the next episode, advancing the round-robin counter."""
@@ -332,16 +343,30 @@ class RacingEnv:
 
 
 def make_sensor(track: Track, config: EnvConfig):
-    """A callable ``state -> (n, ...)`` observation for ``config.sensor``, or None."""
+    """A callable ``state -> (n, *spec.shape)`` observation for ``config.sensor`` (one name or a
+    list: a camera and/or a lidar, laid out as :class:`sim.observation.ObservationSpec` says), or None."""
     if config.sensor is None:
         return None
-    if config.sensor == "LIDAR":
-        from .sensors import Lidar
-        return Lidar(track).scan
-    if config.sensor == "SECTOR_LIDAR":
-        from .sensors import SectorLidar
-        return SectorLidar(track).scan
-    if config.sensor == "FRONT_FACING_CAMERA":
+    spec = ObservationSpec.from_sensors(config.sensor, config.camera_size)
+    camera = lidar = None
+    if spec.camera == "FRONT_FACING_CAMERA":
         from .camera import Camera
-        return Camera(track, size=tuple(config.camera_size)).render
-    raise ValueError(f"sensor: expected one of {', '.join(SENSORS)}, got {config.sensor!r}")
+        camera = Camera(track, size=spec.camera_size).render
+    elif spec.camera == "STEREO_CAMERAS":
+        from .camera import StereoCamera
+        camera = StereoCamera(track, size=spec.camera_size).render
+    if spec.lidar == "LIDAR":
+        from .sensors import Lidar
+        lidar = Lidar(track).scan
+    elif spec.lidar == "SECTOR_LIDAR":
+        from .sensors import SectorLidar
+        lidar = SectorLidar(track).scan
+    if lidar is None:
+        return camera
+    if camera is None:
+        return lidar
+
+    def both(state: CarState) -> np.ndarray:
+        return spec.join(camera(state), lidar(state))
+
+    return both

@@ -49,8 +49,10 @@ class TracksideGymEnv(gym.Env):
         if sample.dtype == np.uint8:
             self.observation_space = spaces.Box(0, 255, sample.shape, dtype=np.uint8)
         else:
-            # LIDAR ranges are at most 12 m; SECTOR_LIDAR values are 0 or 1.
-            self.observation_space = spaces.Box(0.0, 12.0, sample.shape, dtype=np.float32)
+            # LIDAR ranges are at most 12 m; SECTOR_LIDAR values are 0 or 1; next to a camera the
+            # one array also holds its grey values, 0..255 (sim.observation.ObservationSpec).
+            high = 255.0 if self.env.obs_spec.camera else 12.0
+            self.observation_space = spaces.Box(0.0, high, sample.shape, dtype=np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

@@ -90,9 +90,12 @@ StepHook = Callable[[RacingEnv, dict, np.ndarray, int], None]
 
 
 def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: Track, action_space: ActionSpace,
-                    sensor: str | None, rules: EvaluationRules | None = None, *, camera_size=TRAINING_SIZE,
+                    sensor, rules: EvaluationRules | None = None, *, camera_size=TRAINING_SIZE,
                     vehicle: VehicleConfig | None = None, on_step: StepHook | None = None) -> list[LapResult]:
     """Drive ``rules.laps`` laps with ``act(obs (1, ...), speed (1,)) -> env action``.
+
+    ``sensor`` is an ``EnvConfig.sensor``: a name, a model's sensor list (every sensor its network
+    sees) or None; ``camera_size`` the image (width, height) px of a camera among them.
 
     ``on_step(env, info, actions, lap)`` is called after each simulated step (traces, replays).
     """

@@ -7,13 +7,12 @@ opens in deepracer-utils and a DeepRacer model's metadata imports unchanged::
      "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
      "training_algorithm": "clipped_ppo", "action_space_type": "discrete", "version": "5"}
 
-Differences from DeepRacer, kept visible in :attr:`ModelMetadata.notes`:
+Differences from DeepRacer, kept visible in :attr:`ModelMetadata.notes` (training logs them):
 
-- DeepRacer needs exactly one camera. Trackside trains on exactly one sensor, so a lidar
-  alone is allowed too; a DeepRacer pair such as ``["FRONT_FACING_CAMERA", "LIDAR"]`` is
-  accepted and trains on the lidar (:attr:`ModelMetadata.primary_sensor`).
-- ``STEREO_CAMERAS`` is not simulated: it is accepted on import and trains on the front
-  camera instead.
+- DeepRacer needs exactly one camera. Trackside also trains a lidar alone (a small MLP).
+  A camera plus a lidar trains on both, joined as DeepRacer's network joins them
+  (:mod:`trainer.torsos`); ``STEREO_CAMERAS`` renders two cameras (:class:`sim.camera.StereoCamera`).
+- Every network also sees the car's speed (:mod:`trainer.torsos`).
 """
 
 from __future__ import annotations
@@ -23,17 +22,12 @@ import math
 from dataclasses import dataclass, field
 
 from sim.actions import ActionSpace, ActionSpaceError
-from sim.camera import TRAINING_SIZE
+from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE
 from sim.errors import TracksideError
+from sim.observation import CAMERAS, LIDARS, ObservationSpec
 
-CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
-"""Camera sensors DeepRacer knows. Only the first is simulated."""
-LIDARS = ("LIDAR", "SECTOR_LIDAR")
-"""Lidar sensors: 64 beams over +-150 degrees, or 8 sectors."""
-TRAINABLE_SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "SECTOR_LIDAR")
-"""The sensors a Trackside network can take as its input."""
 NETWORKS = ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK", "DEEP_CONVOLUTIONAL_NETWORK_DEEP")
-"""DeepRacer's network names (shallow = 3 conv layers then dense 512)."""
+"""DeepRacer's network names; :mod:`trainer.torsos` builds each one's layers."""
 ALGORITHMS = ("clipped_ppo", "sac")
 MAX_ACTIONS = 1000
 """Most discrete actions a model may have (the DeepRacer console builds at most 10 x 15 = 150): the
@@ -55,7 +49,8 @@ class ModelMetadata:
     action_space: ActionSpace = field(default_factory=ActionSpace.from_console)
     """Discrete actions or continuous ranges, degrees and m/s."""
     sensor: list[str] = field(default_factory=lambda: ["FRONT_FACING_CAMERA"])
-    """DeepRacer sensor list: one camera plus at most one lidar, or (Trackside only) one lidar alone."""
+    """DeepRacer sensor list: one camera plus at most one lidar, or (Trackside only) one lidar alone;
+    the network sees every one of them."""
     neural_network: str = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
     """Network name, one of :data:`NETWORKS`."""
     training_algorithm: str = "clipped_ppo"
@@ -87,27 +82,29 @@ class ModelMetadata:
         return self.action_space.kind
 
     @property
-    def primary_sensor(self) -> str:
-        """The one sensor Trackside trains on: the lidar when present, else the front camera."""
-        for name in self.sensor:
-            if name in LIDARS:
-                return name
-        return "FRONT_FACING_CAMERA"
+    def observation(self) -> ObservationSpec:
+        """What the model's network sees: every sensor in :attr:`sensor`, laid out as one array."""
+        return ObservationSpec.from_sensors(self.sensor, self.camera_size)
+
+    @property
+    def sensor_label(self) -> str:
+        """The sensors as text, camera first, e.g. ``FRONT_FACING_CAMERA + LIDAR``."""
+        return self.observation.label
 
     @property
     def camera_size(self) -> tuple[int, int]:
-        """The camera image (width, height) px the model sees: ``sim.camera.TRAINING_SIZE``, the
-        one size Trackside trains and drives with (part of the observation shape)."""
-        return TRAINING_SIZE
+        """The camera image (width, height) px the model sees (part of the observation shape):
+        ``sim.camera.TRAINING_SIZE`` (80 x 60), or DeepRacer's 160 x 120 for
+        ``DEEP_CONVOLUTIONAL_NETWORK_DEEP``, whose four strided convs need the full image."""
+        return DEEPRACER_SIZE if self.neural_network == "DEEP_CONVOLUTIONAL_NETWORK_DEEP" else TRAINING_SIZE
 
     @property
     def notes(self) -> list[str]:
         """Plain-words remarks on where Trackside differs from DeepRacer for this metadata."""
         out = []
-        if "STEREO_CAMERAS" in self.sensor:
-            out.append("sensor: STEREO_CAMERAS is not simulated; Trackside uses FRONT_FACING_CAMERA instead")
-        if len(self.sensor) > 1:
-            out.append(f"sensor: Trackside trains on one sensor; this model uses {self.primary_sensor}")
+        if not any(s in CAMERAS for s in self.sensor):
+            out.append(f"sensor: DeepRacer needs a camera; Trackside trains {self.sensor_label} alone with a "
+                       f"small MLP (neural_network {self.neural_network} shapes camera layers only)")
         return out
 
     # -- JSON -----------------------------------------------------------------------------
@@ -158,7 +155,7 @@ class ModelMetadata:
 
     def same_model_shape(self, other: "ModelMetadata") -> bool:
         """True when ``other`` can take this model's weights: same actions, sensors, network, algorithm."""
-        return (self.action_space == other.action_space and self.primary_sensor == other.primary_sensor
+        return (self.action_space == other.action_space and self.observation == other.observation
                 and self.neural_network == other.neural_network
                 and self.training_algorithm == other.training_algorithm)
 

@@ -42,7 +42,7 @@ class ModelInfo:
     status: str
     track: str | None
     sensor: str | None
-    """The primary sensor."""
+    """Every sensor the network sees, camera first, e.g. ``FRONT_FACING_CAMERA + LIDAR``."""
     n_actions: int
     """Discrete actions (0 for continuous)."""
     action_space_type: str | None
@@ -145,7 +145,7 @@ class Model(ModelStateMixin, CheckpointsMixin, ModelMetricsMixin):
         try:
             meta, st = self.metadata(), self.status()
             track = self.training_config().track if self.config_path.exists() else None
-            return ModelInfo(self.name, st.status.value, track, meta.primary_sensor, meta.action_space.n,
+            return ModelInfo(self.name, st.status.value, track, meta.sensor_label, meta.action_space.n,
                              meta.action_space_type, self.best_lap_s(), st.created, self.read_only)
         except (OSError, ValueError, TypeError, KeyError, AttributeError, TracksideError) as exc:
             # One broken folder is one problem line; it never hides the other models.

@@ -11,7 +11,9 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Normal
 
-from .torsos import build_torso, layer_init
+from sim.observation import ObservationSpec
+
+from .torsos import SHALLOW, build_torso, layer_init
 
 _OLD_TORSO_PREFIXES = ("conv.", "dense.")
 
@@ -26,17 +28,20 @@ class Agent(nn.Module):
     """Actor-critic with a shared torso.
 
     Args:
-        obs_shape: sensor reading shape, ``(n_beams,)`` or ``(height, width)``.
+        obs_shape: one car's observation shape (``sim.observation.ObservationSpec.shape``).
         n_actions: discrete action count, or 0 for a continuous policy.
         action_low, action_high: continuous ranges ``(2,)`` (steering degrees, speed m/s).
-        hidden: MLP width for LIDAR sensors.
+        hidden: MLP width for a lidar alone.
+        network: DeepRacer's ``neural_network`` name.
+        spec: the observation layout (needed for a camera plus a lidar; see :func:`build_torso`).
     """
 
-    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, action_low=None, action_high=None, hidden: int = 128):
+    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, action_low=None, action_high=None, hidden: int = 128,
+                 *, network: str = SHALLOW, spec: ObservationSpec | None = None):
         super().__init__()
         self.obs_shape = tuple(obs_shape)
         self.n_actions = n_actions
-        self.torso = build_torso(self.obs_shape, hidden)
+        self.torso = build_torso(self.obs_shape, hidden, network=network, spec=spec)
         self._register_load_state_dict_pre_hook(_rename_old_torso_keys)
         width = self.torso.width
         self.critic = layer_init(nn.Linear(width, 1), std=1.0)
@@ -95,10 +100,11 @@ class Agent(nn.Module):
         return (self.action_mid + a * self.action_half).cpu().numpy()
 
 
-def build_agent(obs_shape, action_space) -> Agent:
-    """An :class:`Agent` for a sensor reading shape and a ``sim.actions.ActionSpace``."""
+def build_agent(obs_shape, action_space, *, network: str = SHALLOW, spec: ObservationSpec | None = None) -> Agent:
+    """An :class:`Agent` for an observation shape, a ``sim.actions.ActionSpace``, a DeepRacer
+    network name and the observation layout (see :func:`trainer.torsos.build_torso`)."""
     if action_space.kind == "discrete":
-        return Agent(obs_shape, action_space.n)
+        return Agent(obs_shape, action_space.n, network=network, spec=spec)
     low = [action_space.steering_range[0], action_space.speed_range[0]]
     high = [action_space.steering_range[1], action_space.speed_range[1]]
-    return Agent(obs_shape, 0, low, high)
+    return Agent(obs_shape, 0, low, high, network=network, spec=spec)

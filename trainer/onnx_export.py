@@ -1,7 +1,9 @@
 """Export a model's policy to ONNX, for use outside Trackside.
 
-The exported graph takes ``observation`` (the sensor reading, ``(batch, *obs_shape)``:
-LIDAR ranges in m, or a uint8-valued grayscale image as float) and ``speed``
+The exported graph takes ``observation`` (the sensors' reading, ``(batch, *obs_shape)`` as float,
+laid out as ``sim.observation.ObservationSpec`` says: LIDAR ranges in m; a uint8-valued grayscale
+image ``(h, w)``; stereo ``(2, h, w)``; a camera plus a lidar as one flat vector, pixels row by row
+then the ranges) and ``speed``
 (``(batch,)`` m/s), and gives ``action_logits`` ``(batch, n_actions)`` for a discrete
 space (the action index is their argmax; ``model_metadata.json`` maps it to steering
 and speed) or ``action_mean`` ``(batch, 2)`` in the unit box for a continuous one

@@ -2,8 +2,8 @@
 
 Everyone who drives a model (training's evaluation, ``trackside evaluate``, league
 submissions, the race-day queue check and simulated sessions, the app) calls
-:func:`load_policy`. The observation spec (primary sensor, camera size) comes from the
-model's metadata; a checkpoint whose weights do not fit it is refused with a plain message.
+:func:`load_policy`. The observation spec (every sensor, camera size) and the network come from
+the model's metadata; a checkpoint whose weights do not fit them is refused with a plain message.
 
 Determinism: the greedy action of the same weights on the same observation is the same
 bit for bit at any torch thread count a process chose at its start (front-ends call
@@ -22,13 +22,9 @@ import numpy as np
 
 from sim.actions import ActionSpace
 from sim.errors import TracksideError
+from sim.observation import ObservationSpec
 
 from .checkpoints import CHECKPOINT_WORDS, checkpoint_iteration
-
-LIDAR_BEAMS = 64
-"""Readings a LIDAR observation holds (:class:`sim.sensors.Lidar`'s default)."""
-LIDAR_SECTORS = 8
-"""Readings a SECTOR_LIDAR observation holds."""
 from .model_files import ModelStoreError
 
 if TYPE_CHECKING:
@@ -61,14 +57,19 @@ class Policy:
     agent: object
     """The ``trainer.networks.Agent``."""
     action_space: ActionSpace
-    sensor: str
-    """The primary sensor its observations come from."""
+    sensor: tuple[str, ...]
+    """Every sensor its observations come from, camera first (an ``EnvConfig.sensor``)."""
     camera_size: tuple[int, int]
     """Camera image (width, height) px, for a camera model."""
     checkpoint: str | int
     """What was asked for or picked: ``final``, ``best``, ``latest``, ``initial`` or an iteration."""
     iteration: int | None
     """The training iteration whose weights these are (None for a clone's or import's initial weights)."""
+
+    @property
+    def observation(self) -> ObservationSpec:
+        """The observation layout its network takes (an ``EnvConfig.sensor``, camera size included)."""
+        return ObservationSpec.from_sensors(self.sensor, self.camera_size)
 
     @property
     def obs_shape(self) -> tuple[int, ...]:
@@ -79,7 +80,7 @@ class Policy:
         import torch
 
         if tuple(obs.shape[1:]) != self.obs_shape:
-            raise PolicyError(f"model {self.model!r}: its weights expect {self.sensor} readings of shape "
+            raise PolicyError(f"model {self.model!r}: its weights expect {' + '.join(self.sensor)} readings of shape "
                               f"{self.obs_shape}, this version gives {tuple(obs.shape[1:])}")
         with torch.no_grad():
             a = self.agent.act_greedy(torch.as_tensor(obs), torch.as_tensor(speed))
@@ -130,38 +131,37 @@ def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Po
         raise PolicyError(str(exc)) from None
     shape = _checked_obs_shape(state, meta, model.name, which)
     try:
-        agent = build_agent(shape, meta.action_space)
+        agent = build_agent(shape, meta.action_space, network=meta.neural_network, spec=meta.observation)
         agent.load_state_dict(state["agent"])
     except ModelStoreError as exc:
         raise PolicyError(str(exc)) from None
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, EOFError, pickle.UnpicklingError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise PolicyError(f"model {model.name!r}: checkpoint {which} does not fit its action space "
-                          f"({meta.action_space.n or 'continuous'} actions) and sensor "
-                          f"({meta.primary_sensor}): {first}") from None
+                          f"({meta.action_space.n or 'continuous'} actions), sensors ({meta.sensor_label}) and "
+                          f"network ({meta.neural_network}): {first}") from None
     agent.eval()
-    return Policy(model.name, agent, meta.action_space, meta.primary_sensor, meta.camera_size, which, iteration)
+    return Policy(model.name, agent, meta.action_space, meta.observation.sensors, meta.camera_size, which, iteration)
 
 
-def expected_obs_shape(sensor: str, camera_size: tuple[int, int]) -> tuple[int, ...]:
-    """The observation a sensor gives: a camera ``(height, width)``, a lidar ``(beams,)``."""
-    if sensor == "LIDAR":
-        return (LIDAR_BEAMS,)
-    if sensor == "SECTOR_LIDAR":
-        return (LIDAR_SECTORS,)
-    return (int(camera_size[1]), int(camera_size[0]))
+def expected_obs_shape(sensor, camera_size: tuple[int, int]) -> tuple[int, ...]:
+    """The observation a sensor or a list of sensors gives (``sim.observation.ObservationSpec.shape``):
+    a camera ``(height, width)``, stereo ``(2, height, width)``, a lidar ``(beams,)``, a camera plus a
+    lidar one flat ``(pixels + readings,)``."""
+    return ObservationSpec.from_sensors(sensor, camera_size).shape
 
 
 def _checked_obs_shape(state: dict, meta, name: str, which) -> tuple[int, ...]:
     """The checkpoint's observation shape when it is the one the model's sensor gives; checked
     before a network is built from it (a shape from a file must not size a network)."""
-    want = expected_obs_shape(meta.primary_sensor, meta.camera_size)
+    want = meta.observation.shape
     got = state.get("obs_shape") if isinstance(state, dict) else None
     ok = isinstance(got, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in got)
     if not ok or tuple(got) != want:
         raise PolicyError(f"model {name!r}: checkpoint {which} was trained on readings of shape "
-                          f"{_short(got)}, but model_metadata.json's sensor {meta.primary_sensor} gives {want}; "
-                          "these weights belong to another model")
+                          f"{_short(got)}, but model_metadata.json's sensors ({meta.sensor_label}) give {want}; "
+                          "these weights belong to another model, or to one trained before Trackside used every "
+                          "sensor in the list: retrain it")
     return want
 
 

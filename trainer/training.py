@@ -111,11 +111,11 @@ def _prepare(model: Model) -> _Run:
     except (UntrustedRewardError, RewardFunctionError) as exc:
         raise TrainingError(str(exc)) from None
     env = RacingEnv(track, meta.action_space,
-                    EnvConfig(n_cars=cfg.n_cars, sensor=meta.primary_sensor, camera_size=meta.camera_size,
+                    EnvConfig(n_cars=cfg.n_cars, sensor=meta.observation.sensors, camera_size=meta.camera_size,
                               round_robin=cfg.round_robin, reverse=cfg.reverse,
                               alternate_direction=cfg.alternate_direction))
     torch.manual_seed(cfg.seed)
-    agent = build_agent(env.observe().shape[1:], meta.action_space)
+    agent = build_agent(env.obs_spec.shape, meta.action_space, network=meta.neural_network, spec=env.obs_spec)
     run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
     if run.init is not None:
         agent.load_state_dict(run.init["agent"])
@@ -210,9 +210,12 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
             pass  # a clone's optimizer state need not match; start it fresh
     limit_min = minutes if minutes is not None else run.cfg.max_minutes
     model.set_status(ModelState.TRAINING, pid=os.getpid())
-    model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensor {run.meta.primary_sensor}, "
+    model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensors {run.meta.sensor_label}, "
+              f"network {run.meta.neural_network}, "
               f"{run.meta.action_space.n or 'continuous'} actions; stops at the first of: "
               + ", ".join(stop_conditions(run.hp, run.cfg, limit_min, max_iterations)))
+    for note in run.meta.notes:
+        model.log(f"note: {note}")
     t_start = time.monotonic()
     if limit_min is not None:  # checked every step (and while a reward runs), not only between iterations
         stop.deadline = (t_start + limit_min * 60, f"time limit of {limit_min:g} min reached")
@@ -282,7 +285,7 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
     info = {"episodes": run.episodes, "time": run.prior_s + elapsed, "env_steps": ppo.env_steps, "eval": ev}
     # The checkpoint carries its own counts, so an index lost in a crash is rebuilt from it.
     state = {"agent": run.agent.state_dict(), "optimizer": ppo.optimizer.state_dict(),
-             "obs_shape": list(run.env.observe().shape[1:]), "iteration": iteration, **info}
+             "obs_shape": list(run.env.obs_spec.shape), "iteration": iteration, **info}
     model.write_checkpoint(iteration, state, info)
     model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "
               f"eval {ev['laps_completed']}/{EVAL_LAPS} laps, "
@@ -297,7 +300,7 @@ def _evaluate(run: _Run) -> dict:
     ends off the road), plus ``standing_start_s``, lap 1 under ``trackside evaluate``'s rules
     (trials, DeepRacer's 2 s off-track penalty): the model's best lap if this checkpoint is picked."""
     act = greedy_actor(run.agent)
-    space, sensor, camera = run.meta.action_space, run.meta.primary_sensor, run.meta.camera_size
+    space, sensor, camera = run.meta.action_space, run.meta.observation.sensors, run.meta.camera_size
     laps = evaluate_policy(act, run.env.track, space, sensor,
                            EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse,
                                            seed=EVAL_SEED), camera_size=camera)

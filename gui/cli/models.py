@@ -67,8 +67,13 @@ def model():
 @click.option("--max-steering", type=float, default=30.0, show_default=True, help="degrees")
 @click.option("--steering-levels", type=int, default=5, show_default=True)
 @click.option("--continuous", is_flag=True, help="Continuous action space: steering +-max-steering, speed 0.5..max-speed.")
-@click.option("--sensor", type=click.Choice(["LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA"]), default="LIDAR",
-              show_default=True)
+@click.option("--sensor", "sensors", multiple=True, default=("LIDAR",), show_default=True,
+              type=click.Choice(["LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA", "STEREO_CAMERAS"]),
+              help="Give it twice for a camera plus a lidar (the network sees both).")
+@click.option("--network", type=click.Choice(["DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK",
+                                              "DEEP_CONVOLUTIONAL_NETWORK_DEEP"]),
+              default="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", show_default=True,
+              help="DeepRacer's camera network (a lidar alone uses a small MLP).")
 @click.option("--stop-minutes", type=float, default=20.0, show_default=True, help="Training time limit.")
 @click.option("--cars", type=int, default=32, show_default=True, help="Cars driving at once while training.")
 @click.option("--reverse", is_flag=True, help="Train in the reversed direction.")
@@ -76,7 +81,7 @@ def model():
 @click.option("--seed", type=int, default=0, show_default=True)
 @friendly_errors
 def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, speed_levels, max_steering,
-                 steering_levels, continuous, sensor, stop_minutes, cars, reverse, alternate_direction, seed):
+                 steering_levels, continuous, sensors, network, stop_minutes, cars, reverse, alternate_direction, seed):
     """Create a draft model NAME."""
     from sim.actions import ActionSpace
     from sim.paths import assets_dir
@@ -89,7 +94,7 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     else:
         space = (ActionSpace.continuous((-max_steering, max_steering), (0.5, max_speed)) if continuous
                  else ActionSpace.from_console(max_speed, speed_levels, max_steering, steering_levels))
-        meta = ModelMetadata(action_space=space, sensor=[sensor])
+        meta = ModelMetadata(action_space=space, sensor=list(sensors), neural_network=network)
     hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else Hyperparameters()
     reward_source = _read(reward_file, "reward function") or (assets_dir() / "reward_functions" / "centre_line.py").read_text()
     config = TrainingConfig(track=track, reverse=reverse, alternate_direction=alternate_direction,
@@ -97,7 +102,10 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     # The store checks the track and the reward function, for every front-end alike.
     m = _store().create(name, meta, hp, reward_source, config,
                         reward_filename=reward_file.name if reward_file else "reward_function.py")
-    click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.primary_sensor}) "
+    for note in meta.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.sensor_label}, "
+               f"{meta.neural_network}) "
                f"on {track}; train it with: trackside train {m.name}")
 
 

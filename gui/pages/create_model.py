@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QRadioButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from gui.pages.create_model_io import SENSORS, build_model, default_name
+from gui.pages.create_model_io import NETWORKS, SENSORS, build_model, default_name
 from gui.widgets.action_space_editor import ActionSpaceEditor
 from gui.widgets.fields import Field, field_message
 from gui.widgets.hyperparameter_form import HyperparameterForm
@@ -124,6 +124,12 @@ class CreateModelPage(QWidget):
             self.sensor_group.addButton(radio)
             grid.addWidget(radio, i, 0)
             grid.addWidget(label(text, "hint", wrap=True), i, 1)
+        self.network_box = ComboBox()
+        for name, title in NETWORKS:
+            self.network_box.addItem(title, name)
+        grid.addWidget(Field("Network", self.network_box, help="DeepRacer's network for the camera image (a lidar "
+                             "alone uses a small MLP). Deeper networks see more and train slower."),
+                       len(SENSORS), 0, 1, 2)
         grid.setColumnStretch(1, 1)
         s.body.addLayout(grid)
         return s
@@ -225,7 +231,12 @@ class CreateModelPage(QWidget):
         return load_track(name)
 
     def sensor(self) -> str:
+        """The chosen sensors, DeepRacer names joined by ``+``."""
         return self.sensor_group.checkedButton().property("sensor")
+
+    def network(self) -> str:
+        """The chosen DeepRacer ``neural_network`` name."""
+        return self.network_box.currentData()
 
     def errors(self) -> dict[str, tuple[str, QWidget]]:
         """Every problem on the form: key to (message, the field to scroll to)."""

@@ -11,16 +11,29 @@ from trainer.model_store import Model, ModelStore, ModelStoreError, atomic_write
 
 SENSORS = (
     ("LIDAR", "LIDAR (recommended)",
-     "64 distance beams over ±150° around the car, each measuring how far the road's edge is. "
-     "Learns fastest: the edges are given, not seen."),
+     ("64 distance beams over ±150° around the car, each measuring how far the road's edge is. "
+      "Learns fastest: the edges are given, not seen.")),
     ("SECTOR_LIDAR", "Sector LIDAR",
      "The same scan summed into 8 sectors: a tiny input that tells only roughly where the edges are."),
     ("FRONT_FACING_CAMERA", "Front-facing camera",
-     "A grey camera image looking ahead, like the real DeepRacer car. Slowest to learn; the most like racing "
-     "a real car."),
+     ("A grey camera image looking ahead, like the real DeepRacer car. Slowest to learn; the most like racing "
+      "a real car.")),
+    ("STEREO_CAMERAS", "Stereo cameras",
+     "Two grey cameras side by side (DeepRacer Evo): the network sees both images and can judge depth."),
+    ("FRONT_FACING_CAMERA+LIDAR", "Camera + LIDAR",
+     ("DeepRacer's set-up for object avoidance: the network sees the image and the beams, each through its "
+      "own layers, joined before the last ones.")),
+    ("STEREO_CAMERAS+LIDAR", "Stereo cameras + LIDAR",
+     "Both cameras and the beams together (DeepRacer Evo's full sensor set)."),
 )
-"""Trainable sensors: (DeepRacer name, title, one-line explanation)."""
+"""Sensor choices: (DeepRacer names joined by ``+``, title, one-line explanation)."""
 
+NETWORKS = (
+    ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "Shallow (3 conv layers)"),
+    ("DEEP_CONVOLUTIONAL_NETWORK", "Deep (4 conv layers + dense 64)"),
+    ("DEEP_CONVOLUTIONAL_NETWORK_DEEP", "Deep-deep (4 conv + 2 dense 512, full 160 x 120 image)"),
+)
+"""DeepRacer's camera networks: (name, title); :mod:`trainer.torsos` builds their layers."""
 
 
 def default_name(store: ModelStore, base: str = "my-first-model") -> str:
@@ -52,7 +65,7 @@ def build_model(form) -> Model:
     space = form.actions.space
     if space is None:
         raise ModelStoreError("action space: fix the marked fields first")
-    metadata = ModelMetadata(action_space=space, sensor=[form.sensor()])
+    metadata = ModelMetadata(action_space=space, sensor=form.sensor().split("+"), neural_network=form.network())
     hp = form.hyper.hyperparameters()
     if hp is None:
         raise ModelStoreError("hyperparameters: fix the marked fields first")

@@ -191,7 +191,7 @@ class TrainingPage(QWidget):
             track = load_track(model.training_config().track)
             self.track_view.set_track(track)
             self._n_cars = model.training_config().n_cars
-            self.sensor_view.set_sensor(track, model.metadata().primary_sensor)
+            self.sensor_view.set_sensor(track, model.metadata().observation)
         except Exception as exc:  # a broken folder or a deleted track: say so, keep going
             self.sensor_view.set_sensor(None, None)
             self._show_banner(f"Cannot show this model's track: {esc(exc)}")

@@ -104,7 +104,8 @@ class ModelDetails(QFrame):
                    default=None)
         rows = [
             ("Track", f"{cfg.track}{' (reversed)' if cfg.reverse else ''}"),
-            ("Sensor", meta.primary_sensor),
+            ("Sensor", meta.sensor_label),
+            ("Network", meta.neural_network + "".join(f"; {n}" for n in meta.notes)),
             ("Actions", actions),
             ("Learning", f"lr {hp.lr:g}, batch {hp.batch_size}, {hp.num_epochs} epochs, "
                          f"{hp.num_episodes_between_training} episodes per iteration"),

@@ -95,7 +95,7 @@ class ModelTableModel(QAbstractTableModel):
         if col == 2:
             return info.track or "–"
         if col == 3:
-            return SENSOR_NAMES.get(info.sensor, info.sensor or "–")
+            return " + ".join(SENSOR_NAMES.get(s, s) for s in info.sensor.split(" + ")) if info.sensor else "–"
         if col == 4:
             return str(info.n_actions) if info.n_actions else ("continuous" if info.action_space_type else "–")
         if col == 5:

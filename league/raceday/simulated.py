@@ -52,9 +52,10 @@ class SimulatedDriverError(TracksideError):
     """The model cannot drive a session (no checkpoint, an unsupported sensor ...)."""
 
 
-def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, ActionSpace, str]:
+def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, ActionSpace, object]:
     """The greedy ``act`` of ``model`` (a ``trainer.model_store.Model`` or a name) with its
-    action space and sensor. ``checkpoint``: iteration or best/final/latest; default: the one
+    action space and observation spec (an ``EnvConfig.sensor``: every sensor, its camera size).
+    ``checkpoint``: iteration or best/final/latest; default: the one
     races use (final, else best, else latest)."""
     from trainer.policy import PolicyError, load_policy
 
@@ -62,7 +63,7 @@ def model_actor(model, checkpoint: str | int | None = None) -> tuple[Act, Action
         policy = load_policy(model, checkpoint)
     except PolicyError as exc:
         raise SimulatedDriverError(str(exc)) from None
-    return policy.act, policy.action_space, policy.sensor
+    return policy.act, policy.action_space, policy.observation
 
 
 def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoint: str | int | None = None, *,

@@ -98,6 +98,16 @@ def test_form_filled_through_widgets_makes_that_model(qtbot, page, ctx):
     assert (m.path / "description.txt").read_text().strip() == "fast on the oval"
 
 
+def test_camera_plus_lidar_and_the_deep_network_are_real_choices(qtbot, page, ctx):
+    page.name.setText("cam-lidar")
+    next(b for b in page.sensor_group.buttons() if b.property("sensor") == "FRONT_FACING_CAMERA+LIDAR").setChecked(True)
+    page.network_box.setCurrentIndex(page.network_box.findData("DEEP_CONVOLUTIONAL_NETWORK"))
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.create_button.click()
+    meta = ctx.store.get("cam-lidar").metadata()
+    assert meta.sensor == ["FRONT_FACING_CAMERA", "LIDAR"] and meta.neural_network == "DEEP_CONVOLUTIONAL_NETWORK"
+
+
 def test_continuous_action_space(qtbot, page, ctx):
     page.actions.continuous_radio.setChecked(True)
     page.actions.speed_low.setValue(1.0)

@@ -78,7 +78,7 @@ def test_standard_model_can_be_exported(tmp_path, monkeypatch, trained):
     with tarfile.open(path) as tar:
         assert json.load(tar.extractfile("trackside.json"))["name"] == "standard"
     mine = import_model(path, "mine", store=store)
-    assert mine.metadata().primary_sensor == "LIDAR" and not mine.info().read_only
+    assert mine.metadata().sensor == ["LIDAR"] and not mine.info().read_only
 
 
 def _tar(path, members):

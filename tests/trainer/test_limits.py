@@ -146,7 +146,7 @@ def test_an_empty_or_truncated_checkpoint_is_one_line(data):
 
 
 @pytest.mark.parametrize("state, words", [
-    (lambda: _weights(obs_shape=(60, 80)), r"readings of shape \[60, 80\], but .*LIDAR gives \(64,\)"),
+    (lambda: _weights(obs_shape=(60, 80)), r"readings of shape \[60, 80\], but .*\(LIDAR\) give \(64,\)"),
     (lambda: _weights(ModelMetadata(ActionSpace.from_console(), sensor=["LIDAR"])), "does not fit its action space"),
     (lambda: {"agent": {}, "obs_shape": [10**9]}, r"readings of shape \[1000000000\]"),
     (lambda: {"w": torch.zeros(4)}, "readings of shape None"),

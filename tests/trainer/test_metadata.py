@@ -18,7 +18,7 @@ DEEPRACER_DISCRETE = {
 
 def test_metadata_reads_and_writes_deepracer_format():
     meta = ModelMetadata.from_json(json.dumps(DEEPRACER_DISCRETE))
-    assert meta.action_space.n == 3 and meta.primary_sensor == "FRONT_FACING_CAMERA"
+    assert meta.action_space.n == 3 and meta.sensor == ["FRONT_FACING_CAMERA"]
     out = json.loads(meta.to_json())
     assert list(out) == ["action_space", "sensor", "neural_network", "training_algorithm",
                          "action_space_type", "version"]
@@ -38,21 +38,27 @@ def test_continuous_sac_round_trip_and_extra_keys_kept():
     assert meta.to_dict()["action_space"]["speed"] == {"low": 0.5, "high": 4.0}
 
 
-@pytest.mark.parametrize("sensor, primary", [
-    (["FRONT_FACING_CAMERA"], "FRONT_FACING_CAMERA"),
-    (["LIDAR"], "LIDAR"),
-    (["SECTOR_LIDAR"], "SECTOR_LIDAR"),
-    (["FRONT_FACING_CAMERA", "LIDAR"], "LIDAR"),
-    (["STEREO_CAMERAS", "SECTOR_LIDAR"], "SECTOR_LIDAR"),
-    (["STEREO_CAMERAS"], "FRONT_FACING_CAMERA"),
+@pytest.mark.parametrize("sensor, shape", [
+    (["FRONT_FACING_CAMERA"], (60, 80)),
+    (["LIDAR"], (64,)),
+    (["SECTOR_LIDAR"], (8,)),
+    (["FRONT_FACING_CAMERA", "LIDAR"], (60 * 80 + 64,)),
+    (["STEREO_CAMERAS", "SECTOR_LIDAR"], (2 * 60 * 80 + 8,)),
+    (["STEREO_CAMERAS"], (2, 60, 80)),
 ])
-def test_primary_sensor(sensor, primary):
-    assert ModelMetadata(sensor=sensor).primary_sensor == primary
+def test_the_network_sees_every_sensor(sensor, shape):
+    meta = ModelMetadata(sensor=sensor)
+    assert meta.observation.sensors == tuple(sorted(sensor, key=lambda s: "LIDAR" in s))
+    assert meta.observation.shape == shape
 
 
-def test_stereo_camera_falls_back_with_a_note():
-    meta = ModelMetadata(sensor=["STEREO_CAMERAS"])
-    assert any("STEREO_CAMERAS" in n and "FRONT_FACING_CAMERA" in n for n in meta.notes)
+def test_notes_claim_no_replacement():
+    for sensor in (["STEREO_CAMERAS"], ["FRONT_FACING_CAMERA", "LIDAR"], ["STEREO_CAMERAS", "LIDAR"]):
+        assert ModelMetadata(sensor=sensor).notes == []
+    assert ModelMetadata(sensor=["FRONT_FACING_CAMERA"], neural_network="DEEP_CONVOLUTIONAL_NETWORK").notes == []
+    deep = ModelMetadata(sensor=["FRONT_FACING_CAMERA"], neural_network="DEEP_CONVOLUTIONAL_NETWORK_DEEP")
+    assert deep.camera_size == (160, 120) and deep.notes == []
+    assert any("MLP" in n for n in ModelMetadata(sensor=["LIDAR"]).notes)
 
 
 @pytest.mark.parametrize("sensor, words", [

@@ -133,7 +133,7 @@ def test_busy_model_refuses_changes_and_recover_marks_dead_training_failed():
 def test_action_space_fixed_after_training():
     m = make(ModelStore())
     m.write_metadata(ModelMetadata(sensor=["LIDAR"]))  # a draft may still change
-    assert m.metadata().primary_sensor == "LIDAR"
+    assert m.metadata().sensor == ["LIDAR"]
     m.set_status("training")
     m.set_status("ready")
     with pytest.raises(ModelStoreError, match="action space and sensor are fixed"):
