@@ -59,7 +59,7 @@ class Policy:
     model: str
     """The model's name."""
     agent: object
-    """The ``trainer.networks.Agent``."""
+    """The network: ``trainer.networks.Agent`` (clipped_ppo) or ``trainer.sac.SACNetwork`` (sac)."""
     action_space: ActionSpace
     sensor: str
     """The primary sensor its observations come from."""
@@ -116,7 +116,7 @@ def resolve_checkpoint(model: "Model | str", checkpoint: str | int | None = None
 def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Policy:
     """The greedy policy of ``model``'s ``checkpoint`` (default: final, else best, else latest,
     else initial). ``model`` is a ``trainer.model_folder.Model`` or a name in the default store."""
-    from .networks import build_agent
+    from .algorithms import build_network
 
     model = _model(model)
     which, path, iteration = resolve_checkpoint(model, checkpoint)
@@ -130,7 +130,7 @@ def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Po
         raise PolicyError(str(exc)) from None
     shape = _checked_obs_shape(state, meta, model.name, which)
     try:
-        agent = build_agent(shape, meta.action_space)
+        agent = build_network(shape, meta)
         agent.load_state_dict(state["agent"])
     except ModelStoreError as exc:
         raise PolicyError(str(exc)) from None
@@ -138,7 +138,7 @@ def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Po
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise PolicyError(f"model {model.name!r}: checkpoint {which} does not fit its action space "
                           f"({meta.action_space.n or 'continuous'} actions) and sensor "
-                          f"({meta.primary_sensor}): {first}") from None
+                          f"({meta.primary_sensor}) and algorithm ({meta.training_algorithm}): {first}") from None
     agent.eval()
     return Policy(model.name, agent, meta.action_space, meta.primary_sensor, meta.camera_size, which, iteration)
 
