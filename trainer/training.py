@@ -253,7 +253,8 @@ def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) ->
 
 
 def _iteration(run: _Run, algo: Algorithm, t_start: float) -> dict:
-    """One iteration of the model's algorithm, its greedy evaluation, metrics, checkpoint and log line; the iteration row."""
+    """One iteration of the model's algorithm, its greedy evaluation, metrics, checkpoint and log line;
+    the iteration row."""
     model, iteration = run.model, run.iteration
     run.trace = SimTraceWriter(model.training_simtrace_path(iteration))
     rollout, stats = algo.iteration()
