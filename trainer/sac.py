@@ -290,13 +290,17 @@ class SAC:
         critic_loss.backward()
         self.critic_opt.step()
 
+        critics = net.critic_parameters()
+        for p in critics:  # the actor's loss needs gradients through the critics, not for them
+            p.requires_grad_(False)
         a, logp = net.sample(obs, speed, self.gen)
         q = torch.min(net.q1(obs, speed, a), net.q2(obs, speed, a))
         actor_loss = (alpha * logp - q).mean()  # DeepRacer's sac_head: sac_alpha * log_prob - Q
         self.actor_opt.zero_grad()
         actor_loss.backward()
         self.actor_opt.step()
-        self.critic_opt.zero_grad()  # the actor's loss reached the critics' gradients; drop them
+        for p in critics:
+            p.requires_grad_(True)
         soft_update(net.q1_target, net.q1, TAU)
         soft_update(net.q2_target, net.q2, TAU)
         return {"policy_loss": actor_loss.item(), "value_loss": critic_loss.item() / 2,
