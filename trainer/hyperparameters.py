@@ -44,7 +44,7 @@ class Hyperparameters:
 
     batch_size: int = _f(64, "How many experience steps the network learns from at once. Larger batches give "
                              "smoother, steadier updates but each iteration takes longer.", (1, 4096))
-    beta_entropy: float = _f(0.01, "How much the car is encouraged to keep trying different actions instead of "
+    beta_entropy: float = _f(0.01, "PPO only: how much the car is encouraged to keep trying different actions instead of "
                                    "always picking its favourite. Higher means more exploration.", (0.0, 1.0))
     discount_factor: float = _f(0.99, "How far ahead the car plans: how much a reward in the future counts "
                                       "compared with one now. 0.99 looks roughly 100 steps (about 7 s) ahead; "
@@ -64,7 +64,7 @@ class Hyperparameters:
                            "training jumps around; too low and it learns slowly.", (0.0, 1.0))
     num_episodes_between_training: int = _f(20, "How many episodes the cars drive to gather experience before "
                                                 "each round of learning (one iteration).", (1, 1000))
-    num_epochs: int = _f(5, "How many times each iteration's experience is gone over while learning. More "
+    num_epochs: int = _f(5, "PPO only: how many times each iteration's experience is gone over while learning. More "
                             "passes learn more from the same driving but can overfit to it.", (1, 100))
     stack_size: int = _f(1, "How many consecutive sensor frames the network sees at once (1 = only the "
                             "latest).", (1, 10))
