@@ -178,6 +178,13 @@ def test_onnx_export_of_a_sac_model_gives_the_squashed_mean(tmp_path):
     graph = onnx.load(str(export_onnx(model, tmp_path / "sac.onnx")))
     onnx.checker.check_model(graph)
     assert [o.name for o in graph.graph.output] == ["action_mean"]
+    from onnx.reference import ReferenceEvaluator
+
+    obs = np.random.default_rng(0).uniform(0, 3, (2, *OBS)).astype(np.float32)
+    speed = np.array([0.5, 1.5], dtype=np.float32)
+    [mean] = ReferenceEvaluator(graph).run(None, {"observation": obs, "speed": speed})
+    expected = net.act_greedy(torch.as_tensor(obs), torch.as_tensor(speed)).numpy()
+    assert np.allclose(mean, expected, atol=1e-5)
 
 
 def test_an_archive_with_sac_and_a_discrete_action_space_does_not_import(tmp_path):
