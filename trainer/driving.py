@@ -165,7 +165,8 @@ def drive_laps(policy, track: Track, rules: EvaluationRules | None = None, *, ve
 
 
 def greedy_actor(agent) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """An ``act`` function for :func:`evaluate_policy` from a ``trainer.networks.Agent``."""
+    """An ``act`` function for :func:`evaluate_policy` from a network with ``act_greedy`` and
+    ``to_command``: ``trainer.networks.Agent`` (PPO) or ``trainer.sac.SACNetwork`` (its squashed mean)."""
     import torch
 
     def act(obs, speed):

@@ -37,12 +37,14 @@ def _f(default, help: str, limits: tuple | None = None, choices: tuple | None = 
 
 @dataclass
 class Hyperparameters:
-    """PPO (and SAC) settings. One iteration = collect ``num_episodes_between_training``
-    episodes, then ``num_epochs`` passes over them in minibatches of ``batch_size``."""
+    """PPO and SAC settings (:data:`USED_BY` says which each uses). One iteration = collect
+    ``num_episodes_between_training`` episodes, then learn: PPO makes ``num_epochs`` passes over
+    them in minibatches of ``batch_size``; SAC takes one gradient step per collected step on a
+    minibatch of ``batch_size`` from its replay buffer."""
 
     batch_size: int = _f(64, "How many experience steps the network learns from at once. Larger batches give "
                              "smoother, steadier updates but each iteration takes longer.", (1, 4096))
-    beta_entropy: float = _f(0.01, "How much the car is encouraged to keep trying different actions instead of "
+    beta_entropy: float = _f(0.01, "PPO only: how much the car is encouraged to keep trying different actions instead of "
                                    "always picking its favourite. Higher means more exploration.", (0.0, 1.0))
     discount_factor: float = _f(0.99, "How far ahead the car plans: how much a reward in the future counts "
                                       "compared with one now. 0.99 looks roughly 100 steps (about 7 s) ahead; "
@@ -62,7 +64,7 @@ class Hyperparameters:
                            "training jumps around; too low and it learns slowly.", (0.0, 1.0))
     num_episodes_between_training: int = _f(20, "How many episodes the cars drive to gather experience before "
                                                 "each round of learning (one iteration).", (1, 1000))
-    num_epochs: int = _f(5, "How many times each iteration's experience is gone over while learning. More "
+    num_epochs: int = _f(5, "PPO only: how many times each iteration's experience is gone over while learning. More "
                             "passes learn more from the same driving but can overfit to it.", (1, 100))
     stack_size: int = _f(1, "How many consecutive sensor frames the network sees at once (1 = only the "
                             "latest).", (1, 10))
@@ -78,7 +80,8 @@ class Hyperparameters:
                                            "DeepRacer. The time limit usually ends a training first.",
                                      (1, 100_000_000))
     sac_alpha: float = _f(0.2, "SAC only: how strongly randomness in the actions is rewarded (the entropy "
-                               "weight). Higher explores more.", (0.0, 1.0))
+                               "weight, fixed for the whole training as in DeepRacer; it counts against the "
+                               "reward's scale). Higher explores more.", (0.0, 1.0))
 
     def __post_init__(self):
         for f in fields(self):
@@ -117,6 +120,17 @@ class Hyperparameters:
             raise HyperparameterError(text if text.startswith("hyperparameters.json") else
                                       f"hyperparameters.json: {text}") from None
 
+
+USED_BY: dict[str, tuple[str, ...]] = {
+    "clipped_ppo": ("batch_size", "beta_entropy", "discount_factor", "loss_type", "lr",
+                    "num_episodes_between_training", "num_epochs", "term_cond_max_episodes"),
+    "sac": ("batch_size", "discount_factor", "loss_type", "lr", "num_episodes_between_training", "sac_alpha",
+            "term_cond_max_episodes"),
+}
+"""The hyperparameters each ``training_algorithm`` uses, by DeepRacer name: DeepRacer reads
+``beta_entropy`` and ``num_epochs`` for clipped_ppo only and ``sac_alpha`` for sac only
+(``get_updated_hyper_parameters`` in deepracer-simapp's ``bundle/markov/sagemaker_graph_manager.py``).
+The others are kept so DeepRacer's files load and save unchanged."""
 
 HELP: dict[str, str] = {f.name: f.metadata["help"] for f in fields(Hyperparameters)}
 """Plain-words explanation of each hyperparameter, by DeepRacer name."""

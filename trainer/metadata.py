@@ -69,7 +69,8 @@ class ModelMetadata:
         if self.training_algorithm not in ALGORITHMS:
             raise MetadataError(f"training_algorithm: expected 'clipped_ppo' or 'sac', got {self.training_algorithm!r}")
         if self.training_algorithm == "sac" and self.action_space.kind != "continuous":
-            raise MetadataError("training_algorithm: sac needs a continuous action space "
+            # DeepRacer's rule: the console offers SAC for continuous action spaces only.
+            raise MetadataError("training_algorithm: sac needs a continuous action space, as in DeepRacer "
                                 "(use clipped_ppo for a discrete one)")
         if isinstance(self.version, bool) or not isinstance(self.version, (str, int, float)):
             raise MetadataError(f"version: expected a string such as '5', got {self.version!r}")

@@ -7,7 +7,9 @@ then the ranges) and ``speed``
 (``(batch,)`` m/s), and gives ``action_logits`` ``(batch, n_actions)`` for a discrete
 space (the action index is their argmax; ``model_metadata.json`` maps it to steering
 and speed) or ``action_mean`` ``(batch, 2)`` in the unit box for a continuous one
-(scale with the metadata's ranges), plus ``value``.
+(scale with the metadata's ranges), plus ``value``. A SAC model (``training_algorithm: sac``)
+gives ``action_mean`` only: its actor's squashed mean ``tanh(mean)`` in the unit box, the
+deterministic action it drives with (its critics judge actions, they give no state value).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .policy import load_policy
 
 
 class _PolicyGraph(nn.Module):
+    """PPO's network: action logits (or mean) and the state value."""
+
     def __init__(self, agent):
         super().__init__()
         self.agent = agent
@@ -32,19 +36,33 @@ class _PolicyGraph(nn.Module):
         return self.agent.actor(hidden), self.agent.critic(hidden).squeeze(1)
 
 
+class _MeanActionGraph(nn.Module):
+    """SAC's actor: the squashed mean, what :meth:`trainer.sac.SACNetwork.act_greedy` gives."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, observation, speed):
+        mean, _ = self.net.mean_and_log_std(observation, speed)
+        return torch.tanh(mean)
+
+
 def export_onnx(model: Model, path: str | Path, which: int | str | None = None) -> Path:
     """Write the policy of checkpoint ``which`` (default: final, else best, else latest) to ``path``."""
     agent = load_policy(model, which).agent
-    graph = _PolicyGraph(agent).eval()
+    sac = model.metadata().training_algorithm == "sac"
+    graph = (_MeanActionGraph(agent) if sac else _PolicyGraph(agent)).eval()
     obs = torch.zeros((1, *agent.obs_shape))
     speed = torch.zeros(1)
     out_name = "action_logits" if agent.n_actions > 0 else "action_mean"
+    outputs = [out_name] if sac else [out_name, "value"]
     path = Path(path)
     with warnings.catch_warnings():
         # The TorchScript exporter needs no extra packages; the newer one needs onnxscript.
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(graph, (obs, speed), str(path), dynamo=False, input_names=["observation", "speed"],
-                          output_names=[out_name, "value"],
+                          output_names=outputs,
                           dynamic_axes={"observation": {0: "batch"}, "speed": {0: "batch"},
-                                        out_name: {0: "batch"}, "value": {0: "batch"}})
+                                        **{name: {0: "batch"} for name in outputs}})
     return path

@@ -55,7 +55,7 @@ class Policy:
     model: str
     """The model's name."""
     agent: object
-    """The ``trainer.networks.Agent``."""
+    """The network: ``trainer.networks.Agent`` (clipped_ppo) or ``trainer.sac.SACNetwork`` (sac)."""
     action_space: ActionSpace
     sensor: tuple[str, ...]
     """Every sensor its observations come from, camera first (an ``EnvConfig.sensor``)."""
@@ -117,7 +117,7 @@ def resolve_checkpoint(model: "Model | str", checkpoint: str | int | None = None
 def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Policy:
     """The greedy policy of ``model``'s ``checkpoint`` (default: final, else best, else latest,
     else initial). ``model`` is a ``trainer.model_folder.Model`` or a name in the default store."""
-    from .networks import build_agent
+    from .algorithms import build_network
 
     model = _model(model)
     which, path, iteration = resolve_checkpoint(model, checkpoint)
@@ -131,15 +131,15 @@ def load_policy(model: "Model | str", checkpoint: str | int | None = None) -> Po
         raise PolicyError(str(exc)) from None
     shape = _checked_obs_shape(state, meta, model.name, which)
     try:
-        agent = build_agent(shape, meta.action_space, network=meta.neural_network, spec=meta.observation)
+        agent = build_network(shape, meta)
         agent.load_state_dict(state["agent"])
     except ModelStoreError as exc:
         raise PolicyError(str(exc)) from None
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, EOFError, pickle.UnpicklingError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise PolicyError(f"model {model.name!r}: checkpoint {which} does not fit its action space "
-                          f"({meta.action_space.n or 'continuous'} actions), sensors ({meta.sensor_label}) and "
-                          f"network ({meta.neural_network}): {first}") from None
+                          f"({meta.action_space.n or 'continuous'} actions), sensors ({meta.sensor_label}), "
+                          f"network ({meta.neural_network}) and algorithm ({meta.training_algorithm}): {first}") from None
     agent.eval()
     return Policy(model.name, agent, meta.action_space, meta.observation.sensors, meta.camera_size, which, iteration)
 

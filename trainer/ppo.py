@@ -110,6 +110,22 @@ class PPO:
         self.episodes_done = 0
         self.stopped = False
 
+    resume_note = None
+    """Nothing to say when a training resumes: everything PPO learns from is collected anew."""
+
+    def optimizer_state(self) -> dict:
+        """What a checkpoint keeps of the optimizer."""
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state) -> bool:
+        """Continue from a checkpoint's optimizer state; False (a fresh optimizer) when it does not fit,
+        e.g. a clone's."""
+        try:
+            self.optimizer.load_state_dict(state)
+        except (ValueError, KeyError, TypeError):
+            return False
+        return True
+
     def _tensors(self, obs, speed):
         return torch.as_tensor(obs), torch.as_tensor(speed, dtype=torch.float32)
 

@@ -1,4 +1,5 @@
-"""Training a model folder: PPO iterations, checkpoints, metrics, traces and live telemetry.
+"""Training a model folder: iterations of its algorithm (``training_algorithm``: clipped_ppo or
+sac, :mod:`trainer.algorithms`), checkpoints, metrics, traces and live telemetry.
 
 ``train_model(model)`` runs in the calling process until a stop condition (see
 :func:`stop_conditions`): the time limit (what normally ends a training), DeepRacer's
@@ -35,14 +36,13 @@ from sim.library import load_track
 from sim.reward import RewardError, RewardFunctionError, compile_reward_source
 from sim.reward_sandbox import RewardSandbox, SandboxLimits
 
+from .algorithms import ALGORITHM_NAMES, Algorithm, build_network, make_algorithm
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
 from .hyperparameters import Hyperparameters, TrainingConfig
 from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
-from .networks import Agent, build_agent
-from .ppo import PPO
 from .resume import resume_point
 from .reward_trust import UntrustedRewardError, check_trusted
 from .simtrace import SimTraceWriter
@@ -79,7 +79,8 @@ class _Run:
 
     model: Model
     env: RacingEnv
-    agent: Agent
+    agent: object
+    """The network ``meta.training_algorithm`` trains (:func:`trainer.algorithms.build_network`)."""
     init: dict | None
     start_iteration: int = 0
     start_episodes: int = 0
@@ -115,7 +116,7 @@ def _prepare(model: Model) -> _Run:
                               round_robin=cfg.round_robin, reverse=cfg.reverse,
                               alternate_direction=cfg.alternate_direction))
     torch.manual_seed(cfg.seed)
-    agent = build_agent(env.obs_spec.shape, meta.action_space, network=meta.neural_network, spec=env.obs_spec)
+    agent = build_network(env.obs_spec.shape, meta)
     run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
     if run.init is not None:
         agent.load_state_dict(run.init["agent"])
@@ -201,40 +202,39 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
     stop = _StopFlag(model, install_signals)
     _start_reward(run, stop, limits)
     telemetry = _Telemetry(model.path / "telemetry.jsonl")
-    ppo = PPO(run.env, run.agent, run.hp, seed=run.cfg.seed, on_step=lambda *a: _on_step(run, telemetry, *a),
-              should_stop=stop)
+    algo = make_algorithm(run.meta, run.env, run.agent, run.hp, seed=run.cfg.seed,
+                          on_step=lambda *a: _on_step(run, telemetry, *a), should_stop=stop)
     if run.init is not None and "optimizer" in run.init:
-        try:
-            ppo.optimizer.load_state_dict(run.init["optimizer"])
-        except (ValueError, KeyError):
-            pass  # a clone's optimizer state need not match; start it fresh
+        algo.load_optimizer_state(run.init["optimizer"])  # a clone's need not fit: then it starts fresh
     limit_min = minutes if minutes is not None else run.cfg.max_minutes
     model.set_status(ModelState.TRAINING, pid=os.getpid())
     model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensors {run.meta.sensor_label}, "
-              f"network {run.meta.neural_network}, "
-              f"{run.meta.action_space.n or 'continuous'} actions; stops at the first of: "
+              f"network {run.meta.neural_network}, {run.meta.action_space.n or 'continuous'} actions, "
+              f"{ALGORITHM_NAMES[run.meta.training_algorithm]}; stops at the first of: "
               + ", ".join(stop_conditions(run.hp, run.cfg, limit_min, max_iterations)))
     for note in run.meta.notes:
         model.log(f"note: {note}")
+    if run.init is not None and algo.resume_note:
+        model.log(algo.resume_note)
     t_start = time.monotonic()
     if limit_min is not None:  # checked every step (and while a reward runs), not only between iterations
         stop.deadline = (t_start + limit_min * 60, f"time limit of {limit_min:g} min reached")
     result_status, reason = ModelState.READY, None
     try:
         while reason is None:
-            it_row = _iteration(run, ppo, t_start)
+            it_row = _iteration(run, algo, t_start)
             if on_iteration is not None:
                 on_iteration(it_row)
             reason = stop.why if stop.flag else _stop_reason(run, it_row, limit_min, max_iterations)
     except RewardError as exc:
         result_status, reason = ModelState.FAILED, str(exc)
         model.log(f"failed: {exc}")
-        model.fail(str(exc), step=int(ppo.env_steps), params=getattr(exc, "params", None) and
+        model.fail(str(exc), step=int(algo.env_steps), params=getattr(exc, "params", None) and
                    summarize_params(exc.params))
     except Exception as exc:  # keep the model usable and say why, whatever broke
         result_status, reason = ModelState.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"
         model.log(traceback.format_exc())
-        model.fail(reason, step=int(ppo.env_steps))
+        model.fail(reason, step=int(algo.env_steps))
     finally:
         run.env.reward_fn.close()
         if run.trace is not None:
@@ -246,7 +246,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         model.log(f"ready: {reason}")
     best_entry = model.checkpoint_entry("best") if model.list_checkpoints() else None
     return TrainingResult(result_status.value, run.iteration - run.start_iteration, run.episodes - run.start_episodes,
-                          ppo.env_steps, time.monotonic() - t_start, reason, best_entry)
+                          algo.env_steps, time.monotonic() - t_start, reason, best_entry)
 
 
 def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) -> None:
@@ -257,11 +257,12 @@ def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) ->
     telemetry.maybe_write(env, info, run.iteration)
 
 
-def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
-    """One PPO iteration, its greedy evaluation, metrics, checkpoint and log line; the iteration row."""
+def _iteration(run: _Run, algo: Algorithm, t_start: float) -> dict:
+    """One iteration of the model's algorithm, its greedy evaluation, metrics, checkpoint and log line;
+    the iteration row."""
     model, iteration = run.model, run.iteration
     run.trace = SimTraceWriter(model.training_simtrace_path(iteration))
-    rollout, stats = ppo.iteration()
+    rollout, stats = algo.iteration()
     run.trace.close()
     eps = rollout.episodes
     elapsed = time.monotonic() - t_start
@@ -273,18 +274,19 @@ def _iteration(run: _Run, ppo: PPO, t_start: float) -> dict:
     ev = _evaluate(run)
     elapsed = time.monotonic() - t_start
     laps = [e.lap_time for e in eps if e.lap_time is not None]
-    it_row = {"iteration": iteration, "episodes": run.episodes, "env_steps": ppo.env_steps,
+    it_row = {"iteration": iteration, "episodes": run.episodes, "env_steps": algo.env_steps,
               "elapsed_s": run.prior_s + elapsed, "mean_reward": _mean([e.reward for e in eps]),
               "mean_progress": _mean([e.progress for e in eps]),
               "completion_rate": len(laps) / len(eps) if eps else 0.0,
               "best_lap_s": min(laps) if laps else None, "mean_steps": _mean([e.steps for e in eps]),
               **{k: stats.get(k) for k in ("entropy", "policy_loss", "value_loss", "approx_kl",
                                             "clip_frac", "env_steps_per_s", "samples")},
+              **{k: stats[k] for k in ("alpha", "q_mean", "replay_size") if k in stats},  # SAC's own
               "eval": ev}
     model.append_iterations([it_row])
-    info = {"episodes": run.episodes, "time": run.prior_s + elapsed, "env_steps": ppo.env_steps, "eval": ev}
+    info = {"episodes": run.episodes, "time": run.prior_s + elapsed, "env_steps": algo.env_steps, "eval": ev}
     # The checkpoint carries its own counts, so an index lost in a crash is rebuilt from it.
-    state = {"agent": run.agent.state_dict(), "optimizer": ppo.optimizer.state_dict(),
+    state = {"agent": run.agent.state_dict(), "optimizer": algo.optimizer_state(),
              "obs_shape": list(run.env.obs_spec.shape), "iteration": iteration, **info}
     model.write_checkpoint(iteration, state, info)
     model.log(f"iteration {iteration}: {len(eps)} episodes, progress {it_row['mean_progress']:.1f}%, "

@@ -67,6 +67,9 @@ def model():
 @click.option("--max-steering", type=float, default=30.0, show_default=True, help="degrees")
 @click.option("--steering-levels", type=int, default=5, show_default=True)
 @click.option("--continuous", is_flag=True, help="Continuous action space: steering +-max-steering, speed 0.5..max-speed.")
+@click.option("--algorithm", type=click.Choice(["clipped_ppo", "sac"]), default=None,
+              help="Training algorithm, DeepRacer's names (default clipped_ppo, or what --metadata says); "
+                   "sac needs --continuous.")
 @click.option("--sensor", "sensors", multiple=True, default=("LIDAR",), show_default=True,
               type=click.Choice(["LIDAR", "SECTOR_LIDAR", "FRONT_FACING_CAMERA", "STEREO_CAMERAS"]),
               help="Give it twice for a camera plus a lidar (the network sees both).")
@@ -81,8 +84,11 @@ def model():
 @click.option("--seed", type=int, default=0, show_default=True)
 @friendly_errors
 def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, speed_levels, max_steering,
-                 steering_levels, continuous, sensors, network, stop_minutes, cars, reverse, alternate_direction, seed):
+                 steering_levels, continuous, algorithm, sensors, network, stop_minutes, cars, reverse,
+                 alternate_direction, seed):
     """Create a draft model NAME."""
+    from dataclasses import replace
+
     from sim.actions import ActionSpace
     from sim.paths import assets_dir
     from trainer.hyperparameters import Hyperparameters
@@ -95,6 +101,8 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
         space = (ActionSpace.continuous((-max_steering, max_steering), (0.5, max_speed)) if continuous
                  else ActionSpace.from_console(max_speed, speed_levels, max_steering, steering_levels))
         meta = ModelMetadata(action_space=space, sensor=list(sensors), neural_network=network)
+    if algorithm is not None:  # ModelMetadata refuses sac with a discrete action space, as DeepRacer does
+        meta = replace(meta, training_algorithm=algorithm)
     hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else Hyperparameters()
     reward_source = _read(reward_file, "reward function") or (assets_dir() / "reward_functions" / "centre_line.py").read_text()
     config = TrainingConfig(track=track, reverse=reverse, alternate_direction=alternate_direction,
@@ -105,7 +113,7 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     for note in meta.notes:
         click.echo(f"note: {note}")
     click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.sensor_label}, "
-               f"{meta.neural_network}) "
+               f"{meta.neural_network}, {meta.training_algorithm}) "
                f"on {track}; train it with: trackside train {m.name}")
 
 
@@ -142,6 +150,13 @@ def model_show(name, as_json):
         value = info.get(key)
         text = _seconds(value) if key == "best_lap_s" else ("-" if value is None else value)
         click.echo(f"{key:>18}: {text}")
+    if "metadata" in info:
+        from trainer.hyperparameters import USED_BY
+
+        algorithm = info["metadata"]["training_algorithm"]
+        click.echo(f"{'training_algorithm':>18}: {algorithm}")
+        hp = info["hyperparameters"]
+        click.echo(f"{'hyperparameters':>18}: " + ", ".join(f"{k}={hp[k]}" for k in USED_BY.get(algorithm, hp)))
     for c in info.get("checkpoints", []):
         ev = c.get("eval") or {}
         click.echo(f"  iteration {c['iteration']:>4}: {ev.get('laps_completed', '-')}/{ev.get('laps', '-')} laps, "

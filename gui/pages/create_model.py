@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLineEdit, QRadioButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from gui.pages.create_model_io import NETWORKS, SENSORS, build_model, default_name
+from gui.pages.create_model_io import ALGORITHM_HELP, ALGORITHMS, NETWORKS, SENSORS, build_model, default_name
 from gui.widgets.action_space_editor import ActionSpaceEditor
 from gui.widgets.fields import Field, field_message
 from gui.widgets.hyperparameter_form import HyperparameterForm
@@ -58,7 +58,9 @@ class CreateModelPage(QWidget):
         self.name.textEdited.connect(self._name_edited)
         self.name.textChanged.connect(self._check_name)
         self.actions.changed.connect(self._actions_changed)
-        for changed in (self.name.textChanged, self.actions.changed, self.hyper.changed):
+        self.actions.changed.connect(self._algorithm_changed)
+        for changed in (self.name.textChanged, self.actions.changed, self.hyper.changed,
+                        self.algorithm.currentIndexChanged):
             changed.connect(self._refresh_problems)
         self.reward.validated.connect(self._reward_checked)
         ctx.models_changed.connect(self._check_name)
@@ -142,9 +144,16 @@ class CreateModelPage(QWidget):
         return s
 
     def _hyperparameters(self) -> Section:
-        s = Section(6, "Hyperparameters", "How the network learns, with DeepRacer's names. The defaults are "
-                                          "good for a first model; hover the (i) for what each one does.")
+        s = Section(6, "Training algorithm and hyperparameters",
+                    "How the network learns, with DeepRacer's names. The defaults are good for a first model; "
+                    "hover the (i) for what each one does.")
+        self.algorithm = ComboBox()
+        for key, title in ALGORITHMS:
+            self.algorithm.addItem(title, key)
+        self.algorithm_field = Field("Training algorithm", self.algorithm, help=ALGORITHM_HELP)
         self.hyper = HyperparameterForm()
+        self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
+        s.body.addWidget(self.algorithm_field)
         s.body.addWidget(self.hyper)
         return s
 
@@ -222,6 +231,19 @@ class CreateModelPage(QWidget):
         if space is not None:
             self.tracks.set_max_speed(min(4.0, space.max_speed))
 
+    def training_algorithm(self) -> str:
+        """``clipped_ppo`` or ``sac``, DeepRacer's names."""
+        return self.algorithm.currentData()
+
+    def _algorithm_error(self) -> str | None:
+        if self.training_algorithm() == "sac" and self.actions.kind == "discrete":
+            return "SAC needs a continuous action space, as in DeepRacer: choose Continuous above, or PPO"
+        return None
+
+    def _algorithm_changed(self, *_args) -> None:
+        self.hyper.set_algorithm(self.training_algorithm())
+        self.algorithm_field.set_error(self._algorithm_error())
+
     def _track(self):
         from sim.library import load_track
 
@@ -248,6 +270,8 @@ class CreateModelPage(QWidget):
             out["track"] = ("Choose a track", self.tracks)
         for key, message in self.actions.errors().items():
             out[key] = (message, self.actions)
+        if self._algorithm_error():
+            out["training_algorithm"] = (self._algorithm_error(), self.algorithm_field)
         if self.actions.space is None and not self.actions.errors():
             out["action_space"] = ("The action space is not valid", self.actions)
         _, hp_errors = self.hyper.values()

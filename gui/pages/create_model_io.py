@@ -34,6 +34,13 @@ NETWORKS = (
     ("DEEP_CONVOLUTIONAL_NETWORK_DEEP", "Deep-deep (4 conv + 2 dense 512, full 160 x 120 image)"),
 )
 """DeepRacer's camera networks: (name, title); :mod:`trainer.torsos` builds their layers."""
+ALGORITHMS = (("clipped_ppo", "PPO (proximal policy optimization)"), ("sac", "SAC (soft actor-critic)"))
+"""Training algorithms as the DeepRacer console offers them: (``training_algorithm`` value, title)."""
+ALGORITHM_HELP = ("PPO learns from the episodes it has just driven; it works with discrete and continuous "
+                  "action spaces. SAC keeps every step it drives in a replay memory and learns from it again and "
+                  "again, trying actions at random in proportion to SAC alpha; DeepRacer offers it for continuous "
+                  "action spaces only.")
+
 
 
 def default_name(store: ModelStore, base: str = "my-first-model") -> str:
@@ -65,7 +72,8 @@ def build_model(form) -> Model:
     space = form.actions.space
     if space is None:
         raise ModelStoreError("action space: fix the marked fields first")
-    metadata = ModelMetadata(action_space=space, sensor=form.sensor().split("+"), neural_network=form.network())
+    metadata = ModelMetadata(action_space=space, sensor=form.sensor().split("+"), neural_network=form.network(),
+                             training_algorithm=form.training_algorithm())
     hp = form.hyper.hyperparameters()
     if hp is None:
         raise ModelStoreError("hyperparameters: fix the marked fields first")

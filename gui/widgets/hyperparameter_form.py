@@ -8,15 +8,16 @@ from dataclasses import fields
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from trainer.hyperparameters import CHOICES, HELP, HyperparameterError, Hyperparameters
+from trainer.hyperparameters import CHOICES, HELP, USED_BY, HyperparameterError, Hyperparameters
 
 from .fields import Field, field_message
 from .inputs import ComboBox
 
 MAIN = ("batch_size", "num_epochs", "lr", "beta_entropy", "discount_factor", "loss_type",
-        "num_episodes_between_training", "term_cond_max_episodes")
-"""The console's fields first; the rest are kept for DeepRacer files but not used by Trackside's PPO
-(``term_cond_avg_score`` among them: DeepRacer ignores it too)."""
+        "num_episodes_between_training", "term_cond_max_episodes", "sac_alpha")
+"""The console's fields first (PPO's and SAC's; the chosen algorithm's are enabled, see
+:meth:`HyperparameterForm.set_algorithm`); the rest are kept for DeepRacer files but not used by
+Trackside (``term_cond_avg_score`` among them: DeepRacer ignores it too)."""
 TITLES = {
     "batch_size": "Gradient descent batch size", "num_epochs": "Number of epochs", "lr": "Learning rate",
     "beta_entropy": "Entropy", "discount_factor": "Discount factor", "loss_type": "Loss type",
@@ -64,7 +65,7 @@ class HyperparameterForm(QWidget):
         self.more = QWidget()
         self.more.setLayout(more)
         self.more.setVisible(False)
-        self.toggle = QPushButton("Show more hyperparameters (kept for DeepRacer; Trackside's PPO does not use them)")
+        self.toggle = QPushButton("Show more hyperparameters (kept for DeepRacer; Trackside does not use them)")
         self.toggle.setFlat(True)
         self.toggle.setStyleSheet("text-align: left; color: #1565c0; border: none; padding: 2px 0;")
         self.toggle.clicked.connect(self._toggle_more)
@@ -73,6 +74,15 @@ class HyperparameterForm(QWidget):
         layout.addLayout(main)
         layout.addWidget(self.toggle)
         layout.addWidget(self.more)
+        self.set_algorithm("clipped_ppo")
+
+    def set_algorithm(self, algorithm: str) -> None:
+        """Enable the main fields ``algorithm`` (``clipped_ppo`` or ``sac``) uses; grey out the others
+        (their values are still kept in hyperparameters.json, as DeepRacer keeps them)."""
+        used = USED_BY[algorithm]
+        for name in MAIN:
+            self.inputs[name].setEnabled(name in used)
+            self.fields[name].setToolTip("" if name in used else f"Not used by {algorithm}")
 
     def _toggle_more(self) -> None:
         show = not self.more.isVisible()

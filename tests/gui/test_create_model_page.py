@@ -264,3 +264,18 @@ def test_scrolling_the_page_leaves_spin_boxes_and_choices_alone(qtbot, page):
     qtbot.waitUntil(box.hasFocus, timeout=2000)
     assert wheel_down(box)
     assert box.value() < 3.0
+
+
+def test_sac_is_chosen_with_a_continuous_action_space_and_shows_its_hyperparameters(qtbot, page, ctx):
+    page.algorithm.setCurrentIndex(page.algorithm.findData("sac"))
+    assert "continuous" in page.errors()["training_algorithm"][0]  # DeepRacer's rule: SAC is continuous only
+    assert page.hyper.inputs["sac_alpha"].isEnabled() and not page.hyper.inputs["num_epochs"].isEnabled()
+    page.actions.continuous_radio.setChecked(True)
+    assert "training_algorithm" not in page.errors()
+    page.hyper.inputs["sac_alpha"].setText("0.5")
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.create_button.click()
+    model = ctx.store.get("my-first-model")
+    assert model.metadata().training_algorithm == "sac" and model.hyperparameters().sac_alpha == 0.5
+    page.algorithm.setCurrentIndex(page.algorithm.findData("clipped_ppo"))
+    assert not page.hyper.inputs["sac_alpha"].isEnabled() and page.hyper.inputs["beta_entropy"].isEnabled()
