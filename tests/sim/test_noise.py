@@ -74,3 +74,22 @@ def test_rewards_see_the_commanded_action_not_the_noisy_one():
     env.reset(seed=0)
     env.step(np.array([[5.0, 2.0], [5.0, 2.0]]))
     assert seen == [(5.0, 2.0), (5.0, 2.0)]
+
+
+def test_a_joined_camera_and_lidar_observation_gets_each_parts_noise():
+    from sim.actions import ActionSpace
+    from sim.env import EnvConfig, RacingEnv
+    from sim.library import load_track
+
+    track = load_track("practice_oval")
+
+    def observe(noise):
+        env = RacingEnv(track, ActionSpace.from_console(),
+                        EnvConfig(n_cars=2, sensor=["FRONT_FACING_CAMERA", "LIDAR"], noise=noise))
+        env.reset(seed=3)
+        return env.obs_spec.split(env.observe())
+
+    (clean_im, clean_r), (noisy_im, noisy_r) = observe(NoiseConfig.off()), observe(NoiseConfig())
+    assert (noisy_im != clean_im).mean() > 0.3  # grey levels moved
+    assert np.all(np.abs(noisy_im.astype(int) - clean_im.astype(int)) <= 12)
+    assert 0 < np.abs(noisy_r - clean_r).max() < 0.1  # ranges moved by centimetres

@@ -7,6 +7,7 @@ from sim.actions import ActionSpace
 from sim.camera import TRAINING_SIZE, Camera, StereoCamera
 from sim.env import EnvConfig, RacingEnv
 from sim.library import load_track
+from sim.noise import NoiseConfig
 from sim.observation import ObservationSpec, SensorError
 from sim.sensors import Lidar
 
@@ -17,7 +18,9 @@ def track():
 
 
 def _env(track, sensor, n=3):
-    env = RacingEnv(track, ActionSpace.from_console(), EnvConfig(n_cars=n, sensor=sensor, round_robin=True))
+    """Without sensing noise, so observations compare with the sensors' own output."""
+    env = RacingEnv(track, ActionSpace.from_console(),
+                    EnvConfig(n_cars=n, sensor=sensor, round_robin=True, noise=NoiseConfig.off()))
     env.reset(seed=0)
     return env
 
