@@ -126,11 +126,14 @@ def evaluation_metrics_path(trace_path: str | os.PathLike) -> Path:
 def write_evaluation_metrics(path: str | os.PathLike, laps, lap_starts_s: list[float], lap_ends_s: list[float],
                              resets: list[dict]) -> None:
     """DeepRacer's evaluation metrics for ``trackside evaluate``'s laps: per lap its start and
-    end on the evaluation's simulation clock (s) and its resets (``{"off_track": n, ...}``)."""
+    end on the evaluation's simulation clock (s) and its resets by trace word (``{"off_track": n, ...}``).
+    A completed lap's time is its lap time (penalties included), another's its time on the clock."""
     out, trials = [], 0
     for lap, start, end, reset in zip(laps, lap_starts_s, lap_ends_s, resets):
         trials += bool(lap.completed)  # DeepRacer's trial counts the completed laps so far
-        counts = {f"{key}_count": int(reset.get(key, 0)) for key in ("crash", "immobilized", "off_track", "reversed")}
+        counts = {f"{name}_count": int(reset.get(key, 0)) for name, key in
+                  (("crash", "crashed"), ("immobilized", "immobilized"), ("off_track", "off_track"),
+                   ("reversed", "reversed"))}
         elapsed = lap.time_s if lap.completed and lap.time_s is not None else end - start
         out.append({"completion_percentage": int(lap.progress), "metric_time": _ms(start + elapsed),
                     "start_time": _ms(start), "elapsed_time_in_milliseconds": _ms(elapsed),

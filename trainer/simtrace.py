@@ -85,6 +85,7 @@ def trace_status(status, steps, penalised=None) -> np.ndarray:
 
 ROW_TAIL_FORMAT = ROW_FORMAT.split(",", 1)[1]
 """:data:`ROW_FORMAT` without the leading episode number (known only when an episode ends)."""
+_TAIL_SPECS = ROW_TAIL_FORMAT.split(",")
 
 
 def format_rows(*, n, steps, x, y, yaw, steer, throttle, action, reward, done, all_wheels_on_track, progress,
@@ -116,18 +117,25 @@ def format_rows(*, n, steps, x, y, yaw, steer, throttle, action, reward, done, a
     # like 12.066666666666666 s is written 12.067, as DeepRacer's logs show.
     tst = np.round(np.asarray(tstamp, dtype=np.float64), 3)
 
-    def col(a, dtype=None):
-        a = np.asarray(a, dtype=dtype)
-        # A scalar (track length, wall clock) is repeated as a Python value: cheaper than broadcasting.
-        return [a.item()] * n if a.size == 1 else a.reshape(n).tolist()
-
-    rows = zip(col(steps, np.int64), col(x, np.float64), col(y, np.float64), col(yaw, np.float64),
-               col(steer, np.float64), col(throttle, np.float64), actions, col(reward, np.float64), col(done, bool),
-               col(all_wheels_on_track, bool), col(progress, np.float64), col(closest_waypoint, np.int64),
-               col(track_len, np.float64), col(tst), col(status), col(pause_duration, np.float64),
-               col(obstacle_crash_counter, np.int64), col(wall_clock, np.float64))
-    fmt = ROW_TAIL_FORMAT
-    return [fmt % r for r in rows]
+    columns = (np.asarray(steps, np.int64), np.asarray(x, np.float64), np.asarray(y, np.float64),
+               np.asarray(yaw, np.float64), np.asarray(steer, np.float64), np.asarray(throttle, np.float64), actions,
+               np.asarray(reward, np.float64), np.asarray(done, bool), np.asarray(all_wheels_on_track, bool),
+               np.asarray(progress, np.float64), np.asarray(closest_waypoint, np.int64),
+               np.asarray(track_len, np.float64), tst, status, np.asarray(pause_duration, np.float64),
+               np.asarray(obstacle_crash_counter, np.int64), np.asarray(wall_clock, np.float64))
+    # A column with one value for every row (track length, wall clock, pauses) is formatted once,
+    # into the row format: the per-row formatting is what the training loop pays for.
+    parts, varying = [], []
+    for spec, col in zip(_TAIL_SPECS, columns):
+        if not isinstance(col, list) and np.size(col) == 1:
+            parts.append((spec % np.asarray(col).item()).replace("%", "%%"))
+        else:
+            parts.append(spec)
+            varying.append(col if isinstance(col, list) else np.asarray(col).reshape(n).tolist())
+    fmt = ",".join(parts)
+    if not varying:
+        return [fmt % ()] * n
+    return [fmt % r for r in zip(*varying)]
 
 
 def step_columns(env, info: dict, actions, *, cars, tstamp, reward=0.0, penalised=None) -> dict:
