@@ -17,7 +17,8 @@ finish, until :meth:`EpisodeTraces.write_iteration` writes the iteration's episo
   :class:`trainer.ppo.PPO` ensures (exactly ``num_episodes_between_training`` per iteration;
   the last, cut short by a stop, may hold fewer);
 - an episode still running when training stops is **dropped** (not written): it has no
-  ending, and DeepRacer's metrics only count finished episodes.
+  ending, and DeepRacer's metrics only count finished episodes. So are the few that ended in
+  the last iteration's last step beyond its quota (``metrics/episodes.jsonl`` has neither).
 
 ``tstamp`` is DeepRacer's simulation clock: simulated seconds since the run started (all cars
 share it, 1/15 s a step), so an episode spans from its ``prepare`` row to its last row. Note:

@@ -12,6 +12,9 @@ picks the best one; lap 1 from a standing start under ``trackside evaluate``'s r
 What a viewer can follow while it runs, all inside the model folder:
 
 - ``metrics/episodes.jsonl`` and ``metrics/iterations.jsonl``: one line per episode and iteration;
+- DeepRacer's ``training-simtrace/{iteration}-iteration.csv`` (every car, whole episodes:
+  :mod:`trainer.episode_traces`) and ``metrics/TrainingMetrics.json`` (:mod:`trainer.deepracer_metrics`),
+  written at the end of each iteration;
 - ``telemetry.jsonl``: car poses about 10 times a second (``{"t", "iteration", "cars": [[x, y, yaw_deg, speed, progress], ...]}``);
 - ``logs/training.log``; ``status.json``.
 """
