@@ -18,7 +18,9 @@ iteration from the largest ``trial`` and the iteration from ``(episode - 1) // t
 are milliseconds of the run's simulation clock (:class:`trainer.episode_traces.EpisodeTraces`);
 a completed lap's ``elapsed_time_in_milliseconds`` is its ``lap_time``, other episodes' their
 steps times 1/15 s. ``reward_score`` is the episode's summed reward rounded, ``completion_percentage``
-its progress truncated, as DeepRacer does.
+its progress truncated, as DeepRacer does. One file per model, resumed runs going on with it:
+after a run stopped part-way through an iteration, the later entries sit up to one iteration
+off in deepracer-utils' reckoning (DeepRacer starts a new file, a new "round", per training).
 
 Evaluation entries, one per lap of the greedy evaluation after each iteration, carry the
 iteration's last training ``episode`` and ``trial`` (DeepRacer does not count evaluation

@@ -29,7 +29,8 @@ def trained(tmp_path_factory):
         store = ModelStore()
         std = store.get("standard")
         model = store.clone("standard", "analysed",
-                            hyperparameters=replace(std.hyperparameters(), num_episodes_between_training=EPISODES),
+                            hyperparameters=replace(std.hyperparameters(), num_episodes_between_training=EPISODES,
+                                                    num_epochs=1),
                             training_config={**std.training_config().to_dict(), "n_cars": 8,
                                              "cloned_from": None, "init_from": None})
         result = train_model(model, max_iterations=3, install_signals=False)
