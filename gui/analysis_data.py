@@ -21,6 +21,9 @@ left the road lies up to ``reference_offset`` (0.22 m) plus one step at 4 m/s (0
 it, and the blur needs one more cell."""
 MAX_POINTS = 6000
 """Action points drawn on the map (an even sample of all rows)."""
+MAX_TRACE_BYTES = 12_000_000
+"""SIM_TRACE read for the map, bytes (about 100,000 rows, a few seconds): every car is traced, so a
+long training holds far more; beyond this an even spread of iteration files (the last one always) is read."""
 
 
 @dataclass
@@ -47,6 +50,8 @@ class AnalysisData:
     rows: int = 0
     """SIM_TRACE rows read."""
     trace_files: int = 0
+    """Iteration files read (an even spread of them past :data:`MAX_TRACE_BYTES`)."""
+    trace_files_total: int = 0
     max_speed: float = 4.0
     continuous: bool = False
 
@@ -79,6 +84,8 @@ def load_analysis(model) -> AnalysisData:
     space = meta.action_space
     data.max_speed, data.continuous = space.max_speed, space.kind == "continuous"
     files = sorted(model.training_simtrace_dir.glob("*-iteration.csv"), key=_iteration_of)
+    data.trace_files_total = len(files)
+    files = spread_within(files, MAX_TRACE_BYTES)
     data.trace_files = len(files)
     xs, ys, steer, speed, action = [], [], [], [], []
     for path in files:
@@ -122,6 +129,23 @@ def marked(model, which: str) -> int | None:
         return int(model.resolve_checkpoint(which).stem.split("-")[1])
     except (ModelStoreError, ValueError, IndexError):
         return None
+
+
+def spread_within(files: list, max_bytes: int) -> list:
+    """``files`` (in order) if together within ``max_bytes``, else an even spread of them that is,
+    ending with the last file."""
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes)
+    if total <= max_bytes or len(files) <= 1:
+        return files
+    k = max(1, int(len(files) * max_bytes / total))
+    pick = np.unique(np.linspace(len(files) - 1, 0, k).round().astype(int))
+    return [files[i] for i in pick]
 
 
 def _iteration_of(path) -> int:

@@ -14,8 +14,10 @@ interpolated to the moment the reference point crosses the finish line.
 
 Each evaluation of a user's model writes
 ``evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv`` (SIM_TRACE) into the
-model folder, where deepracer-utils looks for it. The standard model's folder is
-read-only, so its traces go to ``home()/evaluations/standard/evaluation-.../``.
+model folder, where deepracer-utils looks for it, and DeepRacer-for-Cloud's evaluation metrics
+``metrics/evaluation/evaluation-YYYYMMDDHHMMSS.json`` (:mod:`trainer.deepracer_metrics`). The
+standard model's folder is read-only, so its traces and metrics go to
+``home()/evaluations/standard/`` in the same layout.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sim.env import EpisodeStatus
 from sim.library import load_track
 from sim.paths import home
 from sim.track import Track
+from trainer.deepracer_metrics import evaluation_metrics_path, write_evaluation_metrics
 from trainer.driving import EvaluationRules, LapResult, drive_laps, summarize, with_seed
 from trainer.model_metrics import new_evaluation_simtrace_path
 from trainer.model_store import Model
@@ -105,7 +108,8 @@ def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRule
     Pass rules with a seed (:func:`trainer.driving.with_seed`) to know it before the laps' ``seed``."""
     policy = load_policy(model, which)
     trace = SimTraceWriter(trace_path) if trace_path is not None else None
-    hooks = [h for h in (_TraceHook(trace, rules) if trace else None, on_step) if h is not None]
+    trace_hook = _TraceHook(trace, rules) if trace else None
+    hooks = [h for h in (trace_hook, on_step) if h is not None]
 
     def step_hook(env, info, action, lap):
         for hook in hooks:
@@ -120,6 +124,8 @@ def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRule
     finally:
         if trace is not None:
             trace.close()
+    if trace_hook is not None:
+        trace_hook.write_metrics(laps)
     return laps
 
 
@@ -140,6 +146,8 @@ class _TraceHook:
     def __init__(self, writer: SimTraceWriter, rules: EvaluationRules):
         self.writer, self.rules = writer, rules
         self.clock = 0.0   # simulated s since the evaluation started, penalties included
+        self.lap_starts, self.lap_ends = [0.0], []   # each lap's start and end on that clock, s
+        self.resets: list[dict] = [{}]               # each lap's resets by cause, e.g. {"off_track": 2}
 
     def __call__(self, env, info, action, lap: int) -> None:
         status = int(info["status"][0])
@@ -152,3 +160,17 @@ class _TraceHook:
                                penalised=np.array([penalised]))
         if penalised:  # the car stands out its penalty before the next row
             self.clock += self.rules.penalty_s
+            self.resets[-1]["off_track"] = self.resets[-1].get("off_track", 0) + 1
+        if status != EpisodeStatus.IN_PROGRESS:  # the lap ended
+            if status in (EpisodeStatus.OFF_TRACK, EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED):
+                key = EpisodeStatus(status).label
+                self.resets[-1][key] = self.resets[-1].get(key, 0) + 1
+            self.lap_ends.append(self.clock)
+            self.lap_starts.append(self.clock)
+            self.resets.append({})
+
+    def write_metrics(self, laps: list[LapResult]) -> Path:
+        """DeepRacer's evaluation metrics of ``laps`` beside the trace (see :mod:`trainer.deepracer_metrics`)."""
+        path = evaluation_metrics_path(self.writer.path)
+        write_evaluation_metrics(path, laps, self.lap_starts, self.lap_ends, self.resets)
+        return path

@@ -15,8 +15,10 @@ DeepRacer-for-Cloud single-worker model (it recognises that layout by the
       checkpoints/index.json         per iteration: episodes, time, eval; "best" and "final"
       metrics/episodes.jsonl         append-only, one JSON object per line
       metrics/iterations.jsonl
+      metrics/TrainingMetrics.json   DeepRacer's per-episode metrics (trainer/deepracer_metrics.py)
+      metrics/evaluation/evaluation-YYYYMMDDHHMMSS.json   DeepRacer-for-Cloud's, one per evaluation
       logs/training.log
-      training-simtrace/{iteration}-iteration.csv
+      training-simtrace/{iteration}-iteration.csv   every car, whole episodes (trainer/episode_traces.py)
       evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv
       telemetry.jsonl, stop_request  live poses (trainer/training.py) and the stop flag (trainer/training_process.py)
 

@@ -2,7 +2,9 @@
 
 DeepRacer's meaning of the hyperparameters is kept: one *iteration* collects
 ``num_episodes_between_training`` finished episodes across all cars (cars still
-mid-episode at the end are bootstrapped with the value function), then runs
+mid-episode at the end are bootstrapped with the value function; an iteration reports
+exactly that many, an episode ending beyond the quota in its last step is reported with
+the next iteration, so traces and metrics keep DeepRacer's layout), then runs
 ``num_epochs`` passes over those samples in minibatches of ``batch_size``.
 ``lr``, ``beta_entropy``, ``discount_factor`` and ``loss_type`` (huber or mse for
 the value loss) are used as named. Fixed settings: clip 0.2, GAE lambda 0.95,
@@ -109,6 +111,8 @@ class PPO:
         self.env_steps = 0
         self.episodes_done = 0
         self.stopped = False
+        self.carried: list[EpisodeResult] = []
+        """Episodes that ended in an iteration's last step beyond its quota: the next iteration's first."""
 
     resume_note = None
     """Nothing to say when a training resumes: everything PPO learns from is collected anew."""
@@ -135,8 +139,8 @@ class PPO:
         env, agent = self.env, self.agent
         want = self.hp.num_episodes_between_training
         buf = {k: [] for k in ("obs", "speed", "actions", "log_probs", "values", "rewards", "dones")}
-        episodes: list[EpisodeResult] = []
-        while len(episodes) < want and not self.stopped:
+        episodes, self.carried = self.carried, []
+        while (len(episodes) < want or not buf["obs"]) and not self.stopped:
             speed = env.state.speed.astype(np.float32)
             obs_t, speed_t = self._tensors(self.obs, speed)
             action, log_prob, _, value = agent.get_action_and_value(obs_t, speed_t)
@@ -167,6 +171,9 @@ class PPO:
             self.obs = next_obs
             if self.should_stop():
                 self.stopped = True
+        # Exactly ``want`` episodes per iteration, as DeepRacer's: several cars can end in the
+        # last step; the extra episodes (their samples are learnt now) are reported next time.
+        episodes, self.carried = episodes[:want], episodes[want:]
         obs_t, speed_t = self._tensors(self.obs, env.state.speed.astype(np.float32))
         last_value = agent.get_value(obs_t, speed_t).numpy()
         arrays = {k: np.stack(v) for k, v in buf.items()}

@@ -216,6 +216,8 @@ class SAC:
         self.env_steps = 0
         self.episodes_done = 0
         self.stopped = False
+        self.carried: list[EpisodeResult] = []
+        """Episodes that ended in an iteration's last step beyond its quota: the next iteration's first."""
 
     resume_note = ("SAC: the replay buffer starts empty (checkpoints keep the networks and optimizers, "
                    "not the experience); it fills again from this iteration on")
@@ -239,7 +241,8 @@ class SAC:
     def collect(self) -> SACIteration:
         env, want = self.env, self.hp.num_episodes_between_training
         out = SACIteration()
-        while len(out.episodes) < want and not self.stopped:
+        out.episodes, self.carried = self.carried, []
+        while (len(out.episodes) < want or out.n_samples == 0) and not self.stopped:
             speed = env.state.speed.astype(np.float32)
             action, _ = self.net.sample(torch.as_tensor(self.obs), torch.as_tensor(speed), self.gen)
             command = self.net.to_command(action)
@@ -259,6 +262,9 @@ class SAC:
             self.obs = next_obs
             if self.should_stop():
                 self.stopped = True
+        # Exactly ``want`` episodes per iteration, as DeepRacer's (deepracer-utils numbers episodes
+        # by it): the extra ones of the last step (their steps are learnt now) are reported next time.
+        out.episodes, self.carried = out.episodes[:want], out.episodes[want:]
         return out
 
     def _episode(self, info: dict, car: int) -> EpisodeResult:

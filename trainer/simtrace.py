@@ -25,6 +25,7 @@ training run (DeepRacer's does), each iteration should hold the same number of e
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import time
 from enum import StrEnum
@@ -57,21 +58,101 @@ class TraceStatus(StrEnum):
 _TRACE_WORDS = tuple(s.value for s in TraceStatus)
 
 
+@functools.cache
+def _status_words() -> np.ndarray:
+    """Trace words indexed by :class:`sim.env.EpisodeStatus` value (one lookup for all cars)."""
+    from sim.env import EpisodeStatus
+
+    words = np.empty(max(EpisodeStatus) + 1, dtype=object)
+    for s in EpisodeStatus:
+        words[s] = s.label
+    return words
+
+
 def trace_status(status, steps, penalised=None) -> np.ndarray:
     """``episode_status`` words ``(n,)`` for :class:`sim.env.EpisodeStatus` values ``status (n,)``.
 
     DeepRacer marks an episode's first row ``prepare`` (analysis tools time episodes from
     it); a car put back after leaving the road (``penalised (n,)`` True) is ``off_track``.
     """
-    from sim.env import EpisodeStatus
-
-    status = np.asarray(status)
-    words = np.array([EpisodeStatus(int(s)).label for s in status.reshape(-1)], dtype=object)
-    running = status.reshape(-1) == EpisodeStatus.IN_PROGRESS
+    status = np.asarray(status).reshape(-1).astype(np.int64)
+    words = _status_words()[status]
+    running = status == 0
     words[running & (np.asarray(steps).reshape(-1) == 1)] = TraceStatus.PREPARE.value
     if penalised is not None:
         words[running & np.asarray(penalised, dtype=bool).reshape(-1)] = TraceStatus.OFF_TRACK.value
     return words
+
+ROW_TAIL_FORMAT = ROW_FORMAT.split(",", 1)[1]
+""":data:`ROW_FORMAT` without the leading episode number (known only when an episode ends)."""
+_TAIL_SPECS = ROW_TAIL_FORMAT.split(",")
+
+
+def format_rows(*, n, steps, x, y, yaw, steer, throttle, action, reward, done, all_wheels_on_track, progress,
+                closest_waypoint, track_len, tstamp, episode_status, pause_duration=0.0, obstacle_crash_counter=0,
+                wall_clock=None) -> list[str]:
+    """``n`` SIM_TRACE rows without their first (``episode``) column, as DeepRacer formats them.
+
+    Each argument is an array ``(n,)`` or a scalar for all. Units: ``x, y`` m; ``yaw`` and
+    ``steer`` degrees; ``throttle`` m/s; ``progress`` %; ``track_len`` m; ``tstamp`` simulated s;
+    ``pause_duration`` s; ``wall_clock`` Unix s (default: now). ``action`` is an index array
+    ``(n,)``, a continuous ``(n, 2)`` array of (steering deg, speed m/s) written as
+    ``[steer speed]``, or strings. ``episode_status`` is strings or indices into
+    :class:`TraceStatus` (its order).
+    """
+    if wall_clock is None:
+        wall_clock = time.time()
+    act = np.asarray(action)
+    if act.dtype.kind in "fc" and act.ndim == 2:
+        actions = [f"[{s:.2f} {v:.2f}]" for s, v in act.tolist()]
+    elif act.dtype.kind in "fiu":
+        # Indices may arrive as floats from a policy's output buffer.
+        actions = np.broadcast_to(act.astype(np.int64), (n,)).tolist()
+    else:
+        actions = [str(a) for a in np.broadcast_to(act, (n,)).tolist()]
+    status = np.asarray(episode_status)
+    if status.dtype.kind in "iu":
+        status = np.asarray(_TRACE_WORDS, dtype=object)[status]
+    # %s of a Python float prints its shortest exact form; round so a sim time
+    # like 12.066666666666666 s is written 12.067, as DeepRacer's logs show.
+    tst = np.round(np.asarray(tstamp, dtype=np.float64), 3)
+
+    columns = (np.asarray(steps, np.int64), np.asarray(x, np.float64), np.asarray(y, np.float64),
+               np.asarray(yaw, np.float64), np.asarray(steer, np.float64), np.asarray(throttle, np.float64), actions,
+               np.asarray(reward, np.float64), np.asarray(done, bool), np.asarray(all_wheels_on_track, bool),
+               np.asarray(progress, np.float64), np.asarray(closest_waypoint, np.int64),
+               np.asarray(track_len, np.float64), tst, status, np.asarray(pause_duration, np.float64),
+               np.asarray(obstacle_crash_counter, np.int64), np.asarray(wall_clock, np.float64))
+    # A column with one value for every row (track length, wall clock, pauses) is formatted once,
+    # into the row format: the per-row formatting is what the training loop pays for.
+    parts, varying = [], []
+    for spec, col in zip(_TAIL_SPECS, columns):
+        if not isinstance(col, list) and np.size(col) == 1:
+            parts.append((spec % np.asarray(col).item()).replace("%", "%%"))
+        else:
+            parts.append(spec)
+            varying.append(col if isinstance(col, list) else np.asarray(col).reshape(n).tolist())
+    fmt = ",".join(parts)
+    if not varying:
+        return [fmt % ()] * n
+    return [fmt % r for r in zip(*varying)]
+
+
+def step_columns(env, info: dict, actions, *, cars, tstamp, reward=0.0, penalised=None) -> dict:
+    """The one mapping from a :meth:`sim.env.RacingEnv.step`'s ``info`` to SIM_TRACE columns
+    (all but ``episode``) for the cars ``cars`` (an index array or slice): keyword arguments of
+    :func:`format_rows`. ``actions``, ``tstamp`` (simulated s), ``reward`` are per traced car;
+    ``penalised`` marks cars put back after leaving the road (see :func:`trace_status`)."""
+    status = info["status"][cars]
+    steps = info["steps"][cars]
+    return {"n": len(steps), "steps": steps, "x": info["x"][cars], "y": info["y"][cars],
+            "yaw": np.degrees(info["yaw"][cars]), "steer": info["steering"][cars], "throttle": info["speed"][cars],
+            "action": actions, "reward": reward, "done": status != 0,
+            "all_wheels_on_track": info["all_wheels_on_track"][cars], "progress": info["progress"][cars],
+            "closest_waypoint": info["closest_waypoint"][cars], "track_len": env.track.length, "tstamp": tstamp,
+            "episode_status": trace_status(status, steps, penalised)}
+
+
 
 _FLUSH_ROWS = 200_000  # bound the buffer (about 30 MB of text) if flush() is forgotten
 
@@ -89,66 +170,20 @@ class SimTraceWriter:
         self._need_header = not self.path.exists() or self.path.stat().st_size == 0
         self.rows_written = 0
 
-    def write_rows(self, *, episode, steps, x, y, yaw, steer, throttle, action, reward, done,
-                   all_wheels_on_track, progress, closest_waypoint, track_len, tstamp, episode_status,
-                   pause_duration=0.0, obstacle_crash_counter=0, wall_clock=None) -> None:
-        """Buffer one row per car. Each argument is an array ``(n_cars,)`` or a scalar for all.
-
-        Units: ``x, y`` m; ``yaw`` and ``steer`` degrees; ``throttle`` m/s; ``progress`` %;
-        ``track_len`` m; ``tstamp`` simulated s; ``pause_duration`` s; ``wall_clock`` Unix s
-        (default: now). ``action`` is an index array ``(n_cars,)``, a continuous ``(n_cars, 2)``
-        array of (steering deg, speed m/s) written as ``[steer speed]``, or strings.
-        ``episode_status`` is strings or indices into :class:`TraceStatus` (its order).
-        """
-        n = int(np.size(episode))
-        if wall_clock is None:
-            wall_clock = time.time()
-        act = np.asarray(action)
-        if act.dtype.kind in "fc" and act.ndim == 2:
-            actions = [f"[{s:.2f} {v:.2f}]" for s, v in act.tolist()]
-        elif act.dtype.kind in "fiu":
-            # Indices may arrive as floats from a policy's output buffer.
-            actions = [str(a) for a in np.broadcast_to(act.astype(np.int64), (n,)).tolist()]
-        else:
-            actions = [str(a) for a in np.broadcast_to(act, (n,)).tolist()]
-        status = np.asarray(episode_status)
-        if status.dtype.kind in "iu":
-            status = np.asarray(_TRACE_WORDS, dtype=object)[status]
-        # %s of a Python float prints its shortest exact form; round so a sim time
-        # like 12.066666666666666 s is written 12.067, as DeepRacer's logs show.
-        tst = np.round(np.asarray(tstamp, dtype=np.float64), 3)
-
-        def col(a, dtype=None):
-            a = np.asarray(a, dtype=dtype)
-            # A scalar (track length, wall clock) is repeated as a Python value: cheaper than broadcasting.
-            return [a.item()] * n if a.size == 1 else a.reshape(n).tolist()
-
-        rows = zip(col(episode, np.int64), col(steps, np.int64), col(x, np.float64), col(y, np.float64),
-                   col(yaw, np.float64), col(steer, np.float64), col(throttle, np.float64), actions,
-                   col(reward, np.float64), col(done, bool), col(all_wheels_on_track, bool),
-                   col(progress, np.float64), col(closest_waypoint, np.int64), col(track_len, np.float64),
-                   col(tst), col(status), col(pause_duration, np.float64),
-                   col(obstacle_crash_counter, np.int64), col(wall_clock, np.float64))
-        fmt = ROW_FORMAT
-        self._lines.extend([fmt % r for r in rows])
+    def write_rows(self, *, episode, **columns) -> None:
+        """Buffer one row per car: ``episode`` and the columns of :func:`format_rows`, each an
+        array ``(n_cars,)`` or a scalar for all."""
+        tails = format_rows(n=int(np.size(episode)), **columns)
+        eps = np.broadcast_to(np.asarray(episode, dtype=np.int64), (len(tails),)).tolist()
+        self._lines.extend([f"{e},{t}" for e, t in zip(eps, tails)])
         if len(self._lines) >= _FLUSH_ROWS:
             self.flush()
 
     def write_step(self, env, info: dict, actions, *, cars, episode, tstamp, reward=0.0, penalised=None) -> None:
-        """Buffer the rows of one :meth:`sim.env.RacingEnv.step` for the cars ``cars`` (an index array).
-
-        The one mapping from a step's ``info`` to SIM_TRACE columns: ``episode`` and ``tstamp``
-        (simulated s) are given per car, ``actions`` are the actions of those cars,
-        ``penalised (len(cars),)`` marks cars put back after leaving the road (see :func:`trace_status`).
-        """
-        status = info["status"][cars]
-        steps = info["steps"][cars]
-        self.write_rows(episode=episode, steps=steps, x=info["x"][cars], y=info["y"][cars],
-                        yaw=np.degrees(info["yaw"][cars]), steer=info["steering"][cars],
-                        throttle=info["speed"][cars], action=actions, reward=reward, done=status != 0,
-                        all_wheels_on_track=info["all_wheels_on_track"][cars], progress=info["progress"][cars],
-                        closest_waypoint=info["closest_waypoint"][cars], track_len=env.track.length,
-                        tstamp=tstamp, episode_status=trace_status(status, steps, penalised))
+        """Buffer the rows of one :meth:`sim.env.RacingEnv.step` for the cars ``cars`` (an index array),
+        ``episode`` per car; the columns as :func:`step_columns` maps them."""
+        cols = step_columns(env, info, actions, cars=cars, tstamp=tstamp, reward=reward, penalised=penalised)
+        self.write_rows(episode=episode, **{k: v for k, v in cols.items() if k != "n"})
 
     def flush(self) -> None:
         """Write buffered rows to the file (appending) and hand them to the OS."""

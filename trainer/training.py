@@ -13,6 +13,9 @@ picks the best one; lap 1 from a standing start under ``trackside evaluate``'s r
 What a viewer can follow while it runs, all inside the model folder:
 
 - ``metrics/episodes.jsonl`` and ``metrics/iterations.jsonl``: one line per episode and iteration;
+- DeepRacer's ``training-simtrace/{iteration}-iteration.csv`` (every car, whole episodes:
+  :mod:`trainer.episode_traces`) and ``metrics/TrainingMetrics.json`` (:mod:`trainer.deepracer_metrics`),
+  written at the end of each iteration;
 - ``telemetry.jsonl``: car poses about 10 times a second (``{"t", "iteration", "cars": [[x, y, yaw_deg, speed, progress], ...]}``);
 - ``logs/training.log``; ``status.json``.
 """
@@ -37,7 +40,9 @@ from sim.reward import RewardError, RewardFunctionError, compile_reward_source
 from sim.reward_sandbox import RewardSandbox, SandboxLimits
 
 from .algorithms import ALGORITHM_NAMES, Algorithm, build_network, make_algorithm
+from .deepracer_metrics import TrainingMetricsFile, evaluation_entries, training_entries
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
+from .episode_traces import EpisodeTraces
 from .hyperparameters import Hyperparameters, TrainingConfig
 from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
@@ -45,11 +50,8 @@ from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
 from .resume import resume_point
 from .reward_trust import UntrustedRewardError, check_trusted
-from .simtrace import SimTraceWriter
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 
-TRACE_CARS = 4
-"""Cars whose every step goes into SIM_TRACE: enough episodes for analysis at a small cost."""
 TELEMETRY_PERIOD_S = 0.1
 TELEMETRY_CARS = 8
 EVAL_LAPS = 5
@@ -87,8 +89,9 @@ class _Run:
     prior_s: float = 0.0
     iteration: int = 0
     episodes: int = 0
-    trace: SimTraceWriter | None = None
-    sim_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    traces: EpisodeTraces | None = None
+    deepracer_metrics: TrainingMetricsFile | None = None
+    eval_laps: list = field(default_factory=list)
 
     def __post_init__(self):
         self.meta, self.hp, self.cfg = self.model.metadata(), self.model.hyperparameters(), self.model.training_config()
@@ -120,7 +123,8 @@ def _prepare(model: Model) -> _Run:
     run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
     if run.init is not None:
         agent.load_state_dict(run.init["agent"])
-    run.sim_t = np.zeros(env.n)
+    run.deepracer_metrics = TrainingMetricsFile(model.path / "metrics" / "TrainingMetrics.json", run.start_episodes)
+    run.traces = EpisodeTraces(env.n, env.dt, clock_s=run.deepracer_metrics.clock_s)
     return run
 
 
@@ -216,6 +220,8 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         model.log(f"note: {note}")
     if run.init is not None and algo.resume_note:
         model.log(algo.resume_note)
+    model.log(f"SIM_TRACE: every step of all {run.env.n} cars, whole episodes per iteration file "
+              "(training-simtrace/); an episode still running when training stops is not written")
     t_start = time.monotonic()
     if limit_min is not None:  # checked every step (and while a reward runs), not only between iterations
         stop.deadline = (t_start + limit_min * 60, f"time limit of {limit_min:g} min reached")
@@ -237,8 +243,6 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         model.fail(reason, step=int(algo.env_steps))
     finally:
         run.env.reward_fn.close()
-        if run.trace is not None:
-            run.trace.close()
         telemetry.close()
         stop.close()
     if result_status == ModelState.READY:
@@ -250,10 +254,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
 
 
 def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) -> None:
-    cars = np.arange(min(TRACE_CARS, env.n))
-    run.sim_t[:] = info["steps"] * env.dt
-    run.trace.write_step(env, info, actions[cars], cars=cars, episode=run.start_episodes + info["episode"][cars],
-                         tstamp=run.sim_t[cars], reward=rewards[cars])
+    run.traces.record_step(env, info, actions, rewards)
     telemetry.maybe_write(env, info, run.iteration)
 
 
@@ -261,17 +262,20 @@ def _iteration(run: _Run, algo: Algorithm, t_start: float) -> dict:
     """One iteration of the model's algorithm, its greedy evaluation, metrics, checkpoint and log line;
     the iteration row."""
     model, iteration = run.model, run.iteration
-    run.trace = SimTraceWriter(model.training_simtrace_path(iteration))
     rollout, stats = algo.iteration()
-    run.trace.close()
     eps = rollout.episodes
     elapsed = time.monotonic() - t_start
-    model.append_episodes([{"iteration": iteration, "episode": run.episodes + i, "reward": e.reward,
-                            "progress": e.progress, "steps": e.steps, "status": e.status, "lap_time": e.lap_time,
-                            "start_fraction": e.start_fraction, "reverse": e.reverse, "time": run.prior_s + elapsed}
-                           for i, e in enumerate(eps)])
+    traced = run.traces.write_iteration(model.training_simtrace_path(iteration), run.episodes, len(eps))
+    rows = [{"iteration": iteration, "episode": run.episodes + i, "reward": e.reward,
+             "progress": e.progress, "steps": e.steps, "status": e.status, "lap_time": e.lap_time,
+             "start_fraction": e.start_fraction, "reverse": e.reverse, "time": run.prior_s + elapsed}
+            for i, e in enumerate(eps)]
+    model.append_episodes(rows)
     run.episodes += len(eps)
     ev = _evaluate(run)
+    run.deepracer_metrics.add(training_entries(rows, [t.start_s for t in traced], run.env.dt)
+                              + evaluation_entries(run.eval_laps, run.episodes, len(eps), run.traces.clock_s))
+    run.deepracer_metrics.write()
     elapsed = time.monotonic() - t_start
     laps = [e.lap_time for e in eps if e.lap_time is not None]
     it_row = {"iteration": iteration, "episodes": run.episodes, "env_steps": algo.env_steps,
@@ -307,6 +311,7 @@ def _evaluate(run: _Run) -> dict:
                            EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse,
                                            seed=EVAL_SEED), camera_size=camera)
     ev = summarize(laps)
+    run.eval_laps = laps  # for TrainingMetrics.json's evaluation entries
     if laps[0].completed:  # it never left the road, so the rules (and the seed) agree: the same lap to the last bit
         ev["standing_start_s"] = laps[0].time_s
     else:

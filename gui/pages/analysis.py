@@ -209,7 +209,7 @@ class AnalysisPage(QWidget):
         it = d.iterations
         n = len(it["iteration"])
         self.info.setText(f"{n} iterations, {len(d.checkpoints)} checkpoints, {d.rows:,} trace rows "
-                          f"from {d.trace_files} files" if n else "Not trained yet")
+                          f"from {d.trace_files} of {d.trace_files_total} iteration files" if n else "Not trained yet")
         set_xy(self.reward_line, it["iteration"], it["mean_reward"])
         set_xy(self.progress_line, it["iteration"], it["mean_progress"])
         set_xy(self.eval_progress_line, it["iteration"], it["eval_progress"])

@@ -88,3 +88,15 @@ def _left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_a_long_training_reads_an_even_spread_of_its_trace_files(tmp_path):
+    from gui.analysis_data import spread_within
+
+    files = []
+    for i in range(10):
+        files.append(tmp_path / f"{i}-iteration.csv")
+        files[-1].write_text("x" * 100)
+    assert spread_within(files, 10_000) == files
+    picked = spread_within(files, 300)  # room for 3 of the 10 files
+    assert [files.index(p) for p in picked] == [0, 4, 9]

@@ -1,6 +1,7 @@
 """Evaluation: lap times measured where the car crosses the line, penalties that add exactly,
 determinism, SIM_TRACE output, and models that cannot run refused plainly."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -213,6 +214,19 @@ def test_evaluation_writes_a_simtrace_in_the_model_folder(trained):
     assert (trace["episode_status"] == "off_track").sum() == sum(lap.off_track for lap in ev.laps)
     assert trace["tstamp"][-1] >= sum(lap.time_s for lap in ev.laps if lap.time_s) - 0.07
     assert path in trained.evaluation_simtraces()
+    # DeepRacer-for-Cloud's evaluation metrics, paired with the trace by its time stamp.
+    stamp = path.parent.parent.name
+    metrics = json.loads((trained.path / "metrics" / "evaluation" / f"{stamp}.json").read_text())["metrics"]
+    assert len(metrics) == 2 and set(metrics[0]) == {
+        "completion_percentage", "metric_time", "start_time", "elapsed_time_in_milliseconds", "episode_status",
+        "crash_count", "immobilized_count", "off_track_count", "reversed_count", "reset_count", "trial"}
+    for m, lap in zip(metrics, ev.laps):
+        assert m["completion_percentage"] == int(lap.progress) and m["off_track_count"] == lap.off_track
+        assert m["episode_status"] == ("Lap complete" if lap.completed else m["episode_status"])
+        if lap.completed:
+            assert m["elapsed_time_in_milliseconds"] == round(lap.time_s * 1000)
+    assert metrics[1]["start_time"] >= metrics[0]["metric_time"] - 70
+    assert [m["trial"] for m in metrics] == list(np.cumsum([lap.completed for lap in ev.laps]))
 
 
 def test_a_read_only_model_keeps_its_folder_and_traces_go_to_the_home(trained):

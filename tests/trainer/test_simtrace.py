@@ -133,3 +133,92 @@ def test_one_mapping_from_episode_status_to_trace_words():
     assert list(words) == ["prepare", "in_progress", "off_track", "lap_complete", "off_track"]
     assert list(trace_status(status, steps)) == ["prepare", "in_progress", "in_progress", "lap_complete", "off_track"]
     assert TraceStatus("time_up") is TraceStatus.TIME_UP
+
+
+class _Env:
+    """What EpisodeTraces reads of an environment: the track length."""
+
+    class track:
+        length = 20.0
+
+
+def _info(steps, status):
+    n = len(steps)
+    return {"status": np.array(status), "steps": np.array(steps), "x": np.arange(n, dtype=float),
+            "y": np.zeros(n), "yaw": np.zeros(n), "steering": np.zeros(n), "speed": np.ones(n),
+            "all_wheels_on_track": np.ones(n, dtype=bool), "progress": np.array(steps, dtype=float),
+            "closest_waypoint": np.zeros(n, dtype=int)}
+
+
+def test_episode_traces_write_whole_episodes_in_finishing_order(tmp_path):
+    from trainer.episode_traces import EpisodeTraces
+
+    traces = EpisodeTraces(3, 0.5, clock_s=10.0)
+    # car 0 ends at its step 2 and again at 4; cars 1 and 2 end together at step 3; car 1 then runs on.
+    plan = [([1, 1, 1], [0, 0, 0]), ([2, 2, 2], [2, 0, 0]), ([1, 3, 3], [0, 1, 5]), ([2, 1, 1], [1, 0, 0])]
+    for steps, status in plan:
+        traces.record_step(_Env, _info(steps, status), np.zeros(3, dtype=int), np.ones(3))
+    assert [(e.car, len(e.rows), e.start_s, e.end_s) for e in traces.finished] == [
+        (0, 2, 10.0, 11.0), (1, 3, 10.0, 11.5), (2, 3, 10.0, 11.5), (0, 2, 11.0, 12.0)]
+    assert traces.running == 2  # cars 1 and 2 are one step into their next episodes
+    path = tmp_path / "training-simtrace" / "4-iteration.csv"
+    path.parent.mkdir()
+    path.write_text("left by a crashed run\n")
+    written = traces.write_iteration(path, 40, 3)
+    assert [e.car for e in written] == [0, 1, 2] and len(traces.finished) == 1
+    t = read_simtrace(path)
+    assert t["episode"].tolist() == [40, 40, 41, 41, 41, 42, 42, 42]
+    assert t["steps"].tolist() == [1, 2, 1, 2, 3, 1, 2, 3]
+    assert t["episode_status"].tolist() == ["prepare", "off_track", "prepare", "in_progress", "lap_complete",
+                                            "prepare", "in_progress", "time_up"]
+    assert t["done"].tolist() == [False, True, False, False, True, False, False, True]
+    assert t["tstamp"].tolist() == [10.5, 11.0, 10.5, 11.0, 11.5, 10.5, 11.0, 11.5]
+    assert path.read_text().splitlines()[0] == HEADER
+
+
+def test_training_metrics_file_keeps_a_resumed_runs_entries(tmp_path):
+    import json
+
+    from trainer.deepracer_metrics import TrainingMetricsFile, training_entries
+
+    rows = [{"episode": k, "reward": 10.4 + k, "progress": 55.9, "steps": 30, "status": "off_track",
+             "lap_time": None} for k in range(4)]
+    rows[1].update(progress=100.0, status="lap_complete", lap_time=9.87654)
+    entries = training_entries(rows, [0.0, 1.0, 2.0, 3.0], 1 / 15)
+    assert entries[1] == {"reward_score": 11, "metric_time": 10877, "start_time": 1000,
+                          "elapsed_time_in_milliseconds": 9877, "episode": 2, "trial": 2, "phase": "training",
+                          "completion_percentage": 100, "episode_status": "Lap complete"}
+    assert entries[0]["elapsed_time_in_milliseconds"] == 2000 and entries[0]["episode_status"] == "Off track"
+    path = tmp_path / "metrics" / "TrainingMetrics.json"
+    f = TrainingMetricsFile(path)
+    f.add(entries)
+    f.write()
+    assert json.loads(path.read_text())["metrics"] == entries
+    resumed = TrainingMetricsFile(path, keep_episodes=2)  # the checkpoint had 2 episodes: 3 and 4 are redone
+    assert resumed.entries == entries[:2] and resumed.clock_s == pytest.approx(10.877)
+    assert TrainingMetricsFile(path).entries == []  # a fresh start begins the file again
+
+
+def test_every_ppo_iteration_reports_exactly_its_quota_of_episodes():
+    """8 cars that all run out of time together at step 5, 3 episodes per iteration: the extra
+    episodes are reported by the next iterations, in the order they ended, none lost or repeated."""
+    from dataclasses import replace
+
+    from sim.env import EnvConfig, RacingEnv
+    from sim.library import load_track
+    from trainer.networks import build_agent
+    from trainer.ppo import PPO
+
+    space = ActionSpace.from_console(3.0, 3, 30.0, 5)
+    env = RacingEnv(load_track("practice_oval"), space, EnvConfig(n_cars=8, sensor="SECTOR_LIDAR", max_steps=5))
+    hp = replace(Hyperparameters(), num_episodes_between_training=3, num_epochs=1)
+    ends = []
+    ppo = PPO(env, build_agent(env.observe().shape[1:], space), hp,
+              on_step=lambda env, info, actions, rewards: ends.extend(
+                  (int(info["steps"][c]), c) for c in np.flatnonzero(info["status"] != 0)))
+    reported = []
+    for _ in range(5):
+        rollout, _ = ppo.iteration()
+        assert len(rollout.episodes) == 3 and rollout.n_samples > 0
+        reported += [(e.steps, e.car) for e in rollout.episodes]
+    assert reported == ends[:15] and len(ppo.carried) == len(ends) - 15
