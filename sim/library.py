@@ -239,5 +239,5 @@ def track_summary(track: Track) -> dict:
         "trainable": bool(info.trainable),
         "resembles": info.resembles,
         "source": info.source,
-        "waypoints": int(len(track.center)),
+        "waypoints": len(track.center),
     }
