@@ -61,8 +61,9 @@ def _parsed(stager) -> tuple[ModelMetadata, Hyperparameters, str | None, Trainin
     used = stager.used
     try:
         meta = ModelMetadata.from_json(used["model_metadata.json"].read_bytes())
-    except MetadataError as exc:
-        raise ArchiveError(f"{stager.used_from['model_metadata.json']}: {exc}") from None
+    except MetadataError as exc:  # its message names model_metadata.json; say where it was
+        text = str(exc).removeprefix("model_metadata.json: ")
+        raise ArchiveError(f"{stager.used_from['model_metadata.json']}: {text}") from None
     hp = Hyperparameters()
     if "hyperparameters.json" in used:
         try:

@@ -116,7 +116,7 @@ def model_list(as_json):
         if r.get("problem"):  # one broken folder is one line; the others list as usual
             click.echo(f"{r['name']:<24} {r['status']:<9} problem: {r['problem']}")
             continue
-        click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track'] or '-'):<20} {str(r['sensor'] or '-'):<20} "
+        click.echo(f"{r['name']:<24} {r['status']:<9} {r['track'] or '-'!s:<20} {r['sensor'] or '-'!s:<20} "
                    f"{r['n_actions'] or 'cont.':>7} {_seconds(r['best_lap_s']):>9}")
 
 

@@ -158,6 +158,7 @@ def test_size_and_count_limits(tmp_path, monkeypatch):
     total = _tar(tmp_path / "total.tar.gz", [("model_metadata.json", META), ("reward_function.py", b"#" * 1900)])
     with pytest.raises(ArchiveError, match="in all"):
         import_model(total, "b")
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 64)
     many = _tar(tmp_path / "many.tar.gz", [("model_metadata.json", META)] +
                 [(f"model_{i}.pb", b"") for i in range(archive.MAX_MEMBERS)])
     with pytest.raises(ArchiveError, match=f"more than {archive.MAX_MEMBERS} entries"):
@@ -197,3 +198,14 @@ def test_malicious_weights_never_run(tmp_path, form):
     # Proof the payload is live: a plain unpickle would have run it.
     pickle.loads(pickle.dumps(_RunsCode(tmp_path / "control")))
     assert (tmp_path / "control").exists()
+
+
+def test_unknown_files_are_skipped_never_copied_and_reported(tmp_path):
+    path = _tar(tmp_path / "odd.tar.gz", [("model_metadata.json", META), ("model/model_metadata.json", META),
+                                           ("run_me.sh", b"rm -rf ~"), ("notes/.secret", b"x")])
+    report = archive.import_with_report(path, "odd")
+    skipped = {f: g.what for g in report.skipped for f in g.files}
+    assert skipped["run_me.sh"].startswith("not a file DeepRacer or Trackside writes")
+    assert skipped["model/model_metadata.json"] == "the same file as model_metadata.json"
+    assert "notes/.secret" in skipped
+    assert not list(report.model.path.rglob("run_me.sh")) and not list(report.model.path.rglob(".secret"))
