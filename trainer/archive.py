@@ -148,7 +148,7 @@ def import_with_report(source: str | os.PathLike, name: str | None = None, *,
         if "trackside.json" in stager.used:
             kind = "a Trackside export"
         if name is None:
-            base = manifest.get("name") or re.sub(r"\.(tar\.gz|tgz|tar)$", "", source.name)
+            base = manifest.get("name") or re.sub(r"\.(tar\.gz|tgz|tar)$", "", source.resolve().name)
             name = re.sub(r"[^A-Za-z0-9_-]+", "-", str(base)).strip("-")[:64] or "imported"
         store.check_new_name(name)
         report = ImportReport(Model(tmp, name=name), str(source), kind, "draft")

@@ -158,7 +158,7 @@ def choose_track(wanted: str | None, where: str, default: str, model_name: str) 
     if info is None:
         return TrackChoice(default, f"{default}, Trackside's default: {where} names {wanted}, which this home "
                                     "does not have",
-                           f"import that track's .npy with: trackside tracks import FILE.npy --name {wanted}; then "
+                           f"import DeepRacer's file for it with: trackside tracks import {wanted}.npy; then "
                            f"trackside model track {model_name} {wanted}")
     if not info.trainable:
         return TrackChoice(default, f"{default}, Trackside's default: {where} names {wanted}, a competition "

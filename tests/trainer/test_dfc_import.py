@@ -147,14 +147,17 @@ def test_a_console_archive_without_its_track_lands_on_the_default_and_says_so(tm
     text = "\n".join(report.lines())
     assert ("track: workshop_loop, Trackside's default: training_params.yaml (WORLD_NAME) names "
             "Tokyo_Training_track, which this home does not have") in text
-    assert "trackside tracks import FILE.npy --name Tokyo_Training_track" in text
+    assert "trackside tracks import Tokyo_Training_track.npy; then" in text
     assert "trackside model track virtualmodel-tokyo Tokyo_Training_track" in text
     assert (m.path / "imported" / "metrics" / "training" / "training-20240101120000.json").is_file()
     assert ".DS_Store" in {f for g in report.skipped for f in g.files}
     assert not (m.path / ".DS_Store").exists()
 
-    # The way out the report names works: import the track as DeepRacer calls it, point the model at it.
-    _track("Tokyo_Training_track")
+    # The way out the report names works: import DeepRacer's file under its own name, point the model at it.
+    npy = tmp_path / "Tokyo_Training_track.npy"
+    npy.write_bytes((bundled_tracks_dir() / "practice_oval.npy").read_bytes())
+    out = CliRunner().invoke(main, ["tracks", "import", str(npy)])
+    assert out.exit_code == 0 and out.output.startswith("imported Tokyo_Training_track:")
     out = CliRunner().invoke(main, ["model", "track", m.name, "Tokyo_Training_track"])
     assert out.exit_code == 0 and ModelStore().get(m.name).training_config().track == "Tokyo_Training_track"
 
