@@ -87,6 +87,11 @@ def test_a_deepracer_for_cloud_folder_imports_as_a_draft_that_says_what_it_kept(
     assert (config.track, config.reverse, config.alternate_direction, config.round_robin) == (
         "reInvent2019_track", True, False, True)
     load_track(config.track)  # the model can train on it
+    # Training waits for the user to read and accept someone else's reward function, and only that.
+    with pytest.raises(reward_trust.UntrustedRewardError, match="accept-reward dfc-model"):
+        reward_trust.check_trusted(m.path, m.name)
+    reward_trust.accept(m.path, reward_trust.read_for_review(m.path)[1])
+    reward_trust.check_trusted(m.path, m.name)
 
     # Traces and metrics are kept where DeepRacer keeps them, inside imported/; TensorFlow is not.
     imported = m.path / "imported"
@@ -194,6 +199,7 @@ def test_the_cli_prints_the_report_and_a_trackside_export_keeps_its_track(tmp_pa
     assert bad.exit_code == 1 and "no track named 'No_Such_track'" in bad.output and "Traceback" not in bad.output
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and pipes made as on Linux and macOS")
 def test_links_pipes_and_sizes_in_a_folder_are_refused(tmp_path, monkeypatch):
     store = ModelStore()
     folder = dfc_folder(tmp_path / "links")
