@@ -38,6 +38,8 @@ TF_WEIGHTS = ("TensorFlow weights (model/model_*.pb, checkpoint files): Tracksid
               "network; the model starts untrained")
 SAGEMAKER_FILES = "SageMaker's hand-shake files between its trainer and its simulator: nothing in them to use"
 UNKNOWN = "not a file DeepRacer or Trackside writes in a model: left out"
+TRACKSIDE_STATE = ("a Trackside model folder's own state (checkpoints, status, logs): to carry a Trackside model "
+                   "with its weights, export it (trackside model export NAME) and import the archive")
 
 USED = {
     "model_metadata.json": "model_metadata.json", "model/model_metadata.json": "model_metadata.json",
@@ -65,6 +67,8 @@ _SKIPPED = (
     (re.compile(r"((agent|model)/)?(model(_\d+)?\.pb|checkpoint|deepracer_checkpoints\.json|\.coach_checkpoint|"
                 r"[^/]*\.ckpt(\.[^/]+)?|[^/]*\.ready|[^/]*\.lock)"), TF_WEIGHTS),
     (re.compile(r"ip/(done|ip\.json)"), SAGEMAKER_FILES),
+    (re.compile(r"(checkpoints|logs|imported)/.*|metrics/[^/]*\.jsonl|status\.json|reward_trust\.json|"
+                r"description\.txt|stop_request|telemetry\.jsonl"), TRACKSIDE_STATE),
 )
 
 

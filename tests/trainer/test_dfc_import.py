@@ -14,7 +14,13 @@ from sim.library import import_track, load_track
 from sim.paths import bundled_tracks_dir
 from trainer import archive, reward_trust
 from trainer.archive import ArchiveError, import_with_report
-from trainer.dfc_import import TF_WEIGHTS, ParamsError, classify, read_training_params
+from trainer.dfc_import import (
+    TF_WEIGHTS,
+    TRACKSIDE_STATE,
+    ParamsError,
+    classify,
+    read_training_params,
+)
 from trainer.hyperparameters import Hyperparameters
 from trainer.metadata import ModelMetadata
 from trainer.model_store import ModelStore
@@ -258,6 +264,15 @@ def test_training_params_are_read_as_plain_text_never_run(tmp_path):
 ])
 def test_classify(rel, action):
     assert classify(rel).action == action
+
+
+def test_a_trackside_model_folder_says_how_to_carry_its_weights(tmp_path):
+    first = import_with_report(dfc_folder(tmp_path / "dfc"), "first")
+    first.model.write_checkpoint(0, {"agent": {}}, {})
+    report = import_with_report(first.model.path, "second")
+    why = {f: g.what for g in report.skipped for f in g.files}
+    assert why["checkpoints/iteration-0000.pt"] == TRACKSIDE_STATE and why["status.json"] == TRACKSIDE_STATE
+    assert report.model.training_config().track == first.model.training_config().track
 
 
 def test_onnx_export_without_onnx_says_what_to_install(tmp_path, monkeypatch):
