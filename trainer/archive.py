@@ -211,7 +211,7 @@ class Stager:
         if key not in self.used:
             self.used[key], self.used_from[key] = out, rel
             return
-        same = out.read_bytes() == self.used[key].read_bytes()
+        same = _same_content(out.read_bytes(), self.used[key].read_bytes())
         out.unlink()
         if not same:
             raise ArchiveError(f"{rel}: {key} appears twice, with different contents "
@@ -232,6 +232,17 @@ class Stager:
                     raise ArchiveError(f"archive: more than {MAX_TOTAL_BYTES / 2**20:.0f} MB in all")
                 fh.write(chunk)
         return written
+
+
+def _same_content(a: bytes, b: bytes) -> bool:
+    """Two copies of one file (``model_metadata.json`` and ``model/model_metadata.json``): the same bytes,
+    or the same JSON written differently (both under :data:`MAX_TEXT_BYTES`)."""
+    if a == b:
+        return True
+    try:
+        return json.loads(a) == json.loads(b)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def _read_tar(tar: tarfile.TarFile, stager: Stager) -> None:

@@ -201,7 +201,8 @@ def test_malicious_weights_never_run(tmp_path, form):
 
 
 def test_unknown_files_are_skipped_never_copied_and_reported(tmp_path):
-    path = _tar(tmp_path / "odd.tar.gz", [("model_metadata.json", META), ("model/model_metadata.json", META),
+    indented = json.dumps(json.loads(META), indent=4).encode()  # the same file, written differently
+    path = _tar(tmp_path / "odd.tar.gz", [("model_metadata.json", META), ("model/model_metadata.json", indented),
                                            ("run_me.sh", b"rm -rf ~"), ("notes/.secret", b"x")])
     report = archive.import_with_report(path, "odd")
     skipped = {f: g.what for g in report.skipped for f in g.files}
