@@ -13,8 +13,9 @@ Three layouts arrive here (read by :mod:`trainer.archive`, which refuses anythin
 
 - **A DeepRacer console archive** (a "virtual model" export: ``model_metadata.json``,
   ``reward_function.py``, ``training_params.yaml``, ``hyperparameters.json`` at the root,
-  TensorFlow checkpoints under ``model/``, ``metrics/training/training-*.json``; or a "physical
-  model": ``agent/model.pb`` beside ``model_metadata.json``).
+  TensorFlow checkpoints under ``model/``, ``metrics/training/training-*.json``, as listed in
+  aws-solutions/deepracer-on-aws ``source/docs/import/README.md``; or a "physical model":
+  ``agent/model.pb`` beside ``model_metadata.json``).
 - **A Trackside export** (``trackside.json``, ``weights.pt``, ``training_config.json`` ...).
 
 :func:`classify` sorts every file into *used* (read into the new model), *kept* (copied unchanged
