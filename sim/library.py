@@ -26,8 +26,12 @@ import numpy as np
 from .paths import bundled_tracks_dir, user_tracks_dir
 from .track import Track, TrackError, TrackInfo
 
-NAME_PATTERN = re.compile(r"[a-z0-9_-]{1,64}")
-"""Track names: lower-case letters, digits, ``_`` and ``-``, at most 64 characters."""
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""Track names: letters (either case, as DeepRacer's ``reInvent2019_track`` or ``Tokyo_Training_track``),
+digits, ``_`` and ``-``, at most 64 characters: no dots, slashes or spaces, so a name is always one
+file inside its folder."""
+_DEVICE_NAMES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])", re.IGNORECASE)
+"""Names Windows reserves for devices whatever the folder: a file called ``NUL.npy`` is no file."""
 
 _cache: dict[Path, tuple[tuple, Track]] = {}
 _cache_lock = threading.Lock()
@@ -63,15 +67,29 @@ def _title(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").title()
 
 
+def valid_name(name: object) -> bool:
+    """Whether ``name`` can be a track's name: :data:`NAME_PATTERN`, and not a Windows device name."""
+    return isinstance(name, str) and bool(NAME_PATTERN.fullmatch(name)) and not _DEVICE_NAMES.fullmatch(name)
+
+
 def _find(name: str) -> tuple[Path, str] | None:
-    """Path and source of the track called ``name``; bundled names win."""
-    if not NAME_PATTERN.fullmatch(name):
+    """Path and source of the track called ``name`` (exactly: case counts, also on macOS and Windows,
+    whose file systems would open ``WORKSHOP_LOOP.npy`` as ``workshop_loop.npy``); bundled names win."""
+    if not valid_name(name):
         return None
     for source, folder in _dirs():
         path = folder / f"{name}.npy"
-        if path.is_file():
+        if path.is_file() and path.name in os.listdir(folder):
             return path, source
     return None
+
+
+def _same_name_ignoring_case(folder: Path, name: str) -> str | None:
+    """The stem of a track in ``folder`` called ``name`` up to case (which macOS and Windows would
+    treat as the same file), or None."""
+    if not folder.is_dir():
+        return None
+    return next((p.stem for p in folder.glob("*.npy") if p.stem.lower() == name.lower()), None)
 
 
 def list_tracks() -> list[TrackInfo]:
@@ -84,7 +102,7 @@ def list_tracks() -> list[TrackInfo]:
     out: list[TrackInfo] = []
     for source, folder in _dirs():
         for npy in sorted(folder.glob("*.npy")):
-            if npy.stem in seen or not NAME_PATTERN.fullmatch(npy.stem):
+            if npy.stem in seen or not valid_name(npy.stem):
                 continue
             seen.add(npy.stem)
             out.append(_read_info(npy, source))
@@ -134,20 +152,27 @@ def import_track(
     """Copy a DeepRacer ``.npy`` track into the user's tracks folder under ``name``.
 
     The file is validated first (:class:`TrackError` names it if it is broken).
-    ``name`` must match ``[a-z0-9_-]``, at most 64 characters, must not be a
-    bundled track's name, and must not be an imported track's name unless
-    ``overwrite``. Imported tracks are trainable. Both files are written to a
+    ``name`` must match ``[A-Za-z0-9_-]``, at most 64 characters (DeepRacer's own names such as
+    ``reInvent2019_track`` are taken as they are), must not be a bundled track's name (in any case),
+    and must not be an imported track's name unless ``overwrite`` (then exactly that name: two names
+    differing only in case would be one file on macOS and Windows). Imported tracks are trainable. Both files are written to a
     temporary name and moved into place, so a crash never leaves half a file.
     """
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+    if not valid_name(name):
         raise TrackError(
-            f"{name!r} is not a valid track name: use lower-case letters, digits, '_' and '-', at most 64 characters"
+            f"{name!r} is not a valid track name: use letters, digits, '_' and '-', at most 64 characters "
+            "(no dots, slashes or spaces, and not a Windows device name such as NUL)"
         )
-    if (bundled_tracks_dir() / f"{name}.npy").exists():
-        raise TrackError(f"{name!r} is the name of a bundled track; choose another name")
+    bundled = _same_name_ignoring_case(bundled_tracks_dir(), name)
+    if bundled is not None:
+        raise TrackError(f"{name!r} is the name of a bundled track ({bundled!r}); choose another name")
     folder = user_tracks_dir()
     target = folder / f"{name}.npy"
-    if target.exists() and not overwrite:
+    taken = _same_name_ignoring_case(folder, name)
+    if taken is not None and taken != name:
+        raise TrackError(f"an imported track named {taken!r} already exists (names differing only in case would "
+                         "be one file on macOS and Windows); choose another name")
+    if taken is not None and not overwrite:
         raise TrackError(f"an imported track named {name!r} already exists; pass overwrite=True to replace it")
 
     source = Path(path)
@@ -214,5 +239,5 @@ def track_summary(track: Track) -> dict:
         "trainable": bool(info.trainable),
         "resembles": info.resembles,
         "source": info.source,
-        "waypoints": int(len(track.center)),
+        "waypoints": len(track.center),
     }

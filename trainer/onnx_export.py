@@ -16,43 +16,42 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+from sim.errors import TracksideError
 
-from .model_store import Model
-from .policy import load_policy
+if TYPE_CHECKING:
+    from .model_store import Model
 
-
-class _PolicyGraph(nn.Module):
-    """PPO's network: action logits (or mean) and the state value."""
-
-    def __init__(self, agent):
-        super().__init__()
-        self.agent = agent
-
-    def forward(self, observation, speed):
-        hidden = self.agent.features(observation, speed)
-        return self.agent.actor(hidden), self.agent.critic(hidden).squeeze(1)
+ONNX_MISSING = "ONNX export needs the onnx package, which is not installed: pip install onnx"
 
 
-class _MeanActionGraph(nn.Module):
-    """SAC's actor: the squashed mean, what :meth:`trainer.sac.SACNetwork.act_greedy` gives."""
+class OnnxMissingError(TracksideError):
+    """The ``onnx`` package is not installed; the message says what to install."""
 
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
 
-    def forward(self, observation, speed):
-        mean, _ = self.net.mean_and_log_std(observation, speed)
-        return torch.tanh(mean)
+def onnx_missing() -> str | None:
+    """:data:`ONNX_MISSING` when ``import onnx`` fails (torch's exporter needs it), else None."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return ONNX_MISSING
+    return None
 
 
 def export_onnx(model: Model, path: str | Path, which: int | str | None = None) -> Path:
-    """Write the policy of checkpoint ``which`` (default: final, else best, else latest) to ``path``."""
+    """Write the policy of checkpoint ``which`` (default: final, else best, else latest) to ``path``.
+    Raises :class:`OnnxMissingError` (one line: what to install) without the ``onnx`` package."""
+    missing = onnx_missing()
+    if missing:  # before torch is even imported: the answer comes at once
+        raise OnnxMissingError(missing)
+    import torch
+
+    from .policy import load_policy
+
     agent = load_policy(model, which).agent
     sac = model.metadata().training_algorithm == "sac"
-    graph = (_MeanActionGraph(agent) if sac else _PolicyGraph(agent)).eval()
+    graph = _policy_graph(agent, sac=sac).eval()
     obs = torch.zeros((1, *agent.obs_shape))
     speed = torch.zeros(1)
     out_name = "action_logits" if agent.n_actions > 0 else "action_mean"
@@ -66,3 +65,31 @@ def export_onnx(model: Model, path: str | Path, which: int | str | None = None) 
                           dynamic_axes={"observation": {0: "batch"}, "speed": {0: "batch"},
                                         **{name: {0: "batch"} for name in outputs}})
     return path
+
+
+def _policy_graph(agent, sac: bool = False):
+    """The network as one module with the exported inputs and outputs: PPO's features, actor and
+    critic (logits or mean, and the value), or SAC's actor giving its squashed mean, what
+    :meth:`trainer.sac.SACNetwork.act_greedy` drives with (torch is imported only here)."""
+    import torch
+    from torch import nn
+
+    class PolicyGraph(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.agent = agent
+
+        def forward(self, observation, speed):
+            hidden = self.agent.features(observation, speed)
+            return self.agent.actor(hidden), self.agent.critic(hidden).squeeze(1)
+
+    class MeanActionGraph(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = agent
+
+        def forward(self, observation, speed):
+            mean, _ = self.net.mean_and_log_std(observation, speed)
+            return torch.tanh(mean)
+
+    return MeanActionGraph() if sac else PolicyGraph()

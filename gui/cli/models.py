@@ -132,7 +132,7 @@ def model_list(as_json):
         if r.get("problem"):  # one broken folder is one line; the others list as usual
             click.echo(f"{r['name']:<24} {r['status']:<9} problem: {r['problem']}")
             continue
-        click.echo(f"{r['name']:<24} {r['status']:<9} {str(r['track'] or '-'):<20} {str(r['sensor'] or '-'):<20} "
+        click.echo(f"{r['name']:<24} {r['status']:<9} {r['track'] or '-'!s:<20} {r['sensor'] or '-'!s:<20} "
                    f"{r['n_actions'] or 'cont.':>7} {_seconds(r['best_lap_s']):>9}")
 
 
@@ -228,7 +228,7 @@ def model_final(name, iteration):
 @click.argument("name")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Archive path (default NAME.tar.gz).")
-@click.option("--onnx", is_flag=True, help="Write the policy as ONNX instead.")
+@click.option("--onnx", is_flag=True, help="Write the policy as ONNX instead (needs the onnx package).")
 @friendly_errors
 def model_export(name, output, onnx):
     """Export to model.tar.gz (metadata, hyperparameters, reward function, weights), or the policy to ONNX."""
@@ -236,7 +236,8 @@ def model_export(name, output, onnx):
     m = store.get(name)
     if onnx:
         from trainer.onnx_export import export_onnx
-        path = export_onnx(m, output or Path(f"{name}.onnx"))
+
+        path = export_onnx(m, output or Path(f"{name}.onnx"))  # without onnx: one line saying what to install
     else:
         from trainer.archive import export_model
         path = export_model(m, output or Path(f"{name}.tar.gz"))
@@ -244,15 +245,41 @@ def model_export(name, output, onnx):
 
 
 @model.command("import")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--name", default=None, help="Name for the imported model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @friendly_errors
-def model_import(archive, name):
-    """Import a model.tar.gz (Trackside's or DeepRacer's)."""
-    from trainer.archive import import_model
+def model_import(source, name, as_json):
+    """Import a model.tar.gz (Trackside's or DeepRacer's) or a DeepRacer-for-Cloud model folder, and say
+    what was kept, what was skipped, which track it trains on and what to do next."""
+    from trainer.archive import import_with_report
 
-    m = import_model(archive, name, store=_store())
-    click.echo(f"imported {m.name}")
+    report = import_with_report(source, name, store=_store())
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for line in report.lines():
+        click.echo(line)
+
+
+@model.command("track")
+@click.argument("name")
+@click.argument("track")
+@click.option("--reverse/--forward", default=None, help="Also set the driving direction.")
+@friendly_errors
+def model_track(name, track, reverse):
+    """Train model NAME on TRACK from now on (a bundled or imported track; DeepRacer's names as they are)."""
+    from dataclasses import replace
+
+    from sim.library import load_track
+
+    load_track(track)  # a track this home lacks is named with the ones it has
+    m = _store().get(name)
+    config = replace(m.training_config(), track=track)
+    if reverse is not None:
+        config = replace(config, reverse=reverse)
+    m.write_training_config(config)  # the model refuses a competition track
+    click.echo(f"{name} trains on {track}{' (reversed)' if config.reverse else ''}")
 
 
 @model.command("accept-reward")

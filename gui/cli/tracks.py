@@ -65,7 +65,9 @@ def tracks_show(name: str, max_speed: float, as_json: bool):
 
 @tracks.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--name", required=True, help="Name to use for the track (letters, digits, _ and -).")
+@click.option("--name", default=None,
+              help="Name to use for the track (letters, digits, _ and -; default: the file's name as it is, "
+                   "e.g. reInvent2019_track).")
 @click.option("--display-name", default=None, help="Human-readable title.")
 @click.option("--description", default="", help="A sentence about the track.")
 @click.option("--overwrite", is_flag=True, help="Replace an imported track of the same name.")
@@ -74,6 +76,7 @@ def tracks_import(file: Path, name: str, display_name: str | None, description: 
     """Import a DeepRacer .npy track file into your Trackside home."""
     from sim.library import import_track
 
+    name = name if name is not None else file.stem  # DeepRacer's file names are its track names
     track = import_track(file, name, display_name=display_name, description=description, overwrite=overwrite)
     kind = "closed loop" if track.closed else "open track"
     click.echo(f"imported {track.name}: {kind}, {track.length:.2f} m, {len(track.center)} waypoints")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from gui.rich_text import esc
-from gui.widgets.dialogs import ask_text, confirm, show_error
+from gui.widgets.dialogs import ask_text, confirm, show_error, show_info
 from gui.widgets.model_details import ModelDetails
 from gui.widgets.model_table import ModelTableModel
 from gui.widgets.style import PAGE_STYLE, button, label
@@ -69,7 +69,7 @@ class ModelsPage(QWidget):
             b.clicked.connect(act.trigger)
         toolbar = QHBoxLayout()
         toolbar.setSpacing(8)
-        for key in ("create", "import", None, "clone", "rename", "delete"):
+        for key in ("create", "import", "import_folder", None, "clone", "rename", "delete"):
             if key is None:
                 toolbar.addSpacing(14)
             else:
@@ -132,6 +132,7 @@ class ModelsPage(QWidget):
             "evaluate": ("Evaluate", self.evaluate),
             "export": ("Export…", self.export),
             "import": ("Import…", self.import_archive),
+            "import_folder": ("Import folder…", self.import_folder),
         }
         out = {}
         for key, (text, slot) in specs.items():
@@ -215,7 +216,9 @@ class ModelsPage(QWidget):
                 why[key] = READ_ONLY_MESSAGE[:1].upper() + READ_ONLY_MESSAGE[1:]
         tips = {"train": "Start training (or watch the training that runs)", "evaluate": "Drive timed laps",
                 "clone": "A new model that starts from this one's weights (same action space and sensor)",
-                "export": "Save as a model.tar.gz", "import": "Add a model from a model.tar.gz",
+                "export": "Save as a model.tar.gz",
+                "import": "Add a model from a model.tar.gz (Trackside's or DeepRacer's)",
+                "import_folder": "Add a model from a DeepRacer-for-Cloud model folder (as its upload script writes it)",
                 "create": "Open the create-model form", "rename": "Give the model a new name",
                 "delete": "Delete the model and all its checkpoints"}
         for key, act in self.actions.items():
@@ -230,7 +233,7 @@ class ModelsPage(QWidget):
         if index.isValid():
             self.select(self.table_model.info(index.row()).name)
         menu = QMenu(self)
-        for key in ("train", "evaluate", None, "clone", "rename", "export", None, "delete", None, "create", "import"):
+        for key in ("train", "evaluate", None, "clone", "rename", "export", None, "delete", None, "create", "import", "import_folder"):
             if key is None:
                 menu.addSeparator()
             else:
@@ -314,19 +317,30 @@ class ModelsPage(QWidget):
         folder = self.ctx.setting("models/export_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, "Import a model", str(folder),
                                               "Model archives (*.tar.gz *.tgz);;All files (*)")
-        if not path:
-            return
+        if path:
+            self._import(Path(path))
+
+    def import_folder(self) -> None:
+        folder = self.ctx.setting("models/export_dir", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self, "Import a DeepRacer model folder", str(folder))
+        if path:
+            self._import(Path(path))
+
+    def _import(self, path: Path) -> None:
+        """Ask for a name, import ``path`` (an archive or a folder) and show the import's report: what
+        was kept and skipped, the track and what to do next, as ``trackside model import`` prints it."""
         import re
 
         from gui.pages.create_model_io import default_name
 
-        stem = re.sub(r"\.(tar\.gz|tgz|tar)$", "", Path(path).name)
+        stem = re.sub(r"\.(tar\.gz|tgz|tar)$", "", path.name)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:60] or "imported"
         name = ask_text(self, "Import model", "Name for the imported model:", default_name(self.ctx.store, stem))
         if not name:
             return
-        from trainer.archive import import_model
+        from trainer.archive import import_with_report
 
-        model = self._run("Cannot import", lambda: import_model(path, name, store=self.ctx.store))
-        if model:
-            self._changed(model.name, f"Imported {model.name} from {Path(path).name}")
+        report = self._run("Cannot import", lambda: import_with_report(path, name, store=self.ctx.store))
+        if report:
+            self._changed(report.model.name, f"Imported {report.model.name} from {path.name}")
+            show_info(self, f"Imported {report.model.name}", "\n".join(report.lines()))

@@ -192,8 +192,8 @@ class TracksPage(QWidget):
                                               "DeepRacer track (*.npy);;All files (*)")
         if not path:
             return
-        default = re.sub(r"[^a-z0-9_-]+", "_", Path(path).stem.lower()).strip("_")[:64] or "my_track"
-        name = ask_text(self, "Import track", "Name for the track (lower-case letters, digits, _ and -):", default)
+        default = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(path).stem).strip("_")[:64] or "my_track"
+        name = ask_text(self, "Import track", "Name for the track (letters, digits, _ and -):", default)
         if not name:
             return
         try:

@@ -29,6 +29,11 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
     QMessageBox.warning(parent, title, literal(message))
 
 
+def show_info(parent: QWidget, title: str, message: str) -> None:
+    """A result to read (several plain lines), shown literally."""
+    QMessageBox.information(parent, title, literal(message))
+
+
 def ask_text(parent: QWidget, title: str, prompt: str, default: str = "") -> str | None:
     """One line of text, stripped; None when the user cancels or leaves it empty."""
     text, ok = QInputDialog.getText(parent, title, prompt, QLineEdit.EchoMode.Normal, default)

@@ -41,6 +41,7 @@ def answer(monkeypatch, text=None, ok=True, question=QMessageBox.StandardButton.
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: (asked.append(a), question)[1]))
     errors = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: errors.append(text)))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda parent, title, text, *a: asked.append(text)))
     return asked, errors
 
 
@@ -140,6 +141,7 @@ def test_export_import_round_trip(qtbot, page, ctx, trained_model, monkeypatch, 
         page.buttons["import"].click()
     assert not errors
     assert asked[0][-1] == "tiny-2"  # the name offered is a free one
+    assert asked[1].startswith(f"imported tiny-again from {archive} (a Trackside export) with its weights")
     imported = ctx.store.get("tiny-again")
     assert imported.metadata().to_dict() == ctx.store.get("tiny").metadata().to_dict()
     assert page.selected_name() == "tiny-again"
@@ -150,6 +152,29 @@ def test_export_import_round_trip(qtbot, page, ctx, trained_model, monkeypatch, 
     _, errors = answer(monkeypatch, "bad-one")
     page.buttons["import"].click()
     assert errors and "bad.tar.gz" in errors[0] and not ctx.store.exists("bad-one")
+
+
+def test_a_deepracer_for_cloud_folder_imports_with_the_same_report_as_the_cli(qtbot, page, ctx, monkeypatch,
+                                                                            tmp_path):
+    from click.testing import CliRunner
+
+    from gui.cli import main
+    from tests.trainer.test_dfc_import import dfc_folder
+
+    folder = dfc_folder(tmp_path / "rl-deepracer-sagemaker")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    asked, errors = answer(monkeypatch, "from-dfc")
+    with qtbot.waitSignal(ctx.models_changed):
+        page.buttons["import_folder"].click()
+    assert not errors and page.selected_name() == "from-dfc"
+    shown = asked[-1].splitlines()
+    assert shown[0].startswith("imported from-dfc from ") and "as a draft: it starts untrained" in shown[0]
+    assert any("TensorFlow weights (model/model_*.pb, checkpoint files)" in line for line in shown)
+    assert any(line.startswith("track: workshop_loop, Trackside's default: training_params.yaml (WORLD_NAME) "
+                               "names reInvent2019_track") for line in shown)
+    # The command line prints the same report, line for line (bar the model's name).
+    out = CliRunner().invoke(main, ["model", "import", str(folder), "--name", "from-cli"])
+    assert out.output.replace("from-cli", "from-dfc").splitlines() == shown
 
 
 def test_train_and_evaluate_ask_the_other_pages(qtbot, page, ctx, trained_model):

@@ -146,7 +146,8 @@ def test_import_round_trip(tmp_path, trackside_home):
     assert track_summary(loaded)["source"] == "imported"
 
 
-@pytest.mark.parametrize("bad", ["", "My Track", "UPPER", "with.dot", "../escape", "a/b", "x" * 65])
+@pytest.mark.parametrize("bad", ["", "My Track", "with.dot", "../escape", "..", "a/b", "a\\b", ".hidden", "x" * 65,
+                                 "NUL", "com1", "tab\tname", "new\nline", None, 7])
 def test_import_refuses_bad_names(tmp_path, bad):
     path, _ = _track_file(tmp_path, "practice_oval")
     with pytest.raises(TrackError, match="not a valid track name"):
@@ -197,4 +198,27 @@ def test_missing_or_corrupt_sidecar_falls_back_to_defaults(tmp_path, damage):
 
 def test_name_pattern_is_the_documented_one():
     assert library.NAME_PATTERN.fullmatch("workshop_loop-2")
-    assert not library.NAME_PATTERN.fullmatch("Workshop")
+    assert library.NAME_PATTERN.fullmatch("reInvent2019_track")
+    assert not library.NAME_PATTERN.fullmatch("../Workshop")
+
+
+@pytest.mark.parametrize("name", ["reInvent2019_track", "Tokyo_Training_track", "LGSWide", "2022_april_open"])
+def test_deepracer_track_names_round_trip_as_they_are(tmp_path, name):
+    path, rows = _track_file(tmp_path, "practice_oval", shift=1.5)
+    track = import_track(path, name)
+    assert track.name == name and track.info.display_name
+    assert sorted(p.name for p in user_tracks_dir().iterdir()) == [f"{name}.json", f"{name}.npy"]
+    assert [i.name for i in list_tracks()][-1] == name
+    np.testing.assert_array_equal(load_track(name).waypoints, rows)
+    # Case counts, on every file system: another case is no track, and no second file either.
+    with pytest.raises(TrackError, match="no track named"):
+        load_track(name.upper())
+    with pytest.raises(TrackError, match=f"named {name!r} already exists"):
+        import_track(path, name.swapcase(), overwrite=True)
+
+
+def test_a_bundled_name_in_another_case_is_refused(tmp_path):
+    path, _ = _track_file(tmp_path, "practice_oval", shift=1.0)
+    with pytest.raises(TrackError, match="bundled track \\('workshop_loop'\\)"):
+        import_track(path, "Workshop_Loop")
+    assert list(user_tracks_dir().iterdir()) == []

@@ -127,8 +127,10 @@ def _info(name, kind, linkname="", size=0):
      "links are refused"),
     ([("model_metadata.json", META), (_info("weights.pt", tarfile.CHRTYPE), None)], "special files"),
     ([("model_metadata.json", META), (_info("fifo", tarfile.FIFOTYPE), None)], "special files"),
-    ([("model_metadata.json", META), ("run_me.sh", b"rm -rf ~")], "run_me.sh: unexpected file"),
-    ([("model_metadata.json", META), ("model/model_metadata.json", META)], "appears twice"),
+    ([("model_metadata.json", META), ("model/model_metadata.json", META.replace(b'"5"', b'"4"'))],
+     "appears twice, with different contents"),
+    ([("model_metadata.json", META), ("metrics/TrainingMetrics.json", b"{}"), ("metrics/TrainingMetrics.json", b"{}")],
+     "metrics/TrainingMetrics.json: appears twice"),
     ([("hyperparameters.json", b"{}")], "model_metadata.json: missing"),
     ([("model_metadata.json", b'{"action_space": [{"steering_angle": 0, "speed": 9, "index": 0}]}')],
      r"model_metadata.json: action_space\[0\].speed"),
@@ -156,9 +158,10 @@ def test_size_and_count_limits(tmp_path, monkeypatch):
     total = _tar(tmp_path / "total.tar.gz", [("model_metadata.json", META), ("reward_function.py", b"#" * 1900)])
     with pytest.raises(ArchiveError, match="in all"):
         import_model(total, "b")
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 64)
     many = _tar(tmp_path / "many.tar.gz", [("model_metadata.json", META)] +
                 [(f"model_{i}.pb", b"") for i in range(archive.MAX_MEMBERS)])
-    with pytest.raises(ArchiveError, match="more than 64 entries"):
+    with pytest.raises(ArchiveError, match=f"more than {archive.MAX_MEMBERS} entries"):
         import_model(many, "c")
     with pytest.raises(ArchiveError, match="not a readable"):
         import_model(_write(tmp_path / "junk.tar.gz", b"junk"), "d")
@@ -195,3 +198,15 @@ def test_malicious_weights_never_run(tmp_path, form):
     # Proof the payload is live: a plain unpickle would have run it.
     pickle.loads(pickle.dumps(_RunsCode(tmp_path / "control")))
     assert (tmp_path / "control").exists()
+
+
+def test_unknown_files_are_skipped_never_copied_and_reported(tmp_path):
+    indented = json.dumps(json.loads(META), indent=4).encode()  # the same file, written differently
+    path = _tar(tmp_path / "odd.tar.gz", [("model_metadata.json", META), ("model/model_metadata.json", indented),
+                                           ("run_me.sh", b"rm -rf ~"), ("notes/.secret", b"x")])
+    report = archive.import_with_report(path, "odd")
+    skipped = {f: g.what for g in report.skipped for f in g.files}
+    assert skipped["run_me.sh"].startswith("not a file DeepRacer or Trackside writes")
+    assert skipped["model/model_metadata.json"] == "the same file as model_metadata.json"
+    assert "notes/.secret" in skipped
+    assert not list(report.model.path.rglob("run_me.sh")) and not list(report.model.path.rglob(".secret"))
