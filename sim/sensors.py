@@ -1,6 +1,8 @@
 """Range sensors: LIDAR and SECTOR_LIDAR, vectorised over cars and beams.
 
-The 2D world has no walls, so a beam measures the distance to the **road edge**: the
+The 2D world has no walls, so a beam measures the distance to the **road edge** (and to
+obstacles and bot cars, whose collision rectangles' edges are tested for every car and beam
+at once, :func:`cast_objects`): the
 first point where it meets a border line (the track's inner and outer borders, plus the
 two end caps of an open track: the boundary of ``track.road``). Readings are clipped to
 ``[min_range, max_range]``; a beam that meets no edge within range reads ``max_range``.
@@ -262,6 +264,31 @@ def _splat(edges: TrackEdges, cand: np.ndarray, cars: np.ndarray, ox, oy, headin
     np.minimum.at(best, (car * n_beams + beam)[ok], t[ok])
 
 
+def cast_objects(ox: np.ndarray, oy: np.ndarray, heading: np.ndarray, angles: np.ndarray,
+                 corners: np.ndarray) -> np.ndarray:
+    """Ranges of beams from ``n`` origins to the edges of each car's own object rectangles:
+    ``(n, B)`` float64, ``inf`` where a beam meets none.
+
+    Args:
+        ox, oy, heading: origins ``(n,)``, m, and headings ``(n,)``, radians.
+        angles: beam directions relative to the heading ``(B,)``, radians.
+        corners: each car's rectangles ``(n, m, 4, 2)`` (:meth:`sim.objects.ObjectState.corners`), m.
+    """
+    n = len(ox)
+    a = corners.reshape(n, -1, 2)
+    e = (np.roll(corners, -1, axis=2) - corners).reshape(n, -1, 2)
+    wx, wy = (a[..., 0] - ox[:, None])[:, None, :], (a[..., 1] - oy[:, None])[:, None, :]
+    ex, ey = e[:, None, :, 0], e[:, None, :, 1]
+    theta = heading[:, None] + angles[None, :]
+    dx, dy = np.cos(theta)[..., None], np.sin(theta)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / (dx * ey - dy * ex)
+        t = (wx * ey - wy * ex) * inv
+        u = (wx * dy - wy * dx) * inv
+    hit = (t >= 0.0) & (u >= 0.0) & (u <= 1.0)
+    return np.where(hit, t, np.inf).min(axis=2, initial=np.inf)
+
+
 class Lidar:
     """DeepRacer's LIDAR: ``n_beams`` ranges to the road edge over a fan of ``fov_deg`` degrees.
 
@@ -302,11 +329,16 @@ class Lidar:
         return (state.x + self.mount_offset * np.cos(state.yaw),
                 state.y + self.mount_offset * np.sin(state.yaw))
 
-    def scan(self, state: CarState) -> np.ndarray:
-        """Ranges for every car and beam: ``(n_cars, n_beams)`` float32, m, in ``[min_range, max_range]``."""
+    def scan(self, state: CarState, objects=None) -> np.ndarray:
+        """Ranges for every car and beam: ``(n_cars, n_beams)`` float32, m, in ``[min_range, max_range]``.
+
+        ``objects`` (:class:`sim.objects.ObjectState`, optional): each car's obstacles and bot cars,
+        whose rectangles stop the beams too."""
         ox, oy = self.origins(state)
         on_road = self.track.on_road(np.stack([ox, oy], axis=1))
         d = cast_fans(self.edges, ox, oy, state.yaw, self.angles, self.max_range, on_road)
+        if objects is not None and objects.n_objects:
+            d = np.minimum(d, cast_objects(ox, oy, state.yaw, self.angles, objects.corners()))
         return np.clip(d, self.min_range, self.max_range).astype(np.float32)
 
 
@@ -356,6 +388,7 @@ class SectorLidar:
         nearest = ranges.reshape(len(ranges), self.n_sectors, -1).min(axis=2)
         return (nearest < self.clipping_dist).astype(np.float32)
 
-    def scan(self, state: CarState) -> np.ndarray:
-        """``(n_cars, n_sectors)`` float32: 1.0 where the road edge is closer than ``clipping_dist`` in that sector."""
-        return self.from_ranges(self.lidar.scan(state))
+    def scan(self, state: CarState, objects=None) -> np.ndarray:
+        """``(n_cars, n_sectors)`` float32: 1.0 where the road edge (or, with ``objects``, an obstacle
+        or bot car) is closer than ``clipping_dist`` in that sector."""
+        return self.from_ranges(self.lidar.scan(state, objects))
