@@ -335,7 +335,7 @@ class RacingEnv:
         if self.objects is None:
             return ()
         st = self.objects.state
-        return object_columns(self.track, st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed,
+        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed,
                               in_camera(st, self.state))
 
     def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:

@@ -30,8 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .camera import HFOV_RAD
-from .objects import ObjectState, border_offsets
-from .track import Track
+from .objects import ObjectState
 from .vehicle import CarState, VehicleConfig
 
 CAMERA_MOUNT_OFFSET_M = 0.20
@@ -95,7 +94,7 @@ def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
     return seen.any(axis=2)
 
 
-def object_columns(track: Track, objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarray,
+def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarray,
                    seen: np.ndarray) -> tuple[list, ...]:
     """The object keys for every car as :data:`sim.params.OBJECT_COLUMNS` lists (plain Python values).
 
@@ -106,14 +105,7 @@ def object_columns(track: Track, objects: ObjectState, s_drive: np.ndarray, cras
         seen: ``(n, m)`` bool from :func:`in_camera`.
     """
     n, m = objects.x.shape
-    length = track.length
-    proj = track.project(np.stack([objects.x.ravel(), objects.y.ravel()], axis=1))
-    rev = objects.reverse[:, None]
-    s_file = proj.s.reshape(n, m)
-    rs = length - s_file
-    if track.closed:
-        rs = np.where(rs >= length, 0.0, rs)
-    dist = np.where(rev, rs, s_file)
+    dist = objects.along
     # find_prev_next over the objects sorted by distance.
     order = np.argsort(dist, axis=1, kind="stable")
     nxt = (dist <= s_drive[:, None]).sum(axis=1)
@@ -121,17 +113,10 @@ def object_columns(track: Track, objects: ObjectState, s_drive: np.ndarray, cras
     nxt = np.where(nxt == m, 0, nxt)
     rows = np.arange(n)
     behind, ahead = order[rows, prev], order[rows, nxt]
-    # Inner side: the same side of the centre line (file direction) as the inner border.
-    v, _ = border_offsets(track, proj.s)
-    heading = track.heading_at(proj.s)
-    inner_left = (np.cos(heading) * v[:, 1] - np.sin(heading) * v[:, 0]) > 0
-    inner_side = (proj.left == inner_left).reshape(n, m)
-    ccw = (track.is_ccw if track.closed else True) != objects.reverse
-    left = inner_side != ~ccw[:, None]
     bots = bool(objects.is_bot.any())
     heading_out = np.where(bots, objects.yaw, 0.0)
     speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0)[None, :], (n, m))
     loc = np.stack([objects.x, objects.y], axis=-1).tolist()
-    return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc, left.tolist(),
-            speed_out.tolist(), heading_out.tolist(), proj.distance.reshape(n, m).tolist(), dist.tolist(),
-            seen[rows, ahead].tolist())
+    return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
+            objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
+            dist.tolist(), seen[rows, ahead].tolist())

@@ -74,6 +74,10 @@ DEEPRACER_NAMES = {
 """Our field name -> DeepRacer's setting name (its simulation app's world parameters)."""
 
 
+POSE_FIELDS = ("x", "y", "yaw", "along", "from_centre", "left", "outline")
+"""The :class:`ObjectState` fields that follow from the objects' lanes, distances and clocks."""
+
+
 class ObjectsError(TracksideError):
     """Object settings that cannot be used; the message names the setting and what to do."""
 
@@ -204,17 +208,22 @@ class ObjectState:
     """Collision width ``(m,)``, m."""
     is_bot: np.ndarray
     """``(m,)`` bool."""
+    along: np.ndarray
+    """Projection onto the driving-direction centre line ``(n, m)``, m from its waypoint 0."""
+    from_centre: np.ndarray
+    """Distance from the centre line ``(n, m)``, m."""
+    left: np.ndarray
+    """``(n, m)`` bool: left of the centre line as DeepRacer reads it (see :mod:`sim.object_params`)."""
+    outline: np.ndarray
+    """Collision rectangle corners ``(n, m, 4, 2)``, m, counter-clockwise."""
 
     @property
     def n_objects(self) -> int:
         return self.x.shape[1]
 
     def corners(self) -> np.ndarray:
-        """Collision rectangle corners ``(n, m, 4, 2)``, m, counter-clockwise."""
-        c, s = np.cos(self.yaw)[..., None], np.sin(self.yaw)[..., None]
-        hl = self.length[None, :, None] / 2 * np.array([1.0, -1.0, -1.0, 1.0])
-        hw = self.width[None, :, None] / 2 * np.array([1.0, 1.0, -1.0, -1.0])
-        return np.stack([self.x[..., None] + c * hl - s * hw, self.y[..., None] + s * hl + c * hw], axis=-1)
+        """Collision rectangle corners ``(n, m, 4, 2)``, m, counter-clockwise (kept up to date by the world)."""
+        return self.outline
 
 
 _OFFSETS: weakref.WeakKeyDictionary[Track, tuple] = weakref.WeakKeyDictionary()
@@ -269,7 +278,10 @@ class ObjectWorld:
             x=zeros.copy(), y=zeros.copy(), yaw=zeros.copy(), d0=zeros.copy(), lane=zeros.copy(),
             change_start=np.full((self.n, m), np.inf), time=np.zeros(self.n), reverse=np.zeros(self.n, bool),
             speed=np.where(is_bot, cfg.bot_car_speed, 0.0), length=size[:, 0].copy(), width=size[:, 1].copy(),
-            is_bot=is_bot)
+            is_bot=is_bot, along=zeros.copy(), from_centre=zeros.copy(), left=np.zeros((self.n, m), bool),
+            outline=np.zeros((self.n, m, 4, 2)))
+        self._ccw = track.is_ccw if track.closed else True  # DeepRacer's TrackData._is_ccw_
+        self._starts: dict[bool, dict] = {}  # direction -> the objects' poses at an episode's start
 
     @property
     def n_objects(self) -> int:
@@ -310,7 +322,21 @@ class ObjectWorld:
         if cfg.is_lane_change and cfg.n_bots:
             wait = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, (k, cfg.n_bots))
             st.change_start[idx, cfg.n_obstacles:] = wait * cfg.bot_car_speed
-        self._pose(idx)
+        fixed = (bool(cfg.object_positions) or not cfg.randomize_obstacle_locations) and \
+            not (cfg.n_bots and cfg.randomize_bot_car_locations)
+        if not fixed:
+            self._pose(idx)
+            return
+        # Every episode in one direction starts with the same poses: work them out once.
+        reverse = np.broadcast_to(np.asarray(reverse, dtype=bool), (k,))
+        for rev in np.unique(reverse):
+            rows = idx[reverse == rev]
+            start = self._starts.get(bool(rev))
+            if start is None:
+                self._pose(rows[:1])
+                start = self._starts[bool(rev)] = {f: getattr(st, f)[rows[0]].copy() for f in POSE_FIELDS}
+            for f, value in start.items():
+                getattr(st, f)[rows] = value
 
     def advance(self, dt: float, rng: np.random.Generator) -> None:
         """Move every car's bot cars on by ``dt`` seconds, starting lane changes as they fall due."""
@@ -324,7 +350,7 @@ class ObjectWorld:
                 wait = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, int(done.sum()))
                 st.change_start[done] = travel[done] + wait * cfg.bot_car_speed
         if cfg.n_bots:
-            self._pose(np.arange(self.n))
+            self._pose(np.arange(self.n), slice(cfg.n_obstacles, None))
 
     def start_lane(self, idx: np.ndarray, start_d: np.ndarray) -> np.ndarray:
         """Where cars ``idx`` starting at driving distances ``start_d`` ``(k,)`` (m) should start: the
@@ -339,27 +365,53 @@ class ObjectWorld:
         near = gap[rows, nearest] < CLOSEST_OBJ_GAP_M
         return np.where(near, 1.0 - np.round(self._lane_at(d - st.d0[idx], idx)[rows, nearest]), np.nan)
 
-    def _lane_at(self, travel: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Lateral position ``q`` (0 inner .. 1 outer) of cars ``idx``' objects after ``travel`` ``(k, m)`` m."""
+    def _lane_at(self, travel: np.ndarray, idx: np.ndarray, cols: slice = slice(None)) -> np.ndarray:
+        """Lateral position ``q`` (0 inner .. 1 outer) of objects ``cols`` of cars ``idx`` after ``travel`` ``(k, m)`` m."""
         st = self.state
-        lane = st.lane[idx]
+        lane, start = st.lane[idx, cols], st.change_start[idx, cols]
         with np.errstate(invalid="ignore"):
-            f = smoothstep((travel - st.change_start[idx]) / self.config.lane_change_distance)
-        f = np.where(np.isfinite(st.change_start[idx]), f, 0.0)
+            f = smoothstep((travel - start) / self.config.lane_change_distance)
+        f = np.where(np.isfinite(start), f, 0.0)
         return lane + (1.0 - 2.0 * lane) * f
 
-    def _pose(self, idx: np.ndarray) -> None:
+    def _pose(self, idx: np.ndarray, cols: slice = slice(None)) -> None:
+        """Place objects ``cols`` of cars ``idx`` where their lanes and clocks put them, and locate them."""
         st = self.state
-        k, m = len(idx), st.n_objects
+        speed = st.speed[cols]
+        k, m = len(idx), len(speed)
         if not k or not m:
             return
-        travel = st.time[idx, None] * st.speed[None, :]
-        d = st.d0[idx] + travel
+        travel = st.time[idx, None] * speed[None, :]
+        d = st.d0[idx, cols] + travel
         rev = np.broadcast_to(st.reverse[idx, None], (k, m)).ravel()
         h = HEADING_STEP_M
-        pts = [lane_points(self.track, (d + e).ravel(), rev, self._lane_at(travel + e, idx).ravel())
+        pts = [lane_points(self.track, (d + e).ravel(), rev, self._lane_at(travel + e, idx, cols).ravel())
                for e in (0.0, -h, h)]
-        st.x[idx] = pts[0][:, 0].reshape(k, m)
-        st.y[idx] = pts[0][:, 1].reshape(k, m)
+        x, y = pts[0][:, 0].reshape(k, m), pts[0][:, 1].reshape(k, m)
         v = pts[2] - pts[1]
-        st.yaw[idx] = np.arctan2(v[:, 1], v[:, 0]).reshape(k, m)
+        yaw = np.arctan2(v[:, 1], v[:, 0]).reshape(k, m)
+        st.x[idx, cols], st.y[idx, cols], st.yaw[idx, cols] = x, y, yaw
+        c, s = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
+        hl = st.length[None, cols, None] / 2 * np.array([1.0, -1.0, -1.0, 1.0])
+        hw = st.width[None, cols, None] / 2 * np.array([1.0, 1.0, -1.0, -1.0])
+        st.outline[idx, cols] = np.stack([x[..., None] + c * hl - s * hw, y[..., None] + s * hl + c * hw], axis=-1)
+        self._locate(idx, cols, pts[0], rev)
+
+    def _locate(self, idx: np.ndarray, cols: slice, xy: np.ndarray, rev: np.ndarray) -> None:
+        """Where objects ``cols`` of cars ``idx`` (points ``xy`` ``(k * m, 2)``) stand on the track:
+        DeepRacer's ``center_line.project`` and ``center_line.distance``, and which side counts as left
+        (``inner_poly.contains(p) ^ (not is_ccw)``: between the centre line and the inner border,
+        flipped for a clockwise driving direction)."""
+        st, track = self.state, self.track
+        shape = st.x[idx, cols].shape
+        proj = track.project(xy)
+        rs = track.length - proj.s
+        if track.closed:
+            rs = np.where(rs >= track.length, 0.0, rs)
+        st.along[idx, cols] = np.where(rev, rs, proj.s).reshape(shape)
+        st.from_centre[idx, cols] = proj.distance.reshape(shape)
+        v, _ = border_offsets(track, proj.s)  # centre point -> inner border point
+        heading = track.heading_at(proj.s)
+        inner_left = (np.cos(heading) * v[:, 1] - np.sin(heading) * v[:, 0]) > 0
+        inner_side = proj.left == inner_left
+        st.left[idx, cols] = (inner_side == (self._ccw != rev)).reshape(shape)

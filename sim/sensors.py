@@ -275,18 +275,30 @@ def cast_objects(ox: np.ndarray, oy: np.ndarray, heading: np.ndarray, angles: np
         corners: each car's rectangles ``(n, m, 4, 2)`` (:meth:`sim.objects.ObjectState.corners`), m.
     """
     n = len(ox)
-    a = corners.reshape(n, -1, 2)
-    e = (np.roll(corners, -1, axis=2) - corners).reshape(n, -1, 2)
-    wx, wy = (a[..., 0] - ox[:, None])[:, None, :], (a[..., 1] - oy[:, None])[:, None, :]
-    ex, ey = e[:, None, :, 0], e[:, None, :, 1]
+    e = np.roll(corners, -1, axis=2) - corners
+    # A beam from outside meets an edge facing the sensor first: keep each rectangle's two edges
+    # that face it most (counter-clockwise corners: the outward normal of edge (ex, ey) is (ey, -ex)).
+    facing = (ox[:, None, None] - corners[..., 0]) * e[..., 1] - (oy[:, None, None] - corners[..., 1]) * e[..., 0]
+    keep = np.argpartition(-facing, 1, axis=2)[..., :2, None]
+    a = np.take_along_axis(corners, keep, axis=2).reshape(n, -1, 2)
+    e = np.take_along_axis(e, keep, axis=2).reshape(n, -1, 2)
+    # Beam k meets segment j at t (along the beam) and u (along the segment) where
+    # o + t d = a + u e: t = (w x e) / (d x e), u = (w x d) / (d x e), with w = a - o.
+    wx, wy = a[..., 0] - ox[:, None], a[..., 1] - oy[:, None]
+    ex, ey = e[..., 0], e[..., 1]
+    w_e = (wx * ey - wy * ex)[:, None, :].astype(np.float32)
     theta = heading[:, None] + angles[None, :]
-    dx, dy = np.cos(theta)[..., None], np.sin(theta)[..., None]
+    dx, dy = np.cos(theta).astype(np.float32)[..., None], np.sin(theta).astype(np.float32)[..., None]
+    wx, wy, ex, ey = (v.astype(np.float32)[:, None, :] for v in (wx, wy, ex, ey))
+    den = dx * ey
+    den -= dy * ex
+    w_d = wx * dy
+    w_d -= wy * dx
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / (dx * ey - dy * ex)
-        t = (wx * ey - wy * ex) * inv
-        u = (wx * dy - wy * dx) * inv
+        t = w_e / den
+        u = w_d / den
     hit = (t >= 0.0) & (u >= 0.0) & (u <= 1.0)
-    return np.where(hit, t, np.inf).min(axis=2, initial=np.inf)
+    return np.where(hit, t, np.inf).min(axis=2, initial=np.inf).astype(np.float64)
 
 
 class Lidar:
