@@ -28,6 +28,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from types import SimpleNamespace
 
 import numpy as np
 import shapely
@@ -269,36 +270,28 @@ def cast_objects(ox: np.ndarray, oy: np.ndarray, heading: np.ndarray, angles: np
     """Ranges of beams from ``n`` origins to the edges of each car's own object rectangles:
     ``(n, B)`` float64, ``inf`` where a beam meets none.
 
+    Exact, as for the road edges (:func:`_splat`): each car's candidates are its own edges, of
+    which only those whose outside faces the sensor (the ones a beam can meet first) are intersected.
+
     Args:
         ox, oy, heading: origins ``(n,)``, m, and headings ``(n,)``, radians.
-        angles: beam directions relative to the heading ``(B,)``, radians.
-        corners: each car's rectangles ``(n, m, 4, 2)`` (:meth:`sim.objects.ObjectState.corners`), m.
+        angles: beam directions relative to the heading ``(B,)``, radians, evenly spaced and increasing.
+        corners: each car's rectangles ``(n, m, 4, 2)``, counter-clockwise
+            (:meth:`sim.objects.ObjectState.corners`), m.
     """
-    n = len(ox)
-    e = np.roll(corners, -1, axis=2) - corners
-    # A beam from outside meets an edge facing the sensor first: keep each rectangle's two edges
-    # that face it most (counter-clockwise corners: the outward normal of edge (ex, ey) is (ey, -ex)).
-    facing = (ox[:, None, None] - corners[..., 0]) * e[..., 1] - (oy[:, None, None] - corners[..., 1]) * e[..., 0]
-    keep = np.argpartition(-facing, 1, axis=2)[..., :2, None]
-    a = np.take_along_axis(corners, keep, axis=2).reshape(n, -1, 2)
-    e = np.take_along_axis(e, keep, axis=2).reshape(n, -1, 2)
-    # Beam k meets segment j at t (along the beam) and u (along the segment) where
-    # o + t d = a + u e: t = (w x e) / (d x e), u = (w x d) / (d x e), with w = a - o.
-    wx, wy = a[..., 0] - ox[:, None], a[..., 1] - oy[:, None]
-    ex, ey = e[..., 0], e[..., 1]
-    w_e = (wx * ey - wy * ex)[:, None, :].astype(np.float32)
-    theta = heading[:, None] + angles[None, :]
-    dx, dy = np.cos(theta).astype(np.float32)[..., None], np.sin(theta).astype(np.float32)[..., None]
-    wx, wy, ex, ey = (v.astype(np.float32)[:, None, :] for v in (wx, wy, ex, ey))
-    den = dx * ey
-    den -= dy * ex
-    w_d = wx * dy
-    w_d -= wy * dx
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = w_e / den
-        u = w_d / den
-    hit = (t >= 0.0) & (u >= 0.0) & (u <= 1.0)
-    return np.where(hit, t, np.inf).min(axis=2, initial=np.inf).astype(np.float64)
+    n, per = len(ox), corners.shape[1] * 4
+    a = corners.reshape(-1, 2)
+    e = (np.roll(corners, -1, axis=2) - corners).reshape(-1, 2)
+    x_ref, y_ref, nx, ny = float(a[:, 0].mean()), float(a[:, 1].mean()), e[:, 1], -e[:, 0]  # outward normals
+    c, f32 = nx * (a[:, 0] - x_ref) + ny * (a[:, 1] - y_ref), np.float32
+    edges = SimpleNamespace(ax=a[:, 0], ay=a[:, 1], ex=e[:, 0], ey=e[:, 1], x_ref=x_ref, y_ref=y_ref,
+                            ax32=(a[:, 0] - x_ref).astype(f32), ay32=(a[:, 1] - y_ref).astype(f32),
+                            ex32=e[:, 0].astype(f32), ey32=e[:, 1].astype(f32), nx32=nx.astype(f32),
+                            ny32=ny.astype(f32), c32=c.astype(f32))
+    best = np.full(n * len(angles), np.inf)
+    _splat(edges, np.arange(n * per).reshape(n, per), np.arange(n), *(np.asarray(v, dtype=np.float64)
+           for v in (ox, oy, heading)), np.ones(n), angles, best)
+    return best.reshape(n, len(angles))
 
 
 class Lidar:
