@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.objects import BOT_CAR_HEIGHT_M, BOX_HEIGHT_M
+from sim.camera_objects import draw_objects
 from sim.raster import Grid, band_cells, fill_even_odd
 from sim.sensors import border_lines
 from sim.track import Track
@@ -254,11 +254,12 @@ class Camera:
         self._work = None
         self.palette = palette
         self.max_distance = float(max_distance)
-        # Every pixel's ray direction in the car frame (forward, left, up), for drawing objects.
+        # Every pixel's ray direction in the car frame (forward, left, up), for drawing objects:
+        # ``rays``, three ``(h * w,)`` float32 arrays.
         right = ((np.arange(w) + 0.5 - w / 2) / self.focal)[None, :]
         down = ((np.arange(h) + 0.5 - h / 2) / self.focal)[:, None]
         cp, sp = np.cos(self.pitch), np.sin(self.pitch)
-        self._rays = tuple(np.broadcast_to(v, (h, w)).ravel().astype(np.float32)
+        self.rays = tuple(np.broadcast_to(v, (h, w)).ravel().astype(np.float32)
                            for v in (cp - down * sp, -right, -sp - down * cp))
 
     @property
@@ -320,45 +321,8 @@ class Camera:
             bi += int(self.texture.offsets[lv])
             np.take(pixels, bi, out=ground[:, r0 * w:r1 * w])
         if objects is not None and objects.n_objects:
-            self._draw_objects(out.reshape(n, -1), state, objects)
+            draw_objects(self, out.reshape(n, -1), state, objects)
         return out
-
-    def _draw_objects(self, flat: np.ndarray, state: CarState, objects) -> None:
-        """Paint the blocks that pixels' rays meet into ``flat`` ``(n, h * w)`` (nearest block wins)."""
-        cx = state.x + self.mount_offset * np.cos(state.yaw)
-        cy = state.y + self.mount_offset * np.sin(state.yaw)
-        rx, ry = cx[:, None] - objects.x, cy[:, None] - objects.y  # camera relative to each object (n, m)
-        ahead = rx * np.cos(state.yaw)[:, None] + ry * np.sin(state.yaw)[:, None]
-        half = np.hypot(objects.length, objects.width)[None, :] / 2
-        car, obj = np.nonzero((ahead < half) & (np.hypot(rx, ry) < self.max_distance + half))
-        if not len(car):
-            return
-        # Camera position and pixel rays in each (car, object) pair's object frame: (K, 1) and (K, P).
-        co, so = np.cos(objects.yaw[car, obj]), np.sin(objects.yaw[car, obj])
-        ox = (co * rx[car, obj] + so * ry[car, obj]).astype(np.float32)[:, None]
-        oy = (co * ry[car, obj] - so * rx[car, obj]).astype(np.float32)[:, None]
-        phi = state.yaw[car] - objects.yaw[car, obj]
-        cphi, sphi = np.cos(phi).astype(np.float32)[:, None], np.sin(phi).astype(np.float32)[:, None]
-        fwd, left, up = self._rays
-        dx, dy = cphi * fwd - sphi * left, sphi * fwd + cphi * left
-        hl = (objects.length[obj] / 2).astype(np.float32)[:, None]
-        hw = (objects.width[obj] / 2).astype(np.float32)[:, None]
-        top = np.where(objects.is_bot[obj], BOT_CAR_HEIGHT_M, BOX_HEIGHT_M).astype(np.float32)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tx1, tx2 = (-hl - ox) / dx, (hl - ox) / dx
-            ty1, ty2 = (-hw - oy) / dy, (hw - oy) / dy
-            tz1, tz2 = (0.0 - self.mount_height) / up, (top - self.mount_height) / up
-        enter = np.maximum(np.maximum(np.minimum(tx1, tx2), np.minimum(ty1, ty2)), np.minimum(tz1, tz2))
-        leave = np.minimum(np.minimum(np.maximum(tx1, tx2), np.maximum(ty1, ty2)), np.maximum(tz1, tz2))
-        hit = (leave >= np.maximum(enter, 0.0)) & np.isfinite(enter)
-        depth = np.where(hit, enter, np.inf)
-        # Per car and pixel, the nearest block hit paints it.
-        nearest = np.full((len(cx), depth.shape[1]), np.inf, dtype=np.float32)
-        np.minimum.at(nearest, car, depth)
-        shade = np.where(objects.is_bot[obj], self.palette.bot, self.palette.box).astype(np.uint8)
-        win = hit & (depth <= nearest[car])
-        k, p = np.nonzero(win)
-        flat[car[k], p] = shade[k]
 
     def _buffers(self, n: int):
         if self._work is None or self._work[0].shape[0] != n:

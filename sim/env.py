@@ -26,8 +26,9 @@ import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
+from .lanes import lane_points
 from .object_params import collisions, in_camera, object_columns
-from .objects import ObjectsConfig, ObjectWorld, lane_points
+from .objects import ObjectsConfig, ObjectWorld
 from .params import ParamsBuilder
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
