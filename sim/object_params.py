@@ -14,12 +14,15 @@ Followed (aws-deepracer-community/deepracer-simapp, ``bundle/markov/track_geom/t
 - ``objects_left_of_center``: the object lies between the centre line and the inner border,
   flipped when the driving direction runs clockwise (``inner_poly.contains(p) ^ (not is_ccw)``).
 - ``objects_distance_from_center``: distance to the centre line, m.
-- ``objects_heading`` (radians) and ``objects_speed`` (m/s): filled for every object when the
-  world has bot cars (DeepRacer's ``_is_bot_car_``), 0.0 otherwise.
+- ``objects_heading`` (radians) and ``objects_speed`` (m/s): filled when the world has bot cars
+  (DeepRacer's ``_is_bot_car_``), 0.0 otherwise. With bot cars DeepRacer gives every object,
+  boxes too, its yaw and ``BOT_CAR_SPEED``; here a box keeps its yaw and reports speed 0.0.
 - ``object_in_camera``: the ``ahead`` object is in the camera's view.
 - ``is_crashed``: the car's body overlaps an object's collision rectangle. DeepRacer tests whether
   a corner of the car's rectangle lies inside the object's; we test the rectangles' overlap
-  (separating axes), which also catches two rectangles crossing without a corner inside.
+  (separating axes), which also catches two rectangles crossing without a corner inside. DeepRacer
+  also lets a training episode go on when the object hit is behind the car (a bot car running
+  into it from behind); here any overlap counts.
 
 The camera's view here is its horizontal field of view on the ground, out to ``max_distance``
 (an object counts when a corner or its centre is inside), not DeepRacer's 3D frustum.
@@ -30,7 +33,15 @@ from __future__ import annotations
 import numpy as np
 
 from .camera import HFOV_RAD
-from .objects import ObjectState
+from .objects import (
+    BOT_CAR_SIZE_M,
+    BOX_SIZE_M,
+    ObjectsConfig,
+    ObjectsError,
+    ObjectState,
+    ObjectWorld,
+)
+from .track import Track
 from .vehicle import CarState, VehicleConfig
 
 CAMERA_MOUNT_OFFSET_M = 0.20
@@ -120,3 +131,31 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
             objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
             dist.tolist(), seen[rows, ahead].tolist())
+
+
+def objects_at(track: Track, objects: list[tuple]) -> ObjectState:
+    """One car's objects held where given: ``(x, y)`` for a box (its heading along the track's
+    direction there), ``(x, y, heading_deg, speed)`` for a bot car; m, degrees, m/s. In this order
+    (``closest_objects`` indexes it)."""
+    rows = []
+    for k, obj in enumerate(objects):
+        try:
+            row = tuple(float(v) for v in obj)
+        except (TypeError, ValueError):
+            row = ()
+        if len(row) not in (2, 4) or not np.isfinite(row).all():
+            raise ObjectsError(f"object {k + 1}: give X,Y for a box or X,Y,HEADING,SPEED for a bot car "
+                               f"(metres, degrees, m/s), got {obj!r}")
+        rows.append(row)
+    world = ObjectWorld(track, ObjectsConfig(number_of_obstacles=len(rows)), 1)
+    st = world.state
+    bot = np.array([len(r) == 4 for r in rows])
+    st.is_bot[:] = bot
+    st.speed[:] = [r[3] if len(r) == 4 else 0.0 for r in rows]
+    size = np.where(bot[:, None], BOT_CAR_SIZE_M, BOX_SIZE_M)
+    st.length[:], st.width[:] = size[:, 0], size[:, 1]
+    xy = np.array([r[:2] for r in rows])
+    along_track = track.heading_at(track.project(xy).s)
+    yaw = np.where(bot, np.radians([r[2] if len(r) == 4 else 0.0 for r in rows]), along_track)
+    world.put(xy[None, :, 0], xy[None, :, 1], np.arctan2(np.sin(yaw), np.cos(yaw))[None, :])
+    return st

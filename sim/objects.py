@@ -314,6 +314,18 @@ class ObjectWorld:
         if cfg.n_bots:
             self._pose(np.arange(self.n), slice(cfg.n_obstacles, None))
 
+    def put(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> None:
+        """Hold every car's objects at given poses ``(n, m)`` (m, m, radians), e.g. to debug a reward
+        function; :meth:`reset` and moving bot cars place them as DeepRacer does again."""
+        st = self.state
+        st.x[:], st.y[:], st.yaw[:] = x, y, yaw
+        c, s = np.cos(st.yaw)[..., None], np.sin(st.yaw)[..., None]
+        hl = st.length[None, :, None] / 2 * np.array([1.0, -1.0, -1.0, 1.0])
+        hw = st.width[None, :, None] / 2 * np.array([1.0, 1.0, -1.0, -1.0])
+        st.outline[:] = np.stack([st.x[..., None] + c * hl - s * hw, st.y[..., None] + s * hl + c * hw], axis=-1)
+        rev = np.broadcast_to(st.reverse[:, None], st.x.shape).ravel()
+        self._locate(np.arange(self.n), slice(None), np.stack([st.x.ravel(), st.y.ravel()], axis=1), rev)
+
     def start_lane(self, idx: np.ndarray, start_d: np.ndarray) -> np.ndarray:
         """Where cars ``idx`` starting at driving distances ``start_d`` ``(k,)`` (m) should start: the
         lane (``q``: 0.0 inner, 1.0 outer) opposite the closest object less than

@@ -200,9 +200,12 @@ def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: 
 
 def params_at(track: Track, x: float, y: float, heading_deg: float, speed: float = 1.0,
               steering_deg: float = 0.0, vehicle: VehicleConfig | None = None,
-              builder: ParamsBuilder | None = None) -> dict:
+              builder: ParamsBuilder | None = None, objects: list[tuple] = ()) -> dict:
     """The params for a car whose reference point is at ``(x, y)``, in an episode that
     started at waypoint 0 in the track's own direction, on its first step.
+
+    ``objects``: ``(x, y)`` of a box or ``(x, y, heading_deg, speed)`` of a bot car, m, degrees, m/s;
+    they fill the object keys (:func:`sim.object_params.objects_at`).
 
     A tool to debug reward functions, and the conformance probe for this module.
     """
@@ -217,5 +220,12 @@ def params_at(track: Track, x: float, y: float, heading_deg: float, speed: float
     wheels_on = track.on_road(points_in_world(state, vehicle.wheel_offsets()))
     proj = track.project(ref)
     progress = 100.0 * np.clip(proj.s / track.length, 0.0, 1.0)
+    cols = ()
+    if objects:
+        from .object_params import collisions, in_camera, object_columns, objects_at
+
+        placed = objects_at(track, objects)
+        cols = object_columns(placed, builder.driving_s(proj.s, np.array([False])),
+                              collisions(vehicle, state, placed).any(axis=1), in_camera(placed, state))
     return builder.build(proj, ref, yaw, np.array([float(speed)]), np.array([float(steering_deg)]),
-                         np.array([1]), progress, np.array([False]), wheels_on)[0]
+                         np.array([1]), progress, np.array([False]), wheels_on, cols)[0]

@@ -139,21 +139,23 @@ def test_random_placement_is_seeded_and_keeps_spacing(loop):
     assert not np.array_equal(first, env.objects.state.d0)
 
 
-def test_bot_cars_drive_at_their_speed(loop):
+@pytest.mark.parametrize("reverse", [False, True])
+def test_bot_cars_drive_at_their_speed(loop, reverse):
     objs = ObjectsConfig(number_of_bot_cars=2, bot_car_speed=0.6)
-    env, seen = make_env(loop, objs, start_fraction=0.5)
+    env, seen = make_env(loop, objs, start_fraction=0.5, reverse=reverse)
     env.reset(seed=0)
     crawl(env)
     before = np.array(seen[-1]["objects_distance"])
     crawl(env, 30)
     after = np.array(seen[-1]["objects_distance"])
-    travelled = np.mod(after - before, loop.length)
+    travelled = np.mod(after - before, loop.length)  # along the driving direction, either way round
     np.testing.assert_allclose(travelled, 0.6 * 30 * env.dt, rtol=0.05)
     p = seen[-1]
     assert p["objects_speed"] == [0.6, 0.6]
     # Heading along the driving direction of the track, in radians.
     s = loop.project(np.array(p["objects_location"])).s
-    diff = np.angle(np.exp(1j * (np.array(p["objects_heading"]) - loop.heading_at(s))))
+    driving = loop.heading_at(s) + (np.pi if reverse else 0.0)
+    diff = np.angle(np.exp(1j * (np.array(p["objects_heading"]) - driving)))
     assert np.abs(diff).max() < 0.2
 
 
@@ -269,3 +271,22 @@ def test_settings_read_with_deepracer_names():
         ObjectsConfig(object_positions=((0.2, 2),)).check()
     with pytest.raises(ObjectsError, match="BOT_CAR_SPEED.*'fast'"):
         ObjectsConfig.from_deepracer({"BOT_CAR_SPEED": "fast"})
+
+
+def test_params_at_with_objects_for_debugging_rewards(loop):
+    from sim.params import params_at
+
+    start = loop.point_at(np.array([0.0]))[0]
+    box = loop.point_at(np.array([1.0]))[0]
+    bot = loop.point_at(np.array([loop.length - 1.0]))[0]
+    p = params_at(loop, *start, 0.0, objects=[tuple(box), (*bot, 90.0, 0.5)])
+    assert p["closest_objects"] == [1, 0]  # the bot behind across the lap's end, the box ahead
+    assert p["objects_location"] == [list(box), list(bot)]
+    assert p["objects_speed"] == [0.0, 0.5]
+    assert p["objects_heading"][1] == pytest.approx(np.pi / 2)
+    assert p["objects_distance"][0] == pytest.approx(1.0, abs=1e-6)
+    assert p["is_crashed"] is False and p["object_in_camera"] is True
+    assert params_at(loop, *box, 0.0, objects=[tuple(box)])["is_crashed"] is True
+    assert params_at(loop, *start, 0.0)["objects_location"] == []
+    with pytest.raises(ObjectsError, match="object 2: give X,Y"):
+        params_at(loop, *start, 0.0, objects=[(1.0, 2.0), (1.0, 2.0, 3.0)])
