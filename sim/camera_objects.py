@@ -74,7 +74,7 @@ def draw_objects(cam, flat: np.ndarray, state: CarState, objects: ObjectState) -
     per_pair = np.stack([co * rx[car, obj] + so * ry[car, obj], co * ry[car, obj] - so * rx[car, obj],
                          np.cos(phi), np.sin(phi), objects.length[obj] / 2, objects.width[obj] / 2,
                          top - cam.mount_height]).astype(np.float32)
-    ox, oy, cphi, sphi, hl, hw, ztop = per_pair[:, pair]
+    ox, oy, cphi, sphi, hl, hw, ztop = np.take(per_pair, pair, axis=1)
     fwd, left, upr = (v[pix] for v in cam.rays)
     dx, dy = cphi * fwd - sphi * left, sphi * fwd + cphi * left
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,10 +85,10 @@ def draw_objects(cam, flat: np.ndarray, state: CarState, objects: ObjectState) -
     leave = np.minimum(np.minimum(np.maximum(tx1, tx2), np.maximum(ty1, ty2)), np.maximum(tz1, tz2))
     hit = np.flatnonzero((leave >= np.maximum(enter, 0.0)) & np.isfinite(enter))
     key = car[pair[hit]] * (w * h) + pix[hit]
-    # The nearest block per car and pixel: sort by key, then by distance, and keep each key's first.
-    order = np.lexsort((enter[hit], key))
-    key, first = key[order], hit[order]
-    keep = np.ones(len(key), dtype=bool)
-    keep[1:] = key[1:] != key[:-1]
+    near = enter[hit]
+    # The nearest block per car and pixel: a depth buffer, then the hits at its depth.
+    depth = np.full(flat.size, np.inf, dtype=np.float32)
+    np.minimum.at(depth, key, near)
+    win = near <= depth[key]
     shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
-    flat.reshape(-1)[key[keep]] = shade[pair[first[keep]]]
+    flat.reshape(-1)[key[win]] = shade[pair[hit[win]]]
