@@ -359,8 +359,9 @@ class ObjectWorld:
         d = st.d0[idx, cols] + travel
         rev = np.broadcast_to(st.reverse[idx, None], (k, m)).ravel()
         h = HEADING_STEP_M
-        pts = [lane_points(self.track, (d + e).ravel(), rev, self._lane_at(travel + e, idx, cols).ravel())
-               for e in (0.0, -h, h)]
+        e = np.array([0.0, -h, h])[:, None, None]  # the point, and a step either way for its heading
+        q = self._lane_at(np.concatenate(travel[None] + e), np.tile(idx, 3), cols)
+        pts = lane_points(self.track, (d[None] + e).ravel(), np.tile(rev, 3), q.ravel()).reshape(3, -1, 2)
         x, y = pts[0][:, 0].reshape(k, m), pts[0][:, 1].reshape(k, m)
         v = pts[2] - pts[1]
         yaw = np.arctan2(v[:, 1], v[:, 0]).reshape(k, m)
