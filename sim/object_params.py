@@ -159,3 +159,4 @@ def objects_at(track: Track, objects: list[tuple]) -> ObjectState:
     yaw = np.where(bot, np.radians([r[2] if len(r) == 4 else 0.0 for r in rows]), along_track)
     world.put(xy[None, :, 0], xy[None, :, 1], np.arctan2(np.sin(yaw), np.cos(yaw))[None, :])
     return st
+

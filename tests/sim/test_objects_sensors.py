@@ -125,3 +125,31 @@ def test_the_reward_worker_gets_the_object_keys(loop):
             np.testing.assert_allclose(got, want)
     assert set(OBJECT_COLUMNS) <= set(local.last_params[0])
     assert want.min() > 30.0  # three objects, and the worker's dicts carried them
+
+
+AVOID = """
+import math
+
+def reward_function(params):
+    # Stay on the road, and keep away from the next object when it is in the car's lane.
+    reward = 1.0 if params['all_wheels_on_track'] else 1e-3
+    ahead = params['closest_objects'][1]
+    ox, oy = params['objects_location'][ahead]
+    gap = math.hypot(params['x'] - ox, params['y'] - oy)
+    same_lane = params['objects_left_of_center'][ahead] == params['is_left_of_center']
+    if same_lane and gap < 0.8:
+        reward *= 0.5 * gap
+    return float(reward)
+"""
+
+
+def test_an_object_avoidance_reward_validates_with_objects(loop):
+    from sim.reward_check import sample_params, validate_reward_source
+
+    objects = ObjectsConfig(number_of_obstacles=3)
+    samples = sample_params(loop, objects)
+    assert all(len(p["objects_location"]) == 3 for p in samples)
+    assert any(p["is_crashed"] for p in samples) and not all(p["is_crashed"] for p in samples)
+    assert sample_params(loop)[0]["objects_location"] == []  # a time trial has none
+    report = validate_reward_source(AVOID, loop, objects=objects)
+    assert report.ok, report.error
