@@ -20,10 +20,9 @@ How a frame is made (no Python loop over cars or pixels):
    the car's frame, and a mip level matched to how much ground one pixel covers there.
 3. Per step, those points are rotated and moved to every car's pose at once and the
    texture is looked up (nearest texel): ``render(state) -> (n_cars, h, w) uint8``.
-4. With objects (``render(state, objects)``), every pixel's ray is tested against each car's
-   obstacles and bot cars as solid blocks (:data:`sim.objects.BOX_HEIGHT_M` tall boxes in
-   ``Palette.box``, bot cars in ``Palette.bot``; the footprint is the collision rectangle), the
-   nearest block hit painting the pixel. Only objects ahead and in range are tested.
+4. With objects (``render(state, objects)``), each car's obstacles and bot cars are drawn as
+   solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
+   nearest block per pixel; only the pixels inside a block's projected screen box are tested).
 """
 
 from __future__ import annotations
