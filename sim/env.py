@@ -124,7 +124,7 @@ class RacingEnv:
         objects = self.config.objects
         self.objects = ObjectWorld(track, objects, self.n) if objects is not None and objects.n_objects else None
         """Every car's obstacles and bot cars (:class:`sim.objects.ObjectWorld`), or None."""
-        self.sensor = make_sensor(track, self.config, self.objects)
+        self.sensor = with_objects(make_sensor(track, self.config), self.objects)
         self._wheel_offsets = self.vehicle.wheel_offsets()
         self.np_random = np.random.default_rng()
         self.episodes_started = 0
@@ -365,22 +365,25 @@ class RacingEnv:
         self.still[idx] = 0
 
 
-def make_sensor(track: Track, config: EnvConfig, objects: ObjectWorld | None = None):
-    """A callable ``state -> (n, ...)`` observation for ``config.sensor``, or None. With ``objects``
-    the sensor also sees every car's obstacles and bot cars."""
+def make_sensor(track: Track, config: EnvConfig):
+    """A callable ``state -> (n, ...)`` observation for ``config.sensor``, or None."""
     if config.sensor is None:
         return None
     if config.sensor == "LIDAR":
         from .sensors import Lidar
-        sense = Lidar(track).scan
-    elif config.sensor == "SECTOR_LIDAR":
+        return Lidar(track).scan
+    if config.sensor == "SECTOR_LIDAR":
         from .sensors import SectorLidar
-        sense = SectorLidar(track).scan
-    elif config.sensor == "FRONT_FACING_CAMERA":
+        return SectorLidar(track).scan
+    if config.sensor == "FRONT_FACING_CAMERA":
         from .camera import Camera
-        sense = Camera(track, size=tuple(config.camera_size)).render
-    else:
-        sense = None
-    if sense is not None:
-        return sense if objects is None else (lambda state: sense(state, objects.state))
+        return Camera(track, size=tuple(config.camera_size)).render
     raise ValueError(f"sensor: expected one of {', '.join(SENSORS)}, got {config.sensor!r}")
+
+
+def with_objects(sense, objects: ObjectWorld | None):
+    """The sensor ``sense`` (``(state, objects) -> observation``) seeing every car's obstacles and bot
+    cars too, as ``state -> observation``; ``sense`` itself without objects."""
+    if sense is None or objects is None:
+        return sense
+    return lambda state: sense(state, objects.state)
