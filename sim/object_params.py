@@ -86,9 +86,15 @@ def rects_overlap(ca: np.ndarray, yaw_a: np.ndarray, hl_a, hw_a, cb: np.ndarray,
 def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState) -> np.ndarray:
     """``(n_cars, n_objects)`` bool: each car's body overlaps that object of its own episode."""
     centre, yaw, hl, hw = body_rect(vehicle, state)
-    cb = np.stack([objects.x, objects.y], axis=-1)
-    return rects_overlap(centre[:, None, :], yaw[:, None], hl, hw, cb, objects.yaw,
-                         objects.length[None, :] / 2, objects.width[None, :] / 2)
+    # Only pairs closer than their half diagonals can touch: test those.
+    reach = np.hypot(hl, hw) + np.hypot(objects.length, objects.width)[None, :] / 2
+    car, obj = np.nonzero(np.hypot(objects.x - centre[:, :1], objects.y - centre[:, 1:]) <= reach)
+    out = np.zeros(objects.x.shape, dtype=bool)
+    if len(car):
+        cb = np.stack([objects.x[car, obj], objects.y[car, obj]], axis=-1)
+        out[car, obj] = rects_overlap(centre[car], yaw[car], hl, hw, cb, objects.yaw[car, obj],
+                                      objects.length[obj] / 2, objects.width[obj] / 2)
+    return out
 
 
 def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
