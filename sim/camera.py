@@ -20,6 +20,9 @@ How a frame is made (no Python loop over cars or pixels):
    the car's frame, and a mip level matched to how much ground one pixel covers there.
 3. Per step, those points are rotated and moved to every car's pose at once and the
    texture is looked up (nearest texel): ``render(state) -> (n_cars, h, w) uint8``.
+4. With objects (``render(state, objects)``), each car's obstacles and bot cars are drawn as
+   solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
+   nearest block per pixel; only the pixels inside a block's projected screen box are tested).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.camera_objects import draw_objects
 from sim.raster import Grid, band_cells, fill_even_odd
 from sim.sensors import border_lines
 from sim.track import Track
@@ -67,6 +71,10 @@ class Palette:
     """Sky just above the horizon."""
     haze: int = 96
     """Ground too far away to draw (beyond ``max_distance``)."""
+    box: int = 232
+    """Box obstacles (solid, light)."""
+    bot: int = 24
+    """Bot cars (solid, dark)."""
 
 
 BORDER_WIDTH_M = 0.05
@@ -243,6 +251,15 @@ class Camera:
                 top[row] = pal.haze
         self._top = top
         self._work = None
+        self.palette = palette
+        self.max_distance = float(max_distance)
+        # Every pixel's ray direction in the car frame (forward, left, up), for drawing objects:
+        # ``rays``, three ``(h * w,)`` float32 arrays.
+        right = ((np.arange(w) + 0.5 - w / 2) / self.focal)[None, :]
+        down = ((np.arange(h) + 0.5 - h / 2) / self.focal)[:, None]
+        cp, sp = np.cos(self.pitch), np.sin(self.pitch)
+        self.rays = tuple(np.broadcast_to(v, (h, w)).ravel().astype(np.float32)
+                           for v in (cp - down * sp, -right, -sp - down * cp))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -266,13 +283,16 @@ class Camera:
             y = np.where(np.isfinite(t), left * t, np.inf)
         return np.broadcast_arrays(x, y)
 
-    def render(self, state: CarState) -> np.ndarray:
-        """One frame per car: ``(n_cars, height, width)`` uint8."""
-        return self.render_at(state.x, state.y, state.yaw)
+    def render(self, state: CarState, objects=None) -> np.ndarray:
+        """One frame per car: ``(n_cars, height, width)`` uint8. ``objects``
+        (:class:`sim.objects.ObjectState`, optional): each car's obstacles and bot cars, drawn solid."""
+        return self.render_at(state.x, state.y, state.yaw, objects=objects)
 
-    def render_at(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, side: float | np.ndarray = 0.0) -> np.ndarray:
+    def render_at(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, side: float | np.ndarray = 0.0,
+                  objects=None) -> np.ndarray:
         """Frames ``(n, height, width)`` uint8 for cars at rear-axle origins ``x, y`` ``(n,)`` m and
-        headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right)."""
+        headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right),
+        with each car's ``objects`` (optional) drawn solid."""
         n = len(x)
         w, h = self.width, self.height
         out = np.empty((n, h, w), dtype=np.uint8)
@@ -306,6 +326,8 @@ class Camera:
             bi += bj
             bi += int(self.texture.offsets[lv])
             np.take(pixels, bi, out=ground[:, r0 * w:r1 * w])
+        if objects is not None and objects.n_objects:
+            draw_objects(self, out.reshape(n, -1), (x, y, yaw, side), objects)
         return out
 
     def _buffers(self, n: int):
@@ -340,10 +362,14 @@ class StereoCamera:
     def size(self) -> tuple[int, int]:
         return self.eye.size
 
-    def render(self, state: CarState) -> np.ndarray:
-        """Left and right frames per car: ``(n_cars, 2, height, width)`` uint8."""
+    def render(self, state: CarState, objects=None) -> np.ndarray:
+        """Left and right frames per car: ``(n_cars, 2, height, width)`` uint8, with each car's
+        ``objects`` (:class:`sim.objects.ObjectState`, optional) drawn in both eyes."""
         n = len(state.x)
         half = self.baseline / 2
+        if objects is not None and objects.n_objects:  # objects belong to cars: one render per eye
+            eyes = [self.eye.render_at(state.x, state.y, state.yaw, side, objects) for side in (half, -half)]
+            return np.stack(eyes, axis=1)
         # Both eyes of every car as 2n cameras in one vectorised render (left eyes first).
         frames = self.eye.render_at(np.tile(state.x, 2), np.tile(state.y, 2), np.tile(state.yaw, 2),
                                     np.repeat([half, -half], n))

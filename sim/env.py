@@ -10,7 +10,8 @@ Episode rules (``deepracer-conventions.md`` section 5): one step is 1/15 s; an
 episode ends on ``lap_complete`` (progress reaches 100), ``off_track`` (all four
 wheels off the road), ``reversed`` (progress falling for 15 consecutive steps),
 ``immobilized`` (the car moved less than 0.3 mm per step for 15 steps), or
-``time_up`` (the step cap; reported as truncated, not terminated). With round
+``time_up`` (the step cap; reported as truncated, not terminated), or ``crashed`` (the car's
+body overlaps an obstacle or a bot car of its episode, :mod:`sim.objects`). With round
 robin each new episode starts 5% of a lap further on than the previous one; with
 alternate direction every other episode drives the track in reverse.
 """
@@ -25,6 +26,9 @@ import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
+from .lanes import lane_points
+from .object_params import collisions, in_camera, object_columns
+from .objects import ObjectsConfig, ObjectWorld
 from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
 from .observation import ObservationSpec
 from .params import ParamsBuilder
@@ -92,6 +96,10 @@ class EnvConfig:
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     """Actuation and sensing noise (:mod:`sim.noise`), drawn from ``np_random`` (seeded by
     ``reset(seed=...)``); ``NoiseConfig.off()`` for exact, identical runs."""
+    objects: ObjectsConfig | None = None
+    """Obstacles and bot cars (DeepRacer's object avoidance and head-to-bot); None: a time trial."""
+    end_on_crash: bool = True
+    """End the episode as ``crashed`` when the car's body touches an object (training)."""
 
 
 RewardFn = Callable[[dict], float]
@@ -120,7 +128,10 @@ class RacingEnv:
         self.n = self.config.n_cars
         self.dt = self.vehicle.step_dt
         self.params_builder = ParamsBuilder(track)
-        self.sensor = make_sensor(track, self.config)
+        objects = self.config.objects
+        self.objects = ObjectWorld(track, objects, self.n) if objects is not None and objects.n_objects else None
+        """Every car's obstacles and bot cars (:class:`sim.objects.ObjectWorld`), or None."""
+        self.sensor = with_objects(make_sensor(track, self.config), self.objects)
         self.obs_spec = (None if self.config.sensor is None
                          else ObservationSpec.from_sensors(self.config.sensor, self.config.camera_size))
         """How one car's observation is laid out (None without a sensor)."""
@@ -142,6 +153,7 @@ class RacingEnv:
         self.falling = np.zeros(n, dtype=np.int64)
         self.still = np.zeros(n, dtype=np.int64)
         self.episode = np.zeros(n, dtype=np.int64)
+        self.crashed = np.zeros(n, dtype=bool)
 
     @property
     def max_steps(self) -> int:
@@ -175,8 +187,10 @@ class RacingEnv:
         prev_x, prev_y = self.state.x.copy(), self.state.y.copy()
         step_cars(self.vehicle, self.state, *self.actuate(steer, speed))
         self.steps += 1
+        self._advance_objects()
 
         ref, proj, wheels_on = self.locate()
+        self.crashed = self._crashes()
         s_drive = np.where(self.reverse, self.track.length - proj.s, proj.s)
         prev_travelled = self.travelled.copy()
         delta = s_drive - (self.start_s + prev_travelled)
@@ -198,6 +212,8 @@ class RacingEnv:
         status[self.falling >= cfg.reversed_steps] = EpisodeStatus.REVERSED
         if cfg.end_on_off_track:
             status[off] = EpisodeStatus.OFF_TRACK
+        if cfg.end_on_crash:
+            status[self.crashed] = EpisodeStatus.CRASHED
         status[lap_done] = EpisodeStatus.LAP_COMPLETE
 
         # Lap time to the moment the reference point crossed the line inside this step.
@@ -207,13 +223,14 @@ class RacingEnv:
         reward = np.zeros(self.n)
         self.last_params = None
         fn = self.reward_fn
+        objs = self.object_columns(proj) if fn is not None else ()
         if fn is not None and hasattr(fn, "rewards_for_columns"):  # a worker process: one round trip per step
             reward = np.asarray(fn.rewards_for_columns(self.params_builder.columns(
-                proj, ref, self.state.yaw, speed, steer, self.steps, self.progress, self.reverse, wheels_on)),
+                proj, ref, self.state.yaw, speed, steer, self.steps, self.progress, self.reverse, wheels_on, objs)),
                 dtype=np.float64)
         elif fn is not None:
             params = self.params_builder.build(proj, ref, self.state.yaw, speed, steer, self.steps,
-                                               self.progress, self.reverse, wheels_on)
+                                               self.progress, self.reverse, wheels_on, objs)
             if callable(fn):
                 reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
             else:
@@ -228,7 +245,7 @@ class RacingEnv:
             "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),
             "lap_time": lap_time, "x": ref[:, 0], "y": ref[:, 1], "yaw": self.state.yaw.copy(),
             "steering": steer, "speed": speed, "actual_speed": self.state.speed.copy(),
-            "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off,
+            "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off, "crashed": self.crashed.copy(),
             "closest_waypoint": nearest_wp, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
             "start_fraction": self.start_s / self.track.length, "cross_fraction": np.where(lap_done, frac, np.nan),
         }
@@ -315,6 +332,41 @@ class RacingEnv:
         rev = np.array([r for _, r in starts], dtype=bool)
         self.place(idx, frac, rev)
         self.episode[idx] = self.episodes_started - len(idx) + np.arange(len(idx))
+        self._reset_objects(idx)
+
+    # -- objects (sim/objects.py) ---------------------------------------------------------------
+    def _reset_objects(self, idx: np.ndarray) -> None:
+        """New objects for cars ``idx``' new episodes. A car whose start lies within 1 m of an object
+        starts in the other lane (DeepRacer's ``_get_car_start_model_state`` in training)."""
+        self.crashed[idx] = False
+        if self.objects is None:
+            return
+        self.objects.reset(idx, self.reverse[idx], self.np_random)
+        q = self.objects.start_lane(idx, self.start_s[idx])
+        j = idx[np.isfinite(q)]
+        if len(j):
+            ref = lane_points(self.track, self.start_s[j], self.reverse[j], q[np.isfinite(q)])
+            d = self.vehicle.reference_offset
+            self.state.x[j] = ref[:, 0] - d * np.cos(self.state.yaw[j])
+            self.state.y[j] = ref[:, 1] - d * np.sin(self.state.yaw[j])
+
+    def _advance_objects(self) -> None:
+        if self.objects is not None:
+            self.objects.advance(self.dt, self.np_random)
+
+    def _crashes(self) -> np.ndarray:
+        """``(n,)`` bool: each car's body overlaps one of its objects."""
+        if self.objects is None:
+            return np.zeros(self.n, dtype=bool)
+        return collisions(self.vehicle, self.state, self.objects.state).any(axis=1)
+
+    def object_columns(self, proj) -> tuple[list, ...]:
+        """The object columns of the reward params for the cars' projections ``proj`` (empty without objects)."""
+        if self.objects is None:
+            return ()
+        st = self.objects.state
+        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed,
+                              in_camera(st, self.state))
 
     def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:
         """Put cars ``idx`` at rest with their reference point on the centre line at
@@ -366,7 +418,15 @@ def make_sensor(track: Track, config: EnvConfig):
     if camera is None:
         return lidar
 
-    def both(state: CarState) -> np.ndarray:
-        return spec.join(camera(state), lidar(state))
+    def both(state: CarState, objects=None) -> np.ndarray:
+        return spec.join(camera(state, objects), lidar(state, objects))
 
     return both
+
+
+def with_objects(sense, objects: ObjectWorld | None):
+    """The sensor ``sense`` (``(state, objects) -> observation``) seeing every car's obstacles and bot
+    cars too, as ``state -> observation``; ``sense`` itself without objects."""
+    if sense is None or objects is None:
+        return sense
+    return lambda state: sense(state, objects.state)

@@ -27,9 +27,9 @@ Semantics follow DeepRacer (see ``deepracer-conventions.md`` section 1):
   [0, 100].
 - ``speed`` and ``steering_angle`` are the commanded values of the chosen action.
 - ``steps`` is a float (1.0, 2.0, ...), as DeepRacer sends it.
-- ``is_crashed`` is always False and the object keys hold DeepRacer's defaults for a world with
-  no objects (``closest_objects`` ``[0, 0]``, ``object_in_camera`` False, the lists empty): the
-  2D world has no obstacles yet.
+- With no objects ``is_crashed`` is False and the object keys hold DeepRacer's defaults
+  (``closest_objects`` ``[0, 0]``, ``object_in_camera`` False, the lists empty); with obstacles or
+  bot cars they come from :func:`sim.object_params.object_columns`, appended to the columns.
 
 Followed: deepracer-simapp ``bundle/markov/agent_ctrl/utils.py`` (``set_reward_and_metrics``),
 ``bundle/markov/track_geom/track_data.py`` and ``track_geom/utils.py``.
@@ -109,14 +109,14 @@ class ParamsBuilder:
 
     def build(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
               steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
-              wheels_on: np.ndarray) -> list[dict]:
+              wheels_on: np.ndarray, objects: tuple[list, ...] = ()) -> list[dict]:
         """One params dict per car; the arguments are those of :meth:`columns`."""
         return params_dicts(self.columns(proj, ref_xy, heading_rad, speed, steering_deg, steps, progress, reverse,
-                                         wheels_on), self.waypoints, self.track.length)
+                                         wheels_on, objects), self.waypoints, self.track.length)
 
     def columns(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
                 steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
-                wheels_on: np.ndarray) -> tuple[list, ...]:
+                wheels_on: np.ndarray, objects: tuple[list, ...] = ()) -> tuple[list, ...]:
         """The per-step values of every car as :data:`COLUMNS` lists (compact: what a reward worker
         process is sent each step); :func:`params_dicts` makes the dicts from them.
 
@@ -130,6 +130,8 @@ class ParamsBuilder:
             progress: percent of the lap since the episode start, ``(n,)``.
             reverse: the episode drives the track in reverse, ``(n,)`` bool.
             wheels_on: ``(n, 4)`` bool, each wheel contact point on the road.
+            objects: the object columns (:data:`OBJECT_COLUMNS`), appended as
+                they are; empty for a world without objects.
         """
         reverse = np.asarray(reverse, bool)
         s_drive = self.driving_s(proj.s, reverse)
@@ -148,13 +150,16 @@ class ParamsBuilder:
                 proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
                 progress.tolist(), np.asarray(steps, dtype=np.float64).tolist(), speed.tolist(),
                 steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
-                s_drive.tolist(), off.tolist())
+                s_drive.tolist(), off.tolist(), *objects)
 
 
 COLUMNS = ("all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "is_reversed",
            "progress", "steps", "speed", "steering_angle", "track_width", "closest_behind", "closest_ahead",
            "projection_distance", "is_offtrack")
-"""The order of :meth:`ParamsBuilder.columns`."""
+"""The order of :meth:`ParamsBuilder.columns`; object columns, when there are objects, follow."""
+OBJECT_COLUMNS = ("is_crashed", "closest_objects", "objects_location", "objects_left_of_center", "objects_speed",
+                  "objects_heading", "objects_distance_from_center", "objects_distance", "object_in_camera")
+"""The order of the object columns after :data:`COLUMNS` (:func:`sim.object_params.object_columns`)."""
 
 
 def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]], length: float) -> list[dict]:
@@ -163,6 +168,8 @@ def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]]
 
     Plain Python only (no numpy): the reward worker process builds the dicts with it.
     """
+    if len(columns) > len(COLUMNS):
+        return _with_objects(columns, waypoints, length)
     wps = waypoints
     rev = wps[::-1] if any(columns[6]) else wps
     copy = list.copy
@@ -178,6 +185,15 @@ def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]]
     ]
 
 
+def _with_objects(columns: tuple[list, ...], waypoints: list, length: float) -> list[dict]:
+    """:func:`params_dicts` for columns followed by the object columns (``is_crashed`` and the
+    object keys, in :data:`OBJECT_COLUMNS` order)."""
+    base = params_dicts(columns[:len(COLUMNS)], waypoints, length)
+    for params, values in zip(base, zip(*columns[len(COLUMNS):])):
+        params.update(zip(OBJECT_COLUMNS, values))
+    return base
+
+
 def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: VehicleConfig) -> np.ndarray:
     """Car origins ``(n, 2)`` for reference points ``ref_xy (n, 2)``, m."""
     d = vehicle.reference_offset
@@ -186,9 +202,12 @@ def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: 
 
 def params_at(track: Track, x: float, y: float, heading_deg: float, speed: float = 1.0,
               steering_deg: float = 0.0, vehicle: VehicleConfig | None = None,
-              builder: ParamsBuilder | None = None) -> dict:
+              builder: ParamsBuilder | None = None, objects: list[tuple] = ()) -> dict:
     """The params for a car whose reference point is at ``(x, y)``, in an episode that
     started at waypoint 0 in the track's own direction, on its first step.
+
+    ``objects``: ``(x, y)`` of a box or ``(x, y, heading_deg, speed)`` of a bot car, m, degrees, m/s;
+    they fill the object keys (:func:`sim.object_params.objects_at`).
 
     A tool to debug reward functions, and the conformance probe for this module.
     """
@@ -203,5 +222,12 @@ def params_at(track: Track, x: float, y: float, heading_deg: float, speed: float
     wheels_on = track.on_road(points_in_world(state, vehicle.wheel_offsets()))
     proj = track.project(ref)
     progress = 100.0 * np.clip(proj.s / track.length, 0.0, 1.0)
+    cols = ()
+    if objects:
+        from .object_params import collisions, in_camera, object_columns, objects_at
+
+        placed = objects_at(track, objects)
+        cols = object_columns(placed, builder.driving_s(proj.s, np.array([False])),
+                              collisions(vehicle, state, placed).any(axis=1), in_camera(placed, state))
     return builder.build(proj, ref, yaw, np.array([float(speed)]), np.array([float(steering_deg)]),
-                         np.array([1]), progress, np.array([False]), wheels_on)[0]
+                         np.array([1]), progress, np.array([False]), wheels_on, cols)[0]

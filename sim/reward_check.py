@@ -78,12 +78,13 @@ def _cell(value: Any, width: int, digits: int | None) -> str:
 
 def validate_reward_source(source: str, track, *, filename: str = "reward_function.py",
                            samples: Sequence[dict] | None = None, time_limit_s: float = 1.0,
-                           load_time_limit_s: float = 5.0) -> ValidationReport:
+                           load_time_limit_s: float = 5.0, objects=None) -> ValidationReport:
     """Load ``source`` and call it on varied params in a separate process.
 
     Args:
         track: the :class:`sim.track.Track` whose params the samples use.
-        samples: params dicts to try; default :func:`sample_params` of ``track``.
+        samples: params dicts to try; default :func:`sample_params` of ``track`` (and ``objects``).
+        objects: the race's obstacles and bot cars (:class:`sim.objects.ObjectsConfig`), or None.
         time_limit_s: longest one call may take before the worker is killed, s.
         load_time_limit_s: longest running the file's top level may take, s
             (imports such as numpy count here).
@@ -100,7 +101,7 @@ def validate_reward_source(source: str, track, *, filename: str = "reward_functi
         report.seconds = time.perf_counter() - started
         return report
     if samples is None:
-        samples = sample_params(track)
+        samples = sample_params(track, objects)
     limits = replace(SandboxLimits.from_env(), time_per_call_s=time_limit_s, load_time_s=load_time_limit_s,
                      output_bytes=OUTPUT_LIMIT_BYTES)
     box = None
@@ -163,7 +164,7 @@ def driven_episode(track, steps: int = DRIVE_STEPS, speed: float = 1.5) -> list[
     return seen
 
 
-def sample_params(track) -> list[dict]:
+def sample_params(track, objects=None) -> list[dict]:
     """Params on ``track`` for trying a reward function, in the order DeepRacer would call it
     (about 140 dicts).
 
@@ -175,7 +176,9 @@ def sample_params(track) -> list[dict]:
     to each border, near each border, on it, just off the road on each side and far off it;
     headings along the road, turned up to 45 degrees, sideways and backwards; speeds 0.5 to 4 m/s
     and steering -30 to 30 degrees; progress is the share of the lap from waypoint 0. Also the
-    start line and a few reversed episodes.
+    start line and a few reversed episodes. With ``objects`` (:class:`sim.objects.ObjectsConfig`)
+    every dict's object keys hold those objects at an episode's start
+    (:func:`add_objects`).
     """
     import numpy as np
 
@@ -233,4 +236,37 @@ def sample_params(track) -> list[dict]:
                                  progress, np.ones(n, dtype=bool), wheels_on)
     for p in reversed_eps:
         p["steps"] = 1.0
+    if objects is not None and objects.n_objects:
+        return add_objects(out + reversed_eps, track, objects)
     return out + reversed_eps
+
+
+def add_objects(samples: list[dict], track, config, seed: int = 0) -> list[dict]:
+    """Fill the object keys of params dicts ``samples`` (each a car at its ``x``, ``y``, ``heading``,
+    in a forward or reversed episode) with ``config``'s objects at an episode's start, placed as
+    DeepRacer places them (random placements from ``seed``); returns ``samples``, changed in place.
+    For trying a reward function that reads the object keys (:func:`sample_params`)."""
+    import numpy as np
+
+    from .object_params import collisions, in_camera, object_columns
+    from .objects import ObjectWorld
+    from .params import OBJECT_COLUMNS, origin_from_reference
+    from .vehicle import CarState, VehicleConfig
+
+    n = len(samples)
+    if not n or not config.n_objects:
+        return samples
+    world = ObjectWorld(track, config, n)
+    reverse = np.array([bool(p["is_reversed"]) for p in samples])
+    world.reset(np.arange(n), reverse, np.random.default_rng(seed))
+    vehicle = VehicleConfig()
+    ref = np.array([(float(p["x"]), float(p["y"])) for p in samples])
+    yaw = np.radians([float(p["heading"]) for p in samples])
+    origin = origin_from_reference(ref, yaw, vehicle)
+    state = CarState(origin[:, 0], origin[:, 1], yaw, np.zeros(n))
+    s_drive = np.array([float(p["projection_distance"]) for p in samples])
+    crashed = collisions(vehicle, state, world.state).any(axis=1)
+    columns = object_columns(world.state, s_drive, crashed, in_camera(world.state, state))
+    for p, values in zip(samples, zip(*columns)):
+        p.update(zip(OBJECT_COLUMNS, values))
+    return samples

@@ -1,6 +1,8 @@
 """Range sensors: LIDAR and SECTOR_LIDAR, vectorised over cars and beams.
 
-The 2D world has no walls, so a beam measures the distance to the **road edge**: the
+The 2D world has no walls, so a beam measures the distance to the **road edge** (and to
+obstacles and bot cars, whose collision rectangles' edges are tested for every car and beam
+at once, :func:`cast_objects`): the
 first point where it meets a border line (the track's inner and outer borders, plus the
 two end caps of an open track: the boundary of ``track.road``). Readings are clipped to
 ``[min_range, max_range]``; a beam that meets no edge within range reads ``max_range``.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from types import SimpleNamespace
 
 import numpy as np
 import shapely
@@ -262,6 +265,35 @@ def _splat(edges: TrackEdges, cand: np.ndarray, cars: np.ndarray, ox, oy, headin
     np.minimum.at(best, (car * n_beams + beam)[ok], t[ok])
 
 
+def cast_objects(ox: np.ndarray, oy: np.ndarray, heading: np.ndarray, angles: np.ndarray,
+                 corners: np.ndarray) -> np.ndarray:
+    """Ranges of beams from ``n`` origins to the edges of each car's own object rectangles:
+    ``(n, B)`` float64, ``inf`` where a beam meets none.
+
+    Exact, as for the road edges (:func:`_splat`): each car's candidates are its own edges, of
+    which only those whose outside faces the sensor (the ones a beam can meet first) are intersected.
+
+    Args:
+        ox, oy, heading: origins ``(n,)``, m, and headings ``(n,)``, radians.
+        angles: beam directions relative to the heading ``(B,)``, radians, evenly spaced and increasing.
+        corners: each car's rectangles ``(n, m, 4, 2)``, counter-clockwise
+            (:meth:`sim.objects.ObjectState.corners`), m.
+    """
+    n, per = len(ox), corners.shape[1] * 4
+    a = corners.reshape(-1, 2)
+    e = (np.roll(corners, -1, axis=2) - corners).reshape(-1, 2)
+    x_ref, y_ref, nx, ny = float(a[:, 0].mean()), float(a[:, 1].mean()), e[:, 1], -e[:, 0]  # outward normals
+    c, f32 = nx * (a[:, 0] - x_ref) + ny * (a[:, 1] - y_ref), np.float32
+    edges = SimpleNamespace(ax=a[:, 0], ay=a[:, 1], ex=e[:, 0], ey=e[:, 1], x_ref=x_ref, y_ref=y_ref,
+                            ax32=(a[:, 0] - x_ref).astype(f32), ay32=(a[:, 1] - y_ref).astype(f32),
+                            ex32=e[:, 0].astype(f32), ey32=e[:, 1].astype(f32), nx32=nx.astype(f32),
+                            ny32=ny.astype(f32), c32=c.astype(f32))
+    best = np.full(n * len(angles), np.inf)
+    _splat(edges, np.arange(n * per).reshape(n, per), np.arange(n), *(np.asarray(v, dtype=np.float64)
+           for v in (ox, oy, heading)), np.ones(n), angles, best)
+    return best.reshape(n, len(angles))
+
+
 class Lidar:
     """DeepRacer's LIDAR: ``n_beams`` ranges to the road edge over a fan of ``fov_deg`` degrees.
 
@@ -302,11 +334,16 @@ class Lidar:
         return (state.x + self.mount_offset * np.cos(state.yaw),
                 state.y + self.mount_offset * np.sin(state.yaw))
 
-    def scan(self, state: CarState) -> np.ndarray:
-        """Ranges for every car and beam: ``(n_cars, n_beams)`` float32, m, in ``[min_range, max_range]``."""
+    def scan(self, state: CarState, objects=None) -> np.ndarray:
+        """Ranges for every car and beam: ``(n_cars, n_beams)`` float32, m, in ``[min_range, max_range]``.
+
+        ``objects`` (:class:`sim.objects.ObjectState`, optional): each car's obstacles and bot cars,
+        whose rectangles stop the beams too."""
         ox, oy = self.origins(state)
         on_road = self.track.on_road(np.stack([ox, oy], axis=1))
         d = cast_fans(self.edges, ox, oy, state.yaw, self.angles, self.max_range, on_road)
+        if objects is not None and objects.n_objects:
+            d = np.minimum(d, cast_objects(ox, oy, state.yaw, self.angles, objects.corners()))
         return np.clip(d, self.min_range, self.max_range).astype(np.float32)
 
 
@@ -356,6 +393,7 @@ class SectorLidar:
         nearest = ranges.reshape(len(ranges), self.n_sectors, -1).min(axis=2)
         return (nearest < self.clipping_dist).astype(np.float32)
 
-    def scan(self, state: CarState) -> np.ndarray:
-        """``(n_cars, n_sectors)`` float32: 1.0 where the road edge is closer than ``clipping_dist`` in that sector."""
-        return self.from_ranges(self.lidar.scan(state))
+    def scan(self, state: CarState, objects=None) -> np.ndarray:
+        """``(n_cars, n_sectors)`` float32: 1.0 where the road edge (or, with ``objects``, an obstacle
+        or bot car) is closer than ``clipping_dist`` in that sector."""
+        return self.from_ranges(self.lidar.scan(state, objects))

@@ -18,6 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE, Camera, track_texture  # noqa: E402
+from sim.objects import ObjectsConfig, ObjectWorld
 from sim.sensors import Lidar, SectorLidar  # noqa: E402
 from sim.track import Track, TrackInfo  # noqa: E402
 from sim.vehicle import CarState  # noqa: E402
@@ -81,6 +82,12 @@ def main() -> None:
     emit("sim.camera_render_80x60_us_per_step", per_step_us(Camera(track, size=TRAINING_SIZE).render, states), "us")
     emit("sim.camera_render_160x120_us_per_step", per_step_us(Camera(track, size=DEEPRACER_SIZE).render, states),
          "us")
+    # The same with every car's own 3 boxes and 2 bot cars (DeepRacer's placement, fresh per car).
+    world = ObjectWorld(track, ObjectsConfig(number_of_obstacles=3, number_of_bot_cars=2), N_CARS)
+    world.reset(np.arange(N_CARS), rng.random(N_CARS) < 0.5, rng)
+    lidar, camera = Lidar(track), Camera(track, size=TRAINING_SIZE)
+    emit("sim.lidar_objects_us_per_step", per_step_us(lambda st: lidar.scan(st, world.state), states), "us")
+    emit("sim.camera_objects_80x60_us_per_step", per_step_us(lambda st: camera.render(st, world.state), states), "us")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""The lanes DeepRacer's obstacles and bot cars use: halfway between the centre line and each border.
+
+DeepRacer (deepracer-simapp ``bundle/markov/track_geom/track_data.py``) builds its inner lane as the
+line through the midpoints of each file row's centre and inner points, the outer lane likewise. Here a
+lane point is the midpoint of the centre-line point and the nearest border point (the points
+``track_width`` is measured between, :meth:`sim.track.Track.border_points_at`), from a table built
+once per track; on tracks whose border rows sit opposite their centre rows the two agree.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .track import Track
+
+OFFSET_STEP_M = 0.02
+"""Spacing of the table of border offsets the lanes are built from, m."""
+
+_OFFSETS: weakref.WeakKeyDictionary[Track, tuple] = weakref.WeakKeyDictionary()
+
+
+def border_offsets(track: Track, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors ``(K, 2)`` from the centre-line points at file-order arc lengths ``s (K,)`` to the
+    nearest inner and outer border points (:meth:`sim.track.Track.border_points_at`), m,
+    interpolated from a table every :data:`OFFSET_STEP_M` built once per Track object."""
+    table = _OFFSETS.get(track)
+    if table is None:
+        grid = np.linspace(0.0, track.length, int(np.ceil(track.length / OFFSET_STEP_M)) + 1)
+        c = track.point_at(np.minimum(grid, np.nextafter(track.length, 0.0)))
+        inner, outer = track.border_points_at(grid)
+        table = _OFFSETS[track] = (grid, inner - c, outer - c)
+    grid, inner, outer = table
+    s = track.wrap_s(np.asarray(s, dtype=np.float64))
+    i = np.clip(np.searchsorted(grid, s, side="right") - 1, 0, len(grid) - 2)
+    f = ((s - grid[i]) / (grid[i + 1] - grid[i]))[:, None]
+    return inner[i] + f * (inner[i + 1] - inner[i]), outer[i] + f * (outer[i + 1] - outer[i])
+
+
+def lane_points(track: Track, d: np.ndarray, reverse: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Points ``(K, 2)`` at driving-direction distances ``d (K,)`` (m), between the inner lane
+    (``q`` 0) and the outer lane (``q`` 1); ``reverse (K,)`` bool."""
+    length = track.length
+    d = np.mod(d, length) if track.closed else np.clip(d, 0.0, length)
+    s = np.where(reverse, length - d, d)
+    inner, outer = border_offsets(track, s)
+    q = np.asarray(q, dtype=np.float64)[:, None]
+    return track.point_at(s) + 0.5 * ((1.0 - q) * inner + q * outer)
+
+
+def smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)

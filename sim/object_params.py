@@ -1,0 +1,168 @@
+"""Collisions with objects, what the camera frustum holds, and the object keys of the reward params.
+
+All of it is vectorised over cars and objects: arrays ``(n_cars, n_objects)``.
+
+Followed (aws-deepracer-community/deepracer-simapp, ``bundle/markov/track_geom/track_data.py``,
+``get_object_reward_params`` and ``get_collided_object_name``):
+
+- ``objects_location``: ``[x, y]`` of every object (lists, as DeepRacer sends them).
+- ``objects_distance``: each object's projection onto the driving-direction centre line, m from
+  its waypoint 0 (``center_line.project``; reversed in a reversed episode).
+- ``closest_objects``: ``[behind, ahead]``: the objects sorted by that distance, the car's own
+  projection bisected into them (``find_prev_next``: ``bisect_right``, an index -1 wrapping to the
+  last object and ``n`` to the first), so behind/ahead wrap around the lap's end.
+- ``objects_left_of_center``: the object lies between the centre line and the inner border,
+  flipped when the driving direction runs clockwise (``inner_poly.contains(p) ^ (not is_ccw)``).
+- ``objects_distance_from_center``: distance to the centre line, m.
+- ``objects_heading`` (radians) and ``objects_speed`` (m/s): filled when the world has bot cars
+  (DeepRacer's ``_is_bot_car_``), 0.0 otherwise. With bot cars DeepRacer gives every object,
+  boxes too, its yaw and ``BOT_CAR_SPEED``; here a box keeps its yaw and reports speed 0.0.
+- ``object_in_camera``: the ``ahead`` object is in the camera's view.
+- ``is_crashed``: the car's body overlaps an object's collision rectangle. DeepRacer tests whether
+  a corner of the car's rectangle lies inside the object's; we test the rectangles' overlap
+  (separating axes), which also catches two rectangles crossing without a corner inside. DeepRacer
+  also lets a training episode go on when the object hit is behind the car (a bot car running
+  into it from behind); here any overlap counts.
+
+The camera's view here is its horizontal field of view on the ground, out to ``max_distance``
+(an object counts when a corner or its centre is inside), not DeepRacer's 3D frustum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .camera import HFOV_RAD
+from .objects import (
+    BOT_CAR_SIZE_M,
+    BOX_SIZE_M,
+    ObjectsConfig,
+    ObjectsError,
+    ObjectState,
+    ObjectWorld,
+)
+from .track import Track
+from .vehicle import CarState, VehicleConfig
+
+CAMERA_MOUNT_OFFSET_M = 0.20
+"""Camera position ahead of the car's origin for ``object_in_camera``, m (the Camera's default)."""
+CAMERA_RANGE_M = 12.0
+"""Farthest an object counts as in the camera's view, m (the Camera's ``max_distance``)."""
+CAMERA_NEAR_M = 0.05
+"""Nearest an object point counts as in view (ahead of the camera), m."""
+
+
+
+def body_rect(vehicle: VehicleConfig, state: CarState) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The car body's rectangle: centres ``(n, 2)`` m, yaw ``(n,)`` radians, half length and half width, m.
+
+    The body (``body_length`` x ``body_width`` of :class:`~sim.vehicle.VehicleConfig`) is centred
+    midway between the axles, where DeepRacer's base link sits."""
+    c, s = np.cos(state.yaw), np.sin(state.yaw)
+    mid = vehicle.wheelbase / 2
+    centre = np.stack([state.x + mid * c, state.y + mid * s], axis=1)
+    return centre, state.yaw, vehicle.body_length / 2, vehicle.body_width / 2
+
+
+def rects_overlap(ca: np.ndarray, yaw_a: np.ndarray, hl_a, hw_a, cb: np.ndarray, yaw_b: np.ndarray,
+                  hl_b, hw_b) -> np.ndarray:
+    """Whether oriented rectangles overlap (touching counts), by separating axes; broadcasting.
+
+    ``ca``/``cb``: centres ``(..., 2)``, m; ``yaw_*``: headings ``(...)``, radians; ``hl_*``, ``hw_*``:
+    half length (along the heading) and half width, m (scalars or arrays broadcasting with the yaws).
+    """
+    dx, dy = cb[..., 0] - ca[..., 0], cb[..., 1] - ca[..., 1]
+    ua = (np.cos(yaw_a), np.sin(yaw_a))
+    ub = (np.cos(yaw_b), np.sin(yaw_b))
+    separated = np.zeros(np.broadcast(dx, yaw_a, yaw_b).shape, dtype=bool)
+    for ax, ay in (ua, (-ua[1], ua[0]), ub, (-ub[1], ub[0])):
+        # Radii of both rectangles along this axis: half length times |cos|, half width times |sin|.
+        ra = hl_a * np.abs(ua[0] * ax + ua[1] * ay) + hw_a * np.abs(ua[0] * ay - ua[1] * ax)
+        rb = hl_b * np.abs(ub[0] * ax + ub[1] * ay) + hw_b * np.abs(ub[0] * ay - ub[1] * ax)
+        separated |= np.abs(dx * ax + dy * ay) > ra + rb
+    return ~separated
+
+
+def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState) -> np.ndarray:
+    """``(n_cars, n_objects)`` bool: each car's body overlaps that object of its own episode."""
+    centre, yaw, hl, hw = body_rect(vehicle, state)
+    # Only pairs closer than their half diagonals can touch: test those.
+    reach = np.hypot(hl, hw) + np.hypot(objects.length, objects.width)[None, :] / 2
+    car, obj = np.nonzero(np.hypot(objects.x - centre[:, :1], objects.y - centre[:, 1:]) <= reach)
+    out = np.zeros(objects.x.shape, dtype=bool)
+    if len(car):
+        cb = np.stack([objects.x[car, obj], objects.y[car, obj]], axis=-1)
+        out[car, obj] = rects_overlap(centre[car], yaw[car], hl, hw, cb, objects.yaw[car, obj],
+                                      objects.length[obj] / 2, objects.width[obj] / 2)
+    return out
+
+
+def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
+              mount_offset: float = CAMERA_MOUNT_OFFSET_M, max_distance: float = CAMERA_RANGE_M) -> np.ndarray:
+    """``(n_cars, n_objects)`` bool: a corner or the centre of the object lies in the camera's
+    horizontal field of view, ahead of it and within ``max_distance``."""
+    c, s = np.cos(state.yaw)[:, None, None], np.sin(state.yaw)[:, None, None]
+    cx = (state.x + mount_offset * np.cos(state.yaw))[:, None, None]
+    cy = (state.y + mount_offset * np.sin(state.yaw))[:, None, None]
+    pts = np.concatenate([objects.corners(), np.stack([objects.x, objects.y], axis=-1)[:, :, None, :]], axis=2)
+    wx, wy = pts[..., 0] - cx, pts[..., 1] - cy
+    fwd, left = c * wx + s * wy, c * wy - s * wx
+    seen = (fwd > CAMERA_NEAR_M) & (np.abs(left) <= fwd * np.tan(hfov / 2)) & (np.hypot(fwd, left) <= max_distance)
+    return seen.any(axis=2)
+
+
+def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarray,
+                   seen: np.ndarray) -> tuple[list, ...]:
+    """The object keys for every car as :data:`sim.params.OBJECT_COLUMNS` lists (plain Python values).
+
+    Args:
+        objects: the objects of every car's episode.
+        s_drive: the cars' projections on the driving-direction centre line ``(n,)``, m.
+        crashed: ``(n,)`` bool, the car's body overlaps an object.
+        seen: ``(n, m)`` bool from :func:`in_camera`.
+    """
+    n, m = objects.x.shape
+    dist = objects.along
+    # find_prev_next over the objects sorted by distance.
+    order = np.argsort(dist, axis=1, kind="stable")
+    nxt = (dist <= s_drive[:, None]).sum(axis=1)
+    prev = np.where(nxt == 0, m - 1, nxt - 1)
+    nxt = np.where(nxt == m, 0, nxt)
+    rows = np.arange(n)
+    behind, ahead = order[rows, prev], order[rows, nxt]
+    bots = bool(objects.is_bot.any())
+    heading_out = np.where(bots, objects.yaw, 0.0)
+    speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0)[None, :], (n, m))
+    loc = np.stack([objects.x, objects.y], axis=-1).tolist()
+    return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
+            objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
+            dist.tolist(), seen[rows, ahead].tolist())
+
+
+def objects_at(track: Track, objects: list[tuple]) -> ObjectState:
+    """One car's objects held where given: ``(x, y)`` for a box (its heading along the track's
+    direction there), ``(x, y, heading_deg, speed)`` for a bot car; m, degrees, m/s. In this order
+    (``closest_objects`` indexes it)."""
+    rows = []
+    for k, obj in enumerate(objects):
+        try:
+            row = tuple(float(v) for v in obj)
+        except (TypeError, ValueError):
+            row = ()
+        if len(row) not in (2, 4) or not np.isfinite(row).all():
+            raise ObjectsError(f"object {k + 1}: give X,Y for a box or X,Y,HEADING,SPEED for a bot car "
+                               f"(metres, degrees, m/s), got {obj!r}")
+        rows.append(row)
+    world = ObjectWorld(track, ObjectsConfig(number_of_obstacles=len(rows)), 1)
+    st = world.state
+    bot = np.array([len(r) == 4 for r in rows])
+    st.is_bot[:] = bot
+    st.speed[:] = [r[3] if len(r) == 4 else 0.0 for r in rows]
+    size = np.where(bot[:, None], BOT_CAR_SIZE_M, BOX_SIZE_M)
+    st.length[:], st.width[:] = size[:, 0], size[:, 1]
+    xy = np.array([r[:2] for r in rows])
+    along_track = track.heading_at(track.project(xy).s)
+    yaw = np.where(bot, np.radians([r[2] if len(r) == 4 else 0.0 for r in rows]), along_track)
+    world.put(xy[None, :, 0], xy[None, :, 1], np.arctan2(np.sin(yaw), np.cos(yaw))[None, :])
+    return st
+
