@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.objects import BOT_CAR_HEIGHT_M, BOX_HEIGHT_M, ObjectState
-from sim.vehicle import CarState
 
 BLOCK_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4],
                         [0, 4], [1, 5], [2, 6], [3, 7]])

@@ -14,6 +14,7 @@ from shapely.geometry import LinearRing, Point, Polygon
 from sim.actions import ActionSpace
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.library import load_track
+from sim.noise import NoiseConfig
 from sim.object_params import collisions, rects_overlap
 from sim.objects import BOT_CAR_SIZE_M, BOX_SIZE_M, ObjectsConfig, ObjectsError
 from sim.vehicle import CarState, VehicleConfig
@@ -34,7 +35,7 @@ def make_env(track, objects, n_cars=1, **kw):
         return 1.0
 
     kw.setdefault("sensor", None)
-    env = RacingEnv(track, CONT, EnvConfig(n_cars=n_cars, round_robin=False, objects=objects, **kw), reward_fn=reward)
+    env = RacingEnv(track, CONT, EnvConfig(n_cars=n_cars, round_robin=False, objects=objects, noise=NoiseConfig.off(), **kw), reward_fn=reward)
     return env, seen
 
 
