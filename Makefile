@@ -36,8 +36,9 @@ system-offscreen:
 run: system-gui $(STAMP)
 	$(BIN)/trackside gui
 
+# One test process per core (pytest-xdist): each test has its own TRACKSIDE_HOME and files.
 test: system-offscreen $(TEST_STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto
 
 # `make bench ONLY=sim` runs the benchmarks whose name contains "sim".
 bench: system-offscreen $(TEST_STAMP)
