@@ -9,7 +9,8 @@ DeepRacer spells the squared-error loss ``"mean squared error"``; ``"mse"`` is a
 as the same thing. SAC's exploration is ``"additive_noise"`` in DeepRacer files.
 
 :class:`TrainingConfig` holds what DeepRacer keeps in its run.env instead: the track,
-direction, stop conditions and the number of cars.
+direction, stop conditions, the number of cars, and the race type with its obstacle or bot-car
+settings (:mod:`trainer.race`, under DeepRacer's names).
 """
 
 from __future__ import annotations
