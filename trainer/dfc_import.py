@@ -106,18 +106,28 @@ def read_training_params(text: str, filename: str = "training_params.yaml") -> d
     DeepRacer-for-Cloud writes it with ``yaml.dump(..., default_style="'")``: every key and value
     single-quoted (``'WORLD_NAME': 'reInvent2019_track'``, a quote inside doubled), lists as
     ``- 'item'`` lines under their key, ``---`` first. Plain and double-quoted values are read too.
-    List items, comments and blank lines are passed over; anything else (flow maps, anchors,
-    multi-line values) is refused with the line number. Nothing is evaluated.
+    A list's ``- 'item'`` lines are joined with ``;`` as its key's value (``OBJECT_POSITIONS``:
+    ``0.23,-1;0.6,1``, as DeepRacer-for-Cloud's run.env writes it); an empty list ``[]`` is empty
+    text. Comments and blank lines are passed over; anything else (flow maps, anchors, multi-line
+    values) is refused with the line number. Nothing is evaluated.
     """
     out: dict[str, str] = {}
+    key = None
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        if line.startswith("- ") and key is not None:
+            item = _scalar(line[2:].strip())
+            if item is None:
+                raise ParamsError(f"{filename}: line {n}: only plain or quoted text list items are read")
+            out[key] = f"{out[key]};{item}" if out[key] else item
+            continue
         if not line or line.startswith(("#", "- ")) or line in ("---", "..."):
             continue
         m = re.fullmatch(r"('(?:[^']|'')*'|\"[^\"\\]*\"|[A-Za-z0-9_.-]+)\s*:(?:\s+(.*))?", line)
         if m is None:
             raise ParamsError(f"{filename}: line {n} is not a 'KEY: value' line")
-        key, value = _scalar(m.group(1)), _scalar((m.group(2) or "").strip())
+        key, rest = _scalar(m.group(1)), (m.group(2) or "").strip()
+        value = "" if rest == "[]" else _scalar(rest)
         if value is None or key is None:
             raise ParamsError(f"{filename}: line {n}: only plain or quoted text values are read")
         out[key] = value

@@ -9,7 +9,8 @@ DeepRacer spells the squared-error loss ``"mean squared error"``; ``"mse"`` is a
 as the same thing. SAC's exploration is ``"additive_noise"`` in DeepRacer files.
 
 :class:`TrainingConfig` holds what DeepRacer keeps in its run.env instead: the track,
-direction, stop conditions and the number of cars.
+direction, stop conditions, the number of cars, and the race type with its obstacle or bot-car
+settings (:mod:`trainer.race`, under DeepRacer's names).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 
 from sim.errors import TracksideError
+
+from .race import RaceTypeError, objects_config
+from .race import race_settings as settings_of
 
 
 class HyperparameterError(TracksideError):
@@ -217,6 +221,11 @@ class TrainingConfig:
     """Starting weights relative to the model folder (e.g. checkpoints/initial.pt); None: random."""
     cloned_from: dict | None = None
     """{"model": name, "iteration": n} when the starting weights came from another model."""
+    race_type: str = "time_trial"
+    """``time_trial``, ``object_avoidance`` or ``head_to_bot`` (DeepRacer's ``RACE_TYPE``, lower case)."""
+    race_settings: dict = field(default_factory=dict)
+    """The race type's object settings by DeepRacer's names (``NUMBER_OF_OBSTACLES``, ``BOT_CAR_SPEED`` m/s,
+    ...; :mod:`trainer.race`); empty for a time trial. Files without these keys are time trials."""
 
     def __post_init__(self):
         def bad(name, want):
@@ -239,6 +248,14 @@ class TrainingConfig:
             bad("seed", "a whole number")
         if isinstance(self.n_cars, bool) or not isinstance(self.n_cars, int) or not 1 <= self.n_cars <= 256:
             bad("n_cars", "a whole number 1..256")
+        try:  # kept as the whole group, typed, so files and exports all read the same
+            self.race_settings = settings_of(self.race_type, objects_config(self.race_type, self.race_settings))
+        except RaceTypeError as exc:
+            raise TrainingConfigError(f"training_config.{exc}") from None
+
+    def objects(self):
+        """The :class:`sim.objects.ObjectsConfig` of the race type (None for a time trial)."""
+        return objects_config(self.race_type, self.race_settings)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainingConfig":

@@ -28,6 +28,7 @@ from trainer.model_files import (
 )
 from trainer.model_folder import Model
 from trainer.model_state import ModelState, Status
+from trainer.race import RaceTypeError, describe, from_deepracer_params, setting_names
 
 DESCRIPTION_FILE = "description.txt"
 """The note a person keeps with a model (the app's Create model page writes it)."""
@@ -129,10 +130,16 @@ def _config(report: ImportReport, config: TrainingConfig | None, params) -> Trai
             if value is not None:
                 config = replace(config, **{field: value})
                 report.settings.append(f"{yes if value else no} (from {rel} {key})")
-        race = values.get("RACE_TYPE", "TIME_TRIAL")
-        if race != "TIME_TRIAL":
-            report.settings.append(f"race type {race} (from {rel} RACE_TYPE) is not carried over: the model "
-                                   "trains a time trial")
+        if "RACE_TYPE" in values:
+            try:
+                race_type, settings = from_deepracer_params(values)
+            except RaceTypeError as exc:
+                report.settings.append(f"race type not carried over ({exc}): the model trains a time trial")
+            else:
+                config = replace(config, race_type=race_type, race_settings=settings)
+                names = ", ".join(k for k in setting_names(race_type) if k in values)
+                report.settings.append(f"{describe(race_type, settings)} (from {rel} RACE_TYPE"
+                                       f"{', ' + names if names else ''})")
     return config
 
 

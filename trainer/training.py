@@ -48,6 +48,7 @@ from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
 from .model_state import ModelState, summarize_params
+from .race import describe as describe_race
 from .resume import resume_point
 from .reward_trust import UntrustedRewardError, check_trusted
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
@@ -117,7 +118,7 @@ def _prepare(model: Model) -> _Run:
     env = RacingEnv(track, meta.action_space,
                     EnvConfig(n_cars=cfg.n_cars, sensor=meta.observation.sensors, camera_size=meta.camera_size,
                               round_robin=cfg.round_robin, reverse=cfg.reverse,
-                              alternate_direction=cfg.alternate_direction))
+                              alternate_direction=cfg.alternate_direction, objects=cfg.objects()))
     torch.manual_seed(cfg.seed)
     agent = build_network(env.obs_spec.shape, meta)
     run = _Run(model, env, agent, *resume_point(model, cfg.init_from))
@@ -212,7 +213,8 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
         algo.load_optimizer_state(run.init["optimizer"])  # a clone's need not fit: then it starts fresh
     limit_min = minutes if minutes is not None else run.cfg.max_minutes
     model.set_status(ModelState.TRAINING, pid=os.getpid())
-    model.log(f"training started on {run.env.track.name} with {run.env.n} cars, sensors {run.meta.sensor_label}, "
+    model.log(f"training started on {run.env.track.name}, {describe_race(run.cfg.race_type, run.cfg.race_settings)}, "
+              f"with {run.env.n} cars, sensors {run.meta.sensor_label}, "
               f"network {run.meta.neural_network}, {run.meta.action_space.n or 'continuous'} actions, "
               f"{ALGORITHM_NAMES[run.meta.training_algorithm]}; stops at the first of: "
               + ", ".join(stop_conditions(run.hp, run.cfg, limit_min, max_iterations)))

@@ -82,10 +82,17 @@ def model():
 @click.option("--reverse", is_flag=True, help="Train in the reversed direction.")
 @click.option("--alternate-direction", is_flag=True, help="Every other episode drives the other way.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--race-type", type=click.Choice(["time_trial", "object_avoidance", "head_to_bot"]),
+              default="time_trial", show_default=True, help="DeepRacer's RACE_TYPE: boxes or bot cars on the track.")
+@click.option("--obstacles", type=int, default=None, help="object_avoidance: boxes on the track (default 6).")
+@click.option("--randomize-obstacles", is_flag=True, help="object_avoidance: new random places every episode.")
+@click.option("--bots", type=int, default=None, help="head_to_bot: bot cars (default 3).")
+@click.option("--bot-speed", type=float, default=None, help="head_to_bot: bot cars' speed, m/s (default 0.2).")
+@click.option("--lane-change", is_flag=True, help="head_to_bot: bot cars change lanes every 3-5 s.")
 @friendly_errors
 def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, speed_levels, max_steering,
                  steering_levels, continuous, algorithm, sensors, network, stop_minutes, cars, reverse,
-                 alternate_direction, seed):
+                 alternate_direction, seed, race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change):
     """Create a draft model NAME."""
     from dataclasses import replace
 
@@ -94,7 +101,10 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     from trainer.hyperparameters import Hyperparameters
     from trainer.metadata import ModelMetadata
     from trainer.model_store import TrainingConfig
+    from trainer.race import describe, settings_from_options
 
+    race_settings = settings_from_options(race_type, obstacles=obstacles, randomize_obstacles=randomize_obstacles,
+                                          bots=bots, bot_speed=bot_speed, lane_change=lane_change)
     if metadata_file:
         meta = ModelMetadata.from_json(_read(metadata_file, "metadata"))
     else:
@@ -106,7 +116,8 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     hp = Hyperparameters.from_json(_read(hp_file, "hyperparameters")) if hp_file else Hyperparameters()
     reward_source = _read(reward_file, "reward function") or (assets_dir() / "reward_functions" / "centre_line.py").read_text()
     config = TrainingConfig(track=track, reverse=reverse, alternate_direction=alternate_direction,
-                            max_minutes=stop_minutes, seed=seed, n_cars=cars)
+                            max_minutes=stop_minutes, seed=seed, n_cars=cars, race_type=race_type,
+                            race_settings=race_settings)
     # The store checks the track and the reward function, for every front-end alike.
     m = _store().create(name, meta, hp, reward_source, config,
                         reward_filename=reward_file.name if reward_file else "reward_function.py")
@@ -114,7 +125,7 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
         click.echo(f"note: {note}")
     click.echo(f"created model {m.name} ({meta.action_space.n or 'continuous'} actions, {meta.sensor_label}, "
                f"{meta.neural_network}, {meta.training_algorithm}) "
-               f"on {track}; train it with: trackside train {m.name}")
+               f"on {track}, {describe(race_type, race_settings)}; train it with: trackside train {m.name}")
 
 
 @model.command("list")
@@ -150,6 +161,11 @@ def model_show(name, as_json):
         value = info.get(key)
         text = _seconds(value) if key == "best_lap_s" else ("-" if value is None else value)
         click.echo(f"{key:>18}: {text}")
+    if "training_config" in info:
+        from trainer.race import describe
+
+        race = info["training_config"]
+        click.echo(f"{'race_type':>18}: {describe(race['race_type'], race['race_settings'])}")
     if "metadata" in info:
         from trainer.hyperparameters import USED_BY
 

@@ -15,6 +15,7 @@ from gui.widgets.action_space_editor import ActionSpaceEditor
 from gui.widgets.fields import Field, field_message
 from gui.widgets.hyperparameter_form import HyperparameterForm
 from gui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
+from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.reward_editor import RewardEditor
 from gui.widgets.section import Section
 from gui.widgets.style import PAGE_STYLE, button, label
@@ -103,6 +104,8 @@ class CreateModelPage(QWidget):
         self.tracks.left.addWidget(self.alternate)
         self.tracks.left.addWidget(self.round_robin)
         s.body.addWidget(self.tracks)
+        self.race = RaceTypePicker()
+        s.body.addWidget(self.race)
         return s
 
     def _action_space(self) -> Section:

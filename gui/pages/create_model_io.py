@@ -74,6 +74,7 @@ def build_model(form) -> Model:
         raise ModelStoreError("action space: fix the marked fields first")
     metadata = ModelMetadata(action_space=space, sensor=form.sensor().split("+"), neural_network=form.network(),
                              training_algorithm=form.training_algorithm())
+    race_type, race_settings = form.race.choice()  # a RaceTypeError says what is wrong
     hp = form.hyper.hyperparameters()
     if hp is None:
         raise ModelStoreError("hyperparameters: fix the marked fields first")
@@ -87,6 +88,8 @@ def build_model(form) -> Model:
         target_progress=float(form.target_progress.value()) or None,
         seed=form.seed.value(),
         n_cars=form.n_cars.value(),
+        race_type=race_type,
+        race_settings=race_settings,
     )
     model = form.ctx.store.create(name, metadata, hp, form.reward.source(), config)
     description = form.description.text().strip()

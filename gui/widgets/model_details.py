@@ -88,6 +88,7 @@ class ModelDetails(QFrame):
     @staticmethod
     def _facts(model, info) -> str:
         from trainer.model_store import eval_score
+        from trainer.race import describe as describe_race
 
         meta, hp, cfg = model.metadata(), model.hyperparameters(), model.training_config()
         space = meta.action_space
@@ -104,6 +105,7 @@ class ModelDetails(QFrame):
                    default=None)
         rows = [
             ("Track", f"{cfg.track}{' (reversed)' if cfg.reverse else ''}"),
+            ("Race type", describe_race(cfg.race_type, cfg.race_settings)),
             ("Sensor", meta.sensor_label),
             ("Network", meta.neural_network + "".join(f"; {n}" for n in meta.notes)),
             ("Actions", actions),

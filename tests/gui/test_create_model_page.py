@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from gui.pages.create_model import CreateModelPage
+from gui.widgets.model_details import ModelDetails
 from sim.library import list_tracks
 
 BROKEN_REWARD = (
@@ -279,3 +280,26 @@ def test_sac_is_chosen_with_a_continuous_action_space_and_shows_its_hyperparamet
     assert model.metadata().training_algorithm == "sac" and model.hyperparameters().sac_alpha == 0.5
     page.algorithm.setCurrentIndex(page.algorithm.findData("clipped_ppo"))
     assert not page.hyper.inputs["sac_alpha"].isEnabled() and page.hyper.inputs["beta_entropy"].isEnabled()
+
+
+def test_an_object_avoidance_model_is_created_with_its_obstacles(qtbot, page, ctx):
+    assert page.race.race_type() == "time_trial" and not shown(page.race.oa_box) and not shown(page.race.h2b_box)
+    page.name.setText("boxes")
+    page.race.set_race_type("object_avoidance")
+    assert shown(page.race.oa_box) and not shown(page.race.h2b_box)
+    page.race.obstacles.setValue(3)
+    page.race.randomize.setChecked(True)
+    with qtbot.waitSignal(ctx.models_changed, timeout=20000):
+        page.create_button.click()
+    config = json.loads(ctx.store.get("boxes").config_path.read_text())
+    assert config["race_type"] == "object_avoidance"
+    assert config["race_settings"]["NUMBER_OF_OBSTACLES"] == 3 and config["race_settings"]["RANDOMIZE_OBSTACLE_LOCATIONS"]
+    details = ModelDetails()
+    qtbot.addWidget(details)
+    details.show_model(ctx.store.get("boxes"))
+    assert "Race type" in details.facts.text() and "object avoidance: 3 obstacles, random places" in details.facts.text()
+    page.race.set_race_type("head_to_bot")
+    assert shown(page.race.h2b_box) and not shown(page.race.oa_box)
+    page.race.bots.setValue(2)
+    page.race.bot_speed.setValue(0.8)
+    assert page.race.choice()[1]["NUMBER_OF_BOT_CARS"] == 2 and page.race.choice()[1]["BOT_CAR_SPEED"] == 0.8
