@@ -136,7 +136,9 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
         lap_no = len(results) + 1
         status = int(info["status"][0])
         now = touching(env)
-        hit = counted_hit(env, now, contact) if status != EpisodeStatus.LAP_COMPLETE else None
+        # DeepRacer judges time-up and a completed lap before a crash, a crash before the rest.
+        hit = counted_hit(env, now, contact) if status not in (EpisodeStatus.LAP_COMPLETE,
+                                                               EpisodeStatus.TIME_UP) else None
         contact = now
         hits += hit is not None
         info["collision"] = np.array([hit is not None])

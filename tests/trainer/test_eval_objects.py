@@ -107,3 +107,22 @@ def test_continuous_laps_with_bot_cars(monkeypatch, oval):
     assert [lap.time_s for lap in laps] == [lap.time_s for lap in again]
     for lap in laps:
         assert lap.penalty_s == pytest.approx(1.0 * lap.collisions)
+
+
+def test_simtrace_rows_carry_crashes_and_the_crash_counter(monkeypatch, oval, tmp_path):
+    from trainer.simtrace import SimTraceWriter, read_simtrace
+
+    driver = CentreLine(monkeypatch)
+    path = tmp_path / "0-iteration.csv"
+    with SimTraceWriter(path) as writer:
+        def on_step(env, info, action, lap):
+            writer.write_step(env, info, np.asarray(action)[:1], cars=np.array([0]), episode=lap - 1,
+                              tstamp=float(info["steps"][0]) * env.dt)
+
+        rules = EvaluationRules(laps=1, seed=3, noise=NoiseConfig.off(), objects=BOXES)
+        laps = evaluate_policy(driver.act, oval, SPACE, None, rules, on_step=on_step)
+    trace = read_simtrace(path)
+    crashed = trace["episode_status"] == "crashed"
+    assert crashed.sum() == laps[0].collisions == 3
+    assert trace["obstacle_crash_counter"][crashed].tolist() == [1, 2, 3]
+    assert trace["obstacle_crash_counter"][-1] == 3 and trace["episode_status"][-1] == "lap_complete"
