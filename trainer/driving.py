@@ -114,14 +114,7 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
     ``on_step(env, info, actions, lap)`` is called after each simulated step (traces, replays).
     """
     rules = with_seed(rules or EvaluationRules())
-    if rules.mode not in ("trials", "continuous"):
-        raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
-    vehicle = vehicle or VehicleConfig()
-    max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
-    cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
-                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps,
-                    noise=rules.noise, objects=rules.objects, end_on_crash=False)
-    env = RacingEnv(track, action_space, cfg, vehicle=vehicle)
+    env = _evaluation_env(track, action_space, sensor, rules, camera_size, vehicle or VehicleConfig())
     obs, _ = env.reset(seed=rules.seed)
     dt = env.dt
     results: list[LapResult] = []
@@ -188,6 +181,19 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
             obs = env.observe()
             contact = touching(env)
     return results
+
+
+def _evaluation_env(track: Track, action_space: ActionSpace, sensor, rules: EvaluationRules, camera_size,
+                    vehicle: VehicleConfig) -> RacingEnv:
+    """The one-car environment of an evaluation: no round robin, no autoreset, collisions and
+    (with penalties) off-tracks handled by :func:`evaluate_policy`."""
+    if rules.mode not in ("trials", "continuous"):
+        raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
+    max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
+    cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
+                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps,
+                    noise=rules.noise, objects=rules.objects, end_on_crash=False)
+    return RacingEnv(track, action_space, cfg, vehicle=vehicle)
 
 
 def drive_laps(policy, track: Track, rules: EvaluationRules | None = None, *, vehicle: VehicleConfig | None = None,
