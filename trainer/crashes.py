@@ -90,5 +90,5 @@ def _put_behind_box(env, obj: int) -> None:
     delta = d - (env.start_s[0] + env.travelled[0])
     if track.closed:
         delta = (delta + L / 2) % L - L / 2
-    env.travelled[0] = min(env.travelled[0], env.travelled[0] + delta)
+    env.travelled[0] += delta  # progress follows the car back (at most the lap's start: never below 0 %)
     env.progress[0] = 100.0 * np.clip(env.travelled[0] / env.lap_length[0], 0.0, 1.0)
