@@ -83,6 +83,25 @@ def test_a_box_crash_puts_the_car_back_behind_it_in_the_other_lane(monkeypatch, 
     rules = EvaluationRules(laps=1, seed=3, noise=NoiseConfig.off(), objects=BOXES, collision_penalty_s=2.0)
     laps = evaluate_policy(driver.act, oval, SPACE, None, rules, on_step=on_step)
     assert laps[0].collisions == len(seen) == 3
+    # Where DeepRacer puts the car back: 1 m behind the box (along the track), in the other lane, at rest.
+    from sim.env import EnvConfig
+    from trainer.crashes import RESET_BEHIND_M, counted_hit, hold_after_crash, touching
+
+    env = RacingEnv(oval, SPACE, EnvConfig(n_cars=1, sensor=None, round_robin=False, autoreset=False,
+                                           end_on_crash=False, noise=NoiseConfig.off(), objects=BOXES))
+    env.reset(seed=0)
+    driver.envs.append(env)
+    before = touching(env)
+    while (hit := counted_hit(env, touching(env), before)) is None:
+        before = touching(env)
+        env.step(driver.act(None, None))
+    box_along, box_lane = env.objects.state.along[0, hit], env.objects.state.lane[0, hit]
+    hold_after_crash(env, hit, 2.0)
+    ref, proj, _ = env.locate()
+    assert proj.s[0] == pytest.approx(box_along - RESET_BEHIND_M, abs=0.02)
+    assert proj.distance[0] == pytest.approx(oval.width_at(proj.s)[0] / 4, abs=0.03)
+    assert env.state.speed[0] == 0.0 and not touching(env).any()
+    assert box_lane == 0.0 and not proj.left[0] == oval.inner_is_left  # the box inner, the car outer
     # Rows count each collision once, on the step the car touches the box.
     assert [r[2] for r in driver.rows if r[1]] == [1, 2, 3]
 
