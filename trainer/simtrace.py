@@ -150,7 +150,9 @@ def step_columns(env, info: dict, actions, *, cars, tstamp, reward=0.0, penalise
 
     An evaluation's ``info`` also carries ``collision`` (the car ran into an object this step:
     a ``crashed`` row) and ``lap_collisions`` (the lap's collisions so far: the
-    ``obstacle_crash_counter`` column; see :mod:`trainer.crashes`)."""
+    ``obstacle_crash_counter`` column; see :mod:`trainer.crashes`). DeepRacer's own column counts
+    consecutive crashes into the same box only under its ``ENABLE_MERCY_RESET`` flag (0 otherwise,
+    ``rollout_agent_ctrl.py``); Trackside writes the lap's collisions so far, for every object."""
     status = info["status"][cars]
     collided = info["collision"][cars] if "collision" in info else None
     crash_count = info["lap_collisions"][cars] if "lap_collisions" in info else 0
