@@ -9,7 +9,9 @@ track under the same rules and seed gives the same lap times to the last bit.
 Rules (:class:`trainer.driving.EvaluationRules`): ``trials`` (each lap from a standing
 start) or ``continuous`` laps; an off-track penalty in seconds (DeepRacer's default 2)
 after which the car is put back at the progress it reached, or ``penalty_s=None`` for no
-resets (a lap ends off the road). Lap times are simulated seconds, penalties included,
+resets (a lap ends off the road). With objects (``rules.objects``: object avoidance or
+head-to-bot) a collision holds the car for ``rules.collision_penalty_s`` and the lap goes on
+(:mod:`trainer.crashes`); each lap counts its ``collisions``. Lap times are simulated seconds, penalties included,
 interpolated to the moment the reference point crosses the finish line.
 
 Each evaluation of a user's model writes
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.env import EpisodeStatus
+from sim.errors import TracksideError
 from sim.library import load_track
 from sim.paths import home
 from sim.track import Track
@@ -98,6 +101,13 @@ def check_rules(rules: EvaluationRules) -> None:
         raise LeagueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
     if rules.penalty_s is not None and not 0 <= rules.penalty_s <= 60:
         raise LeagueError(f"penalty: expected 0..60 s, got {rules.penalty_s!r}")
+    if not 0 <= rules.collision_penalty_s <= 60:
+        raise LeagueError(f"collision penalty: expected 0..60 s, got {rules.collision_penalty_s!r}")
+    if rules.objects is not None:
+        try:
+            rules.objects.check()
+        except TracksideError as exc:
+            raise LeagueError(str(exc)) from None
     if rules.seed is not None and (not isinstance(rules.seed, int) or not 0 <= rules.seed < 2**32):
         raise LeagueError(f"seed: expected a whole number 0..{2**32 - 1}, got {rules.seed!r}")
 
@@ -161,6 +171,9 @@ class _TraceHook:
         if penalised:  # the car stands out its penalty before the next row
             self.clock += self.rules.penalty_s
             self.resets[-1]["off_track"] = self.resets[-1].get("off_track", 0) + 1
+        if "collision" in info and info["collision"][0]:  # held for the collision penalty
+            self.clock += self.rules.collision_penalty_s
+            self.resets[-1]["crashed"] = self.resets[-1].get("crashed", 0) + 1
         if status != EpisodeStatus.IN_PROGRESS:  # the lap ended
             if status in (EpisodeStatus.OFF_TRACK, EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED):
                 key = EpisodeStatus(status).label

@@ -9,6 +9,11 @@ Rules follow DeepRacer's evaluation (``deepracer-conventions.md`` section 6):
   road is held for the penalty, then put back on the centre line at the progress it
   had reached; the penalty counts in the lap time. With ``penalty_s=None`` a lap
   ends (incomplete) when the car leaves the road.
+- With objects (``EvaluationRules.objects``: DeepRacer's object avoidance or head-to-bot), a
+  collision holds the car for the collision penalty (seconds, DeepRacer-for-Cloud's default 5)
+  and the lap goes on, as :mod:`trainer.crashes` describes; the penalty counts in the lap time
+  and :attr:`LapResult.collisions` counts the lap's collisions. The objects' random placement
+  and the bots' lane changes draw from the evaluation's seeded generator.
 - Lap times are simulated seconds interpolated to the moment the reference point
   crosses the finish line inside the last step.
 
@@ -30,8 +35,11 @@ from sim.actions import ActionSpace
 from sim.camera import TRAINING_SIZE
 from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.noise import NoiseConfig, fresh_seed
+from sim.objects import ObjectsConfig
 from sim.track import Track
 from sim.vehicle import VehicleConfig
+
+from .crashes import DEFAULT_COLLISION_PENALTY_S, counted_hit, hold_after_crash, touching
 
 
 @dataclass
@@ -52,7 +60,9 @@ class LapResult:
     immobilized: bool = False
     status: str = "lap_complete"
     penalty_s: float = 0.0
-    """Penalty seconds included in ``time_s``."""
+    """Penalty seconds included in ``time_s`` (off-track and collisions)."""
+    collisions: int = 0
+    """Times the car ran into an object (each cost ``collision_penalty_s``)."""
     seed: int | None = None
     """The evaluation's noise seed (:attr:`EvaluationRules.seed`); the same for every lap of one run."""
 
@@ -75,6 +85,10 @@ class EvaluationRules:
     """Seed of the noise (:mod:`sim.noise`), 0 .. 2**32 - 1; None: draw a fresh one (:func:`with_seed`)."""
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     """The noise model; ``NoiseConfig.off()`` drives exact, identical laps."""
+    objects: ObjectsConfig | None = None
+    """Obstacles and bot cars (object avoidance, head-to-bot); None: a time trial."""
+    collision_penalty_s: float = DEFAULT_COLLISION_PENALTY_S
+    """Seconds a car is held after running into an object, counted in the lap time."""
 
     def same_race_rules(self, other: EvaluationRules) -> bool:
         """True when ``other`` is these rules whatever seed each holds (a race fixes the rules, not the seed)."""
@@ -100,33 +114,36 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
     ``on_step(env, info, actions, lap)`` is called after each simulated step (traces, replays).
     """
     rules = with_seed(rules or EvaluationRules())
-    if rules.mode not in ("trials", "continuous"):
-        raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
-    vehicle = vehicle or VehicleConfig()
-    max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
-    cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
-                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps,
-                    noise=rules.noise)
-    env = RacingEnv(track, action_space, cfg, vehicle=vehicle)
+    env = _evaluation_env(track, action_space, sensor, rules, camera_size, vehicle or VehicleConfig())
     obs, _ = env.reset(seed=rules.seed)
     dt = env.dt
     results: list[LapResult] = []
     lap_time = 0.0      # time into the current lap, s (penalties included)
     penalty = 0.0
-    offs = 0
+    offs = hits = 0
     car = np.array([0])
+    contact = touching(env)
     while len(results) < rules.laps:
         action = act(obs, env.state.speed.astype(np.float32))
         obs, _, _, _, info = env.step(action)
         lap_no = len(results) + 1
+        status = int(info["status"][0])
+        now = touching(env)
+        # DeepRacer judges time-up and a completed lap before a crash, a crash before the rest.
+        hit = counted_hit(env, now, contact) if status not in (EpisodeStatus.LAP_COMPLETE,
+                                                               EpisodeStatus.TIME_UP) else None
+        contact = now
+        hits += hit is not None
+        info["collision"] = np.array([hit is not None])
+        info["lap_collisions"] = np.array([hits])
         if on_step is not None:
             on_step(env, info, action, lap_no)
-        status = int(info["status"][0])
         if status == EpisodeStatus.LAP_COMPLETE:
             t = lap_time + float(info["cross_fraction"][0]) * dt
-            results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty, seed=rules.seed))
+            results.append(LapResult(lap_no, t, True, 100.0, offs, penalty_s=penalty, seed=rules.seed,
+                                     collisions=hits))
             carry = (1.0 - float(info["cross_fraction"][0])) * dt
-            offs, penalty = 0, 0.0
+            offs, penalty, hits = 0, 0.0, 0
             if rules.mode == "continuous":
                 env.continue_lap(car)
                 lap_time = carry
@@ -134,8 +151,16 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
                 env.reset()
                 obs = env.observe()
                 lap_time = 0.0
+                contact = touching(env)
             continue
         lap_time += dt
+        if hit is not None:  # DeepRacer checks a crash before off-track and the other reset rules
+            penalty += rules.collision_penalty_s
+            lap_time += rules.collision_penalty_s
+            hold_after_crash(env, hit, rules.collision_penalty_s)
+            contact = touching(env)
+            obs = env.observe()
+            continue
         if rules.penalty_s is not None and info["off_track"][0]:
             offs += 1
             penalty += rules.penalty_s
@@ -149,11 +174,26 @@ def evaluate_policy(act: Callable[[np.ndarray, np.ndarray], np.ndarray], track: 
                                      offs + (status == EpisodeStatus.OFF_TRACK),
                                      reversed=status == EpisodeStatus.REVERSED,
                                      immobilized=status == EpisodeStatus.IMMOBILIZED,
-                                     status=EpisodeStatus(status).label, penalty_s=penalty, seed=rules.seed))
-            offs, penalty, lap_time = 0, 0.0, 0.0
+                                     status=EpisodeStatus(status).label, penalty_s=penalty, seed=rules.seed,
+                                     collisions=hits))
+            offs, penalty, lap_time, hits = 0, 0.0, 0.0, 0
             env.reset()
             obs = env.observe()
+            contact = touching(env)
     return results
+
+
+def _evaluation_env(track: Track, action_space: ActionSpace, sensor, rules: EvaluationRules, camera_size,
+                    vehicle: VehicleConfig) -> RacingEnv:
+    """The one-car environment of an evaluation: no round robin, no autoreset, collisions and
+    (with penalties) off-tracks handled by :func:`evaluate_policy`."""
+    if rules.mode not in ("trials", "continuous"):
+        raise ValueError(f"mode: expected 'trials' or 'continuous', got {rules.mode!r}")
+    max_steps = None if rules.max_lap_s is None else int(np.ceil(rules.max_lap_s / vehicle.step_dt))
+    cfg = EnvConfig(n_cars=1, sensor=sensor, camera_size=camera_size, round_robin=False, reverse=rules.reverse,
+                    autoreset=False, end_on_off_track=rules.penalty_s is None, max_steps=max_steps,
+                    noise=rules.noise, objects=rules.objects, end_on_crash=False)
+    return RacingEnv(track, action_space, cfg, vehicle=vehicle)
 
 
 def drive_laps(policy, track: Track, rules: EvaluationRules | None = None, *, vehicle: VehicleConfig | None = None,
@@ -189,6 +229,7 @@ def summarize(laps: list[LapResult]) -> dict:
         "first_lap_s": laps[0].time_s if laps and laps[0].completed else None,
         "mean_lap_s": float(np.mean(done)) if done else None,
         "off_track": int(sum(lap.off_track for lap in laps)),
+        "collisions": int(sum(lap.collisions for lap in laps)),
         "seed": laps[0].seed if laps else None,
     }
 

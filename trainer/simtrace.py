@@ -69,11 +69,13 @@ def _status_words() -> np.ndarray:
     return words
 
 
-def trace_status(status, steps, penalised=None) -> np.ndarray:
+def trace_status(status, steps, penalised=None, collided=None) -> np.ndarray:
     """``episode_status`` words ``(n,)`` for :class:`sim.env.EpisodeStatus` values ``status (n,)``.
 
     DeepRacer marks an episode's first row ``prepare`` (analysis tools time episodes from
-    it); a car put back after leaving the road (``penalised (n,)`` True) is ``off_track``.
+    it); a car put back after leaving the road (``penalised (n,)`` True) is ``off_track``;
+    a car that ran into an object in an evaluation and goes on after its penalty
+    (``collided (n,)`` True) is ``crashed``.
     """
     status = np.asarray(status).reshape(-1).astype(np.int64)
     words = _status_words()[status]
@@ -81,6 +83,8 @@ def trace_status(status, steps, penalised=None) -> np.ndarray:
     words[running & (np.asarray(steps).reshape(-1) == 1)] = TraceStatus.PREPARE.value
     if penalised is not None:
         words[running & np.asarray(penalised, dtype=bool).reshape(-1)] = TraceStatus.OFF_TRACK.value
+    if collided is not None:
+        words[np.asarray(collided, dtype=bool).reshape(-1)] = TraceStatus.CRASHED.value
     return words
 
 ROW_TAIL_FORMAT = ROW_FORMAT.split(",", 1)[1]
@@ -142,15 +146,24 @@ def step_columns(env, info: dict, actions, *, cars, tstamp, reward=0.0, penalise
     """The one mapping from a :meth:`sim.env.RacingEnv.step`'s ``info`` to SIM_TRACE columns
     (all but ``episode``) for the cars ``cars`` (an index array or slice): keyword arguments of
     :func:`format_rows`. ``actions``, ``tstamp`` (simulated s), ``reward`` are per traced car;
-    ``penalised`` marks cars put back after leaving the road (see :func:`trace_status`)."""
+    ``penalised`` marks cars put back after leaving the road (see :func:`trace_status`).
+
+    An evaluation's ``info`` also carries ``collision`` (the car ran into an object this step:
+    a ``crashed`` row) and ``lap_collisions`` (the lap's collisions so far: the
+    ``obstacle_crash_counter`` column; see :mod:`trainer.crashes`). DeepRacer's own column counts
+    consecutive crashes into the same box only under its ``ENABLE_MERCY_RESET`` flag (0 otherwise,
+    ``rollout_agent_ctrl.py``); Trackside writes the lap's collisions so far, for every object."""
     status = info["status"][cars]
+    collided = info["collision"][cars] if "collision" in info else None
+    crash_count = info["lap_collisions"][cars] if "lap_collisions" in info else 0
     steps = info["steps"][cars]
     return {"n": len(steps), "steps": steps, "x": info["x"][cars], "y": info["y"][cars],
             "yaw": np.degrees(info["yaw"][cars]), "steer": info["steering"][cars], "throttle": info["speed"][cars],
             "action": actions, "reward": reward, "done": status != 0,
             "all_wheels_on_track": info["all_wheels_on_track"][cars], "progress": info["progress"][cars],
             "closest_waypoint": info["closest_waypoint"][cars], "track_len": env.track.length, "tstamp": tstamp,
-            "episode_status": trace_status(status, steps, penalised)}
+            "episode_status": trace_status(status, steps, penalised, collided),
+            "obstacle_crash_counter": crash_count}
 
 
 

@@ -2,7 +2,7 @@
 
 Like the app, it only parses input, calls the Qt-free layers (``sim``, ``trainer``,
 ``league``) and presents what they return; the rules live in those layers. Its modules:
-``tracks`` (tracks, reward), ``models`` (model, train), ``league`` (league, evaluate,
+``tracks`` (tracks, reward), ``models`` (model, train), ``evaluate`` (evaluate), ``league`` (league,
 export), ``raceday`` and ``common`` (the conventions every command follows). It imports Qt
 only when ``trackside gui`` runs, so the rest works on a machine without a display.
 """
@@ -13,7 +13,8 @@ import sys
 
 import click
 
-from .league import evaluate, export, league
+from .evaluate import evaluate
+from .league import export, league
 from .models import model, train
 from .raceday import raceday
 from .tracks import reward, tracks

@@ -1,4 +1,4 @@
-"""``trackside evaluate``, ``trackside league ...`` and ``trackside export ...``.
+"""``trackside league ...`` and ``trackside export ...`` (``trackside evaluate``: :mod:`gui.cli.evaluate`).
 
 Conventions as everywhere (``gui/cli/common.py``): ``--json`` prints one JSON document on stdout;
 a refused action prints one line on stderr and exits 1, never a traceback.
@@ -27,49 +27,6 @@ def _checkpoint_option(fn):
 
 def _time(seconds) -> str:
     return "-" if seconds is None else f"{seconds:.3f}s"
-
-
-# -- evaluate ---------------------------------------------------------------------------------------
-@click.command()
-@click.argument("model")
-@click.option("--track", required=True, help="Track to drive (any track, competition tracks included).")
-@click.option("--laps", type=click.IntRange(1, 100), default=5, show_default=True)
-@_checkpoint_option
-@click.option("--penalty", type=click.FloatRange(0, 60), default=2.0, show_default=True,
-              help="Off-track penalty, s; the car is then put back where it left the road.")
-@click.option("--no-resets", is_flag=True, help="No put-back: a lap ends when the car leaves the road.")
-@click.option("--continuous", is_flag=True, help="Laps follow each other without stopping (default: trials).")
-@click.option("--reverse", is_flag=True, help="Drive the track the other way round.")
-@click.option("--no-trace", is_flag=True, help="Do not write the evaluation SIM_TRACE file.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
-              help="Noise seed: the same seed drives the same laps again (default: a fresh one, printed).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-@friendly_errors
-def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, reverse, no_trace, seed, as_json):
-    """Drive MODEL's greedy policy for N timed laps on a track."""
-    from league.evaluation import evaluate_model
-    from trainer.driving import EvaluationRules
-    from trainer.model_store import ModelStore
-    from trainer.policy import use_one_torch_thread
-
-    use_one_torch_thread()
-    rules = EvaluationRules(laps=laps, mode="continuous" if continuous else "trials",
-                            penalty_s=None if no_resets else penalty, reverse=reverse, seed=seed)
-    ev = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=not no_trace, models=ModelStore())
-    if as_json:
-        emit_json(ev.to_dict())
-        return
-    it = f"iteration {ev.iteration}" if ev.iteration is not None else "initial weights"
-    click.echo(f"{ev.model} ({ev.checkpoint}, {it}) on {ev.track}: {rules.mode}, "
-               f"{'no resets' if rules.penalty_s is None else f'{rules.penalty_s:g} s penalty'}, seed {ev.rules.seed}")
-    for lap in ev.laps:
-        extra = f"  {lap.off_track} off-track" if lap.off_track else ""
-        state = "" if lap.completed else f"  {lap.status} at {lap.progress:.1f}%"
-        click.echo(f"  lap {lap.lap}: {_time(lap.time_s)}{extra}{state}")
-    s = ev.summary
-    click.echo(f"{s['laps_completed']}/{s['laps']} laps, best {_time(s['best_lap_s'])}, mean {_time(s['mean_lap_s'])}")
-    if ev.simtrace:
-        click.echo(f"trace: {ev.simtrace}")
 
 
 # -- league -----------------------------------------------------------------------------------------

@@ -121,14 +121,19 @@ def reward_validate(file: Path, track_name: str, as_json: bool):
 @click.option("--heading", type=float, required=True, help="Heading, degrees (0 = +x, 90 = +y).")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Commanded speed, m/s.")
 @click.option("--steering", type=float, default=0.0, show_default=True, help="Commanded steering, degrees (left +).")
+@click.option("--object", "objects", multiple=True, metavar="X,Y[,HEADING,SPEED]",
+              help="An object on the track (repeatable): a box at X,Y (m), or a bot car at X,Y heading "
+                   "HEADING degrees at SPEED m/s; fills closest_objects, objects_location and the other object keys.")
 @click.option("--json", "as_json", is_flag=True, help="Print the params dict as JSON.")
 @friendly_errors
-def reward_params(track_name: str, x: float, y: float, heading: float, speed: float, steering: float, as_json: bool):
+def reward_params(track_name: str, x: float, y: float, heading: float, speed: float, steering: float,
+                  objects: tuple[str, ...], as_json: bool):
     """The params dict a reward function would receive for a car at (X, Y)."""
     from sim.library import load_track
     from sim.params import params_at
 
-    params = params_at(load_track(track_name), x, y, heading, speed=speed, steering_deg=steering)
+    params = params_at(load_track(track_name), x, y, heading, speed=speed, steering_deg=steering,
+                       objects=[_parse_object(o) for o in objects])
     if as_json:
         emit_json(params)
         return
@@ -136,3 +141,16 @@ def reward_params(track_name: str, x: float, y: float, heading: float, speed: fl
         if key == "waypoints":
             value = f"[{len(value)} points]"
         click.echo(f"{key:>22}: {value}")
+
+
+def _parse_object(text: str) -> tuple[float, ...]:
+    """``X,Y`` (a box) or ``X,Y,HEADING,SPEED`` (a bot car) as numbers; a one-line refusal otherwise."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise UserError(f"--object {text!r}: expected numbers X,Y or X,Y,HEADING,SPEED") from None
+    if len(values) not in (2, 4):
+        raise UserError(f"--object {text!r}: expected X,Y (a box) or X,Y,HEADING,SPEED (a bot car), "
+                        f"got {len(values)} numbers")
+    return values

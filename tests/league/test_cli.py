@@ -43,7 +43,7 @@ def test_evaluate_prints_laps_as_json(trained):
         assert {"lap", "time_s", "completed", "progress", "off_track"} <= set(lap)
     seed = data["rules"].pop("seed")
     assert data["rules"] == {"laps": 2, "mode": "trials", "penalty_s": 2.0, "reverse": False, "max_lap_s": None,
-                             "noise": asdict(NoiseConfig())}
+                             "noise": asdict(NoiseConfig()), "objects": None, "collision_penalty_s": 5.0}
     assert isinstance(seed, int) and data["summary"]["seed"] == seed and {x["seed"] for x in data["laps"]} == {seed}
     assert data["simtrace"].endswith("0-iteration.csv")
     again = json.loads(ok("evaluate", "racer1", "--track", CUP, "--laps", 2, "--json", "--no-trace",
@@ -150,3 +150,26 @@ def test_model_create_refuses_competition_tracks_naming_their_practice_track():
         result = refused("model", "create", "m", "--track", info.name, match="competition track")
         assert repr(info.resembles) in result.stderr
     assert not ModelStore().exists("m")
+
+
+def test_evaluate_race_types_show_collisions(trained):
+    base = ("evaluate", "racer1", "--track", "practice_oval", "--laps", 1, "--no-trace", "--seed", 4)
+    data = json.loads(ok(*base, "--race-type", "object_avoidance", "--obstacles", 6, "--collision-penalty", 1.5,
+                         "--json").stdout)
+    assert data["race_type"] == "object_avoidance" and data["rules"]["objects"]["number_of_obstacles"] == 6
+    assert data["rules"]["collision_penalty_s"] == 1.5
+    lap = data["laps"][0]
+    assert "collisions" in lap and lap["collisions"] >= 1
+    assert data["summary"]["collisions"] == lap["collisions"]
+    text = ok(*base, "--race-type", "object_avoidance", "--obstacles", 6, "--randomize-obstacles").stdout
+    assert "collision" in text and "6 boxes" in text
+    bots = json.loads(ok(*base, "--race-type", "head_to_bot", "--bots", 2, "--bot-speed", 0.8, "--lane-change",
+                         "--json").stdout)
+    objs = bots["rules"]["objects"]
+    assert objs["number_of_bot_cars"] == 2 and objs["bot_car_speed"] == 0.8 and objs["is_lane_change"]
+    assert "collision" not in ok(*base).stdout  # a time trial shows no collisions
+    refused(*base, "--obstacles", 3, match="--obstacles needs --race-type object_avoidance")
+    refused(*base, "--race-type", "object_avoidance", "--bots", 1, match="--bots needs --race-type head_to_bot")
+    refused(*base, "--race-type", "head_to_bot", match="needs --bots")
+    refused(*base, "--race-type", "object_avoidance", match="needs --obstacles")
+    refused(*base, "--collision-penalty", 3, match="--collision-penalty needs objects")

@@ -278,3 +278,23 @@ def test_unknown_and_untrained_models_are_refused():
                         TrainingConfig(track="practice_oval"))
     with pytest.raises(PolicyError, match="'draft' has no trained checkpoint yet"):
         evaluate_model("draft", TRACK)
+
+
+def test_an_evaluation_with_boxes_counts_collisions_in_laps_trace_and_metrics(trained):
+    from sim.objects import ObjectsConfig
+
+    boxes = ObjectsConfig(object_positions=tuple((f, 1 if i % 2 else -1) for i, f in enumerate(
+        (0.1, 0.2, 0.3, 0.45, 0.6, 0.7, 0.85))))
+    ev = evaluate_model("racer1", "practice_oval", EvaluationRules(laps=2, objects=boxes, seed=5,
+                                                                   collision_penalty_s=3.0))
+    hits = [lap.collisions for lap in ev.laps]
+    assert sum(hits) >= 1 and ev.summary["collisions"] == sum(hits)
+    assert [d["collisions"] for d in ev.to_dict()["laps"]] == hits
+    assert ev.to_dict()["rules"]["objects"]["object_positions"]
+    trace = read_simtrace(ev.simtrace)
+    assert (trace["episode_status"] == "crashed").sum() == sum(hits)
+    for k, n in enumerate(hits):
+        assert trace["obstacle_crash_counter"][trace["episode"] == k].max() == n
+    stamp = Path(ev.simtrace).parent.parent.name
+    metrics = json.loads((trained.path / "metrics" / "evaluation" / f"{stamp}.json").read_text())["metrics"]
+    assert [m["crash_count"] for m in metrics] == hits

@@ -82,3 +82,17 @@ def test_reward_validate_passes_good_and_fails_bad_functions(tmp_path):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["line"] == 2
+
+
+def test_reward_params_with_objects_fills_the_object_keys():
+    base = ("reward", "params", "--track", "workshop_loop", "--x", "4.4", "--y", "0.9", "--heading", "0")
+    params = json.loads(run(*base, "--object", "5.4,0.9", "--object", "3.4,0.9,0,0.5", "--json").stdout)
+    assert params["objects_location"] == [[5.4, 0.9], [3.4, 0.9]]
+    assert params["objects_speed"] == [0.0, 0.5]
+    assert sorted(params["closest_objects"]) == [0, 1]
+    assert params["object_in_camera"]
+    text = run(*base, "--object", "5.4,0.9").stdout
+    assert "closest_objects:" in text and "[[5.4, 0.9]]" in text
+    bad = run(*base, "--object", "5.4")
+    assert bad.exit_code == 1 and "X,Y" in bad.stderr and "Traceback" not in bad.output
+    assert run(*base, "--object", "a,b").exit_code == 1
