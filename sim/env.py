@@ -27,11 +27,12 @@ import numpy as np
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
 from .lanes import lane_points
+from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
 from .object_params import collisions, in_camera, object_columns
 from .objects import ObjectsConfig, ObjectWorld
-from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
 from .observation import ObservationSpec
 from .params import ParamsBuilder
+from .sensor_setup import make_sensor, with_objects
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
 
@@ -392,41 +393,3 @@ class RacingEnv:
         self.steps[idx] = 0
         self.falling[idx] = 0
         self.still[idx] = 0
-
-
-def make_sensor(track: Track, config: EnvConfig):
-    """A callable ``state -> (n, *spec.shape)`` observation for ``config.sensor`` (one name or a
-    list: a camera and/or a lidar, laid out as :class:`sim.observation.ObservationSpec` says), or None."""
-    if config.sensor is None:
-        return None
-    spec = ObservationSpec.from_sensors(config.sensor, config.camera_size)
-    camera = lidar = None
-    if spec.camera == "FRONT_FACING_CAMERA":
-        from .camera import Camera
-        camera = Camera(track, size=spec.camera_size).render
-    elif spec.camera == "STEREO_CAMERAS":
-        from .camera import StereoCamera
-        camera = StereoCamera(track, size=spec.camera_size).render
-    if spec.lidar == "LIDAR":
-        from .sensors import Lidar
-        lidar = Lidar(track).scan
-    elif spec.lidar == "SECTOR_LIDAR":
-        from .sensors import SectorLidar
-        lidar = SectorLidar(track).scan
-    if lidar is None:
-        return camera
-    if camera is None:
-        return lidar
-
-    def both(state: CarState, objects=None) -> np.ndarray:
-        return spec.join(camera(state, objects), lidar(state, objects))
-
-    return both
-
-
-def with_objects(sense, objects: ObjectWorld | None):
-    """The sensor ``sense`` (``(state, objects) -> observation``) seeing every car's obstacles and bot
-    cars too, as ``state -> observation``; ``sense`` itself without objects."""
-    if sense is None or objects is None:
-        return sense
-    return lambda state: sense(state, objects.state)

@@ -306,19 +306,21 @@ def _iteration(run: _Run, algo: Algorithm, t_start: float) -> dict:
 def _evaluate(run: _Run) -> dict:
     """The greedy policy's laps now: :func:`summarize` of 5 continuous laps without put-backs (a lap
     ends off the road), plus ``standing_start_s``, lap 1 under ``trackside evaluate``'s rules
-    (trials, DeepRacer's 2 s off-track penalty): the model's best lap if this checkpoint is picked."""
+    (trials, DeepRacer's 2 s off-track penalty): the model's best lap if this checkpoint is picked.
+    Both drive among the model's obstacles or bot cars (collisions cost the default penalty)."""
     act = greedy_actor(run.agent)
     space, sensor, camera = run.meta.action_space, run.meta.observation.sensors, run.meta.camera_size
+    common = {"reverse": run.cfg.reverse, "seed": EVAL_SEED, "objects": run.cfg.objects()}
     laps = evaluate_policy(act, run.env.track, space, sensor,
-                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, reverse=run.cfg.reverse,
-                                           seed=EVAL_SEED), camera_size=camera)
+                           EvaluationRules(laps=EVAL_LAPS, mode="continuous", penalty_s=None, **common),
+                           camera_size=camera)
     ev = summarize(laps)
     run.eval_laps = laps  # for TrainingMetrics.json's evaluation entries
     if laps[0].completed:  # it never left the road, so the rules (and the seed) agree: the same lap to the last bit
         ev["standing_start_s"] = laps[0].time_s
     else:
-        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, reverse=run.cfg.reverse,
-                                                                              seed=EVAL_SEED), camera_size=camera)
+        [lap] = evaluate_policy(act, run.env.track, space, sensor, EvaluationRules(laps=1, **common),
+                                camera_size=camera)
         ev["standing_start_s"] = lap.time_s
     return ev
 
