@@ -1,4 +1,4 @@
-"""A top-down view of a track: road, borders, centre line, racing line, cars, trails and paths.
+"""A top-down view of a track: road, borders, centre line, racing line, obstacles, bot cars, cars, trails and paths.
 
 Drawing is vectorised: all cars are one curve item (NaN-separated outlines), all
 trails another, so a redraw costs the same for 1 car or 64. The view never pulls
@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
+from sim.object_rows import object_outlines
 from sim.track import Track
 from sim.vehicle import VehicleConfig
 
@@ -22,6 +23,10 @@ GROUND = QColor(28, 38, 30)
 BORDER = QColor(235, 235, 235)
 CENTRE = QColor(245, 200, 60)
 RACING_LINE = QColor(80, 200, 255)
+BOX = QColor("#f4a261")
+"""Obstacle boxes (DeepRacer's are cardboard-brown boxes)."""
+BOT = QColor("#9aa5b1")
+"""Bot cars and other models' cars: grey, so the cars being watched stand out."""
 CAR_COLORS = [QColor(c) for c in ("#ff5a5f", "#ffd166", "#06d6a0", "#118ab2", "#ef476f", "#f78c6b", "#83d483", "#b388eb")]
 
 _CAR = VehicleConfig()
@@ -55,6 +60,11 @@ class TrackView(pg.PlotWidget):
         self._path = pg.ScatterPlotItem(size=5, pen=None)
         self._cars = pg.PlotCurveItem(pen=pg.mkPen("w", width=1), brush=pg.mkBrush("#ff5a5f"), connect="finite")
         self._car_fill = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k"))
+        self._boxes, self._bots = QGraphicsPathItem(), QGraphicsPathItem()
+        for item, color in ((self._boxes, BOX), (self._bots, BOT)):
+            item.setBrush(QBrush(color))
+            item.setPen(pg.mkPen(color.darker(160), width=1, cosmetic=True))
+            self.addItem(item)
         for item in (self._borders, self._centre, self._line, self._start, self._trails, self._path,
                      self._cars, self._car_fill):
             self.addItem(item)
@@ -97,8 +107,8 @@ class TrackView(pg.PlotWidget):
         self.addItem(item)
         base = self._road.zValue()
         item.setZValue(base + 0.5)
-        for above in (self._borders, self._centre, self._line, self._start, self._trails, self._path, self._cars,
-                      self._car_fill):
+        for above in (self._borders, self._centre, self._line, self._start, self._boxes, self._bots, self._trails,
+                      self._path, self._cars, self._car_fill):
             above.setZValue(max(above.zValue(), base + 1))
 
     # -- what moves ------------------------------------------------------------------------
@@ -120,6 +130,19 @@ class TrackView(pg.PlotWidget):
         self._cars.setData(np.hstack([xs, nan]).ravel(), np.hstack([ys, nan]).ravel())
         brushes = [pg.mkBrush(CAR_COLORS[i % len(CAR_COLORS)]) for i in range(len(poses))]
         self._car_fill.setData(poses[:, 0], poses[:, 1], brush=brushes)
+
+    def set_objects(self, rows) -> None:
+        """Obstacles and bot cars as object rows ``(m, 6)`` (:mod:`sim.object_rows`); empty clears them."""
+        rows = np.asarray(rows if rows is not None else [], dtype=float).reshape(-1, 6)
+        outlines = object_outlines(rows)
+        for item, keep in ((self._boxes, rows[:, 5] < 0.5), (self._bots, rows[:, 5] >= 0.5)):
+            path = QPainterPath()
+            for corners in outlines[keep]:
+                path.moveTo(*corners[0])
+                for x, y in corners[1:]:
+                    path.lineTo(x, y)
+                path.closeSubpath()
+            item.setPath(path)
 
     def set_trails(self, trails: list[np.ndarray]) -> None:
         """Recent positions per car, each ``(k, 2)`` m."""
@@ -147,5 +170,6 @@ class TrackView(pg.PlotWidget):
     def clear_dynamic(self) -> None:
         for item in (self._trails, self._cars):
             item.setData([], [])
+        self.set_objects(None)
         self._path.setData([])
         self._car_fill.setData([])
