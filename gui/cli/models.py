@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, emit_json, friendly_errors
+from .race_options import race_type_options, read_race_type
 
 
 def _store():
@@ -82,13 +83,7 @@ def model():
 @click.option("--reverse", is_flag=True, help="Train in the reversed direction.")
 @click.option("--alternate-direction", is_flag=True, help="Every other episode drives the other way.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--race-type", type=click.Choice(["time_trial", "object_avoidance", "head_to_bot"]),
-              default="time_trial", show_default=True, help="DeepRacer's RACE_TYPE: boxes or bot cars on the track.")
-@click.option("--obstacles", type=int, default=None, help="object_avoidance: boxes on the track (default 6).")
-@click.option("--randomize-obstacles", is_flag=True, help="object_avoidance: new random places every episode.")
-@click.option("--bots", type=int, default=None, help="head_to_bot: bot cars (default 3).")
-@click.option("--bot-speed", type=float, default=None, help="head_to_bot: bot cars' speed, m/s (default 0.2).")
-@click.option("--lane-change", is_flag=True, help="head_to_bot: bot cars change lanes every 3-5 s.")
+@race_type_options(collision_penalty=False)
 @friendly_errors
 def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, speed_levels, max_steering,
                  steering_levels, continuous, algorithm, sensors, network, stop_minutes, cars, reverse,
@@ -101,10 +96,9 @@ def model_create(name, track, reward_file, metadata_file, hp_file, max_speed, sp
     from trainer.hyperparameters import Hyperparameters
     from trainer.metadata import ModelMetadata
     from trainer.model_store import TrainingConfig
-    from trainer.race import describe, settings_from_options
+    from trainer.race import describe
 
-    race_settings = settings_from_options(race_type, obstacles=obstacles, randomize_obstacles=randomize_obstacles,
-                                          bots=bots, bot_speed=bot_speed, lane_change=lane_change)
+    race_type, race_settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change)
     if metadata_file:
         meta = ModelMetadata.from_json(_read(metadata_file, "metadata"))
     else:
