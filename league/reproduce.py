@@ -3,7 +3,9 @@
 A submission records what decides its laps: the frozen weights (``frozen_hash``), the race's
 rules and track, the simulator version and the noise seed (``seed``, :mod:`sim.noise`). With
 the same simulator version they give the same lap times to the millisecond, so a disputed
-result can be checked by anyone holding the league database and the frozen copies.
+result can be checked by anyone holding the league database and the frozen copies. In a race
+with objects the seed also places the random obstacles and drives the bots' lane changes
+(:mod:`trainer.driving`), so the replay meets the same objects and counts the same collisions.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from .races import get_race, get_submission
 def reproduce_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
     """Re-drive submission ``sub_id`` with its frozen weights, race rules and recorded seed.
 
-    Returns ``{"submission", "seed", "recorded_ms", "replayed_ms", "identical", "laps"}``: lap
-    times in ms per lap (None: not completed), ``laps`` the replayed :class:`LapResult` list.
+    Returns ``{"submission", "seed", "recorded_ms", "replayed_ms", "recorded_collisions",
+    "replayed_collisions", "identical", "laps"}``: lap times in ms per lap (None: not completed)
+    and collisions per lap; ``identical`` when both agree lap by lap; ``laps`` the replayed
+    :class:`LapResult` list.
     Refuses (:class:`LeagueError`) a submission recorded without a seed (before the noise model)
     or under another simulator version, whose laps this simulator cannot replay.
     """
@@ -44,5 +48,7 @@ def reproduce_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
     laps: list[LapResult] = run_laps(model, "initial", load_track(race.track), rules)
     replayed = [to_ms(lap.time_s) if lap.completed else None for lap in laps]
     recorded = [lap["time_ms"] for lap in row["laps"]]
+    hits, replayed_hits = [lap["collisions"] for lap in row["laps"]], [lap.collisions for lap in laps]
     return {"submission": sub_id, "seed": int(row["seed"]), "recorded_ms": recorded, "replayed_ms": replayed,
-            "identical": recorded == replayed, "laps": laps}
+            "recorded_collisions": hits, "replayed_collisions": replayed_hits,
+            "identical": recorded == replayed and hits == replayed_hits, "laps": laps}

@@ -9,7 +9,12 @@
 - ``submissions``: one evaluated model. ``frozen_hash`` names the content-addressed copy
   of the weights and metadata it was evaluated with (``league.freeze``); ``score_ms`` is
   the race's ranking time in ms, NULL when the submission has no valid result;
-- ``laps``: the laps of a submission, times in integer milliseconds (penalties included).
+- ``laps``: the laps of a submission, times in integer milliseconds (penalties included),
+  with the collisions each lap counted (``league-004-race-type``).
+
+A race's race type (``league-004-race-type``): ``race_type`` (DeepRacer's ``RACE_TYPE`` in
+lower case), ``race_settings`` (JSON text, the type's settings by DeepRacer name) and
+``collision_penalty_s``; races from before it are time trials.
 
 Points are not stored: they follow from the standings (``league.races``), so a stored
 copy could only ever disagree with them.
@@ -103,3 +108,17 @@ def add_submission_seed(db: sqlite_utils.Database) -> None:
     # The noise seed the submission's laps were driven with (sim.noise): with the frozen weights
     # and sim_version it replays the laps exactly. Earlier rows were noiseless and get NULL.
     db.execute("ALTER TABLE submissions ADD COLUMN seed INTEGER")
+
+
+def add_race_type(db: sqlite_utils.Database) -> None:
+    # Races from before race types were time trials: the defaults say so, with no settings and
+    # DeepRacer-for-Cloud's collision penalty (DR_EVAL_COLLISION_PENALTY, 5 s), which a time trial never
+    # uses. Their laps had no objects to run into: 0 collisions.
+    for statement in (
+            "ALTER TABLE races ADD COLUMN race_type TEXT NOT NULL DEFAULT 'time_trial' "
+            "CHECK (race_type IN ('time_trial', 'object_avoidance', 'head_to_bot'))",
+            "ALTER TABLE races ADD COLUMN race_settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(race_settings))",
+            "ALTER TABLE races ADD COLUMN collision_penalty_s REAL NOT NULL DEFAULT 5.0 "
+            "CHECK (collision_penalty_s BETWEEN 0 AND 60)",
+            "ALTER TABLE laps ADD COLUMN collisions INTEGER NOT NULL DEFAULT 0 CHECK (collisions >= 0)"):
+        db.execute(statement)
