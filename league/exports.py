@@ -6,8 +6,11 @@ event share them; only the row sources (:func:`race_lap_rows`, :func:`season_lap
 
 Lap rows carry ``race, racer, display_name, track, date, lap, time_ms, time_s, resets,
 valid`` and may carry more (``submission``, ``session``): extra keys become extra columns
-before ``lap``. In a virtual race ``resets`` counts the lap's off-tracks (each one put
-the car back on the road) and a lap is valid when it was completed.
+before ``lap``, except ``race_type`` (after ``track``) and ``collisions`` (after ``resets``).
+In a virtual race ``resets`` counts the lap's off-tracks (each one put the car back on the
+road), ``collisions`` the times the car ran into an object (each held it for the race's
+collision penalty), and a lap is valid when it was completed. ``race_type`` is DeepRacer's
+``RACE_TYPE`` in lower case (``time_trial``, ``object_avoidance``, ``head_to_bot``).
 
 Safety: a CSV cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is prefixed with ``'`` so a spreadsheet shows it as text instead of running it as
@@ -38,7 +41,9 @@ from .json_text import to_json
 LAP_COLUMNS = ("race", "racer", "display_name", "track", "date", "lap", "time_ms", "time_s", "resets", "valid")
 SUMMARY_COLUMNS = ("racer", "display_name", "laps", "valid_laps", "fastest_ms", "fastest_s", "average_s", "resets",
                    "completion_ratio")
-LEADERBOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "points", "submissions")
+LEADERBOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "points", "submissions", "collisions")
+_PLACED_AFTER = {"race_type": "track", "collisions": "resets"}
+"""Optional lap-row keys with a place of their own: ``key`` goes right after ``column``."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -100,10 +105,16 @@ def to_csv(rows: list[dict], columns: list[str] | tuple[str, ...]) -> str:
 
 
 def lap_columns(rows: list[dict]) -> list[str]:
-    """:data:`LAP_COLUMNS`, with any other keys of the first row (``session``, ``submission``) before ``lap``."""
-    extra = [k for k in (rows[0] if rows else {}) if k not in LAP_COLUMNS]
+    """:data:`LAP_COLUMNS`, with any other keys of the first row (``session``, ``submission``) before ``lap``
+    (``race_type`` after ``track``, ``collisions`` after ``resets``)."""
+    first = rows[0] if rows else {}
+    extra = [k for k in first if k not in LAP_COLUMNS and k not in _PLACED_AFTER]
     cut = LAP_COLUMNS.index("lap")
-    return [*LAP_COLUMNS[:cut], *extra, *LAP_COLUMNS[cut:]]
+    columns = [*LAP_COLUMNS[:cut], *extra, *LAP_COLUMNS[cut:]]
+    for key, after in _PLACED_AFTER.items():
+        if key in first:
+            columns.insert(columns.index(after) + 1, key)
+    return columns
 
 
 def laps_csv(rows: list[dict]) -> str:
@@ -112,14 +123,18 @@ def laps_csv(rows: list[dict]) -> str:
 
 def summary_rows(lap_rows: list[dict]) -> list[dict]:
     """Per racer, in order of first appearance: ``laps, valid_laps, fastest_ms, fastest_s`` (fastest
-    valid lap), ``average_s`` (mean valid lap), ``resets``, ``completion_ratio`` (valid / all laps)."""
+    valid lap), ``average_s`` (mean valid lap), ``resets``, ``completion_ratio`` (valid / all laps);
+    and ``collisions`` (their sum) when the lap rows count collisions."""
     acc: dict[str, list] = {}
+    hits: dict[str, int] = {}
     for r in lap_rows:
         a = acc.get(r["racer"])
         if a is None:  # [display_name, laps, valid, fastest_ms, sum_ms, resets]
             a = acc[r["racer"]] = [r.get("display_name") or r["racer"], 0, 0, None, 0, 0]
         a[1] += 1
         a[5] += int(r.get("resets") or 0)
+        if "collisions" in r:
+            hits[r["racer"]] = hits.get(r["racer"], 0) + int(r["collisions"] or 0)
         t = r.get("time_ms")
         if r.get("valid") and t is not None:
             a[2] += 1
@@ -129,12 +144,17 @@ def summary_rows(lap_rows: list[dict]) -> list[dict]:
     return [{"racer": racer, "display_name": name, "laps": laps, "valid_laps": valid, "fastest_ms": fastest,
              "fastest_s": None if fastest is None else fastest / 1000,
              "average_s": round(total / valid / 1000, 4) if valid else None, "resets": resets,
+             **({"collisions": hits[racer]} if racer in hits else {}),
              "completion_ratio": round(valid / laps, 4) if laps else 0.0}
             for racer, (name, laps, valid, fastest, total, resets) in acc.items()]
 
 
 def summary_csv(lap_rows: list[dict]) -> str:
-    return to_csv(summary_rows(lap_rows), SUMMARY_COLUMNS)
+    rows = summary_rows(lap_rows)
+    columns = list(SUMMARY_COLUMNS)
+    if rows and "collisions" in rows[0]:
+        columns.insert(columns.index("resets") + 1, "collisions")
+    return to_csv(rows, columns)
 
 
 def format_time(seconds: float | None) -> str:
@@ -193,8 +213,8 @@ tbody tr:nth-child(1) td { font-weight: 700; }
 
 # -- league row sources -----------------------------------------------------------------------------
 _LAPS_SQL = """
-    SELECT races.name, r.alias, r.display_name, races.track, s.submitted_at, s.id, l.lap, l.time_ms,
-           l.off_track, l.completed
+    SELECT races.name, races.race_type, r.alias, r.display_name, races.track, s.submitted_at, s.id, l.lap,
+           l.time_ms, l.off_track, l.collisions, l.completed
     FROM laps l JOIN submissions s ON s.id = l.submission_id JOIN racers r ON r.id = s.racer_id
          JOIN races ON races.id = s.race_id
     WHERE {where} ORDER BY races.created, races.id, s.id, l.lap
@@ -216,10 +236,17 @@ def season_lap_rows(db: sqlite_utils.Database, season) -> list[dict]:
 
 
 def _lap_rows(db, where: str, args: list) -> list[dict]:
-    return [{"race": race, "racer": alias, "display_name": display, "track": track, "date": date, "submission": sub,
-             "lap": lap, "time_ms": t, "time_s": None if t is None else t / 1000, "resets": offs, "valid": bool(done)}
-            for race, alias, display, track, date, sub, lap, t, offs, done
+    return [{"race": race, "race_type": race_type, "racer": alias, "display_name": display, "track": track,
+             "date": date, "submission": sub, "lap": lap, "time_ms": t, "time_s": None if t is None else t / 1000,
+             "resets": offs, "collisions": hits, "valid": bool(done)}
+            for race, race_type, alias, display, track, date, sub, lap, t, offs, hits, done
             in db.execute(_LAPS_SQL.format(where=where), args)]
+
+
+def race_type_fields(race) -> dict:
+    """``race_type``, ``race_settings`` (DeepRacer names) and ``collision_penalty_s`` of a ``Race``."""
+    return {"race_type": race.race_type, "race_settings": dict(race.race_settings),
+            "collision_penalty_s": race.collision_penalty_s}
 
 
 # -- what the command line writes -------------------------------------------------------------------
@@ -232,11 +259,15 @@ def export_leaderboard(db: sqlite_utils.Database, race, fmt: str, refresh_s: int
     if fmt == "csv":
         return to_csv(rows, LEADERBOARD_COLUMNS)
     if fmt == "json":
-        return to_json({"race": r.name, "track": r.track, "ranking": r.ranking, "standings": rows})
+        return to_json({"race": r.name, "track": r.track, "ranking": r.ranking, **race_type_fields(r),
+                        "standings": rows})
     if fmt == "html":
+        from trainer.race import describe
+
         what = {"best_lap": "best lap", "best_average": f"best average of {r.average_of} laps",
                 "total_time": f"total time of {r.laps} laps"}[r.ranking]
-        return leaderboard_html(r.name, rows, refresh_s, subtitle=f"{r.track} \u00b7 {what}")
+        kind = "" if r.race_type == "time_trial" else f" \u00b7 {describe(r.race_type, r.race_settings)}"
+        return leaderboard_html(r.name, rows, refresh_s, subtitle=f"{r.track} \u00b7 {what}{kind}")
     raise ValueError(f"format: expected csv, json or html, got {fmt!r}")
 
 
@@ -266,7 +297,8 @@ def export_season(db: sqlite_utils.Database, season, fmt: str, refresh_s: int | 
         return to_csv(flat, cols)
     if fmt == "json":
         return to_json({"season": s.name, "points": s.points, "best_k": s.best_k, "standings": rows,
-                        "races": [{"race": x.name, "track": x.track, "standings": standings(db, x)} for x in races]})
+                        "races": [{"race": x.name, "track": x.track, **race_type_fields(x),
+                                   "standings": standings(db, x)} for x in races]})
     if fmt == "html":
         board = [{k: r[k] for k in ("rank", "racer", "display_name", "points")} for r in rows]
         best = f", best {s.best_k} races" if s.best_k else ""

@@ -56,8 +56,8 @@ def db():
 
 def test_every_lap_of_a_race_with_times_in_ms_and_s(db):
     rows = read_csv(export_laps(db, "csv", race="cup1"))
-    assert list(rows[0]) == ["race", "racer", "display_name", "track", "date", "submission", "lap", "time_ms",
-                             "time_s", "resets", "valid"]
+    assert list(rows[0]) == ["race", "racer", "display_name", "track", "race_type", "date", "submission", "lap",
+                             "time_ms", "time_s", "resets", "collisions", "valid"]
     assert len(rows) == 9
     ann = [r for r in rows if r["racer"] == "ann"]
     assert [(r["lap"], r["time_ms"], r["time_s"], r["resets"], r["valid"]) for r in ann] == [
@@ -74,7 +74,8 @@ def test_a_season_exports_all_its_races(db):
     assert len(data["laps"]) == 11
     ann = next(s for s in data["summary"] if s["racer"] == "ann")
     assert ann == {"racer": "ann", "display_name": "Ann Lee", "laps": 5, "valid_laps": 5, "fastest_ms": 15000,
-                   "fastest_s": 15.0, "average_s": 18.25, "resets": 3, "completion_ratio": 1.0}
+                   "fastest_s": 15.0, "average_s": 18.25, "resets": 3, "collisions": 0,
+                   "completion_ratio": 1.0}
 
 
 def test_the_summary_counts_valid_laps_fastest_average_resets_and_completion(db):
@@ -83,7 +84,7 @@ def test_the_summary_counts_valid_laps_fastest_average_resets_and_completion(db)
     assert (bob["laps"], bob["valid_laps"], bob["fastest_ms"], bob["average_s"], bob["completion_ratio"]) == \
         ("3", "2", "20000", "21.0", "0.6667")
     assert list(rows[0]) == ["racer", "display_name", "laps", "valid_laps", "fastest_ms", "fastest_s", "average_s",
-                             "resets", "completion_ratio"]
+                             "resets", "collisions", "completion_ratio"]
 
 
 def test_csv_neutralises_text_a_spreadsheet_would_run():
