@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
+from .race_options import race_type_options, read_race_type
 
 
 def _db():
@@ -140,15 +141,22 @@ def race():
 @click.option("--max-submissions", type=int, default=None, help="Per racer (default: no limit).")
 @click.option("--opens", default=None, help="ISO date and time (local unless it has a zone).")
 @click.option("--closes", default=None, help="ISO date and time (local unless it has a zone).")
+@race_type_options
 @friendly_errors
 def race_create(name, track, season_name, laps, ranking, average_of, penalty, no_resets, continuous,
-                max_submissions, opens, closes):
+                max_submissions, opens, closes, race_type, obstacles, randomize_obstacles, bots, bot_speed,
+                lane_change, collision_penalty):
+    """A race on a competition track: a time trial, or among boxes or bot cars (--race-type)."""
     from league.races import create_race
 
+    race_type, race_settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed,
+                                              lane_change, collision_penalty)
     r = create_race(_db(), name, track, season=season_name, laps=laps, ranking=ranking, average_of=average_of,
                     mode="continuous" if continuous else "trials", penalty_s=None if no_resets else penalty,
-                    opens_at=opens, closes_at=closes, max_submissions=max_submissions)
-    click.echo(f"created race {r.name} on {r.track}: {r.laps} lap{'s' if r.laps != 1 else ''}, {r.ranking}")
+                    opens_at=opens, closes_at=closes, max_submissions=max_submissions, race_type=race_type,
+                    race_settings=race_settings, collision_penalty_s=collision_penalty)
+    click.echo(f"created race {r.name} on {r.track}: {r.laps} lap{'s' if r.laps != 1 else ''}, {r.ranking}, "
+               f"{_race_type_text(r)}")
 
 
 @race.command("list")
@@ -164,7 +172,8 @@ def race_list(season_name, as_json):
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['name']:<24} {r['track']:<24} {r['laps']:>3} laps  {r['ranking']:<13} {r['status']}")
+        click.echo(f"{r['name']:<24} {r['track']:<24} {r['laps']:>3} laps  {r['ranking']:<13} {r['status']:<9} "
+                   f"{r['race_type_text']}")
 
 
 @race.command("show")
@@ -181,8 +190,9 @@ def race_show(name, as_json):
         emit_json(info)
         return
     for key, value in info.items():
-        if key != "standings":
-            click.echo(f"{key:>16}: {value}")
+        if key not in ("standings", "race_settings", "race_type_text"):
+            click.echo(f"{key:>19}: {value}")
+    click.echo(f"{'race type':>19}: {info['race_type_text']}")
     _print_standings(info["standings"])
 
 
@@ -225,7 +235,9 @@ def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
         return
     for lap in row["laps"]:
         t = "-" if lap["time_ms"] is None else f"{lap['time_ms'] / 1000:.3f}s"
-        click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else ""))
+        click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else "")
+                   + (f"  {lap['collisions']} collision{'s' if lap['collisions'] != 1 else ''}"
+                      if lap["collisions"] else ""))
     result = _time(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
     verdict = "new best" if row["improved"] else f"standing unchanged (best {_time(row['best_time_s'])})"
     click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']} (seed {row['seed']})")
@@ -243,8 +255,11 @@ def reproduce_cmd(submission, as_json):
     if as_json:
         emit_json({k: v for k, v in r.items() if k != "laps"})
         return
-    for i, (a, b) in enumerate(zip(r["recorded_ms"], r["replayed_ms"]), 1):
-        click.echo(f"  lap {i}: recorded {_ms(a)}, replayed {_ms(b)}")
+    for i, (a, b, ha, hb) in enumerate(zip(r["recorded_ms"], r["replayed_ms"], r["recorded_collisions"],
+                                           r["replayed_collisions"]), 1):
+        hits = f" ({ha} collisions)" if ha or hb else ""
+        again = f" ({hb} collisions)" if ha or hb else ""
+        click.echo(f"  lap {i}: recorded {_ms(a)}{hits}, replayed {_ms(b)}{again}")
     click.echo(f"submission {submission} (seed {r['seed']}): " +
                ("identical" if r["identical"] else "DIFFERENT from the recorded laps"))
     if not r["identical"]:
@@ -275,7 +290,9 @@ def _print_standings(rows):
         click.echo("no submissions yet")
     for r in rows:
         gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
-        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {_time(r['time_s']):>10} {gap:>9} {r['points']:>6} pts")
+        hits = f"  {r['collisions']} collisions" if r.get("collisions") else ""
+        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {_time(r['time_s']):>10} {gap:>9} {r['points']:>6} pts"
+                   + hits)
 
 
 def _race_dict(r, db=None) -> dict:
@@ -284,7 +301,16 @@ def _race_dict(r, db=None) -> dict:
     d = asdict(r)
     d["season"] = get_season(db, r.season_id).name if db is not None and r.season_id is not None else None
     d["status"] = r.status()
+    d["race_type_text"] = _race_type_text(r)
     return d
+
+
+def _race_type_text(r) -> str:
+    """The race type in words, with the collision penalty where there are objects to hit."""
+    from trainer.race import describe
+
+    text = describe(r.race_type, r.race_settings)
+    return text if r.race_type == "time_trial" else f"{text}, {r.collision_penalty_s:g} s per collision"
 
 
 # -- export -----------------------------------------------------------------------------------------
