@@ -24,7 +24,7 @@ from gui.pages.league_dialogs import RaceDialog, RacerDialog, SeasonDialog
 from gui.pages.league_race_card import RaceCard, closed_in_past
 from gui.pages.league_submit import SubmitPanel, fill, submit_sample_in_background
 from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time,
-                                     table_view, track_name)
+                                     race_type_title, table_view, track_name)
 from gui.rich_text import esc
 from gui.widgets.dialogs import ask_text
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
@@ -195,7 +195,8 @@ class LeaguePage(QWidget):
         self.race_list.blockSignals(True)
         self.race_list.clear()
         for r in list_races(self.db):
-            item = QListWidgetItem(f"{r.name}\n{track_name(r.track)} \u00b7 {r.status()}")
+            item = QListWidgetItem(f"{r.name}\n{track_name(r.track)} \u00b7 {race_type_title(r.race_type)} "
+                                   f"\u00b7 {r.status()}")
             item.setData(Qt.ItemDataRole.UserRole, r.name)
             self.race_list.addItem(item)
         names = [self.race_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.race_list.count())]

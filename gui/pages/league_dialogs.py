@@ -15,10 +15,13 @@ from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QGridLayout, QHBoxLayout, QLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
+from gui.pages.league_race_card import start_objects
 from gui.pages.league_tables import RANKING_TEXT
 from gui.track_view import TrackView
 from gui.widgets.fields import Field
+from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import PAGE_STYLE, label
+from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
 
 
 class FormDialog(QDialog):
@@ -121,7 +124,12 @@ class SeasonDialog(FormDialog):
 
 
 class RaceDialog(FormDialog):
-    """The rules of a virtual-circuit race, with the competition track previewed."""
+    """The rules of a virtual-circuit race, with the competition track previewed.
+
+    The race type comes from the Create model page's :class:`RaceTypePicker` (time trial,
+    object avoidance, head-to-bot and their settings); the preview draws the boxes and bot
+    cars where a lap starts. The collision penalty applies only with objects.
+    """
 
     def __init__(self, parent, apply, seasons: list[str], tracks: list[tuple[str, str]], season: str | None = None):
         super().__init__(parent, "Create a race", "Races run on competition tracks nobody can train on. A racer's "
@@ -158,6 +166,9 @@ class RaceDialog(FormDialog):
         self.opens.setEnabled(False)
         self.max_subs = QSpinBox(minimum=0, maximum=1000, value=0)
         self.max_subs.setSpecialValueText("no limit")
+        self.race_type = RaceTypePicker()
+        self.collision_penalty = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=DEFAULT_COLLISION_PENALTY_S,
+                                                singleStep=0.5, suffix=" s")
         self.preview = TrackView(show_racing_line=False)
         self.preview.setFixedSize(300, 210)
         self.preview.setMouseEnabled(x=False, y=False)
@@ -175,9 +186,14 @@ class RaceDialog(FormDialog):
         self.add(5, 0, "Opens", _with(self.opens, self.opens_now))
         self.add(5, 1, "Closes", _with(self.closes, self.no_close))
         self.add(6, 0, "Submissions per racer", self.max_subs)
-        self.form.addWidget(self.preview, 0, 2, 7, 1, Qt.AlignmentFlag.AlignTop)
+        self.form.addWidget(self.race_type, 7, 0, 1, 2)
+        self.collision_field = self.add(8, 0, "Collision penalty", self.collision_penalty,
+                                        help="Seconds a car is held after running into a box or a bot car; "
+                                        "they count in the lap time (DeepRacer's default 5).")
+        self.form.addWidget(self.preview, 0, 2, 9, 1, Qt.AlignmentFlag.AlignTop)
         self.ranking.currentIndexChanged.connect(self._ranking_changed)
         self.track.currentIndexChanged.connect(self._track_changed)
+        self.race_type.changed.connect(self._race_type_changed)
         self._ranking_changed()
         self._track_changed()
         self.resize(900, 0)
@@ -190,6 +206,21 @@ class RaceDialog(FormDialog):
 
         if self.track.currentData():
             self.preview.set_track(load_track(self.track.currentData()))
+        self._race_type_changed()
+
+    def _race_type_changed(self) -> None:
+        """Collision penalty only with objects; the preview shows them where a lap starts."""
+        from sim.library import load_track
+        from trainer.race import objects_config
+
+        self.collision_field.setEnabled(self.race_type.race_type() != "time_trial")
+        if not self.track.currentData():
+            return
+        try:
+            objects = objects_config(*self.race_type.choice())
+        except ValueError:  # settings being typed: keep the last drawing
+            return
+        self.preview.set_objects(start_objects(objects, load_track(self.track.currentData())))
 
     def values(self) -> dict:
         ranking = self.ranking.currentData()
@@ -200,7 +231,14 @@ class RaceDialog(FormDialog):
                 "penalty_s": None if self.no_resets.isChecked() else self.penalty.value(),
                 "opens_at": None if self.opens_now.isChecked() else _iso(self.opens),
                 "closes_at": None if self.no_close.isChecked() else _iso(self.closes),
-                "max_submissions": self.max_subs.value() or None}
+                "max_submissions": self.max_subs.value() or None, **self.race_type_values()}
+
+    def race_type_values(self) -> dict:
+        """``race_type``, ``race_settings`` (DeepRacer names) and ``collision_penalty_s`` (None for a time
+        trial) as ``league.races.create_race`` takes them; a bad setting raises a ``ValueError`` naming it."""
+        race_type, settings = self.race_type.choice()
+        penalty = None if race_type == "time_trial" else self.collision_penalty.value()
+        return {"race_type": race_type, "race_settings": settings, "collision_penalty_s": penalty}
 
 
 def _datetime_edit(value: datetime) -> QDateTimeEdit:

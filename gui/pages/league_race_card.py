@@ -1,8 +1,15 @@
-"""The League page's race card: the chosen race's name, status, rules and track, with its buttons."""
+"""The League page's race card: the chosen race's name, status, rules and track, with its buttons.
+
+The track preview draws the race's objects where a lap starts: boxes (orange) and bot cars (grey),
+as every track view draws them (:meth:`gui.track_view.TrackView.set_objects`). Boxes placed at
+random every lap, and bots at random places, are not drawn: any one draw would mislead.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+
+import numpy as np
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
@@ -13,6 +20,22 @@ from gui.widgets.style import ERROR, OK, button, label
 
 STATUS_STYLE = {"open": ("#e6f4ea", OK), "upcoming": ("#e3f0fc", "#1565c0"), "ended": ("#eceff1", "#5f6b7a"),
                 "closed": ("#fdecea", ERROR)}
+
+
+def start_objects(objects, track) -> np.ndarray:
+    """Object rows ``(m, 6)`` (:mod:`sim.object_rows`) of ``objects`` (a race's ``sim.objects.ObjectsConfig``;
+    None for a time trial: no rows) on ``track`` at a lap's start; none of a kind placed at random."""
+    from sim.object_rows import object_rows
+    from sim.objects import ObjectWorld
+
+    if objects is None:
+        return np.zeros((0, 6))
+    world = ObjectWorld(track, objects, 1)
+    world.reset(np.array([0]), np.array([False]), np.random.default_rng(0))
+    rows = object_rows(world.state, 0)
+    random_boxes = objects.randomize_obstacle_locations and not objects.object_positions
+    keep = np.where(rows[:, 5] >= 0.5, not objects.randomize_bot_car_locations, not random_boxes)
+    return rows[keep]
 
 
 def closed_in_past(iso: str | None) -> bool:
@@ -55,6 +78,7 @@ class RaceCard(QFrame):
     def show_race(self, race, season) -> None:
         """Show ``race`` (a ``league.races.Race``; None: no race yet) with its ``season`` (or None)."""
         if race is None:
+            self.preview.set_objects([])
             self.title.setText("No race yet")
             self.status.setText("")
             self.rules.setText("Create a race with <b>New race\u2026</b>: pick a competition track and the rules.")
@@ -69,8 +93,10 @@ class RaceCard(QFrame):
         self.open_button.setText("Reopen\u2026" if closed_in_past(race.closes_at) else "Open race")
         self.close_button.setVisible(race.state == "open")
         self.rules.setText(rules_html(race, season))
-        if race.track != self.shown_track:
-            from sim.library import load_track
+        from sim.library import load_track
 
-            self.preview.set_track(load_track(race.track))
+        track = load_track(race.track)
+        if race.track != self.shown_track:
+            self.preview.set_track(track)
             self.shown_track = race.track
+        self.preview.set_objects(start_objects(race.rules.objects, track))

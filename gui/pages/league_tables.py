@@ -166,7 +166,7 @@ def table_view(model: RowsModel, stretch: int = 1) -> QTableView:
 class SubmissionHistory(QTreeWidget):
     """A racer's submissions to a race, newest first, each with its laps as children."""
 
-    HEADERS = ("Submitted", "Model", "Result", "Laps / time", "Off-track", "")
+    HEADERS = ("Submitted", "Model", "Result", "Laps / time", "Off-track", "Collisions", "")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -189,7 +189,7 @@ class SubmissionHistory(QTreeWidget):
             result = seconds(sub["time_s"]) if sub["time_s"] is not None else "no valid result"
             item = QTreeWidgetItem([sub["submitted_at"].replace("T", " ")[:16], f"{sub['model']} \u00b7 {ckpt}",
                                     result, f"{done}/{len(sub['laps'])} laps", str(sub["off_track"]),
-                                    "\u2605 standing" if sub["id"] == best_id else ""])
+                                    str(sub["collisions"]), "\u2605 standing" if sub["id"] == best_id else ""])
             item.setData(0, Qt.ItemDataRole.UserRole, sub["id"])
             if sub["id"] == best_id:
                 for c in range(len(self.HEADERS)):
@@ -197,12 +197,13 @@ class SubmissionHistory(QTreeWidget):
             for lap in sub["laps"]:
                 t = "\u2013" if lap["time_ms"] is None else seconds(lap["time_ms"] / 1000)
                 state = "completed" if lap["completed"] else f"{lap['status']} at {lap['progress']:.0f}%"
-                child = QTreeWidgetItem([f"  lap {lap['lap']}", "", "", t, str(lap["off_track"]), state])
-                child.setForeground(5, QBrush(VALID if lap["completed"] else INVALID))
-                for c in (3, 4):
+                child = QTreeWidgetItem([f"  lap {lap['lap']}", "", "", t, str(lap["off_track"]),
+                                         str(lap["collisions"]), state])
+                child.setForeground(6, QBrush(VALID if lap["completed"] else INVALID))
+                for c in (3, 4, 5):
                     child.setTextAlignment(c, RIGHT_FLAG)
                 item.addChild(child)
-            for c in (2, 3, 4):
+            for c in (2, 3, 4, 5):
                 item.setTextAlignment(c, RIGHT_FLAG)
             self.addTopLevelItem(item)
         if self.topLevelItemCount():
@@ -231,6 +232,7 @@ def rules_html(race, season) -> str:
         pts = "time ratio" if season.points == "time_ratio" else "rank table " + ",".join(map(str, season.rank_table))
         where = f"{esc(season.name)} (points: {esc(pts)})"
     rows = [("Track", f"{esc(track_name(race.track))} <span style='color:#5f6b7a'>(competition)</span>"),
+            ("Race type", esc(race_type_text(race))),
             ("Laps", f"{race.laps}, {'trials' if race.mode == 'trials' else 'continuous'}"), ("Ranking", rank),
             ("Penalty", penalty), ("Opens", local_time(race.opens_at, "from creation")),
             ("Closes", local_time(race.closes_at, "when closed by hand")),
@@ -238,6 +240,21 @@ def rules_html(race, season) -> str:
             ("Season", where)]
     return "<table cellspacing=0 cellpadding=2>" + "".join(
         f"<tr><td style='color:#5f6b7a; padding-right:10px'>{k}</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def race_type_text(race) -> str:
+    """A race's race type in words (``trainer.race.describe``) with its collision penalty where it has objects."""
+    from trainer.race import describe
+
+    text = describe(race.race_type, race.race_settings)
+    return text if race.race_type == "time_trial" else f"{text}; {race.collision_penalty_s:g} s per collision"
+
+
+def race_type_title(race_type: str) -> str:
+    """``Time trial``, ``Object avoidance`` or ``Head-to-bot``: the Create model page's words."""
+    from gui.widgets.race_type_picker import RACE_TYPES
+
+    return next((title for value, title, _ in RACE_TYPES if value == race_type), race_type)
 
 
 def local_time(iso: str | None, default: str) -> str:
