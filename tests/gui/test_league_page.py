@@ -12,6 +12,7 @@ from gui.pages.league import LeaguePage
 from gui.pages.league_dialogs import RaceDialog, RacerDialog
 from league.races import create_race, list_racers, record_submission, standings
 from league.sample import RACE, RACERS, SEASON, pending_sample_submissions
+from league.evaluation import Evaluation
 from trainer.driving import LapResult
 
 FROZEN = SimpleNamespace(hash="0" * 64, model="someone-elses", checkpoint="final", iteration=3)
@@ -207,3 +208,42 @@ def test_the_sample_league_is_created_once_and_never_over_a_real_league(tmp_path
     add_racer(real, "only-me")
     assert not ensure_sample_league(real)
     assert list_races(real) == [] and [r.alias for r in list_racers(real)] == ["only-me"]
+
+
+def test_race_dialog_creates_an_object_avoidance_race_and_the_page_shows_its_boxes(qtbot, page, tmp_path):
+    created = []
+    dialog = RaceDialog(page, lambda v: created.append(page._create_race(**v)) or created[-1], [SEASON],
+                        [("workshop_loop_cup", "Workshop Cup")], SEASON)
+    qtbot.addWidget(dialog)
+    assert not dialog.collision_field.isEnabled()  # a time trial has nothing to collide with
+    assert dialog.preview._boxes.path().elementCount() == 0
+    dialog.name.setText("Boxes")
+    dialog.race_type.set_race_type("object_avoidance")
+    dialog.race_type.obstacles.setValue(3)
+    dialog.collision_penalty.setValue(2.5)
+    assert dialog.collision_field.isEnabled()
+    assert dialog.preview._boxes.path().elementCount() == 3 * 5  # three rectangles drawn where a lap starts
+    assert dialog.try_accept(), dialog.error.text()
+    race = created[0]
+    assert (race.race_type, race.race_settings["NUMBER_OF_OBSTACLES"], race.collision_penalty_s) == \
+        ("object_avoidance", 3, 2.5)
+    dialog.grab().save(str(tmp_path / "race-dialog.png"))
+    # The page: the race type in the list and the rules, the boxes on the preview, collisions in the history.
+    page.ctx.league_changed.emit()
+    page.select_race("Boxes")
+    item = page.race_list.currentItem().text()
+    assert "Object avoidance" in item
+    assert "object avoidance: 3 obstacles, evenly spaced; 2.5 s per collision" in page.rules.text()
+    assert page.preview._boxes.path().elementCount() == 15 and page.preview._bots.path().elementCount() == 0
+    laps = [LapResult(i + 1, 30.0, True, 100.0, collisions=i + 1, penalty_s=2.5 * (i + 1)) for i in range(3)]
+    record_submission(page.db, "Boxes", "ada", FROZEN, Evaluation("m", "final", 1, "workshop_loop_cup",
+                                                                   race.rules, laps))
+    page.ctx.league_changed.emit()
+    page.board.selectRow(0)
+    sub = page.history.topLevelItem(0)
+    assert page.history.headerItem().text(5) == "Collisions"
+    assert sub.text(5) == "6" and [sub.child(i).text(5) for i in range(3)] == ["1", "2", "3"]
+    page.grab().save(str(tmp_path / "league-boxes.png"))
+    # A time trial shows no boxes.
+    page.select_race(RACE)
+    assert "time trial" in page.rules.text() and page.preview._boxes.path().elementCount() == 0
