@@ -358,7 +358,9 @@ class LeaguePage(QWidget):
         self.last_result = row
         result = f"{row['time_s']:.3f} s" if row["complete"] else "no valid result (not every lap completed)"
         verdict = "a new best" if row["improved"] else "standing unchanged"
-        self.say(f"{row['racer']} in {row['race']}: {result}, {verdict}; rank {row['rank']}.", ok=True)
+        hits = row.get("collisions") or 0
+        crashes = f" ({hits} collision{'s' if hits != 1 else ''})" if hits else ""
+        self.say(f"{row['racer']} in {row['race']}: {result}{crashes}, {verdict}; rank {row['rank']}.", ok=True)
         self.highlight = row["racer"]
         self.unhighlight.start()
         self._changed()
