@@ -44,7 +44,8 @@ def export_text(db, what: str, *, race: str | None = None, season: str | None = 
     laps = exports.race_lap_rows(db, r)
     return exports.to_json({"race": r.name, "track": r.track, "laps_per_submission": r.laps, "mode": r.mode,
                             "ranking": r.ranking, "average_of": r.average_of, "penalty_s": r.penalty_s,
-                            **exports.race_type_fields(r), "opens_at": r.opens_at, "closes_at": r.closes_at, "status": r.status(),
+                            **exports.race_type_fields(r), "opens_at": r.opens_at, "closes_at": r.closes_at,
+                            "status": r.status(),
                             "max_submissions": r.max_submissions, "standings": standings(db, r),
                             "laps": laps, "summary": exports.summary_rows(laps)}), suffix, kind
 
