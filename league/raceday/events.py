@@ -22,7 +22,7 @@ import sqlite_utils
 from sim.library import load_track
 from sim.objects import ObjectsConfig
 from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
-from trainer.race import describe, objects_config
+from trainer.race import RaceTypeError, describe, objects_config
 from trainer.race import race_settings as complete_settings
 
 from ..db import LeagueError, now_iso, writing
@@ -128,7 +128,10 @@ def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: 
     if not 0 < min_lap_s < length_s or not 0 <= penalty_s <= 30:
         raise LeagueError("the minimum lap time must be above 0 and below the session length, "
                           "and the off-track penalty 0..30 s")
-    settings = complete_settings(race_type, objects_config(race_type, race_settings))
+    try:
+        settings = complete_settings(race_type, objects_config(race_type, race_settings))
+    except RaceTypeError as exc:  # a league refusal like the others (the app's forms show it under the form)
+        raise LeagueError(str(exc)) from None
     collision = DEFAULT_COLLISION_PENALTY_S if collision_penalty_s is None else collision_penalty_s
     if not (isinstance(collision, (int, float)) and 0 <= collision <= 60):
         raise LeagueError(f"collision penalty: expected 0..60 s, got {collision_penalty_s!r}")
