@@ -98,8 +98,8 @@ def test_a_hand_timed_session_driven_by_keys(qtbot, page, clock):
     assert "Lap 3: 10.500 s" in press(Qt.Key.Key_Space, at=1030.5)
     # I marks the last lap invalid (the timekeeper's call) and shows it.
     assert "Lap 3 is now invalid" in press(Qt.Key.Key_I)
-    assert page.console.laps.item(2, 3).text().startswith("\u2717 invalid")
-    assert page.console.laps.item(1, 3).text().startswith("\u2713 valid")
+    assert page.console.laps.item(2, 4).text().startswith("\u2717 invalid")
+    assert page.console.laps.item(1, 4).text().startswith("\u2713 valid")
     # Pause: the clock stops; a lap key while paused is refused.
     assert "Paused" in press(Qt.Key.Key_P, at=1040.0)
     assert "The session is paused" in press(Qt.Key.Key_Space, at=1070.0)
