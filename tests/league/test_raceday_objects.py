@@ -173,3 +173,21 @@ def test_cli_run_json_laps_carry_collisions(trackside_home):
     assert stored == [(lap["number"], lap["collisions"]) for lap in result["laps"]]
     text = runner.invoke(main, ["raceday", "run", "boxes", "--racer", "bob", "--speed", "0", "--seed", "5"]).output
     assert "collision: held 5 s" in text and "(collisions 1)" in text
+
+
+def test_a_collision_is_a_reset_that_a_false_finish_gives_back_to_the_running_lap():
+    timer = event().new_timer()
+    timer.start(0.0)
+    timer.add_collision(1.0)
+    timer.add_reset(2.0)
+    assert (timer.running_resets, timer.running_collisions) == (2, 1)
+    lap = timer.capture_lap(9.0)
+    assert (lap.resets, lap.collisions, lap.as_dict()["collisions"]) == (2, 1, 1)
+    assert (timer.running_resets, timer.running_collisions) == (0, 0)
+    timer.undo_false_finish(9.5)
+    assert (timer.running_resets, timer.running_collisions) == (2, 1)
+    assert timer.snapshot(9.5)["running_collisions"] == 1
+    timer.undo_reset(10.0)
+    timer.undo_reset(10.5)
+    assert (timer.running_resets, timer.running_collisions) == (0, 0)
+    assert [e.action for e in timer.events].count("collision") == 1
