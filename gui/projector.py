@@ -6,7 +6,8 @@ scaled to its height, meant to be shown full screen on a second screen (:func:`o
 The board shows rank, racer, time and the gap to the leader; it scrolls by itself when the
 list is longer than the screen and jumps to a result as it lands, highlighted in blue that
 fades out. During a race-day session the racer on track is shown beside it: time left,
-the running lap, and their laps with valid/invalid marks. One feed and one window are
+the running lap, their laps with valid/invalid marks and, for a simulated car, a map of the
+track with the car and the event's boxes and bot cars (:mod:`gui.projector_map`). One feed and one window are
 shared by the whole app (:func:`shared_feed`), so the League and Race day pages drive the
 same screen.
 """
@@ -20,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.projector_feed import ProjectorFeed
+from gui.projector_map import paint_track_map
 from league.exports import format_time
 
 BG, PANEL, TEXT, MUTED, GOLD = (QColor(c) for c in ("#0b0d12", "#151a24", "#f4f6fa", "#98a2b5", "#ffd23f"))
@@ -159,10 +161,13 @@ class SessionView(QWidget):
     def __init__(self, feed: ProjectorFeed, parent: QWidget | None = None):
         super().__init__(parent)
         self.feed = feed
+        self.map = None
+        """The last map painted (a :class:`gui.projector_map.MapTransform`), None without one."""
         feed.changed.connect(self.update)
 
     def paintEvent(self, _event) -> None:
         s = self.feed.session
+        self.map = None
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         p.fillRect(self.rect(), PANEL)
@@ -203,9 +208,14 @@ class SessionView(QWidget):
             text = f"LAP {len(laps) + 1}   {running:5.1f}" + (f"   \u21ba{resets}" if resets else "")
             p.drawText(QRectF(pad, y, w - 2 * pad, u * 1.1), left, text)
         y += u * 1.3
+        bottom = h
+        if s.get("car") and self.feed.track:  # a simulated car: the map below the laps
+            bottom = max(y + u * 0.85 * 2, h * 0.6)
+            self.map = paint_track_map(p, QRectF(pad, bottom, w - 2 * pad, h - bottom - pad), self.feed.track,
+                                       s["car"], s.get("objects"))
         best = s.get("best_lap_s")
         p.setFont(_font(u * 0.6))
-        for lap in reversed(laps[-max(1, int((h - y) // (u * 0.85))):]):
+        for lap in reversed(laps[-max(1, int((bottom - y) // (u * 0.85))):]):
             is_best = lap["valid"] and best is not None and abs(lap["time_s"] - best) < 1e-9
             p.setPen(GOLD if is_best else (TEXT if lap["valid"] else MUTED))
             mark = "\u2713" if lap["valid"] else "\u2717"

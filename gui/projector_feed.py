@@ -33,7 +33,10 @@ class ProjectorFeed(QObject):
         self.rows: list[dict] = []
         """``rank, racer, name, time_s, gap_s, detail``, best first."""
         self.session: dict | None = None
-        """The live session: a ``SessionTimer.snapshot`` plus ``racer``, ``name``, ``driver``."""
+        """The live session: a ``SessionTimer.snapshot`` plus ``racer``, ``name``, ``driver`` and, for a
+        simulated car, ``car`` and ``objects`` (its boxes and bot cars, ``sim.object_rows`` rows)."""
+        self.track: str | None = None
+        """The followed event's track (the session view's map), or None."""
         self.newest: str | None = None
         self.board_version = 0
         """Counts board reloads, so a view can tell a new board from a session update."""
@@ -81,6 +84,7 @@ class ProjectorFeed(QObject):
         self.changed.emit()
 
     def _load(self) -> list[dict]:
+        self.track = None
         if self.source is None:
             return []
         kind, name = self.source
@@ -90,6 +94,9 @@ class ProjectorFeed(QObject):
             ev = get_event(self.db, name)
             rank = ev.describe_ranking()
             self.title, self.subtitle = ev.name, f"{track_name(ev.track)}  \u00b7  {rank}"
+            if ev.race_type != "time_trial":
+                self.subtitle += f"  \u00b7  {ev.describe_race_type()}"
+            self.track = ev.track
             return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
                      "gap_s": r["gap_s"], "detail": f"{r['valid_laps']}/{r['laps']} laps",
                      "status": r["status"]} for r in event_leaderboard(self.db, ev)]

@@ -13,7 +13,7 @@ from typing import Callable
 import sqlite_utils
 
 from .raceday.schema import TABLES as RACEDAY_TABLES
-from .raceday.schema import add_session_seed, rename_rankings
+from .raceday.schema import add_event_race_type, add_session_seed, rename_rankings
 from .schema import TABLES as LEAGUE_TABLES
 from .schema import add_race_type, add_submission_seed, add_submission_sim_version
 
@@ -48,4 +48,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("league-003-submission-seed", add_submission_seed),
     Migration("raceday-003-session-seed", add_session_seed),
     Migration("league-004-race-type", add_race_type),
+    Migration("raceday-004-event-race-type", add_event_race_type),
 )

@@ -69,6 +69,8 @@ class Lap:
     """Why the rules make the lap invalid (too many resets), or None."""
     override: bool | None = None
     """The timekeeper's verdict, which wins over the rules; None: follow the rules."""
+    collisions: int = 0
+    """Of ``resets``, those that were collisions with an object (:meth:`SessionTimer.add_collision`)."""
 
     @property
     def valid(self) -> bool:
@@ -128,6 +130,8 @@ class SessionTimer:
         self.events: list[TimerEvent] = []
         self.running_resets = 0
         """Resets on the lap in progress."""
+        self.running_collisions = 0
+        """Of ``running_resets``, the collisions with an object."""
         self.end_reason: str | None = None
         self.seed: int | None = None
         """The noise seed of a simulated session (``league.raceday.simulated``), recorded with it; None for a car."""
@@ -207,10 +211,11 @@ class SessionTimer:
         limit = self.resets_per_lap_limit
         auto = (f"{self.running_resets} resets (limit {limit})"
                 if limit is not None and self.running_resets > limit else None)
-        lap = Lap(len(self.laps) + 1, lap_time, self.running_resets, self._lap_start_s, auto)
+        lap = Lap(len(self.laps) + 1, lap_time, self.running_resets, self._lap_start_s, auto,
+                  collisions=self.running_collisions)
         self.laps.append(lap)
         self._lap_start_s = clock
-        self.running_resets = 0
+        self.running_resets = self.running_collisions = 0
         self._log(now, "lap", f"lap {lap.number}: {lap_time:.3f} s, {lap.resets} resets"
                   + ("" if lap.valid else f", invalid ({auto})"))
         if self.state == LAST_LAP:
@@ -224,12 +229,22 @@ class SessionTimer:
         self._log(now, "reset", f"{self.running_resets} on the running lap")
         return self.running_resets
 
+    def add_collision(self, now: float) -> int:
+        """Count a collision with an object on the lap in progress: a reset, as DeepRacer counts a crash
+        (simapp ``rollout_agent_ctrl.py`` ``_check_for_phase_change``: one reset count for crashes and
+        off-tracks). Returns the lap's resets."""
+        resets = self.add_reset(now)
+        self.running_collisions += 1
+        self._log(now, "collision", f"{self.running_collisions} on the running lap (counted as a reset)")
+        return resets
+
     def undo_reset(self, now: float) -> int:
         """Take back the last reset counted on the lap in progress; returns its resets."""
         self._require(now, "undo_reset", *LIVE)
         if self.running_resets == 0:
             self._refuse(now, "undo_reset", "no reset to undo on the running lap")
         self.running_resets -= 1
+        self.running_collisions = min(self.running_collisions, self.running_resets)
         self._log(now, "undo_reset", f"{self.running_resets} on the running lap")
         return self.running_resets
 
@@ -251,6 +266,7 @@ class SessionTimer:
         lap = self.laps.pop()
         self._lap_start_s = lap.start_s
         self.running_resets += lap.resets
+        self.running_collisions += lap.collisions
         if reopen:
             # The car kept driving while the session looked over: count that time.
             self._since = self._ended_at
@@ -341,6 +357,7 @@ class SessionTimer:
         return {
             "state": self.state, "clock_s": self.clock_s(now), "time_left_s": self.time_left(now),
             "running_lap_s": self.running_lap_time(now), "running_resets": self.running_resets,
+            "running_collisions": self.running_collisions,
             "laps": [lap.as_dict() for lap in self.laps], "best_lap_s": best.time_s if best else None,
             "best_average_s": avg[0] if avg else None, "result_s": self.result_s(), "end_reason": self.end_reason,
         }

@@ -12,6 +12,7 @@ import math
 import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
+from .race_options import race_type_options, read_race_type
 
 
 def _db():
@@ -65,20 +66,30 @@ def event():
               help="Most resets a valid lap may have ('none': no limit).")
 @click.option("--penalty", type=float, default=2.0, show_default=True,
               help="Seconds a simulated car is held after leaving the road.")
+@race_type_options
 @friendly_errors
-def event_create(name, track, length, ranking, average_of, resets_limit, penalty):
-    """Create an event NAME on a track."""
+def event_create(name, track, length, ranking, average_of, resets_limit, penalty, race_type, obstacles,
+                 randomize_obstacles, bots, bot_speed, lane_change, collision_penalty):
+    """Create an event NAME on a track (a time trial, or with boxes or bot cars: --race-type)."""
     from league.raceday import create_event, parse_length, parse_ranking
 
+    race_type, settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
+                                         collision_penalty)
     ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=parse_ranking(ranking),
-                      average_of=average_of,
-                      resets_limit=_resets_limit(resets_limit), penalty_s=penalty)
+                      average_of=average_of, resets_limit=_resets_limit(resets_limit), penalty_s=penalty,
+                      race_type=race_type, race_settings=settings, collision_penalty_s=collision_penalty)
     click.echo(f"created event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
-               f"{_limit(ev)}")
+               f"{_limit(ev)}; {_race_type(ev)}")
 
 
 def _ranking(ev) -> str:
     return ev.describe_ranking()
+
+
+def _race_type(ev) -> str:
+    """The race type in words, with the collision penalty when there are objects to hit."""
+    text = ev.describe_race_type()
+    return text if ev.race_type == "time_trial" else f"{text}; a collision holds the car {ev.collision_penalty_s:g} s"
 
 
 def _limit(ev) -> str:
@@ -100,6 +111,7 @@ def event_show(name, as_json):
         emit_json({**ev.as_dict(), "queue": waiting, "leaderboard": board})
         return
     click.echo(f"{ev.name} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}")
+    click.echo(f"race type: {_race_type(ev)}")
     click.echo("queue: " + (", ".join(f"{e['position']}. {e['racer']} ({e['model'] or 'car'})" for e in waiting)
                             or "empty"))
     _print_board(board)
@@ -117,7 +129,8 @@ def event_list(as_json):
         emit_json([e.as_dict() for e in events])
         return
     for ev in events:
-        click.echo(f"{ev.name:<24} {ev.track:<22} {_clock(ev.length_s):>5}  {ev.ranking}")
+        click.echo(f"{ev.name:<24} {ev.track:<22} {_clock(ev.length_s):>5}  {ev.ranking:<12}  "
+                   f"{ev.describe_race_type()}")
     if not events:
         click.echo("no events yet: trackside raceday event create NAME --track TRACK")
 
@@ -216,11 +229,12 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
         raise UserError(f"--speed: expected 0 or a positive number, got {speed}")
     db = _db()
     ev = get_event(db, event_name)
+    has_objects = ev.race_type != "time_trial"
 
     def started(active) -> None:
         if not as_json:
             click.echo(f"{racer} on {ev.track}, model {active.model}: {_clock(ev.length_s)} session"
-                       + ("" if speed == 0 else f" at {speed:g}x real time"))
+                       + ("" if speed == 0 else f" at {speed:g}x real time") + f", {_race_type(ev)}")
 
     def show(state: dict) -> None:
         if as_json:
@@ -228,9 +242,13 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
         if state["event"] == "lap":
             lap = state["laps"][-1]
             click.echo(f"lap {lap['number']:>2}: {lap['time_s']:8.3f} s  resets {lap['resets']}"
+                       + (f" (collisions {lap['collisions']})" if has_objects else "")
                        + ("" if lap["valid"] else "  INVALID") + f"   ({_clock(state['time_left_s'])} left)")
         elif state["event"] == "reset":
             click.echo(f"        reset {state['running_resets']} on the running lap (held)")
+        elif state["event"] == "collision":
+            click.echo(f"        collision: held {ev.collision_penalty_s:g} s, reset {state['running_resets']} "
+                       "on the running lap")
 
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
@@ -243,7 +261,8 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
     result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,
               "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
               "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason,
-              "seed": timer.seed}
+              "seed": timer.seed, "race_type": ev.race_type, "race_settings": ev.race_settings,
+              "collision_penalty_s": ev.collision_penalty_s}
     if as_json:
         emit_json(result)
         return

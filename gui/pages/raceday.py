@@ -177,7 +177,11 @@ class RaceDayPage(QWidget):
         limit = "no reset limit" if ev.resets_limit is None else f"at most {ev.resets_limit} resets per valid lap"
         rank = ev.describe_ranking()
         mins, secs = divmod(int(ev.length_s), 60)
-        self.rules.setText("  \u00b7  ".join((track_name(ev.track), f"{mins}:{secs:02d} sessions", rank, limit)))
+        race = ev.describe_race_type()
+        if ev.race_type != "time_trial":
+            race += f", a collision holds the car {ev.collision_penalty_s:g} s and counts as a reset"
+        self.rules.setText("  \u00b7  ".join((track_name(ev.track), f"{mins}:{secs:02d} sessions", rank, limit,
+                                               race[:1].upper() + race[1:])))
         if self.session is None:
             self.console.set_event(ev)
         self.queue_panel.show_entries(rd.queue(self.db, ev))

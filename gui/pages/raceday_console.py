@@ -1,7 +1,8 @@
 """The race-day session console: what a timekeeper looks at and types on.
 
-A large countdown, the running lap, the best lap, the lap list with valid/invalid marks,
-the track (with the car, live, in a simulated session), the keys on screen, and a status
+A large countdown, the running lap, the best lap, the lap list with valid/invalid marks (and
+collisions when the event has boxes or bot cars), the track (with the car and the event's
+objects, live, in a simulated session: the state's ``objects`` rows), the keys on screen, and a status
 line that flashes what each key did: green for a recorded action, red for a refused one
 (a double trigger, nothing to undo, no racer on track), so no key press is ever silently
 swallowed. Displays refresh from a ``QTimer`` at about 30 Hz, never per simulation step.
@@ -118,8 +119,9 @@ class SessionConsole(QFrame):
         readouts.addWidget(box_best, 1, 1)
         readouts.setColumnStretch(0, 3)
         readouts.setColumnStretch(1, 2)
-        self.laps = QTableWidget(0, 4)
-        self.laps.setHorizontalHeaderLabels(["Lap", "Time", "Resets", "Valid"])
+        self.laps = QTableWidget(0, 5)
+        self.laps.setHorizontalHeaderLabels(["Lap", "Time", "Resets", "Collisions", "Valid"])
+        self.laps.setColumnHidden(3, True)  # shown for events with boxes or bot cars (set_event)
         self.laps.verticalHeader().hide()
         self.laps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.laps.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -129,7 +131,7 @@ class SessionConsole(QFrame):
         self.laps.verticalHeader().setDefaultSectionSize(28)
         hdr = self.laps.horizontalHeader()
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.track = TrackView(show_racing_line=False)
         self.track.setMouseEnabled(x=False, y=False)
         self.track.setMinimumSize(220, 150)
@@ -173,6 +175,7 @@ class SessionConsole(QFrame):
 
         if event is not None and (self.track.track is None or self.track.track.name != event.track):
             self.track.set_track(load_track(event.track))
+        self.laps.setColumnHidden(3, event is None or event.race_type == "time_trial")
 
     def set_session(self, session) -> None:
         self.session = session
@@ -297,12 +300,15 @@ class SessionConsole(QFrame):
         run = snap["running_lap_s"]
         self.running.setText("\u2013" if run is None else f"{run:.1f}")
         n = len(snap["laps"]) + (1 if run is not None else 0)
-        self.running_sub.setText(f"lap {n}  \u00b7  {snap['running_resets']} resets" if run is not None else "")
+        hits = snap.get("running_collisions", 0)
+        self.running_sub.setText(f"lap {n}  \u00b7  {snap['running_resets']} resets"
+                                 + (f" ({hits} collisions)" if hits else "") if run is not None else "")
         self.best.setText(format_time(snap["result_s"]) if snap["result_s"] is not None else "\u2013")
         valid = sum(1 for lap in snap["laps"] if lap["valid"])
         what = "average" if s.race_event.ranking == "best_average" else "best valid lap"
         self.best_sub.setText(f"{what}  \u00b7  {valid}/{len(snap['laps'])} laps valid")
-        key = tuple((lap["number"], lap["time_s"], lap["resets"], lap["valid"]) for lap in snap["laps"])
+        key = tuple((lap["number"], lap["time_s"], lap["resets"], lap.get("collisions", 0), lap["valid"])
+                    for lap in snap["laps"])
         if key != self._laps_key:
             self._show_laps(snap)
             self._laps_key = key
@@ -311,6 +317,8 @@ class SessionConsole(QFrame):
             self._trail = (self._trail + [(car["x"], car["y"])])[-90:]
             self.track.set_cars(np.array([[car["x"], car["y"], car["yaw_deg"]]]))
             self.track.set_trails([np.array(self._trail)])
+        if "objects" in snap:  # a simulated session's boxes and bot cars (sim.object_rows rows)
+            self.track.set_objects(snap["objects"])
 
     def _show_state(self, state: str | None) -> None:
         text, colour = STATE_TEXT.get(state, ("NO SESSION", "#5f6b7a"))
@@ -329,13 +337,14 @@ class SessionConsole(QFrame):
                 mark = "\u2713 valid" + (" (timekeeper)" if lap["override"] is not None else "")
             else:
                 mark = "\u2717 invalid \u2013 " + ("timekeeper" if lap["override"] is not None else lap["auto_invalid"])
-            cells = [str(lap["number"]), format_time(lap["time_s"]), str(lap["resets"]), mark]
+            cells = [str(lap["number"]), format_time(lap["time_s"]), str(lap["resets"]), str(lap.get("collisions", 0)),
+                     mark]
             is_best = lap["valid"] and best is not None and lap["time_s"] == best
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c < 3:
+                if c < 4:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if c == 3:
+                if c == 4:
                     item.setForeground(QColor("#2e7d32" if lap["valid"] else "#c62828"))
                 if is_best:
                     item.setFont(bold)

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, Q
 
 from gui.pages.league_dialogs import FormDialog
 from gui.pages.league_submit import CHECKPOINTS
+from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import button, label
+from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
 
 SPEEDS = ((1.0, "Sim: real time"), (2.0, "Sim: 2\u00d7"), (5.0, "Sim: 5\u00d7"), (0.0, "Sim: instant"))
 """Simulated sessions' pace: real time for spectators, faster for a preview (0: as fast as possible)."""
@@ -83,7 +85,9 @@ class QueuePanel(QFrame):
 
 
 class EventDialog(FormDialog):
-    """An event: track, session length (default 4:00), ranking, resets per lap."""
+    """An event: track, session length (default 4:00), ranking, resets per lap, race type (time trial,
+    object avoidance or head-to-bot, with its settings: :class:`gui.widgets.race_type_picker.RaceTypePicker`)
+    and the collision penalty."""
 
     def __init__(self, parent, apply, tracks: list[tuple[str, str]]):
         super().__init__(parent, "Set up a race-day event", "Every racer gets a timed session; the fastest valid "
@@ -112,10 +116,25 @@ class EventDialog(FormDialog):
                  help="A lap key pressed sooner than this after the last is ignored as a double trigger.")
         self.add(3, 1, "Simulated off-track hold", self.penalty,
                  help="How long a simulated car is held after leaving the road before it is put back.")
+        self.race_type = RaceTypePicker()
+        self.form.addWidget(self.race_type, 4, 0, 1, 2)
+        self.collision_penalty = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=DEFAULT_COLLISION_PENALTY_S,
+                                                singleStep=0.5, suffix=" s")
+        self.add(5, 0, "Collision penalty", self.collision_penalty,
+                 help="How long a simulated car is held after running into a box or a bot car (it counts as a "
+                      "reset, as in DeepRacer).")
+        self.race_type.changed.connect(self._race_type_changed)
+        self._race_type_changed()
         self.ranking.currentIndexChanged.connect(
             lambda: self.average_of.setEnabled(self.ranking.currentData() == "best_average"))
         self.average_of.setEnabled(False)
         self.resize(620, 0)
+
+    def _race_type_changed(self) -> None:
+        self.collision_penalty.setEnabled(self.race_type.race_type() != "time_trial")
+        # The picker shows only the chosen type's settings: make room for them (it would be squeezed).
+        self.race_type.setMinimumHeight(self.race_type.sizeHint().height())
+        self.resize(max(self.width(), 620), self.sizeHint().height())
 
     def values(self) -> dict:
         from league.raceday import parse_length
@@ -124,7 +143,18 @@ class EventDialog(FormDialog):
                 "length_s": parse_length(self.length.text()),
                 "ranking": self.ranking.currentData(), "average_of": self.average_of.value(),
                 "resets_limit": None if self.resets.value() < 0 else self.resets.value(),
-                "min_lap_s": self.min_lap.value(), "penalty_s": self.penalty.value()}
+                "min_lap_s": self.min_lap.value(), "penalty_s": self.penalty.value(), **self._race_type()}
+
+    def _race_type(self) -> dict:
+        from league.db import LeagueError
+        from trainer.race import RaceTypeError
+
+        try:
+            race_type, settings = self.race_type.choice()
+        except RaceTypeError as exc:
+            raise LeagueError(str(exc)) from None
+        return {"race_type": race_type, "race_settings": settings,
+                "collision_penalty_s": None if race_type == "time_trial" else self.collision_penalty.value()}
 
 
 class QueueDialog(FormDialog):

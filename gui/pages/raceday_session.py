@@ -194,6 +194,7 @@ class SimulatedSession(ConsoleSession):
         if self.timer is not None:  # over: the timer itself, so marking a lap shows at once
             snap = self.timer.snapshot(0.0)
             snap["car"] = (self.latest or {}).get("car")
+            snap["objects"] = (self.latest or {}).get("objects", [])
             return snap
         if self.latest:
             return dict(self.latest)
@@ -226,7 +227,7 @@ class SimulatedSession(ConsoleSession):
     def _on_update(self, state: dict) -> None:
         laps = len(self.latest["laps"]) if self.latest else 0
         self.latest = state
-        if state["event"] in ("lap", "reset", "end") or len(state["laps"]) != laps:
+        if state["event"] in ("lap", "reset", "collision", "end") or len(state["laps"]) != laps:
             self.changed.emit()
 
     def _on_done(self, timer) -> None:

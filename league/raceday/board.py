@@ -55,12 +55,14 @@ def event_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEvent
 
 def event_lap_rows(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> list[dict]:
     """Every counted lap of the event, for exports: ``race, racer, display_name, track, date,
-    session, lap, time_ms, time_s, resets, valid`` (date: the session's end, ISO 8601 UTC)."""
+    session, lap, time_ms, time_s, resets, collisions, valid`` (date: the session's end, ISO 8601 UTC;
+    ``collisions``: of the lap's resets, those that were collisions with an object)."""
     ev = get_event(db, event)
     rows = db.query(
-        "SELECT s.racer, s.display_name, s.ended, s.id AS session, l.lap, l.time_ms, l.resets, l.valid "
+        "SELECT s.racer, s.display_name, s.ended, s.id AS session, l.lap, l.time_ms, l.resets, l.collisions, l.valid "
         "FROM raceday_laps l JOIN raceday_sessions s ON s.id = l.session_id "
         "WHERE s.event_id = ? AND s.state IN ('submitted', 'dnf') ORDER BY s.ended, s.id, l.lap", [ev.id])
     return [{"race": ev.name, "racer": r["racer"], "display_name": r["display_name"], "track": ev.track,
              "date": r["ended"], "session": r["session"], "lap": r["lap"], "time_ms": r["time_ms"],
-             "time_s": r["time_ms"] / 1000, "resets": r["resets"], "valid": bool(r["valid"])} for r in rows]
+             "time_s": r["time_ms"] / 1000, "resets": r["resets"], "collisions": r["collisions"],
+             "valid": bool(r["valid"])} for r in rows]

@@ -157,9 +157,9 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
         raise LeagueError("a session needs a racer (an alias of 1-64 printable characters)")
     display_name = (display_name or "").strip() or league_display_name(db, racer) or racer
     state = {ENDED: "submitted", DNF: "dnf", DISCARDED: "discarded"}[timer.state]
-    laps = [(lap.number, to_ms(lap.time_s), lap.resets, int(lap.valid), lap.auto_invalid, int(lap.override is not None))
-            for lap in timer.laps]
-    best_lap, best_avg = session_bests([(ms, v) for _, ms, _, v, _, _ in laps], ev.average_of)
+    laps = [(lap.number, to_ms(lap.time_s), lap.resets, int(lap.valid), lap.auto_invalid, int(lap.override is not None),
+             lap.collisions) for lap in timer.laps]
+    best_lap, best_avg = session_bests([(lap[1], lap[3]) for lap in laps], ev.average_of)
     log = json.dumps([asdict(e) for e in timer.events])
     with writing(db):
         cur = db.conn.execute(
@@ -167,12 +167,12 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
             " started, ended, state, end_reason, length_s, best_lap_ms, best_average_ms, laps, valid_laps, resets,"
             " timer_log, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [ev.id, entry_id, racer, display_name, driver, model, checkpoint, started, now_iso(), state,
-             timer.end_reason, timer.length_s, best_lap, best_avg, len(laps), sum(v for _, _, _, v, _, _ in laps),
-             sum(r for _, _, r, _, _, _ in laps) + timer.running_resets, log, getattr(timer, "seed", None)])
+             timer.end_reason, timer.length_s, best_lap, best_avg, len(laps), sum(lap[3] for lap in laps),
+             sum(lap[2] for lap in laps) + timer.running_resets, log, getattr(timer, "seed", None)])
         session_id = cur.lastrowid
         for lap in laps:
             db.conn.execute("INSERT INTO raceday_laps (session_id, lap, time_ms, resets, valid, auto_invalid,"
-                            " overridden) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            " overridden, collisions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (session_id, *lap))
         if entry_id is not None:
             db.conn.execute("UPDATE raceday_queue SET state = ? WHERE id = ?",

@@ -3,16 +3,27 @@
 An event has a track, a session length (default 4:00, allowed 1-10 minutes as event
 tools allow), a ranking (``best_lap``: the fastest valid lap, or ``best_average`` of N
 consecutive valid laps; ``league.laptime.Ranking``) and a limit of resets per lap.
+
+It has a race type too (``trainer.race``: DeepRacer's time trial, object avoidance or
+head-to-bot, with its settings under DeepRacer's names) and a collision penalty: in a simulated
+session of an object-avoidance or head-to-bot event the car drives among the event's boxes or
+bot cars, and a collision holds it for the penalty and counts as a reset
+(``league.raceday.simulated``). Events made before race types existed are time trials.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import sqlite_utils
 
 from sim.library import load_track
+from sim.objects import ObjectsConfig
+from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
+from trainer.race import RaceTypeError, describe, objects_config
+from trainer.race import race_settings as complete_settings
 
 from ..db import LeagueError, now_iso, writing
 from ..laptime import RACEDAY_RANKINGS, Ranking, RankingError
@@ -44,6 +55,21 @@ class RaceDayEvent:
     penalty_s: float
     """How long a simulated car is held after an off-track before it is put back, s."""
     created: str
+    race_type: str = "time_trial"
+    """DeepRacer's race type in lower case (``trainer.race.RACE_TYPES``)."""
+    race_settings: dict = field(default_factory=dict)
+    """The race type's settings by DeepRacer name (``NUMBER_OF_OBSTACLES``, ``BOT_CAR_SPEED`` ...)."""
+    collision_penalty_s: float = DEFAULT_COLLISION_PENALTY_S
+    """How long a simulated car is held after running into an object, s."""
+
+    @property
+    def objects(self) -> ObjectsConfig | None:
+        """The boxes or bot cars a simulated session drives among; None for a time trial."""
+        return objects_config(self.race_type, self.race_settings)
+
+    def describe_race_type(self) -> str:
+        """The race type in words (``trainer.race.describe``): ``object avoidance: 3 obstacles, ...``."""
+        return describe(self.race_type, self.race_settings)
 
     def new_timer(self) -> SessionTimer:
         """A timer with this event's rules, ready to start."""
@@ -79,8 +105,14 @@ def parse_ranking(text: str | Ranking) -> Ranking:
 
 def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: float = DEFAULT_LENGTH_S,
                  ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3, resets_limit: int | None = 3,
-                 min_lap_s: float = 1.0, penalty_s: float = 2.0) -> RaceDayEvent:
-    """A new event. Any track may host one (a race day is not a training run)."""
+                 min_lap_s: float = 1.0, penalty_s: float = 2.0, race_type: str = "time_trial",
+                 race_settings: dict | None = None,
+                 collision_penalty_s: float | None = None) -> RaceDayEvent:
+    """A new event. Any track may host one (a race day is not a training run).
+
+    ``race_type`` and ``race_settings`` (DeepRacer names) are checked by ``trainer.race.objects_config``,
+    whose refusal names the setting; the settings are stored complete (every setting of the race type).
+    ``collision_penalty_s``: 0..60 s, default DeepRacer-for-Cloud's 5 s."""
     name = (name or "").strip()
     if not ALIAS_RULE.match(name):
         raise LeagueError("event name: expected 1-64 printable characters")
@@ -96,14 +128,22 @@ def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: 
     if not 0 < min_lap_s < length_s or not 0 <= penalty_s <= 30:
         raise LeagueError("the minimum lap time must be above 0 and below the session length, "
                           "and the off-track penalty 0..30 s")
+    try:
+        settings = complete_settings(race_type, objects_config(race_type, race_settings))
+    except RaceTypeError as exc:  # a league refusal like the others (the app's forms show it under the form)
+        raise LeagueError(str(exc)) from None
+    collision = DEFAULT_COLLISION_PENALTY_S if collision_penalty_s is None else collision_penalty_s
+    if not (isinstance(collision, (int, float)) and 0 <= collision <= 60):
+        raise LeagueError(f"collision penalty: expected 0..60 s, got {collision_penalty_s!r}")
     with writing(db):
         if db.execute("SELECT 1 FROM raceday_events WHERE name = ?", [name]).fetchone():
             raise LeagueError(f"an event named {name!r} already exists")
         cur = db.conn.execute(
             "INSERT INTO raceday_events (name, track, length_s, ranking, average_of, resets_limit, min_lap_s,"
-            " penalty_s, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " penalty_s, created, race_type, race_settings, collision_penalty_s)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [name, track, float(length_s), ranking, average_of, resets_limit, float(min_lap_s), float(penalty_s),
-             now_iso()])
+             now_iso(), race_type, json.dumps(settings), float(collision)])
         event_id = cur.lastrowid
     return get_event(db, event_id)
 
@@ -117,8 +157,12 @@ def get_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> Rac
     if not rows:
         names = ", ".join(e.name for e in list_events(db)) or "none yet"
         raise LeagueError(f"no race-day event {event!r}; events: {names}")
-    return RaceDayEvent(**rows[0])
+    return _event(rows[0])
 
 
 def list_events(db: sqlite_utils.Database) -> list[RaceDayEvent]:
-    return [RaceDayEvent(**row) for row in db.query("SELECT * FROM raceday_events ORDER BY created, id")]
+    return [_event(row) for row in db.query("SELECT * FROM raceday_events ORDER BY created, id")]
+
+
+def _event(row: dict) -> RaceDayEvent:
+    return RaceDayEvent(**{**row, "race_settings": json.loads(row.get("race_settings") or "{}")})

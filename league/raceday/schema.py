@@ -4,11 +4,13 @@ Tables, all prefixed ``raceday_`` so they never meet the virtual-circuit league'
 
 - ``raceday_events``: an event: track, session length (s), ranking (``best_lap`` or
   ``best_average``, ``league.laptime.Ranking``; ``fastest``/``average`` before
-  raceday-002), resets-per-lap limit;
+  raceday-002), resets-per-lap limit, race type with its settings and collision penalty
+  (raceday-004; ``trainer.race``);
 - ``raceday_queue``: racers waiting for (or done with) a session, in ``position`` order;
 - ``raceday_sessions``: one recorded session (submitted, dnf or discarded) with its
   result columns kept beside the laps so a leaderboard needs no recomputation;
-- ``raceday_laps``: the laps of a session, times in integer milliseconds.
+- ``raceday_laps``: the laps of a session, times in integer milliseconds, with their resets and
+  (raceday-004) the collisions among those resets.
 
 A racer is kept as text (``racer`` alias + ``display_name``) rather than a foreign key
 into the league's ``racers`` table: a walk-up racer at an event need not be a league
@@ -118,3 +120,17 @@ def add_session_seed(db: sqlite_utils.Database) -> None:
     """``raceday_sessions.seed``: the noise seed a simulated session drove with (``sim.noise``), so the
     session replays exactly; NULL for a physical car's session and for sessions recorded before."""
     db.conn.execute("ALTER TABLE raceday_sessions ADD COLUMN seed INTEGER")
+
+
+def add_event_race_type(db: sqlite_utils.Database) -> None:
+    """An event's race type (``trainer.race.RACE_TYPES``), its settings (DeepRacer names, JSON text) and
+    the collision penalty (s, DeepRacer-for-Cloud's ``DR_EVAL_COLLISION_PENALTY`` default 5); a lap's
+    collisions. Events made before are time trials and their laps had no collisions."""
+    for sql in (
+            "ALTER TABLE raceday_events ADD COLUMN race_type TEXT NOT NULL DEFAULT 'time_trial' "
+            "CHECK (race_type IN ('time_trial', 'object_avoidance', 'head_to_bot'))",
+            "ALTER TABLE raceday_events ADD COLUMN race_settings TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE raceday_events ADD COLUMN collision_penalty_s REAL NOT NULL DEFAULT 5.0 "
+            "CHECK (collision_penalty_s >= 0)",
+            "ALTER TABLE raceday_laps ADD COLUMN collisions INTEGER NOT NULL DEFAULT 0 CHECK (collisions >= 0)"):
+        db.conn.execute(sql)

@@ -12,6 +12,17 @@ policy acting greedily (as in ``trainer.driving``), timed by the same
   reset is counted on the lap. A car that goes backwards for 15 steps or stands still
   for 15 steps (``reversed``/``immobilized``) is put back the same way, as a marshal
   would: otherwise a stuck policy could never finish;
+- in an object-avoidance or head-to-bot event the car drives among the event's boxes or bot
+  cars (``RaceDayEvent.objects``; ``EnvConfig(objects=..., end_on_crash=False)``). A collision
+  (``trainer.crashes.counted_hit``: a box, or a bot the car is behind) is judged as DeepRacer's
+  evaluation judges it (simapp ``agent_ctrl/rollout_agent_ctrl.py``): after a completed lap and
+  before an off-track; a box puts the car 1 m behind it in the other lane
+  (``trainer.crashes.hold_after_crash``), a bot leaves it where it is; the car is held for the
+  event's collision penalty in view of the spectators while the bots drive on, and the timer
+  counts it as a reset (``SessionTimer.add_collision``: DeepRacer's ``_check_for_phase_change``
+  keeps one reset count for crashes and off-tracks, so it also counts against the resets limit);
+  the lap records its collisions. The bots drive on during an off-track hold too (DeepRacer's
+  world does not stop while one car is paused);
 - when the clock runs out the lap in progress still counts and the session ends at the
   next finish; a car that has not finished ``overtime_s`` (default 60 s) after the clock
   ran out is stopped and that lap does not count (the timer's ``end``).
@@ -38,6 +49,8 @@ from sim.env import EnvConfig, EpisodeStatus, RacingEnv
 from sim.errors import TracksideError
 from sim.library import load_track
 from sim.noise import NoiseConfig, fresh_seed
+from sim.object_rows import object_rows
+from trainer.crashes import counted_hit, hold_after_crash, touching
 
 from ..timing import LAST_LAP, LIVE, DoubleTrigger, SessionTimer
 from .events import RaceDayEvent
@@ -80,9 +93,11 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
         model: a model name or ``Model`` (default ``standard``); ignored with ``act_factory``.
         speed: simulated seconds per wall second; 0 or ``math.inf``: no waiting.
         on_update: called with a state dict (``timer.snapshot`` plus ``racer``, ``car``
-            ``{x, y, yaw_deg, speed, progress}``, ``held`` and ``event``: ``tick``, ``lap``,
-            ``reset`` or ``end``) at most every ``UPDATE_PERIOD_S`` of wall time, and always
-            when a lap lands, a reset happens and the session ends.
+            ``{x, y, yaw_deg, speed, progress}``, ``objects`` (the car's boxes and bot cars as
+            ``sim.object_rows`` rows ``[x, y, yaw_deg, length, width, is_bot]``, 3 decimals; empty
+            in a time trial), ``held`` and ``event``: ``tick``, ``lap``, ``reset``, ``collision`` or
+            ``end``) at most every ``UPDATE_PERIOD_S`` of wall time, and always when a lap lands,
+            a reset or a collision happens and the session ends.
         should_stop: polled each step; True ends the session now (the lap in progress is dropped).
         overtime_s: simulated seconds after the clock ran out before an unfinished last lap is given up.
         act_factory: for tests and scripted drivers: ``env -> act`` instead of a model;
@@ -104,6 +119,7 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
     timer = event.new_timer()
     timer.seed = seed
     view = _Spectators(env, timer, racer, speed, on_update, sleep, wall_clock)
+    car = _Car(env, timer, view, act, event)
     t = 0.0  # simulated session time, s
     timer.start(t)
     view.publish(t, "tick")
@@ -111,7 +127,7 @@ def run_simulated_session(event: RaceDayEvent, racer: str, model=None, checkpoin
         if should_stop is not None and should_stop():
             timer.end(t)
             break
-        obs, t = _step(env, timer, view, act, obs, t, event.penalty_s)
+        obs, t = car.step(obs, t)
         if timer.tick(t) == LAST_LAP and timer.clock_s(t) > event.length_s + overtime_s:
             timer.end(t)
         view.pace(t)
@@ -129,41 +145,70 @@ def _session_env(event: RaceDayEvent, action_space: ActionSpace, sensor: str | N
     max_steps = int(math.ceil((event.length_s + overtime_s + 60.0) * 15)) + 1
     return RacingEnv(track, action_space, EnvConfig(n_cars=1, sensor=sensor, camera_size=TRAINING_SIZE,
                                                     round_robin=False, autoreset=False, end_on_off_track=False,
-                                                    max_steps=max_steps, noise=noise))
+                                                    max_steps=max_steps, noise=noise, objects=event.objects,
+                                                    end_on_crash=False))
 
 
-def _step(env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, obs, t: float,
-          penalty_s: float) -> tuple[np.ndarray, float]:
-    """One simulator step: a lap captured at the crossing, or a reset held for ``penalty_s``. Returns (obs, t)."""
-    car = np.array([0])
-    dt = env.dt
-    action = act(obs, env.state.speed.astype(np.float32))
-    obs, _, _, _, info = env.step(action)
-    status = int(info["status"][0])
-    if status == EpisodeStatus.LAP_COMPLETE:
-        kind = "lap"
-        try:
-            timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
-        except DoubleTrigger:  # only with an event minimum above a real lap: the time stays in the running lap
-            kind = "tick"
-        env.continue_lap(car)
+class _Car:
+    """The car on track: one simulator step at a time, a lap captured at the crossing, a reset or a
+    collision held in view of the spectators (see the module docstring)."""
+
+    def __init__(self, env: RacingEnv, timer: SessionTimer, view: "_Spectators", act: Act, event: RaceDayEvent):
+        self.env, self.timer, self.view, self.act, self.event = env, timer, view, act, event
+        self.contact = touching(env)
+        """``(m,)`` bool: the objects the car touched after the last step (a collision is a new contact)."""
+
+    def step(self, obs, t: float) -> tuple[np.ndarray, float]:
+        """One simulator step from session time ``t``; returns (obs, the new session time)."""
+        env, timer, view = self.env, self.timer, self.view
+        car = np.array([0])
+        dt = env.dt
+        action = self.act(obs, env.state.speed.astype(np.float32))
+        obs, _, _, _, info = env.step(action)
+        status = int(info["status"][0])
+        now = touching(env)
+        # DeepRacer judges time-up and a completed lap before a crash, a crash before the rest.
+        hit = (counted_hit(env, now, self.contact)
+               if status not in (EpisodeStatus.LAP_COMPLETE, EpisodeStatus.TIME_UP) else None)
+        self.contact = now
+        if status == EpisodeStatus.LAP_COMPLETE:
+            kind = "lap"
+            try:
+                timer.capture_lap(t + float(info["cross_fraction"][0]) * dt)
+            except DoubleTrigger:  # only with an event minimum above a real lap: the time stays in the running lap
+                kind = "tick"
+            env.continue_lap(car)
+            t += dt
+            view.publish(t, kind)
+            return obs, t
         t += dt
-        view.publish(t, kind)
-    elif info["off_track"][0] or status in (EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED):
-        t += dt
-        timer.add_reset(t)
-        view.publish(t, "reset", held=True)
-        held_until = t + penalty_s
-        step = UPDATE_PERIOD_S * view.speed if view.realtime else math.inf
-        while t < held_until - 1e-9:  # held in view of the spectators, then put back
-            t = min(held_until, t + step)
-            timer.tick(t)
-            view.pace(t, held=True)
-        env.put_back(car)
-        obs = env.observe()
-    else:
-        t += dt
-    return obs, t
+        if hit is not None:
+            timer.add_collision(t)
+            hold_after_crash(env, hit, 0.0)  # behind a box, at rest; the bots drive on in the hold below
+            view.publish(t, "collision", held=True)
+            t = self.hold(t, self.event.collision_penalty_s)
+        elif info["off_track"][0] or status in (EpisodeStatus.REVERSED, EpisodeStatus.IMMOBILIZED):
+            timer.add_reset(t)
+            view.publish(t, "reset", held=True)
+            t = self.hold(t, self.event.penalty_s)  # held where it left the road, then put back
+            env.put_back(car)
+        else:
+            return obs, t
+        self.contact = touching(env)
+        return env.observe(), t
+
+    def hold(self, t: float, seconds: float) -> float:
+        """Hold the car ``seconds`` from ``t`` in view of the spectators while the bot cars drive on,
+        one simulator step at a time (as ``trainer.crashes.hold_after_crash`` counts them). Returns t + seconds."""
+        env = self.env
+        steps = int(round(seconds / env.dt))
+        for k in range(1, steps + 1):
+            if env.objects is not None:
+                env.objects.advance(env.dt, env.np_random)
+            now = t + seconds * k / steps
+            self.timer.tick(now)
+            self.view.pace(now, held=True)
+        return t + seconds
 
 
 class _Spectators:
@@ -189,7 +234,8 @@ class _Spectators:
         state = self.timer.snapshot(t)
         state.update(racer=self.racer, event=kind, held=held, car={
             "x": float(s.x[0]), "y": float(s.y[0]), "yaw_deg": math.degrees(float(s.yaw[0])),
-            "speed": float(s.speed[0]), "progress": float(env.progress[0])})
+            "speed": float(s.speed[0]), "progress": float(env.progress[0])},
+            objects=[] if env.objects is None else np.round(object_rows(env.objects.state, 0), 3).tolist())
         self.on_update(state)
 
     def pace(self, t: float, held: bool = False) -> None:

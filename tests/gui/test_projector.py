@@ -141,3 +141,22 @@ def test_a_long_board_scrolls_itself_and_jumps_to_a_new_result(qtbot, day):
     row = [r["racer"] for r in window.feed.rows].index("late")
     assert board.top <= row < board.top + n
     assert not window.grab().isNull()
+
+
+def test_the_session_view_maps_the_car_among_the_event_objects(qtbot, day):
+    from tests.gui.test_raceday_page import object_state
+
+    page, window = day
+    page.create_event("Bots", "workshop_loop", length_s=60.0, race_type="head_to_bot",
+                      race_settings={"NUMBER_OF_BOT_CARS": 2})
+    assert window.feed.source == ("event", "Bots") and window.feed.track == "workshop_loop"
+    assert "head to bot: 2 bot cars" in window.feed.subtitle
+    window.feed.set_session({**object_state("workshop_loop", 0, 2), "name": "Ann", "driver": "model"})
+    window.session_view.grab()
+    tf = window.session_view.map
+    assert tf is not None and tf.scale > 10  # pixels per metre
+    (car,) = tf.points([[1.0, 1.0]])
+    assert window.session_view.rect().contains(car.toPoint())
+    window.feed.set_session({**window.feed.session, "car": None})  # a car timed by hand: no map
+    window.session_view.grab()
+    assert window.session_view.map is None

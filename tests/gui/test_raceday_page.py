@@ -98,8 +98,8 @@ def test_a_hand_timed_session_driven_by_keys(qtbot, page, clock):
     assert "Lap 3: 10.500 s" in press(Qt.Key.Key_Space, at=1030.5)
     # I marks the last lap invalid (the timekeeper's call) and shows it.
     assert "Lap 3 is now invalid" in press(Qt.Key.Key_I)
-    assert page.console.laps.item(2, 3).text().startswith("\u2717 invalid")
-    assert page.console.laps.item(1, 3).text().startswith("\u2713 valid")
+    assert page.console.laps.item(2, 4).text().startswith("\u2717 invalid")
+    assert page.console.laps.item(1, 4).text().startswith("\u2713 valid")
     # Pause: the clock stops; a lap key while paused is refused.
     assert "Paused" in press(Qt.Key.Key_P, at=1040.0)
     assert "The session is paused" in press(Qt.Key.Key_Space, at=1070.0)
@@ -310,3 +310,88 @@ def test_the_session_over_hint_goes_once_the_session_is_recorded(qtbot, trained_
     assert page.last_session_id is not None
     status = page.console.status.text()
     assert "Enter submits" not in status and status.startswith("\u2713 Recorded ann")
+
+
+# -- events of every race type (object avoidance, head-to-bot) ------------------------------------------------
+def object_state(track_name: str, boxes: int, bots: int, collisions: int = 1) -> dict:
+    """A simulated session's state as the console receives it, with object rows from a real ObjectWorld."""
+    import numpy as np
+
+    from league.timing import SessionTimer
+    from sim.library import load_track
+    from sim.object_rows import object_rows
+    from sim.objects import ObjectsConfig, ObjectWorld
+
+    world = ObjectWorld(load_track(track_name), ObjectsConfig(number_of_obstacles=boxes, number_of_bot_cars=bots), 1)
+    world.reset(np.arange(1), np.zeros(1, bool), np.random.default_rng(0))
+    timer = SessionTimer(60.0, 3)
+    timer.start(0.0)
+    for _ in range(collisions):
+        timer.add_collision(1.0)
+    timer.capture_lap(12.0)
+    return {**timer.snapshot(12.5), "racer": "ann", "event": "tick", "held": False,
+            "car": {"x": 1.0, "y": 1.0, "yaw_deg": 0.0, "speed": 1.0, "progress": 3.0},
+            "objects": np.round(object_rows(world.state, 0), 3).tolist()}
+
+
+def test_the_console_draws_the_objects_of_a_state_and_shows_collisions(page, trained_model):
+    ev = page.create_event("Boxes", "workshop_loop", length_s=60.0, race_type="object_avoidance",
+                           race_settings={"NUMBER_OF_OBSTACLES": 3})
+    assert ev is not None and "Object avoidance: 3 obstacles" in page.rules.text()
+    assert "collision holds the car 5 s" in page.rules.text()
+    page.add_to_queue("ann", model=trained_model)
+    assert page.load()
+    assert not page.console.laps.isColumnHidden(3)  # the collisions column, for an event with objects
+    page.session.latest = object_state("workshop_loop", 3, 2)
+    page.console.refresh()
+    view = page.console.track
+    assert view._boxes.path().elementCount() == 3 * 5 and view._bots.path().elementCount() == 2 * 5
+    assert page.console.laps.horizontalHeaderItem(3).text() == "Collisions"
+    assert page.console.laps.item(0, 2).text() == "1" and page.console.laps.item(0, 3).text() == "1"
+    page.session.latest = {**page.session.latest, "objects": []}
+    page.console.refresh()
+    assert view._boxes.path().isEmpty() and view._bots.path().isEmpty()
+    page.console.set_event(rd.get_event(page.db, EVENT))  # a time trial: no collisions column
+    assert page.console.laps.isColumnHidden(3)
+
+
+def test_a_simulated_object_avoidance_session_records_its_collisions(qtbot, page, trained_model, clock):
+    assert page.create_event("Boxes", "workshop_loop", length_s=60.0, resets_limit=None,
+                             race_type="object_avoidance", race_settings={"NUMBER_OF_OBSTACLES": 4})
+    page.add_to_queue("ann", model=trained_model)
+    page.speed_box.setCurrentIndex(page.speed_box.findData(0.0))
+    assert page.load()
+    key(qtbot, page, clock, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: page.session.finished(), timeout=60_000)
+    page.console.refresh()
+    timer = page.session.timer
+    assert page.session.error is None
+    assert page.console.track._boxes.path().elementCount() == 4 * 5  # the boxes stay drawn once it is over
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    stored = page.db.execute("SELECT collisions FROM raceday_laps WHERE session_id = ? ORDER BY lap",
+                             [page.last_session_id]).fetchall()
+    assert [c for (c,) in stored] == [lap.collisions for lap in timer.laps]
+    assert all(lap.collisions <= lap.resets for lap in timer.laps)
+
+
+def test_the_event_dialog_creates_an_object_avoidance_event(qtbot, page):
+    from gui.pages.raceday_dialogs import EventDialog
+
+    dialog = EventDialog(page, lambda v: rd.create_event(page.db, **v), [("workshop_loop", "Workshop loop")])
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Boxes")
+    assert not dialog.collision_penalty.isEnabled()
+    dialog.race_type.set_race_type("object_avoidance")
+    dialog.race_type.obstacles.setValue(4)
+    assert dialog.collision_penalty.isEnabled()
+    dialog.collision_penalty.setValue(3.0)
+    assert dialog.try_accept()
+    ev = rd.get_event(page.db, "Boxes")
+    assert (ev.race_type, ev.race_settings["NUMBER_OF_OBSTACLES"], ev.collision_penalty_s) == (
+        "object_avoidance", 4, 3.0)
+    again = EventDialog(page, lambda v: rd.create_event(page.db, **v), [("workshop_loop", "Workshop loop")])
+    qtbot.addWidget(again)
+    again.name.setText("Bots")
+    again.race_type.set_race_type("head_to_bot")
+    again.race_type.bot_speed.setValue(5.0)  # clamped by the spin box to its 4 m/s maximum: accepted
+    assert again.try_accept() and rd.get_event(page.db, "Bots").race_settings["BOT_CAR_SPEED"] == 4.0
