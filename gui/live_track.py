@@ -26,7 +26,7 @@ class LiveTrack:
         self.track_view.setMinimumSize(360, 220)
         self.rays = pg.PlotCurveItem(pen=pg.mkPen(90, 230, 130, 70, width=1), connect="pairs")
         self.track_view.addItem(self.rays)
-        self.caption = label("", "hint")
+        self.caption = label("", "hint", wrap=True)  # a long caption wraps: it never widens the page
         self.sensor_view = SensorView()
         self.sensor_view.setFixedSize(200, 150)
         self.n_cars = 0

@@ -348,7 +348,8 @@ class TrainingPage(QWidget):
         """Cars on the track and a fresh iteration on the curves."""
         f = self.feed.follower
         return (f is not None and f.playback.n > 0 and len(f.iterations) > getattr(self, "_shot_iterations", 0)
-                and self.track_view._cars.getData()[0] is not None)
+                and self.track_view._cars.getData()[0] is not None
+                and (not len(f.objects) or self.live.objects_shown is not None))  # boxes or bots drawn, if any
 
     def shutdown(self) -> None:
         """The window closes: stop watching. A running training goes on (Stop ends it)."""

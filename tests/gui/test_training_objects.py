@@ -182,3 +182,22 @@ def test_a_real_object_avoidance_training_shows_its_boxes_live(qtbot):
             proc.kill()
             proc.wait(10)
         tp._children.pop(str(model.path), None)
+
+
+def test_the_console_screenshot_gets_a_real_sessions_running_states_and_boxes_clear_of_its_path():
+    from gui.screenshots_objects import CONSOLE_LAPS, clear_boxes, session_states
+    from league import raceday as rd
+    from league.db import open_db
+    from league.sample import EVENT, ensure_sample_league
+
+    db = open_db()
+    ensure_sample_league(db)
+    event = rd.get_event(db, EVENT)
+    states = session_states(event)
+    assert states and all(s["state"] == "running" and s["car"] for s in states)
+    assert len(states[-1]["laps"]) == CONSOLE_LAPS
+    path = np.array([[s["car"]["x"], s["car"]["y"]] for s in states[-45:]])
+    rows = np.array(clear_boxes(load_track(event.track), path))
+    assert rows.shape == (3, 6) and (rows[:, 5] == 0).all()
+    gaps = np.hypot(path[:, None, 0] - rows[None, :, 0], path[:, None, 1] - rows[None, :, 1])
+    assert gaps.min() > 0.6 and gaps[-1].min() > 1.2
