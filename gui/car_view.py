@@ -20,10 +20,10 @@ from sim.vehicle import CarState, VehicleConfig
 _CAR = VehicleConfig()
 
 
-def objects_state(track: Track, rows, world=None):
-    """One car's objects as a ``sim.objects.ObjectState`` for the sensors, from its object rows
-    ``(m, 6)`` (boxes first, then bot cars, as the simulator orders them); None for none or rows that
-    are not object rows. ``world``: a one-car ``ObjectWorld`` to reuse when it holds as many objects."""
+def objects_world(track: Track, rows, world=None):
+    """One car's objects for the sensors: a one-car ``sim.objects.ObjectWorld`` holding object rows
+    ``(m, 6)`` (boxes first, then bot cars, as the simulator orders them) at their poses and sizes;
+    None for no rows or more than a world holds. ``world``: one to reuse if it holds as many of each."""
     from sim.objects import ObjectsConfig, ObjectsError, ObjectWorld
 
     rows = np.asarray(rows if rows is not None else [], dtype=float).reshape(-1, 6)
@@ -36,8 +36,7 @@ def objects_state(track: Track, rows, world=None):
             world = ObjectWorld(track, config, 1)
         except ObjectsError:
             return None
-    # The sizes are the simulator's for boxes and bot cars: the rows' own are what it sent.
-    world.state.length[:], world.state.width[:] = rows[:, 3], rows[:, 4]
+    world.state.length[:], world.state.width[:] = rows[:, 3], rows[:, 4]  # the sizes the simulator sent
     world.put(rows[None, :, 0], rows[None, :, 1], np.radians(rows[None, :, 2]))
     return world
 
@@ -67,7 +66,7 @@ class SensorView(QWidget):
         self._ranges: np.ndarray | None = None
         self.track: Track | None = None
         self._objects = None
-        """The car's objects as a one-car ``ObjectWorld`` (:func:`objects_state`), or None."""
+        """The car's objects as a one-car ``ObjectWorld`` (:func:`objects_world`), or None."""
         self._object_rows: np.ndarray | None = None
         self.frames = 0
         self._stack = QStackedLayout(self)
@@ -183,7 +182,7 @@ class SensorView(QWidget):
                 rows, self._object_rows):
             return
         self._object_rows = rows.copy()
-        self._objects = objects_state(self.track, rows, self._objects)
+        self._objects = objects_world(self.track, rows, self._objects)
 
     def _draw_camera(self, state: CarState, sense: bool, objects=None) -> None:
         if self._camera is None or not sense:

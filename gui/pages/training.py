@@ -3,7 +3,8 @@
 Training runs in its own process (:mod:`trainer.training_process`); this page only reads the
 files it writes (:mod:`gui.telemetry`), so the window never waits on it, closing the window
 leaves it running, and reopening the app attaches to it again. Data arrives on the feed's
-50 ms poll; the page redraws from its own 40 ms timer (25 fps), and only what changed.
+50 ms poll; the page redraws from its own 40 ms timer (25 fps), and only what changed. With
+obstacles or bot cars, car 1's are drawn with the cars (:mod:`gui.live_track`).
 """
 
 from __future__ import annotations
