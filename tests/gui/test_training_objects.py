@@ -201,3 +201,21 @@ def test_the_console_screenshot_gets_a_real_sessions_running_states_and_boxes_cl
     assert rows.shape == (3, 6) and (rows[:, 5] == 0).all()
     gaps = np.hypot(path[:, None, 0] - rows[None, :, 0], path[:, None, 1] - rows[None, :, 1])
     assert gaps.min() > 0.6 and gaps[-1].min() > 1.2
+
+
+def test_model_details_draw_where_an_episode_starts_the_boxes_or_bots_and_name_the_race_type(qtbot):
+    from gui.widgets.model_details import ModelDetails
+
+    details = ModelDetails()
+    qtbot.addWidget(details)
+    details.show()
+    details.show_model(make_model("fixed-boxes", OA))
+    assert elements(details.view._boxes) == 3 * 5 and elements(details.view._bots) == 0
+    assert "object avoidance: 3 obstacles, evenly spaced" in details.facts.text()
+    details.show_model(make_model("two-bots", H2B))
+    assert elements(details.view._bots) == 2 * 5 and elements(details.view._boxes) == 0
+    assert "head to bot: 2 bot cars at 0.8 m/s" in details.facts.text()
+    details.show_model(make_model("random-boxes", ("object_avoidance", {"NUMBER_OF_OBSTACLES": 3,
+                                                                        "RANDOMIZE_OBSTACLE_LOCATIONS": True})))
+    assert elements(details.view._boxes) == 0  # new places every episode: none drawn
+    assert "random places" in details.facts.text()
