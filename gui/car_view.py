@@ -2,7 +2,9 @@
 cameras) and/or the LIDAR fan.
 
 The simulator's own sensors compute it (``sim.camera.Camera``, ``sim.sensors.Lidar``) from a
-``CarState`` built from the telemetry pose, so the picture is what the network gets.
+``CarState`` built from the telemetry pose, and see the car's obstacles and bot cars (object rows
+of the telemetry, :mod:`sim.object_rows`, placed in a one-car ``sim.objects.ObjectWorld``), so the
+picture is what the network gets.
 """
 
 from __future__ import annotations
@@ -16,6 +18,27 @@ from sim.track import Track
 from sim.vehicle import CarState, VehicleConfig
 
 _CAR = VehicleConfig()
+
+
+def objects_world(track: Track, rows, world=None):
+    """One car's objects for the sensors: a one-car ``sim.objects.ObjectWorld`` holding object rows
+    ``(m, 6)`` (boxes first, then bot cars, as the simulator orders them) at their poses and sizes;
+    None for no rows or more than a world holds. ``world``: one to reuse if it holds as many of each."""
+    from sim.objects import ObjectsConfig, ObjectsError, ObjectWorld
+
+    rows = np.asarray(rows if rows is not None else [], dtype=float).reshape(-1, 6)
+    if not len(rows):
+        return None
+    bots = int((rows[:, 5] >= 0.5).sum())
+    config = ObjectsConfig(number_of_obstacles=len(rows) - bots, number_of_bot_cars=bots, bot_car_speed=1.0)
+    if world is None or world.config != config:
+        try:
+            world = ObjectWorld(track, config, 1)
+        except ObjectsError:
+            return None
+    world.state.length[:], world.state.width[:] = rows[:, 3], rows[:, 4]  # the sizes the simulator sent
+    world.put(rows[None, :, 0], rows[None, :, 1], np.radians(rows[None, :, 2]))
+    return world
 
 
 def car_state(pose: np.ndarray) -> CarState:
@@ -41,6 +64,10 @@ class SensorView(QWidget):
         self._lidar = None
         self._camera = None
         self._ranges: np.ndarray | None = None
+        self.track: Track | None = None
+        self._objects = None
+        """The car's objects as a one-car ``ObjectWorld`` (:func:`objects_world`), or None."""
+        self._object_rows: np.ndarray | None = None
         self.frames = 0
         self._stack = QStackedLayout(self)
         self.message = QLabel("No sensor view")
@@ -78,6 +105,7 @@ class SensorView(QWidget):
         model's sensor list, or a ``sim.observation.ObservationSpec`` (its camera size). A model
         with a camera and a lidar shows the camera image here and its lidar rays on the track."""
         self.sensor, self._lidar, self._camera, self._ranges = sensor, None, None, None
+        self.track, self._objects, self._object_rows = track, None, None
         if track is None or sensor is None:
             self._show_message("No sensor view")
             return
@@ -109,16 +137,19 @@ class SensorView(QWidget):
         self._rays.setData([], [])
         self._outline.setData([], [])
 
-    def update_pose(self, pose: np.ndarray | None, *, sense: bool = True) -> np.ndarray | None:
-        """Draw what the car at ``pose`` sees. ``sense=False`` reuses the last reading (LIDAR
-        ranges seen from the new pose; the camera image as it was): between two frames the car
-        moves centimetres, and sensing costs milliseconds."""
+    def update_pose(self, pose: np.ndarray | None, *, sense: bool = True, objects=None) -> np.ndarray | None:
+        """Draw what the car at ``pose`` sees among its ``objects`` (object rows ``(m, 6)``, or None
+        for none). ``sense=False`` reuses the last reading (LIDAR ranges seen from the new pose; the
+        camera image as it was): between two frames the car moves centimetres, and sensing costs
+        milliseconds."""
         if pose is None or not np.all(np.isfinite(pose[:3])):
             return None
         state = car_state(pose)
+        self._set_objects(objects)
+        seen = self._objects.state if self._objects is not None else None
         if self._lidar is not None:
             if sense or self._ranges is None:
-                self._ranges = self._lidar.scan(state)[0].astype(float)
+                self._ranges = self._lidar.scan(state, seen)[0].astype(float)
             ranges = self._ranges
             angles = self._lidar.angles
             # Car frame drawn heading up: x right, y forward.
@@ -130,7 +161,7 @@ class SensorView(QWidget):
             self._rays.setData(pairs[:, 0], pairs[:, 1])
             self._outline.setData(hx, hy + oy)  # the scan's outline: where the road edge is
             self.frames += 1
-            self._draw_camera(state, sense)
+            self._draw_camera(state, sense, seen)
             ox, oy_w = self._lidar.origins(state)
             theta = state.yaw[0] + angles
             world = np.zeros((2 * len(ranges), 2))
@@ -138,13 +169,25 @@ class SensorView(QWidget):
             world[1::2, 0] = ox[0] + ranges * np.cos(theta)
             world[1::2, 1] = oy_w[0] + ranges * np.sin(theta)
             return world
-        self._draw_camera(state, sense)
+        self._draw_camera(state, sense, seen)
         return None
 
-    def _draw_camera(self, state: CarState, sense: bool) -> None:
+    def _set_objects(self, rows) -> None:
+        """Keep the car's objects for the sensors; rebuilt only when the rows change (bot cars move)."""
+        if rows is None or self.track is None:
+            self._objects, self._object_rows = None, None
+            return
+        rows = np.asarray(rows, dtype=float)
+        if self._object_rows is not None and rows.shape == self._object_rows.shape and np.array_equal(
+                rows, self._object_rows):
+            return
+        self._object_rows = rows.copy()
+        self._objects = objects_world(self.track, rows, self._objects)
+
+    def _draw_camera(self, state: CarState, sense: bool, objects=None) -> None:
         if self._camera is None or not sense:
             return
-        frame = self._camera.render(state)[0]
+        frame = self._camera.render(state, objects)[0]
         if frame.ndim == 3:  # stereo: left and right eye side by side, a dark gap between
             gap = np.zeros((frame.shape[1], 2), dtype=frame.dtype)
             frame = np.hstack([frame[0], gap, frame[1]])

@@ -18,6 +18,10 @@ that is called after the page is shown (e.g. to start an evaluation and its repl
 it has ``screenshot_ready() -> bool`` the script waits (up to :data:`READY_TIMEOUT_S`) until
 it returns True before grabbing. A page with ``extra_screenshots() -> [(name, widget)]``
 has those widgets (e.g. the projector window) saved as well, as ``NN-page-title-name.png``.
+
+Then the shots with obstacles and bot cars (:mod:`gui.screenshots_objects`): the Training page
+following an object-avoidance and a head-to-bot training live, and the race-day console with
+obstacles (``--only objects`` renders only these, without the data above).
 """
 
 from __future__ import annotations
@@ -32,11 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from gui.screenshot_kit import READY_TIMEOUT_S, SETTLE_S, save, wait
+
 MODEL = "my-first-model"
 ITERATIONS = 3
-SETTLE_S = 1.5
-"""How long each page gets to draw (timers, background loads) before it is grabbed, s."""
-READY_TIMEOUT_S = 120.0
 WINDOW_SIZE = (1440, 900)
 
 
@@ -134,21 +137,13 @@ def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def wait(app, seconds: float, until=None) -> None:
-    from PySide6.QtTest import QTest
-
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        QTest.qWait(50)
-        if until is not None and until():
-            return
-
-
-def render_pages(out: Path, model_name: str, log=print) -> list[Path]:
-    """Open the main window offscreen and save one PNG per page; returns the files."""
+def render_pages(out: Path, model_name: str | None, log=print, objects: bool = True) -> list[Path]:
+    """Open the main window offscreen and save one PNG per page (none without ``model_name``), then
+    with ``objects`` the shots with obstacles and bot cars; returns the files."""
     from PySide6.QtWidgets import QApplication
 
     from gui.app import MainWindow
+    from gui.screenshots_objects import render_console_shot, render_training_shots
 
     app = QApplication.instance() or QApplication(["trackside-screenshots"])
     app.setApplicationName("Trackside")
@@ -158,7 +153,7 @@ def render_pages(out: Path, model_name: str, log=print) -> list[Path]:
     wait(app, 0.5)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for i, (title, page) in enumerate(window.pages.items(), start=1):
+    for i, (title, page) in enumerate(window.pages.items() if model_name else (), start=1):
         window.show_page(title)  # calls the page's on_shown
         window.ctx.model_selected.emit(model_name)
         if hasattr(page, "prepare_screenshot"):
@@ -166,17 +161,12 @@ def render_pages(out: Path, model_name: str, log=print) -> list[Path]:
         if hasattr(page, "screenshot_ready"):
             wait(app, READY_TIMEOUT_S, until=page.screenshot_ready)
         wait(app, SETTLE_S)
-        path = out / f"{i:02d}-{slug(title)}.png"
-        if not window.grab().save(str(path)):
-            raise OSError(f"{path}: could not write the PNG")
-        written.append(path)
-        log(f"  {path}")
+        written.append(save(window, out / f"{i:02d}-{slug(title)}.png", log))
         for name, widget in (page.extra_screenshots() if hasattr(page, "extra_screenshots") else []):
-            extra = out / f"{i:02d}-{slug(title)}-{slug(name)}.png"
-            if not widget.grab().save(str(extra)):
-                raise OSError(f"{extra}: could not write the PNG")
-            written.append(extra)
-            log(f"  {extra}")
+            written.append(save(widget, out / f"{i:02d}-{slug(title)}-{slug(name)}.png", log))
+    if objects:
+        written += render_training_shots(window, out, log)
+        written.append(render_console_shot(window, out, log))
     window.close()
     return written
 
@@ -185,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui.screenshots", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("assets/screenshots"), help="folder for the PNG files")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary Trackside home")
+    parser.add_argument("--only", choices=("all", "objects"), default="all",
+                        help="objects: only the shots with obstacles and bot cars (training page, race-day console)")
     args = parser.parse_args(argv)
     from trainer.policy import use_one_torch_thread
 
@@ -193,8 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="trackside-screenshots-"))
     os.environ["TRACKSIDE_HOME"] = str(home)
     try:
-        name = build_data()
-        build_league_data(name)
+        from gui.screenshots_objects import build_object_models
+
+        name = None
+        if args.only == "all":
+            name = build_data()
+            build_league_data(name)
+        print("models with obstacles and bot cars ...")
+        build_object_models()
         print(f"rendering pages to {args.out}/")
         render_pages(args.out, name)
     finally:

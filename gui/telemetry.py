@@ -5,7 +5,9 @@ only what was appended since the last look (by file offset), so following a long
 the same at hour one as at minute one:
 
 - ``telemetry.jsonl``: car poses, about 10 per second while the cars drive, none while the
-  network learns or the checkpoint is evaluated; the writer truncates it now and then;
+  network learns or the checkpoint is evaluated; the writer truncates it now and then; with
+  obstacles or bot cars each line also holds every shown car's object rows
+  (:mod:`trainer.live_telemetry`), kept beside the poses by :class:`ObjectFrames`;
 - ``metrics/episodes.jsonl`` and ``metrics/iterations.jsonl``: one line per episode / iteration;
 - ``logs/training.log`` and ``status.json``.
 
@@ -144,6 +146,53 @@ def flatten_iteration(row: dict) -> dict:
     return out
 
 
+# -- objects beside the poses -------------------------------------------------------------------
+class ObjectFrames:
+    """The object rows of recent telemetry frames, looked up at the playback's clock.
+
+    Each frame's ``objects`` is a list, per car shown, of object rows ``(m, 6)``
+    (:mod:`sim.object_rows`); :meth:`at` gives the newest frame at or before a time, so the boxes and
+    bot cars drawn belong to the moment the cars are shown at (:class:`gui.playback.CarPlayback`
+    plays the frames behind the trainer). Frames without ``objects`` (a time trial) are not kept.
+    """
+
+    def __init__(self, capacity: int = 512):
+        self.times: collections.deque[float] = collections.deque(maxlen=capacity)
+        self.rows: collections.deque[list[np.ndarray]] = collections.deque(maxlen=capacity)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def clear(self) -> None:
+        self.times.clear()
+        self.rows.clear()
+
+    def push(self, frames: list[dict]) -> None:
+        for f in frames:
+            objects, t = f.get("objects"), f.get("t")
+            if not isinstance(objects, list) or t is None:
+                continue
+            try:
+                t = float(t)
+                per_car = [np.asarray(rows, dtype=float).reshape(-1, 6) for rows in objects]
+            except (TypeError, ValueError):
+                continue  # not object rows: nothing to draw
+            if self.times and t < self.times[-1] - 1.0:  # a new run (as CarPlayback reads it)
+                self.clear()
+            self.times.append(t)
+            self.rows.append(per_car)
+
+    def at(self, t: float | None) -> list[np.ndarray] | None:
+        """Per car shown, its object rows ``(m, 6)`` at writer time ``t``: the newest frame's at or
+        before ``t`` (the first frame's before that; the newest's for None). None when no frame has objects."""
+        if not self.times:
+            return None
+        if t is None:
+            return self.rows[-1]
+        i = int(np.searchsorted(np.fromiter(self.times, float, len(self.times)), t, side="right")) - 1
+        return self.rows[max(i, 0)]
+
+
 # -- following one model -------------------------------------------------------------------------
 class TrainingFollower:
     """Everything a monitor shows about one model's training, read incrementally.
@@ -157,6 +206,8 @@ class TrainingFollower:
     def __init__(self, model: Model, track=None, n_cars: int = 8):
         self.model = model
         self.playback = CarPlayback(n_cars, track=track)
+        self.objects = ObjectFrames()
+        """The cars' obstacles and bot cars, frame by frame (empty for a time trial)."""
         self.episodes = Series(EPISODE_FIELDS)
         self.iterations = Series(ITERATION_FIELDS)
         self.last_iteration: dict | None = None
@@ -177,6 +228,7 @@ class TrainingFollower:
         frames = self._telemetry.read_json()
         if frames:
             self.playback.push(frames, now)
+            self.objects.push(frames)
             self.frames_received += len(frames)
             changed.add("cars")
         restarts = self._episodes.restarts
@@ -209,6 +261,11 @@ class TrainingFollower:
         if self._poll_status():
             changed.add("status")
         return changed
+
+    def clear_cars(self) -> None:
+        """Forget the cars' poses and objects read so far (a finished run's are no live view)."""
+        self.playback.clear()
+        self.objects.clear()
 
     def _poll_status(self) -> bool:
         try:

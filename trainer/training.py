@@ -16,19 +16,18 @@ What a viewer can follow while it runs, all inside the model folder:
 - DeepRacer's ``training-simtrace/{iteration}-iteration.csv`` (every car, whole episodes:
   :mod:`trainer.episode_traces`) and ``metrics/TrainingMetrics.json`` (:mod:`trainer.deepracer_metrics`),
   written at the end of each iteration;
-- ``telemetry.jsonl``: car poses about 10 times a second (``{"t", "iteration", "cars": [[x, y, yaw_deg, speed, progress], ...]}``);
+- ``telemetry.jsonl``: car poses (and each car's obstacles and bot cars) about 10 times a second
+  (:mod:`trainer.live_telemetry`);
 - ``logs/training.log``; ``status.json``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -44,6 +43,7 @@ from .deepracer_metrics import TrainingMetricsFile, evaluation_entries, training
 from .driving import EvaluationRules, evaluate_policy, greedy_actor, summarize
 from .episode_traces import EpisodeTraces
 from .hyperparameters import Hyperparameters, TrainingConfig
+from .live_telemetry import TelemetryWriter
 from .model_folder import READ_ONLY_MESSAGE, Model
 from .model_metrics import format_seconds
 from .model_rules import check_trainable
@@ -53,8 +53,6 @@ from .resume import resume_point
 from .reward_trust import UntrustedRewardError, check_trusted
 from .training_process import request_stop, stop_request_path  # noqa: F401 (request_stop: callers' name)
 
-TELEMETRY_PERIOD_S = 0.1
-TELEMETRY_CARS = 8
 EVAL_LAPS = 5
 EVAL_SEED = 0
 """Noise seed of the greedy evaluation after each iteration (``sim.noise``): every checkpoint is
@@ -206,7 +204,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
     run = _prepare(model)
     stop = _StopFlag(model, install_signals)
     _start_reward(run, stop, limits)
-    telemetry = _Telemetry(model.path / "telemetry.jsonl")
+    telemetry = TelemetryWriter(model.path / "telemetry.jsonl")
     algo = make_algorithm(run.meta, run.env, run.agent, run.hp, seed=run.cfg.seed,
                           on_step=lambda *a: _on_step(run, telemetry, *a), should_stop=stop)
     if run.init is not None and "optimizer" in run.init:
@@ -255,7 +253,7 @@ def _train(model: Model, minutes: float | None, max_iterations: int | None, on_i
                           algo.env_steps, time.monotonic() - t_start, reason, best_entry)
 
 
-def _on_step(run: _Run, telemetry: "_Telemetry", env, info, actions, rewards) -> None:
+def _on_step(run: _Run, telemetry: TelemetryWriter, env, info, actions, rewards) -> None:
     run.traces.record_step(env, info, actions, rewards)
     telemetry.maybe_write(env, info, run.iteration)
 
@@ -367,31 +365,3 @@ def _stop_reason(run: _Run, it_row: dict, limit_min: float | None, max_iteration
 
 def _mean(xs) -> float:
     return float(np.mean(xs)) if len(xs) else 0.0
-
-
-class _Telemetry:
-    """Throttled car poses for a live viewer, appended as JSON lines."""
-
-    MAX_BYTES = 4_000_000
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.fh = open(path, "w", encoding="utf-8")
-        self.last = 0.0
-
-    def maybe_write(self, env: RacingEnv, info: dict, iteration: int) -> None:
-        now = time.monotonic()
-        if now - self.last < TELEMETRY_PERIOD_S:
-            return
-        self.last = now
-        k = min(TELEMETRY_CARS, env.n)
-        cars = np.stack([info["x"][:k], info["y"][:k], np.degrees(info["yaw"][:k]), info["actual_speed"][:k],
-                         info["progress"][:k]], axis=1).round(3).tolist()
-        if self.fh.tell() > self.MAX_BYTES:  # a viewer only needs the recent past
-            self.fh.seek(0)
-            self.fh.truncate()
-        self.fh.write(json.dumps({"t": time.time(), "iteration": iteration, "cars": cars}) + "\n")
-        self.fh.flush()
-
-    def close(self) -> None:
-        self.fh.close()

@@ -3,24 +3,23 @@
 Training runs in its own process (:mod:`trainer.training_process`); this page only reads the
 files it writes (:mod:`gui.telemetry`), so the window never waits on it, closing the window
 leaves it running, and reopening the app attaches to it again. Data arrives on the feed's
-50 ms poll; the page redraws from its own 40 ms timer (25 fps), and only what changed.
+50 ms poll; the page redraws from its own 40 ms timer (25 fps), and only what changed. With
+obstacles or bot cars, car 1's are drawn with the cars (:mod:`gui.live_track`).
 """
 
 from __future__ import annotations
 
 import time
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from gui.car_view import SensorView
 from gui.cli import TRAIN_COMMAND
+from gui.live_track import LiveTrack
 from gui.monitor_panels import LearningCurves, RunFacts, failure_html
 from gui.plots import card, chip_style
 from gui.rich_text import esc, rich
 from gui.telemetry import TelemetryFeed
-from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm, show_error
 from gui.widgets.reward_review import review_reward
 from gui.widgets.style import PAGE_STYLE, button, label
@@ -47,7 +46,6 @@ class TrainingPage(QWidget):
         self._stop_asked_at: float | None = None
         self._last_tick = time.monotonic()
         self._status = None
-        self._n_cars = 0
         self._track = None
         self._log_shown = 0
         self.setObjectName("page")
@@ -111,13 +109,9 @@ class TrainingPage(QWidget):
         self.banner.hide()
         root.addWidget(self.banner)
 
-        self.track_view = TrackView()
-        self.track_view.setMinimumSize(360, 220)
-        self.rays = pg.PlotCurveItem(pen=pg.mkPen(90, 230, 130, 70, width=1), connect="pairs")
-        self.track_view.addItem(self.rays)
-        self.track_caption = label("", "hint")
-        self.sensor_view = SensorView()
-        self.sensor_view.setFixedSize(200, 150)
+        self.live = LiveTrack()
+        self.track_view, self.rays, self.sensor_view = self.live.track_view, self.live.rays, self.live.sensor_view
+        self.track_caption = self.live.caption
         left = QWidget()
         left_l = QVBoxLayout(left)
         left_l.setContentsMargins(0, 0, 0, 0)
@@ -176,9 +170,7 @@ class TrainingPage(QWidget):
         self.banner.hide()
         self.log.clear()
         self._log_shown = 0
-        self.track_view.clear_dynamic()
-        self.rays.setData([], [])
-        self.sensor_view.clear()
+        self.live.clear(running=False)
         self._dirty = {"episodes", "iterations", "log"}
         if model is None:
             self.feed.follow(None)
@@ -189,17 +181,15 @@ class TrainingPage(QWidget):
             from sim.library import load_track
 
             track = load_track(model.training_config().track)
-            self.track_view.set_track(track)
-            self._n_cars = model.training_config().n_cars
-            self.sensor_view.set_sensor(track, model.metadata().observation)
+            self.live.set_model(track, model.metadata().observation, model.training_config().n_cars)
         except Exception as exc:  # a broken folder or a deleted track: say so, keep going
-            self.sensor_view.set_sensor(None, None)
+            self.live.set_model(None, None, 0)
             self._show_banner(f"Cannot show this model's track: {esc(exc)}")
         self._track = track
         self.feed.follow(model, track)
         if not tp.is_running(model):
-            self.feed.follower.playback.clear()  # old poses of a finished run are no live view
-        self.track_caption.setText(self._caption(0, 0.0))
+            self.feed.follower.clear_cars()  # old poses of a finished run are no live view
+        self.live.clear(tp.is_running(model))
         self._check_process()
         self._update_controls()
 
@@ -228,10 +218,10 @@ class TrainingPage(QWidget):
     def _refollow(self) -> None:
         """Follow the model afresh: the new run truncates its telemetry and appends to its metrics."""
         self.feed.follow(self.model, self._track)
-        self.feed.follower.playback.clear()
+        self.feed.follower.clear_cars()
         self.log.clear()
         self._log_shown = 0
-        self.track_caption.setText(self._caption(0, 0.0))
+        self.live.clear(running=True)
         self._dirty |= {"episodes", "iterations", "log"}
 
     def stop(self) -> None:
@@ -315,14 +305,11 @@ class TrainingPage(QWidget):
         changed = False
         playback = follower.playback
         if playback.advance(dt, now) or "cars" in self._dirty:
-            self._draw_cars(follower)
+            self.live.draw(follower, self.redraws)
             changed = True
         elif playback.n and (self._status is None or self._status.status not in ("training", "stopping")):
-            playback.clear()  # the run ended and its last poses were shown: no cars on a stopped track
-            self.track_view.clear_dynamic()
-            self.rays.setData([], [])
-            self.sensor_view.clear()
-            self.track_caption.setText(self._caption(0, 0.0))
+            follower.clear_cars()  # the run ended and its last poses were shown: no cars on a stopped track
+            self.live.clear(tp.is_running(self.model))
             changed = True
         if self._dirty & {"episodes", "iterations"}:
             self.curves.update_from(follower)
@@ -337,24 +324,6 @@ class TrainingPage(QWidget):
         self._dirty.clear()
         if changed:
             self.redraws += 1
-
-    def _draw_cars(self, follower) -> None:
-        poses, trails = follower.playback.frame()
-        self.track_view.set_cars(poses)
-        self.track_view.set_trails(trails)
-        rays = self.sensor_view.update_pose(poses[0], sense=self.redraws % 2 == 0) if len(poses) else None
-        if rays is not None:
-            self.rays.setData(rays[:, 0], rays[:, 1])
-        if self.redraws % 10 == 0 or not len(poses):  # a label's text relayouts it: a few times a second
-            self.track_caption.setText(self._caption(len(poses), follower.playback.lag_s))
-
-    def _caption(self, shown: int, lag: float) -> str:
-        if shown:
-            return (f"{shown} of {self._n_cars} cars, replayed {lag:.1f} s behind the trainer and spread over "
-                    "each iteration (no car drives while the network learns)")
-        if self.model is not None and tp.is_running(self.model):
-            return "Waiting for the cars: the trainer is starting or the network is learning"
-        return "Not training. Start training to watch the cars learn."
 
     # -- page hooks ---------------------------------------------------------------------------
     def on_shown(self) -> None:
@@ -380,7 +349,8 @@ class TrainingPage(QWidget):
         """Cars on the track and a fresh iteration on the curves."""
         f = self.feed.follower
         return (f is not None and f.playback.n > 0 and len(f.iterations) > getattr(self, "_shot_iterations", 0)
-                and self.track_view._cars.getData()[0] is not None)
+                and self.track_view._cars.getData()[0] is not None
+                and (not len(f.objects) or self.live.objects_shown is not None))  # boxes or bots drawn, if any
 
     def shutdown(self) -> None:
         """The window closes: stop watching. A running training goes on (Stop ends it)."""

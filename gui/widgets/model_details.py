@@ -1,15 +1,36 @@
-"""The panel beside the model list: what the selected model is and where it stands."""
+"""The panel beside the model list: what the selected model is and where it stands (its track drawn
+with the obstacles or bot cars a training episode starts with, when they do not move each episode)."""
 
 from __future__ import annotations
 
 import html
 
+import numpy as np
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from gui.track_view import TrackView
 from trainer.model_metrics import format_seconds
 
 from .style import STATUS_COLORS, label
+
+
+def start_objects(track, cfg) -> np.ndarray | None:
+    """Object rows ``(m, 6)`` (:mod:`sim.object_rows`) of the obstacles and bot cars a training
+    episode of ``cfg`` (a ``TrainingConfig``) on ``track`` starts with, placed by the simulator's
+    ``ObjectWorld``; None for a time trial, or where they move each episode (random places)."""
+    from sim.errors import TracksideError
+    from sim.object_rows import object_rows
+    from sim.objects import ObjectWorld
+
+    try:
+        objects = cfg.objects()
+    except TracksideError:
+        return None
+    if track is None or objects is None or objects.randomize_obstacle_locations or objects.randomize_bot_car_locations:
+        return None
+    world = ObjectWorld(track, objects, 1)
+    world.reset(np.array([0]), np.array([bool(cfg.reverse)]), np.random.default_rng(0))
+    return object_rows(world.state, 0)
 
 
 class ModelDetails(QFrame):
@@ -67,6 +88,8 @@ class ModelDetails(QFrame):
             self.view.setVisible(False)
             return
         self._show_track(info.track)
+        self.view.set_objects(start_objects(self.view.track, model.training_config()) if self.view.isVisibleTo(self)
+                              else None)
         self.facts.setText(self._facts(model, info))
         self.note.setText(self._note(model, info))
 
