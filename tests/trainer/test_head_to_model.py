@@ -112,3 +112,32 @@ def test_each_car_sees_the_other_in_its_params_and_lidar(loop):
 def test_a_race_with_objects_is_refused(standard, loop):
     with pytest.raises(ValueError, match="objects"):
         race_head_to_model(standard, standard, loop, EvaluationRules(laps=1, objects=ObjectsConfig(number_of_obstacles=1)))
+
+
+def test_cli_races_two_models_and_refuses_what_does_not_fit():
+    import json
+
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    def run(*args):
+        return CliRunner().invoke(main, ["evaluate", "standard", "--track", "workshop_loop", *map(str, args)],
+                                  catch_exceptions=False)
+
+    result = run("--race-type", "head_to_model", "--opponent", "standard", "--laps", 2, "--seed", 2, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["race_type"] == "head_to_model" and data["opponent"] == "standard"
+    assert len(data["laps_a"]) == 2 and "collisions" in data["laps_b"][0]
+    assert data["winner"] in ("a", "b") and data["winner_model"] == "standard"
+    text = run("--race-type", "head_to_model", "--opponent", "standard", "--laps", 2, "--seed", 2).stdout
+    assert "winner: standard" in text and "collision" in text and " vs standard " in text
+    for args, match in ((["--race-type", "head_to_model"], "needs --opponent MODEL"),
+                        (["--opponent", "standard"], "--opponent needs --race-type head_to_model"),
+                        (["--race-type", "head_to_model", "--opponent", "standard", "--obstacles", 2],
+                         "--obstacles does not fit race type head_to_model"),
+                        (["--race-type", "head_to_model", "--opponent", "nobody"], "nobody")):
+        result = run(*args)
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and match in lines[0], result.stderr
