@@ -141,3 +141,37 @@ def test_cli_races_two_models_and_refuses_what_does_not_fit():
         result = run(*args)
         lines = result.stderr.strip().splitlines()
         assert result.exit_code == 1 and len(lines) == 1 and match in lines[0], result.stderr
+
+
+def test_models_with_other_sensors_and_action_spaces_race_each_other(standard, loop):
+    """Model B sees through a camera and drives a continuous action space: each car observes with its
+    own model's sensors (the camera draws car A) and acts in its own model's actions."""
+    import torch
+
+    from trainer.algorithms import build_network
+    from trainer.metadata import ModelMetadata
+    from trainer.policy import Policy
+
+    torch.manual_seed(0)
+    meta = ModelMetadata(action_space=ActionSpace.continuous((-30.0, 30.0), (0.5, 2.0)),
+                         sensor=["FRONT_FACING_CAMERA"])
+    camera = Policy("cam", build_network(meta.observation.shape, meta), meta.action_space, ("FRONT_FACING_CAMERA",),
+                    meta.observation.camera_size, "initial", None)
+    shapes = []
+
+    class Seen:
+        def __init__(self, policy):
+            self.policy = policy
+
+        def __getattr__(self, name):
+            return getattr(self.policy, name)
+
+        def act(self, obs, speed):
+            shapes.append((self.policy.model, obs.shape))
+            return self.policy.act(obs, speed)
+
+    result = race_head_to_model(Seen(standard), Seen(camera), loop, EvaluationRules(laps=1, seed=3, max_lap_s=9.0))
+    assert len(result.laps_a) == 1 and len(result.laps_b) == 1
+    assert result.laps_a[0].completed and result.winner == "a"
+    assert {(m, s[1:]) for m, s in shapes} == {(standard.model, standard.obs_shape),
+                                               ("cam", tuple(meta.observation.shape))}
