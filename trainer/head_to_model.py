@@ -70,8 +70,10 @@ class H2MResult:
 
 
 H2MStepHook = Callable[[RacingEnv, dict, np.ndarray], None]
-"""``on_step(env, info, commands (2, 2))`` after each simulated step; ``info`` also holds
-``collision`` (2,) bool, ``held`` (2,) bool and ``racing`` (2,) bool (not yet finished or out)."""
+"""``on_step(env, info, commands (2, 2))`` after each simulated step and its judging; ``info`` also
+holds ``collision`` (2,) bool (a counted collision), ``put_back`` (2,) bool (off the road, put back),
+``held`` (2,) bool (standing out a penalty), ``racing`` (2,) bool (was racing this step) and
+``actions`` (each model's own action)."""
 
 
 def race_head_to_model(policy_a, policy_b, track: Track, rules: EvaluationRules | None = None, *,
@@ -128,10 +130,12 @@ class _Race:
         """``(2, 2)`` rows of (steering degrees, speed m/s): each model's greedy action; held or
         finished cars ask for nothing (their pose is kept by :meth:`step`)."""
         speeds = self.env.state.speed.astype(np.float32)
-        rows = []
+        rows, self.actions = [], []
         for i, (policy, obs) in enumerate(zip(self.policies, self.observe())):
-            steer, speed = policy.action_space.commands(policy.act(obs, speeds[i:i + 1]))
+            action = policy.act(obs, speeds[i:i + 1])
+            steer, speed = policy.action_space.commands(action)
             rows.append((float(steer[0]), float(speed[0])))
+            self.actions.append(action)
         return np.array(rows)
 
     def step(self, on_step: H2MStepHook | None) -> None:
@@ -149,13 +153,14 @@ class _Race:
         self.contact = now
         self.hold = np.maximum(self.hold - 1, 0)
         self.lap_time[self.racing] += self.dt
-        info.update(collision=hit, held=self.hold > 0, racing=self.racing.copy(), status=status)
-        if on_step is not None:
-            on_step(env, info, cmd)
+        info.update(collision=hit, held=frozen & self.racing, racing=self.racing.copy(), status=status,
+                    actions=self.actions)
         self._laps_done(status, info)
-        self._penalties(hit, info, frozen)
+        info["put_back"] = self._penalties(hit, info, frozen)
         self._lap_ends(status, info)
         env.objects.follow()
+        if on_step is not None:
+            on_step(env, info, cmd)
 
     def _behind(self) -> np.ndarray:
         """``(2,)`` bool: the other car is ahead in the lap (DeepRacer compares the agents' progress:
@@ -181,7 +186,8 @@ class _Race:
             if len(self.laps[i]) == self.rules.laps:
                 self._park(i)
 
-    def _penalties(self, hit: np.ndarray, info: dict, frozen: np.ndarray) -> None:
+    def _penalties(self, hit: np.ndarray, info: dict, frozen: np.ndarray) -> np.ndarray:
+        """Hold the cars that ran into the other from behind or left the road; returns those put back."""
         rules, env = self.rules, self.env
         for i in np.flatnonzero(hit & self.racing):
             self.hits[i] += 1
@@ -189,13 +195,14 @@ class _Race:
             self.hold[i] = int(round(rules.collision_penalty_s / self.dt))
             env.state.speed[i] = 0.0
         if rules.penalty_s is None:
-            return
+            return np.zeros(2, dtype=bool)
         off = self.racing & ~frozen & ~hit & info["off_track"] & (info["status"] != EpisodeStatus.LAP_COMPLETE)
         for i in np.flatnonzero(off):
             self.offs[i] += 1
             self.penalty[i] += rules.penalty_s
             self.hold[i] = int(round(rules.penalty_s / self.dt))
             env.put_back(np.array([i]))
+        return off
 
     def _lap_ends(self, status: np.ndarray, info: dict) -> None:
         ended = self.racing & np.isin(status, (EpisodeStatus.OFF_TRACK, EpisodeStatus.REVERSED,

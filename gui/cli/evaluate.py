@@ -76,7 +76,7 @@ def evaluate(model, track, laps, checkpoint, penalty, no_resets, continuous, rev
     if collision_penalty is not None:
         rules.collision_penalty_s = collision_penalty
     if race_type == "head_to_model":
-        _head_to_model(model, opponent, track, rules, checkpoint, as_json)
+        _head_to_model(model, opponent, track, rules, checkpoint, not no_trace, as_json)
     else:
         _single(model, track, rules, checkpoint, race_type, not no_trace, as_json)
 
@@ -115,11 +115,12 @@ def _single(model, track, rules, checkpoint, race_type, simtrace, as_json) -> No
         click.echo(f"trace: {ev.simtrace}")
 
 
-def _head_to_model(model, opponent, track, rules, checkpoint, as_json) -> None:
+def _head_to_model(model, opponent, track, rules, checkpoint, simtrace, as_json) -> None:
     from league.head_to_model import evaluate_head_to_model
     from trainer.model_store import ModelStore
 
-    h = evaluate_head_to_model(model, opponent, track, rules, checkpoint_a=checkpoint, models=ModelStore())
+    h = evaluate_head_to_model(model, opponent, track, rules, checkpoint_a=checkpoint, simtrace=simtrace,
+                               models=ModelStore())
     if as_json:
         emit_json({**h.to_dict(), "race_type": "head_to_model"})
         return
@@ -140,3 +141,5 @@ def _head_to_model(model, opponent, track, rules, checkpoint, as_json) -> None:
                    f"{_count(sum(lap.collisions for lap in laps), 'collision')}")
     side = {"a": "model", "b": "opponent"}.get(r.winner)
     click.echo(f"winner: {h.winner_name} (the {side})" if side else "winner: none (a tie)")
+    if h.simtrace:
+        click.echo(f"trace of {h.model}: {h.simtrace}")

@@ -133,6 +133,8 @@ def test_cli_races_two_models_and_refuses_what_does_not_fit():
     assert data["winner"] in ("a", "b") and data["winner_model"] == "standard"
     text = run("--race-type", "head_to_model", "--opponent", "standard", "--laps", 2, "--seed", 2).stdout
     assert "winner: standard" in text and "collision" in text and " vs standard " in text
+    assert "trace of standard: " in text and "trace" not in run("--race-type", "head_to_model", "--opponent",
+                                                                "standard", "--laps", 1, "--no-trace").stdout
     for args, match in ((["--race-type", "head_to_model"], "needs --opponent MODEL"),
                         (["--opponent", "standard"], "--opponent needs --race-type head_to_model"),
                         (["--race-type", "head_to_model", "--opponent", "standard", "--obstacles", 2],
@@ -175,3 +177,23 @@ def test_models_with_other_sensors_and_action_spaces_race_each_other(standard, l
     assert result.laps_a[0].completed and result.winner == "a"
     assert {(m, s[1:]) for m, s in shapes} == {(standard.model, standard.obs_shape),
                                                ("cam", tuple(meta.observation.shape))}
+
+
+def test_model_a_drive_is_written_as_an_evaluation_sim_trace(trackside_home):
+    import csv
+
+    from league.head_to_model import evaluate_head_to_model
+
+    rules = EvaluationRules(laps=2, seed=1, reverse=True, penalty_s=1.0, collision_penalty_s=1.0)
+    h = evaluate_head_to_model("standard", "standard", "workshop_loop", rules)  # reversed, car A runs into B
+    rows = list(csv.DictReader(open(h.simtrace)))
+    assert h.simtrace.startswith(str(trackside_home)) and "evaluation-simtrace" in h.simtrace
+    assert sorted({r["episode"] for r in rows}) == ["0", "1"]
+    last = [r for r in rows if r["episode"] == "1"][-1]
+    assert last["episode_status"] == "lap_complete" and float(last["progress"]) == 100.0
+    hits = sum(lap.collisions for lap in h.result.laps_a)
+    offs = sum(lap.off_track for lap in h.result.laps_a)
+    assert hits >= 1
+    assert sum(r["episode_status"] == "crashed" for r in rows) == hits
+    assert sum(r["episode_status"] == "off_track" for r in rows) == offs
+    assert sum(r["episode_status"] == "pause" for r in rows) == (hits + offs) * 15  # 1 s held: 15 steps each
