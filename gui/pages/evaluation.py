@@ -153,7 +153,9 @@ class EvaluationPage(EvaluationReplay, QWidget):
         race = self.race_type.race_type()
         self.opponent_field.setVisible(race == "head_to_model")
         self.collision_field.setVisible(race != "time_trial")
-        self.mode_box.setEnabled(race != "head_to_model")  # a race: continuous laps
+        if race == "head_to_model":  # a race: continuous laps
+            self.mode_box.setCurrentIndex(self.mode_box.findData("continuous"))
+        self.mode_box.setEnabled(race != "head_to_model")
 
     # -- choices ------------------------------------------------------------------------------
     def refresh_models(self) -> None:

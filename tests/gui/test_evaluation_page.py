@@ -223,6 +223,7 @@ def test_head_to_model_races_an_opponent_and_draws_its_car(qtbot, standard_page)
     page.race_type.set_race_type("head_to_model")
     assert page.opponent_field.isVisibleTo(page) and page.collision_field.isVisibleTo(page)
     assert not page.race_type.oa_box.isVisibleTo(page) and not page.mode_box.isEnabled()
+    assert page.mode_box.currentData() == "continuous" and page.rules().objects is None
     page.opponent_box.setCurrentText("standard")
     page.laps.setValue(1)
     page.run()
