@@ -88,7 +88,7 @@ def evaluate_model(model: str | Model, track: str | Track, rules: EvaluationRule
     rules = with_seed(rules or EvaluationRules())
     check_rules(rules)
     which, _, iteration = resolve_checkpoint(model, checkpoint)
-    trace_path = _trace_path(model) if simtrace else None
+    trace_path = trace_path_for(model) if simtrace else None
     laps = run_laps(model, which, track, rules, trace_path=trace_path, on_step=on_step)
     return Evaluation(model.name, str(which), iteration, track.name, rules, laps, summarize(laps),
                       str(trace_path) if trace_path else None)
@@ -140,7 +140,8 @@ def run_laps(model: Model, which: str | int, track: Track, rules: EvaluationRule
 
 
 # -- SIM_TRACE ---------------------------------------------------------------------------------
-def _trace_path(model: Model) -> Path:
+def trace_path_for(model: Model) -> Path:
+    """Where a new evaluation of ``model`` writes its SIM_TRACE (see the module docstring)."""
     if not model.read_only:
         return model.new_evaluation_simtrace_path()
     # A read-only model keeps its folder untouched; same layout under the home instead.

@@ -279,10 +279,11 @@ class RacingEnv:
         plus the actuation noise of ``config.noise``. Rewards and traces keep the commands."""
         return actuate(self.np_random, self.config.noise, steering_deg, speed)
 
-    def sense(self, obs):
+    def sense(self, obs, spec: ObservationSpec | None = None):
         """``obs`` with the sensing noise of ``config.noise``: LIDAR ranges and camera pixels, each
-        part of a joined camera + LIDAR observation with its own (SECTOR_LIDAR's 0/1 readings stay)."""
-        spec = self.obs_spec
+        part of a joined camera + LIDAR observation with its own (SECTOR_LIDAR's 0/1 readings stay).
+        ``spec``: the layout of ``obs`` when it is not ``obs_spec`` (another car's sensors)."""
+        spec = spec or self.obs_spec
         if self.config.noise.is_off or spec is None:
             return obs
         rng, noise, limits = self.np_random, self.config.noise, LIDAR_RANGE_LIMITS_M

@@ -132,7 +132,7 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     behind, ahead = order[rows, prev], order[rows, nxt]
     bots = bool(objects.is_bot.any())
     heading_out = np.where(bots, objects.yaw, 0.0)
-    speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0)[None, :], (n, m))
+    speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0), (n, m))  # speed: (m,) or per car (n, m)
     loc = np.stack([objects.x, objects.y], axis=-1).tolist()
     return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
             objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),

@@ -17,13 +17,15 @@ import click
 RACE_TYPE_CHOICES = ("time_trial", "object_avoidance", "head_to_bot")
 
 
-def race_type_options(fn=None, *, collision_penalty: bool = True):
+def race_type_options(fn=None, *, collision_penalty: bool = True, head_to_model: bool = False):
     """Decorate a command with ``--race-type --obstacles --randomize-obstacles --bots --bot-speed
-    --lane-change`` (and ``--collision-penalty`` unless ``collision_penalty=False``)."""
+    --lane-change`` (and ``--collision-penalty`` unless ``collision_penalty=False``); with
+    ``head_to_model`` the race type may also be ``head_to_model`` (``evaluate``: two models race)."""
+    choices = RACE_TYPE_CHOICES + (("head_to_model",) if head_to_model else ())
 
     def decorate(f):
         opts = [
-            click.option("--race-type", type=click.Choice(RACE_TYPE_CHOICES, case_sensitive=False),
+            click.option("--race-type", type=click.Choice(choices, case_sensitive=False),
                          default="time_trial", show_default=True,
                          help="DeepRacer's RACE_TYPE: boxes or bot cars on the track."),
             click.option("--obstacles", type=int, default=None,

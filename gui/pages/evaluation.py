@@ -1,8 +1,10 @@
 """Evaluation: drive a checkpoint for timed laps on any track, see the laps and replay the drive.
 
 The evaluation runs on a worker thread (:class:`gui.eval_worker.EvaluationWorker`); the page
-stays live and can cancel it. The replay plays the recorded drive from a ``QTimer`` at 1x
-(simulated time) or faster, over the path coloured by speed.
+stays live and can cancel it. Any of DeepRacer's race types: a time trial, object avoidance or
+head-to-bot (their settings from :class:`gui.widgets.race_type_picker.RaceTypePicker`, a collision
+costing the collision penalty), or head-to-model against an opponent model (both models' laps in
+the table). The replay (:mod:`gui.pages.evaluation_replay`) plays the recorded drive with its objects.
 """
 
 from __future__ import annotations
@@ -10,24 +12,29 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.eval_worker import EvaluationRun, EvaluationWorker
-from gui.plots import card, speed_colormap
-from gui.track_view import TrackView
-from gui.widgets.inputs import ComboBox, DoubleSpinBox, Slider, SpinBox
+from gui.pages.evaluation_replay import EvaluationReplay
+from gui.plots import card
+from gui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
+from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import PAGE_STYLE, button, label
+from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
 from trainer.driving import EvaluationRules
 from trainer.model_store import ModelStoreError
 
 REPLAY_MS = 33
-SPEEDS = (1, 2, 4, 8)
-LAP_COLUMNS = ("Lap", "Time (s)", "Completed", "Progress (%)", "Off-track", "Ended by")
+LAP_COLUMNS = ("Lap", "Time (s)", "Completed", "Progress (%)", "Off-track", "Collisions", "Ended by")
+HEAD_TO_MODEL = ("head_to_model", "Head-to-model",
+                 "Another model drives the track at the same time (DeepRacer-for-Cloud's HEAD_TO_MODEL); "
+                 "running into it from behind costs the collision penalty.")
+"""The race type only an evaluation offers (value, title, explanation), added to the picker's choices."""
 
 
-class EvaluationPage(QWidget):
+class EvaluationPage(EvaluationReplay, QWidget):
     """Pick model, checkpoint, track, laps and rules; run; lap table and replay."""
 
     def __init__(self, ctx):
@@ -85,6 +92,7 @@ class EvaluationPage(QWidget):
             form.addRow(label(text, "fieldLabel"), widget)
         form.addRow(self.no_resets)
         form.addRow(self.reverse)
+        self._race_type_rows(form)
         self.run_button = button("Run evaluation", "primary")
         self.run_button.clicked.connect(self.run)
         self.cancel_button = button("Cancel")
@@ -110,6 +118,7 @@ class EvaluationPage(QWidget):
         right.addWidget(self._replay_card(), 3)
         self.table = QTableWidget(0, len(LAP_COLUMNS))
         self.table.setHorizontalHeaderLabels(LAP_COLUMNS)
+        self.table.setColumnHidden(LAP_COLUMNS.index("Collisions"), True)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -119,37 +128,34 @@ class EvaluationPage(QWidget):
         self._set_replay_enabled(False)
         self._paint_legend()
 
-    def _replay_card(self) -> QWidget:
-        """The drive over the track, with play/pause, speed, a seek slider and the speed legend."""
-        self.track_view = TrackView()
-        self.track_view.setMinimumSize(400, 260)
-        self.play_button = button("Play")
-        self.play_button.clicked.connect(self.toggle_play)
-        self.speed_box = ComboBox()
-        for s in SPEEDS:
-            self.speed_box.addItem(f"{s}x", s)
-        self.slider = Slider(Qt.Orientation.Horizontal)
-        self.slider.valueChanged.connect(self._on_slider)
-        self.position = label("", "hint")
-        self.position.setMinimumWidth(190)
-        self.legend = QLabel(minimumHeight=16, maximumHeight=16)
-        controls = QHBoxLayout()
-        for w, stretch in ((self.play_button, 0), (self.speed_box, 0), (self.slider, 1), (self.position, 0)):
-            controls.addWidget(w, stretch)
-        replay = card("Replay", self.track_view)
-        replay.layout().addLayout(controls)
-        legend_row = QHBoxLayout()
-        self.legend_lo, self.legend_hi = label("", "hint"), label("", "hint")
-        for w, stretch in ((label("Path coloured by speed:", "hint"), 0), (self.legend_lo, 0), (self.legend, 1),
-                           (self.legend_hi, 0)):
-            legend_row.addWidget(w, stretch)
-        replay.layout().addLayout(legend_row)
-        return replay
+    def _race_type_rows(self, form: QFormLayout) -> None:
+        """Race type and its settings, the opponent (head-to-model) and the collision penalty."""
+        from gui.widgets.fields import Field
 
-    def _paint_legend(self) -> None:
-        cmap = speed_colormap()
-        stops = ", ".join(f"stop:{p:.2f} {cmap.map(p, mode='qcolor').name()}" for p in np.linspace(0, 1, 6))
-        self.legend.setStyleSheet(f"border-radius: 3px; background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops});")
+        self.race_type = RaceTypePicker()
+        value, title, help_text = HEAD_TO_MODEL
+        self.race_type.kind.addItem(title, value)
+        self.race_type.kind.setItemData(self.race_type.kind.count() - 1, help_text, Qt.ItemDataRole.ToolTipRole)
+        self.opponent_box = ComboBox()
+        self.opponent_field = Field("Opponent", self.opponent_box,
+                                    help="The model racing against this one (its final, else best checkpoint).")
+        self.collision_penalty = DoubleSpinBox(minimum=0.0, maximum=60.0, value=DEFAULT_COLLISION_PENALTY_S,
+                                               singleStep=0.5, suffix=" s")
+        self.collision_field = Field("Collision penalty", self.collision_penalty,
+                                     help="Seconds a car is held after running into an object or the car ahead "
+                                          "(DeepRacer-for-Cloud's DR_EVAL_COLLISION_PENALTY).")
+        for w in (self.race_type, self.opponent_field, self.collision_field):
+            form.addRow(w)
+        self.race_type.changed.connect(self._race_type_changed)
+        self._race_type_changed()
+
+    def _race_type_changed(self) -> None:
+        race = self.race_type.race_type()
+        self.opponent_field.setVisible(race == "head_to_model")
+        self.collision_field.setVisible(race != "time_trial")
+        if race == "head_to_model":  # a race: continuous laps
+            self.mode_box.setCurrentIndex(self.mode_box.findData("continuous"))
+        self.mode_box.setEnabled(race != "head_to_model")
 
     # -- choices ------------------------------------------------------------------------------
     def refresh_models(self) -> None:
@@ -160,6 +166,11 @@ class EvaluationPage(QWidget):
         if current:
             self.model_box.setCurrentText(current)
         self.model_box.blockSignals(False)
+        opponent = self.opponent_box.currentText()
+        self.opponent_box.clear()
+        self.opponent_box.addItems(self.ctx.store.names())
+        if opponent:
+            self.opponent_box.setCurrentText(opponent)
         self._refresh_tracks()
         self._on_model_changed(self.model_box.currentText())
 
@@ -230,22 +241,38 @@ class EvaluationPage(QWidget):
         self.run_button.setEnabled(self.checkpoint_box.count() > 0 and self.worker is None)
 
     def rules(self) -> EvaluationRules:
-        return EvaluationRules(laps=self.laps.value(), mode=self.mode_box.currentData(),
+        """The chosen rules; raises :class:`trainer.race.RaceTypeError` for race settings that cannot be used."""
+        from trainer.race import objects_config
+
+        race, settings = self.race_type.choice()
+        objects = None if race == "head_to_model" else objects_config(race, settings)
+        return EvaluationRules(laps=self.laps.value(),
+                               mode="continuous" if race == "head_to_model" else self.mode_box.currentData(),
                                penalty_s=None if self.no_resets.isChecked() else self.penalty.value(),
-                               reverse=self.reverse.isChecked())
+                               reverse=self.reverse.isChecked(), objects=objects,
+                               collision_penalty_s=self.collision_penalty.value())
+
+    def opponent(self):
+        """The opponent model of a head-to-model race (None for any other race type)."""
+        if self.race_type.race_type() != "head_to_model":
+            return None
+        return self.ctx.store.get(self.opponent_box.currentText())
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> None:
         if self.worker is not None or self.checkpoint_box.count() == 0:
             return
+        from sim.errors import TracksideError
+
         try:
             model = self.ctx.store.get(self.model_box.currentText())
-        except ModelStoreError as exc:
+            rules, opponent = self.rules(), self.opponent()
+        except (ModelStoreError, TracksideError) as exc:
             self.message.setText(str(exc))
             return
         self.pause()
         self.worker = EvaluationWorker(model, self.checkpoint_box.currentData(), self.track_box.currentData(),
-                                       self.rules(), self)
+                                       rules, self, opponent=opponent)
         self.worker.progress.connect(self._on_progress)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self.message.setText)  # the worker's message is the user's
@@ -277,21 +304,30 @@ class EvaluationPage(QWidget):
         self.result = run
         laps = run.laps
         done = [lap.time_s for lap in laps if lap.completed]
-        self.summary.setText(f"{len(done)} of {len(laps)} laps completed" +
-                             (f"<br>best {min(done):.2f} s, mean {np.mean(done):.2f} s" if done else ""))
+        cars = {"a": f"A ({run.model})", "b": f"B ({run.opponent})"}
+        self.summary.setText(("" if run.opponent is None else "A: ") + f"{len(done)} of {len(laps)} laps completed" +
+                             (f"<br>best {min(done):.2f} s, mean {np.mean(done):.2f} s" if done else "") +
+                             ("" if run.opponent is None else f"<br>winner: {cars.get(run.winner, 'none (a tie)')}"))
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.message.setText(f"{run.model} ({run.checkpoint}) on {run.track}, {run.rules.mode}"
+        against = "" if run.opponent is None else f" against {run.opponent}"
+        self.message.setText(f"{run.model} ({run.checkpoint}){against} on {run.track}, {run.rules.mode}"
                              f"{', reversed' if run.rules.reverse else ''}, seed {run.rules.seed}: "
                              f"{len(run.drive)} steps in {run.seconds:.1f} s")
-        self.table.setRowCount(len(laps))
-        for r, lap in enumerate(laps):
+        rows = [(lap, f"A ({run.model})" if run.opponent else None) for lap in laps]
+        rows += [(lap, f"B ({run.opponent})") for lap in run.opponent_laps]
+        self.table.setColumnHidden(LAP_COLUMNS.index("Collisions"),
+                                   run.rules.objects is None and run.opponent is None)
+        self.table.setRowCount(len(rows))
+        for r, (lap, who) in enumerate(rows):
             ended = "finish line" if lap.completed else lap.status.replace("_", " ")
-            values = (str(lap.lap), f"{lap.time_s:.3f}" if lap.time_s is not None else "-",
-                      "yes" if lap.completed else "no", f"{lap.progress:.1f}", str(lap.off_track), ended)
+            values = (str(lap.lap) if who is None else f"{lap.lap} · {who}",
+                      f"{lap.time_s:.3f}" if lap.time_s is not None else "-", "yes" if lap.completed else "no",
+                      f"{lap.progress:.1f}", str(lap.off_track), str(lap.collisions), ended)
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
+            self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, lap.lap)
         self._load_replay(run)
 
     def clear_result(self) -> None:
@@ -305,82 +341,6 @@ class EvaluationPage(QWidget):
             text.setText("")
         self._set_replay_enabled(False)
         self._preview_track()
-
-    # -- replay -------------------------------------------------------------------------------
-    def _load_replay(self, run: EvaluationRun) -> None:
-        from sim.library import load_track
-
-        self.track_view.set_track(load_track(run.track))
-        d = run.drive
-        self.track_view.set_path(np.stack([d.x, d.y], axis=1), d.speed, vmax=run.max_speed)
-        self.legend_lo.setText("0 m/s")
-        self.legend_hi.setText(f"{run.max_speed:g} m/s")
-        with QSignalBlocker(self.slider):
-            self.slider.setRange(0, max(len(d) - 1, 0))
-            self.slider.setValue(0)
-        self.frame = 0.0
-        self._set_replay_enabled(len(d) > 0)
-        self._show_frame()
-        if len(d):
-            self.play()
-
-    def _set_replay_enabled(self, on: bool) -> None:
-        for w in (self.play_button, self.speed_box, self.slider):
-            w.setEnabled(on)
-
-    def play(self) -> None:
-        if self.result is None or not len(self.result.drive):
-            return
-        if self.frame >= len(self.result.drive) - 1:
-            self.frame = 0.0
-        self._last_tick = time.monotonic()
-        self.replay_timer.start()
-        self.play_button.setText("Pause")
-
-    def pause(self) -> None:
-        self.replay_timer.stop()
-        self.play_button.setText("Play")
-
-    def toggle_play(self) -> None:
-        self.pause() if self.replay_timer.isActive() else self.play()
-
-    @property
-    def playing(self) -> bool:
-        return self.replay_timer.isActive()
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        dt, self._last_tick = now - self._last_tick, now
-        d = self.result.drive
-        self.frame = min(self.frame + dt * self.speed_box.currentData() / d.dt, len(d) - 1)
-        self._show_frame()
-        if self.frame >= len(d) - 1:
-            self.pause()
-
-    def _on_slider(self, value: int) -> None:
-        self.frame = float(value)
-        self._show_frame(move_slider=False)
-
-    def _jump_to_lap(self) -> None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        if not rows or self.result is None:
-            return
-        start = np.flatnonzero(self.result.drive.lap == rows[0].row() + 1)
-        if len(start):
-            self.frame = float(start[0])
-            self._show_frame()
-
-    def _show_frame(self, move_slider: bool = True) -> None:
-        if self.result is None or not len(self.result.drive):
-            return
-        d = self.result.drive
-        i = int(self.frame)
-        self.track_view.set_cars(d.poses()[i:i + 1])
-        if move_slider:
-            with QSignalBlocker(self.slider):
-                self.slider.setValue(i)
-        lap_start = np.flatnonzero(d.lap == d.lap[i])[0]
-        self.position.setText(f"lap {d.lap[i]} · {(i - lap_start) * d.dt:5.2f} s · {d.speed[i]:.2f} m/s")
 
     def prepare_screenshot(self, name: str) -> None:
         """For ``make screenshots``: evaluate ``name`` and start its replay."""

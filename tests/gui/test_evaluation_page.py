@@ -9,7 +9,7 @@ import shutil  # noqa: E402
 import pytest  # noqa: E402
 
 from gui.context import AppContext  # noqa: E402
-from gui.pages.evaluation import EvaluationPage  # noqa: E402
+from gui.pages.evaluation import LAP_COLUMNS, EvaluationPage  # noqa: E402
 
 pytestmark = pytest.mark.slow
 LAPPER = "lapper"
@@ -181,3 +181,61 @@ def test_a_run_that_ends_after_another_model_was_chosen_is_not_shown_as_that_mod
     assert page.result is None and page.table.rowCount() == 0 and page.summary.text() == ""
     assert f"evaluation of {trained_model} ended" in page.message.text()
     assert page.run_button.isEnabled()  # the clone has its starting weights to evaluate
+
+
+@pytest.fixture
+def standard_page(qtbot, trackside_home):
+    """The page with the shipped standard model (no training needed)."""
+    page = EvaluationPage(AppContext())
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    page.select_model("standard")
+    page.track_box.setCurrentIndex(page.track_box.findData("workshop_loop"))
+    return page
+
+
+def test_object_avoidance_shows_collisions_and_draws_the_boxes(qtbot, standard_page):
+    page = standard_page
+    collisions = LAP_COLUMNS.index("Collisions")
+    assert not page.collision_field.isVisibleTo(page) and not page.opponent_field.isVisibleTo(page)
+    page.race_type.set_race_type("object_avoidance")
+    page.race_type.obstacles.setValue(4)
+    page.collision_penalty.setValue(1.0)
+    assert page.collision_field.isVisibleTo(page) and not page.opponent_field.isVisibleTo(page)
+    rules = page.rules()
+    assert rules.objects.n_obstacles == 4 and rules.collision_penalty_s == 1.0
+    page.laps.setValue(1)
+    page.run()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    assert page.result is not None, page.message.text()
+    assert not page.table.isColumnHidden(collisions)
+    assert page.table.item(0, collisions).text() == str(page.result.laps[0].collisions)
+    assert page.result.drive.objects.shape == (len(page.result.drive), 4, 6)
+    page.pause()
+    page.slider.setValue(3)
+    assert page.track_view._boxes.path().elementCount() == 4 * 5  # four boxes of five path points
+    assert page.track_view._bots.path().elementCount() == 0
+
+
+def test_head_to_model_races_an_opponent_and_draws_its_car(qtbot, standard_page):
+    page = standard_page
+    page.race_type.set_race_type("head_to_model")
+    assert page.opponent_field.isVisibleTo(page) and page.collision_field.isVisibleTo(page)
+    assert not page.race_type.oa_box.isVisibleTo(page) and not page.mode_box.isEnabled()
+    assert page.mode_box.currentData() == "continuous" and page.rules().objects is None
+    page.opponent_box.setCurrentText("standard")
+    page.laps.setValue(1)
+    page.run()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    run = page.result
+    assert run is not None, page.message.text()
+    assert run.opponent == "standard" and len(run.opponent_laps) == 1 and run.winner in ("a", "b")
+    assert page.table.rowCount() == 2 and page.table.item(1, 0).text() == "1 · B (standard)"
+    assert f"winner: {run.winner.upper()} (standard)" in page.summary.text()
+    assert "against standard" in page.message.text()
+    page.pause()
+    page.slider.setValue(3)
+    assert page.track_view._bots.path().elementCount() == 5  # the opponent's car
+    page.table.selectRow(1)
+    assert page.result.drive.lap[int(page.frame)] == 1

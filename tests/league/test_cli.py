@@ -168,8 +168,8 @@ def test_evaluate_race_types_show_collisions(trained):
     objs = bots["rules"]["objects"]
     assert objs["number_of_bot_cars"] == 2 and objs["bot_car_speed"] == 0.8 and objs["is_lane_change"]
     assert "collision" not in ok(*base).stdout  # a time trial shows no collisions
-    refused(*base, "--obstacles", 3, match="--obstacles needs --race-type object_avoidance")
-    refused(*base, "--race-type", "object_avoidance", "--bots", 1, match="--bots needs --race-type head_to_bot")
-    refused(*base, "--race-type", "head_to_bot", match="needs --bots")
-    refused(*base, "--race-type", "object_avoidance", match="needs --obstacles")
+    refused(*base, "--obstacles", 3, match="--obstacles does not fit race type time_trial")
+    refused(*base, "--race-type", "object_avoidance", "--bots", 1, match="--bots does not fit race type object_avoidance")
+    defaults = json.loads(ok(*base, "--race-type", "object_avoidance", "--json").stdout)  # DfC's 6 boxes
+    assert defaults["rules"]["objects"]["number_of_obstacles"] == 6
     refused(*base, "--collision-penalty", 3, match="--collision-penalty needs objects")
