@@ -12,6 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
+from .audit import TABLE as AUDIT_TABLE
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import add_event_race_type, add_session_seed, rename_rankings
 from .schema import TABLES as LEAGUE_TABLES
@@ -49,4 +50,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("raceday-003-session-seed", add_session_seed),
     Migration("league-004-race-type", add_race_type),
     Migration("raceday-004-event-race-type", add_event_race_type),
+    Migration("league-005-audit-log", run_schema(AUDIT_TABLE)),
 )
