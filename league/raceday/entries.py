@@ -185,17 +185,28 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
 def set_lap_valid(db: sqlite_utils.Database, session_id: int, lap: int, valid: bool) -> None:
     """Change a recorded lap's validity (a protest upheld) and the session's results with it."""
     with writing(db):
-        row = db.execute("SELECT s.event_id FROM raceday_laps l JOIN raceday_sessions s ON s.id = l.session_id "
-                         "WHERE l.session_id = ? AND l.lap = ?", [session_id, lap]).fetchone()
+        row = db.execute("SELECT 1 FROM raceday_laps WHERE session_id = ? AND lap = ?", [session_id, lap]).fetchone()
         if row is None:
             raise LeagueError(f"session {session_id} has no lap {lap}")
         db.conn.execute("UPDATE raceday_laps SET valid = ?, overridden = 1 WHERE session_id = ? AND lap = ?",
                         [int(bool(valid)), session_id, lap])
-        laps = db.execute("SELECT time_ms, valid FROM raceday_laps WHERE session_id = ? ORDER BY lap",
-                          [session_id]).fetchall()
-        best_lap, best_avg = session_bests(laps, get_event(db, row[0]).average_of)
-        db.conn.execute("UPDATE raceday_sessions SET best_lap_ms = ?, best_average_ms = ?, valid_laps = ? "
-                        "WHERE id = ?", [best_lap, best_avg, sum(v for _, v in laps), session_id])
+        refresh_session_results(db, session_id)
+
+
+def refresh_session_results(db: sqlite_utils.Database, session_id: int) -> None:
+    """Recompute a session's result columns (best lap, best average, laps, valid laps) from its laps
+    after a correction; call it inside the correction's ``writing(db)`` transaction. A lap counts
+    at ``time_ms + penalty_ms`` (a time penalty added by a marshal). ``resets`` is not recomputed
+    (it also holds the resets of a last lap that never finished): a correction of a lap's resets
+    changes the session's by the same difference."""
+    event_id = db.execute("SELECT event_id FROM raceday_sessions WHERE id = ?", [session_id]).fetchone()
+    if event_id is None:
+        raise LeagueError(f"no race-day session {session_id}")
+    laps = db.execute("SELECT time_ms + penalty_ms, valid, resets FROM raceday_laps WHERE session_id = ? ORDER BY lap",
+                      [session_id]).fetchall()
+    best_lap, best_avg = session_bests([(t, v) for t, v, _ in laps], get_event(db, event_id[0]).average_of)
+    db.conn.execute("UPDATE raceday_sessions SET best_lap_ms = ?, best_average_ms = ?, laps = ?, valid_laps = ?"
+                    " WHERE id = ?", [best_lap, best_avg, len(laps), sum(v for _, v, _ in laps), session_id])
 
 
 def sessions(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> list[dict]:

@@ -134,3 +134,9 @@ def add_event_race_type(db: sqlite_utils.Database) -> None:
             "CHECK (collision_penalty_s >= 0)",
             "ALTER TABLE raceday_laps ADD COLUMN collisions INTEGER NOT NULL DEFAULT 0 CHECK (collisions >= 0)"):
         db.conn.execute(sql)
+
+
+def add_lap_penalty(db: sqlite_utils.Database) -> None:
+    """``raceday_laps.penalty_ms``: a time penalty a marshal added to a lap, ms (0 for every lap before);
+    the lap counts at ``time_ms + penalty_ms`` (``league.raceday.entries.refresh_session_results``)."""
+    db.conn.execute("ALTER TABLE raceday_laps ADD COLUMN penalty_ms INTEGER NOT NULL DEFAULT 0 CHECK (penalty_ms >= 0)")
