@@ -166,7 +166,7 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
             written.append(save(widget, out / f"{i:02d}-{slug(title)}-{slug(name)}.png", log))
     if objects:
         written += render_training_shots(window, out, log)
-        written.append(render_console_shot(window, out, log))
+        written.extend(render_console_shot(window, out, log))
     window.close()
     return written
 

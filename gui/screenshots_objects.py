@@ -5,13 +5,11 @@
   following a real training run of an object-avoidance model (3 boxes) and of a head-to-bot model
   (2 bot cars changing lanes). Each is a clone of the ``standard`` model (so its cars already drive
   laps) that goes on training among its objects; the boxes and bots drawn come from its telemetry.
-- ``NN-race-day-console-obstacles.png``: the race-day session console during a simulated session of
-  the sample event. The session is real (the ``standard`` model driving the event's track, every
-  state the console is sent); its states carry ``objects`` (object rows, :mod:`sim.object_rows`)
-  as race-day states of an object-avoidance event do. Where the session's own states have none
-  (an event that is a time trial), the rows come from a real :class:`sim.objects.ObjectWorld`: 3 boxes
-  on the event's track at fixed positions clear of the car's recent path. The console draws them
-  once it draws ``state["objects"]``.
+- ``NN-race-day-console-obstacles.png`` and ``NN-race-day-console-bots.png``: the race-day session
+  console during a real simulated session (the ``standard`` model) of an object-avoidance event (3
+  boxes) and of a head-to-bot event (2 bot cars) on the sample event's track. The console is fed
+  the states the session sent, which carry the objects (:mod:`sim.object_rows`), and shows the
+  event's collisions column.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 
 OA_MODEL = "avoid-boxes"
 H2B_MODEL = "pass-bots"
@@ -92,68 +89,55 @@ def session_states(event, model: str = "standard", seed: int = 5) -> list[dict]:
     return [s for s in states if s.get("car") and s["state"] == RUNNING]  # not the end that stopping it made
 
 
-def clear_boxes(track, path: np.ndarray, boxes: int = CONSOLE_BOXES, gap_m: float = 0.6,
-                car_gap_m: float = 1.2, min_spacing: float = 0.12) -> list[list[float]]:
-    """Object rows of up to ``boxes`` boxes, at least ``min_spacing`` of the lap apart, that stand at
-    least ``gap_m`` from every point of ``path`` ``(k, 2)`` m and ``car_gap_m`` from its last point
-    (the car). The boxes
-    are placed by a real ``ObjectWorld`` at DeepRacer's fixed ``OBJECT_POSITIONS``: the candidates
-    are 20 distances along the lap in each lane."""
-    from sim.object_rows import object_rows
-    from sim.objects import ObjectsConfig, ObjectWorld
-
-    fractions = np.arange(20) / 20 + 0.025
-    candidates = []
-    for lane in (1, -1):  # inner, outer: one world of 20 boxes each (20 is the most a world holds)
-        world = ObjectWorld(track, ObjectsConfig(object_positions=tuple((f, lane) for f in fractions)), 1)
-        world.reset(np.array([0]), np.array([False]), np.random.default_rng(0))
-        candidates.append(object_rows(world.state, 0))
-    rows = np.vstack(candidates)
-    along = np.concatenate([fractions, fractions])
-    gaps = np.hypot(path[:, None, 0] - rows[None, :, 0], path[:, None, 1] - rows[None, :, 1])
-    clear = np.flatnonzero((gaps.min(axis=0) > gap_m) & (gaps[-1] > car_gap_m))
-    picked: list[int] = []
-    for i in clear[np.argsort(-gaps.min(axis=0)[clear], kind="stable")]:  # the clearest first, spread out
-        apart = [abs((along[i] - along[j] + 0.5) % 1.0 - 0.5) for j in picked]
-        if len(picked) < boxes and all(d >= min_spacing for d in apart):
-            picked.append(int(i))
-    return rows[sorted(picked, key=lambda i: along[i])].round(3).tolist()
+CONSOLE_EVENTS = {"obstacles": ("Boxes Friday", "object_avoidance", {"NUMBER_OF_OBSTACLES": 3}),
+                  "bots": ("Bots Friday", "head_to_bot", {"NUMBER_OF_BOT_CARS": 2, "BOT_CAR_SPEED": 0.5})}
+"""The console shots: file suffix -> (event name, race type, DeepRacer settings)."""
 
 
-def render_console_shot(window, out: Path, log=print) -> Path:
-    """The race-day console fed a simulated session's states that carry obstacles; the file written."""
+def object_event(db, suffix: str):
+    """The console shot's event :data:`CONSOLE_EVENTS` ``[suffix]`` on the sample event's track (created once)."""
+    from league import raceday as rd
+    from league.db import LeagueError
+    from league.sample import EVENT, ensure_sample_league
+
+    name, race_type, settings = CONSOLE_EVENTS[suffix]
+    try:
+        return rd.get_event(db, name)
+    except LeagueError:
+        ensure_sample_league(db)
+        track = rd.get_event(db, EVENT).track
+        return rd.create_event(db, name, track, race_type=race_type, race_settings=settings)
+
+
+def render_console_shot(window, out: Path, log=print) -> list[Path]:
+    """The race-day console fed real simulated sessions of an object-avoidance and a head-to-bot
+    event; the files written."""
     from PySide6.QtWidgets import QApplication
 
     from gui.pages.raceday_console import SessionConsole
     from gui.pages.raceday_session import SimulatedSession
     from gui.screenshot_kit import SETTLE_S, save, wait
-    from league import raceday as rd
     from league.db import open_db
-    from league.sample import EVENT, ensure_sample_league
-    from sim.library import load_track
 
-    db = open_db()
-    ensure_sample_league(db)
-    event = rd.get_event(db, EVENT)
-    db.conn.close()
-    states = session_states(event)[-TRAIL_STATES:]
-    if "objects" not in states[-1]:  # a time-trial event's states: boxes clear of the car's path
-        path = np.array([[s["car"]["x"], s["car"]["y"]] for s in states])
-        rows = clear_boxes(load_track(event.track), path)
-        states = [{**s, "objects": rows} for s in states]
-    console = SessionConsole()
-    console.resize(1200, 820)
-    console.set_event(event)
-    entry = {"racer": "maya", "display_name": "Maya", "driver": "model", "model": "standard", "checkpoint": None}
-    session = SimulatedSession(event, entry, "standard", speed=0)
-    console.set_session(session)
-    console.show()
-    for state in states:  # as a running session hands them over: the newest state, then a refresh
-        session.latest = state
-        session.changed.emit()
-    wait(QApplication.instance(), SETTLE_S)
     index = list(window.pages).index("Race day") + 1
-    path = save(console, out / f"{index:02d}-race-day-console-obstacles.png", log)
-    console.set_session(None)
-    console.close()
-    return path
+    written = []
+    for suffix in CONSOLE_EVENTS:
+        db = open_db()
+        event = object_event(db, suffix)
+        db.conn.close()
+        states = session_states(event)[-TRAIL_STATES:]
+        console = SessionConsole()
+        console.resize(1200, 820)
+        console.set_event(event)
+        entry = {"racer": "maya", "display_name": "Maya", "driver": "model", "model": "standard", "checkpoint": None}
+        session = SimulatedSession(event, entry, "standard", speed=0)
+        console.set_session(session)
+        console.show()
+        for state in states:  # as a running session hands them over: the newest state, then a refresh
+            session.latest = state
+            session.changed.emit()
+        wait(QApplication.instance(), SETTLE_S)
+        written.append(save(console, out / f"{index:02d}-race-day-console-{suffix}.png", log))
+        console.set_session(None)
+        console.close()
+    return written

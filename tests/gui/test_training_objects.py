@@ -184,23 +184,20 @@ def test_a_real_object_avoidance_training_shows_its_boxes_live(qtbot):
         tp._children.pop(str(model.path), None)
 
 
-def test_the_console_screenshot_gets_a_real_sessions_running_states_and_boxes_clear_of_its_path():
-    from gui.screenshots_objects import CONSOLE_LAPS, clear_boxes, session_states
-    from league import raceday as rd
+def test_the_console_screenshots_get_real_sessions_of_object_events_whose_states_carry_the_objects():
+    from gui.screenshots_objects import CONSOLE_EVENTS, CONSOLE_LAPS, object_event, session_states
     from league.db import open_db
-    from league.sample import EVENT, ensure_sample_league
 
     db = open_db()
-    ensure_sample_league(db)
-    event = rd.get_event(db, EVENT)
-    states = session_states(event)
-    assert states and all(s["state"] == "running" and s["car"] for s in states)
-    assert len(states[-1]["laps"]) == CONSOLE_LAPS
-    path = np.array([[s["car"]["x"], s["car"]["y"]] for s in states[-45:]])
-    rows = np.array(clear_boxes(load_track(event.track), path))
-    assert rows.shape == (3, 6) and (rows[:, 5] == 0).all()
-    gaps = np.hypot(path[:, None, 0] - rows[None, :, 0], path[:, None, 1] - rows[None, :, 1])
-    assert gaps.min() > 0.6 and gaps[-1].min() > 1.2
+    for suffix, (_, race_type, settings) in CONSOLE_EVENTS.items():
+        event = object_event(db, suffix)
+        assert event.race_type == race_type
+        states = session_states(event)
+        assert states and all(s["state"] == "running" and s["car"] for s in states)
+        assert len(states[-1]["laps"]) == CONSOLE_LAPS
+        rows = np.array(states[-1]["objects"])
+        bots = settings.get("NUMBER_OF_BOT_CARS", 0)
+        assert rows.shape == (settings.get("NUMBER_OF_OBSTACLES", 0) + bots, 6) and rows[:, 5].sum() == bots
 
 
 def test_model_details_draw_where_an_episode_starts_the_boxes_or_bots_and_name_the_race_type(qtbot):
