@@ -5,7 +5,7 @@ a racer, event, race or season edited or deleted) is written in the same transac
 change it records, through :func:`record_change` called inside the caller's ``with writing(db):``.
 So the log and the data never disagree: either both are there or neither is.
 
-``audit_log`` rows (migration ``league-005-audit-log``):
+``audit_log`` rows (``league.schema.AUDIT_TABLE``, migration ``league-005-audit-log``):
 
 - ``at``: ISO 8601 UTC time of the change; ``who``: the person who made it (the front-end
   passes ``--by`` or the login name, :func:`who_is_editing`);
@@ -26,22 +26,6 @@ import os
 import sqlite_utils
 
 from .db import LeagueError, now_iso
-
-TABLE = """
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            who TEXT NOT NULL CHECK (length(trim(who)) BETWEEN 1 AND 64),
-            action TEXT NOT NULL,
-            entity TEXT NOT NULL,
-            entity_id TEXT NOT NULL,
-            before TEXT,
-            after TEXT,
-            reason TEXT
-        );
-        CREATE INDEX audit_log_entity ON audit_log(entity, entity_id)
-"""
-
 
 def who_is_editing(given: str | None = None) -> str:
     """The editor's name: ``given`` (``--by``), else ``TRACKSIDE_USER``, else the login name."""

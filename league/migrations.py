@@ -12,9 +12,9 @@ from typing import Callable
 
 import sqlite_utils
 
-from .audit import TABLE as AUDIT_TABLE
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
+from .schema import AUDIT_TABLE
 from .schema import TABLES as LEAGUE_TABLES
 from .schema import add_race_type, add_submission_seed, add_submission_sim_version
 

@@ -122,3 +122,20 @@ def add_race_type(db: sqlite_utils.Database) -> None:
             "CHECK (collision_penalty_s BETWEEN 0 AND 60)",
             "ALTER TABLE laps ADD COLUMN collisions INTEGER NOT NULL DEFAULT 0 CHECK (collisions >= 0)"):
         db.execute(statement)
+
+
+AUDIT_TABLE = """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL CHECK (length(trim(who)) BETWEEN 1 AND 64),
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            before TEXT,
+            after TEXT,
+            reason TEXT
+        );
+        CREATE INDEX audit_log_entity ON audit_log(entity, entity_id)
+"""
+"""The audit log of corrections (``league.audit``)."""
