@@ -75,6 +75,17 @@ def event_audit(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> l
     return [e for e in audit_entries(db) if mine(e)]
 
 
+def change_lines(entry: dict) -> list[str]:
+    """An audit entry's changes as ``field: old -> new`` (a deletion: ``deleted``, with the row's racer)."""
+    before, after = entry["before"], entry["after"]
+    if after is None:
+        who = (before or {}).get("racer") or (before or {}).get("name") or (before or {}).get("alias")
+        return ["deleted" + (f" ({who})" if who else "")]
+    if before is None:
+        return ["created"]
+    return [f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in after if before.get(k) != after.get(k)]
+
+
 # -- laps ---------------------------------------------------------------------------------------------
 def edit_lap(db: sqlite_utils.Database, session_id: int, lap: int, who: str, *, time_s: float | None = None,
              resets: int | None = None, valid: bool | None = None, penalty_s: float | None = None,

@@ -79,3 +79,15 @@ def race_audit(db: sqlite_utils.Database, race: str | int | Race) -> list[dict]:
     r = get_race(db, race)
     return [e for e in audit_entries(db) if (e["entity"] == "race" and e["entity_id"] == str(r.id))
             or any((side or {}).get("race_id") == r.id for side in (e["before"], e["after"]))]
+
+
+def race_submissions(db: sqlite_utils.Database, race: str | int | Race) -> list[dict]:
+    """A race's submissions, oldest first, each with its racer (``racer``, ``display_name``) and ``laps``."""
+    r = get_race(db, race)
+    rows = list(db.query("SELECT s.id, s.race_id, racers.alias AS racer, racers.display_name, s.model, s.checkpoint,"
+                         " s.submitted_at, s.score_ms FROM submissions s JOIN racers ON racers.id = s.racer_id"
+                         " WHERE s.race_id = ? ORDER BY s.id", [r.id]))
+    for row in rows:
+        row["laps"] = list(db.query("SELECT lap, time_ms, penalty_ms, status FROM laps WHERE submission_id = ?"
+                                    " ORDER BY lap", [row["id"]]))
+    return rows

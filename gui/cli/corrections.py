@@ -250,7 +250,7 @@ def submission_delete(submission, yes, by, reason):
 def audit(event_name, race_name, as_json):
     """Every correction, newest first: when, who, what, before and after."""
     from league.audit import audit_entries
-    from league.corrections import event_audit
+    from league.corrections import change_lines, event_audit
     from league.deletions import race_audit
 
     if event_name and race_name:
@@ -264,17 +264,10 @@ def audit(event_name, race_name, as_json):
     for e in rows:
         click.echo(f"{e['at']}  {e['who']:<12} {e['action']:<18} {e['entity']} {e['entity_id']}"
                    + (f"  ({e['reason']})" if e["reason"] else ""))
-        for line in change_lines(e["before"], e["after"]):
+        for line in change_lines(e):
             click.echo(f"    {line}")
     if not rows:
         click.echo("no corrections yet")
-
-
-def change_lines(before: dict | None, after: dict | None) -> list[str]:
-    """``field: old -> new`` for each field that changed (a creation or deletion: nothing)."""
-    if before is None or after is None:
-        return []
-    return [f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in after if before.get(k) != after.get(k)]
 
 
 def register(main: click.Group) -> None:
