@@ -76,14 +76,27 @@ def event_audit(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> l
 
 
 def change_lines(entry: dict) -> list[str]:
-    """An audit entry's changes as ``field: old -> new`` (a deletion: ``deleted``, with the row's racer)."""
+    """An audit entry's changes in words, one per field that changed: ``time: 11.871 -> 11.917 s``
+    (ms fields in seconds, flags as yes/no); a deletion: ``deleted`` with the row's racer or name."""
     before, after = entry["before"], entry["after"]
     if after is None:
         who = (before or {}).get("racer") or (before or {}).get("name") or (before or {}).get("alias")
         return ["deleted" + (f" ({who})" if who else "")]
     if before is None:
         return ["created"]
-    return [f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in after if before.get(k) != after.get(k)]
+    return [_change(k, before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)]
+
+
+def _change(key: str, old, new) -> str:
+    if key.endswith("_ms"):
+        return f"{key[:-3].replace('_', ' ')}: {_secs(old)} -> {_secs(new)} s"
+    if key in ("valid", "overridden"):
+        return f"{key}: {'yes' if old else 'no'} -> {'yes' if new else 'no'}"
+    return f"{key.replace('_', ' ')}: {'-' if old is None else old} -> {'-' if new is None else new}"
+
+
+def _secs(ms) -> str:
+    return "-" if ms is None else f"{ms / 1000:.3f}"
 
 
 # -- laps ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ Whatever the league refuses shows in the red line under the title, and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from gui.pages.league_tables import EVENT, LEADERBOARD, RowsModel, card, table_view
 from gui.pages.results_dialogs import (AUDIT, LAPS, SESSIONS, SUBMISSION_LAPS, SUBMISSIONS, LapDialog, ReassignDialog,
@@ -94,20 +94,23 @@ class ResultsPage(QWidget):
         bl.addWidget(table_view(self.board_model), 1)
         audit_card, al = card("Corrections")
         self.audit_model = RowsModel(AUDIT, key="id", parent=self)
-        al.addWidget(table_view(self.audit_model, stretch=4), 1)
+        self.audit_view = table_view(self.audit_model, stretch=3)
+        self.audit_view.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        self.audit_view.setColumnWidth(4, 200)  # the reason may be long: the change comes first
+        al.addWidget(self.audit_view, 1)
 
         top, bottom = QHBoxLayout(), QHBoxLayout()
         top.addWidget(rows_card, 5)
         top.addWidget(laps_card, 4)
-        bottom.addWidget(board_card, 3)
-        bottom.addWidget(audit_card, 6)
+        bottom.addWidget(board_card, 2)
+        bottom.addWidget(audit_card, 5)
         root = QVBoxLayout(self)
         root.setContentsMargins(24, 18, 24, 18)
         root.setSpacing(10)
         root.addLayout(head)
         root.addWidget(self.notice)
-        root.addLayout(top, 3)
-        root.addLayout(bottom, 2)
+        root.addLayout(top, 1)
+        root.addLayout(bottom, 1)
 
     # -- reading ------------------------------------------------------------------------------------
     def source(self) -> tuple[str, int] | None:

@@ -55,15 +55,25 @@ SUBMISSION_LAPS = (
 )
 """A submission's laps (read only: a league lap is what the simulator drove)."""
 
+QUIET = ("overridden", "auto invalid", "collisions", "best lap", "best average", "valid laps", "laps:")
+"""Changes that follow from the one the person made (``trackside audit`` shows them; the table does not)."""
+
 AUDIT = (
-    Column("When", lambda r: r["at"].replace("T", " ")[:19]),
+    Column("When (UTC)", lambda r: r["at"].replace("T", " ")[:16]),
     Column("Who", lambda r: r["who"]),
-    Column("Action", lambda r: r["action"], None, True),
-    Column("Row", lambda r: f"{r['entity'].replace('raceday_', '')} {r['entity_id']}"),
-    Column("Change", lambda r: "; ".join(r["change"])),
+    Column("What", lambda r: f"{r['action']} \u00b7 {row_text(r)}", None, True),
+    Column("Change", lambda r: "; ".join(c for c in r["change"] if not c.startswith(QUIET))),
     Column("Reason", lambda r: r["reason"] or ""),
 )
 """Audit entries (``league.audit.audit_entries`` rows with ``change``: ``league.corrections.change_lines``)."""
+
+
+def row_text(entry: dict) -> str:
+    """The row an audit entry changed, in words: ``session 4 lap 3``, ``session 4``, ``racer 2``."""
+    if entry["entity"] == "raceday_lap" and "/" in entry["entity_id"]:
+        session, lap = entry["entity_id"].split("/", 1)
+        return f"session {session} lap {lap}"
+    return f"{entry['entity'].replace('raceday_', '')} {entry['entity_id']}"
 
 
 class LapDialog(QDialog):

@@ -79,7 +79,8 @@ def test_a_lap_corrected_in_its_dialog_changes_the_board_and_lists_the_correctio
     assert board_text(page) == [("bo", "11.500"), ("ada", "12.000")]
     entry, = page.audit_model.rows
     assert (entry["who"], entry["action"], entry["reason"]) == ("marshal", "lap edit", "mistyped")
-    assert entry["change"] == ["time_ms: 11000 -> 12250"]
+    assert entry["change"] == ["time: 11.000 -> 12.250 s"]
+    assert page.audit_model.columns[3].text(entry) == "time: 11.000 -> 12.250 s"
     assert page.laps_model.columns[3].text(page.laps_model.rows[1]) == "12.250"
     assert page.selected_lap()["lap"] == 2  # the selection stays where the user was
 
