@@ -23,6 +23,8 @@ EVENT = "Friday club night"
 TIMED = (("ada", "Ada", (13.412, 12.204, 11.871, 12.530)), ("grace", "Grace", (12.902, 12.115, 14.388)),
          ("lin", "Lin", (13.950, 12.644, 12.398, 12.077)), ("sam", "Sam", (15.210, 13.733)))
 """``(alias, display name, lap times s)`` captured by the timekeeper, in running order."""
+WINDOW_SIZE = (1440, 900)
+"""As ``gui.screenshots.WINDOW_SIZE`` (not imported: that module imports this one)."""
 
 
 def build_results_data(log=print) -> str:
@@ -85,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtWidgets import QApplication
 
         from gui.app import MainWindow
-        from gui.screenshots import WINDOW_SIZE
 
         app = QApplication.instance() or QApplication(["trackside-screenshots"])
         app.setApplicationName("Trackside")

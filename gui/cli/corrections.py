@@ -77,7 +77,31 @@ def lap_edit(event_name, session_id, lap_no, time_s, valid, resets, penalty_s, b
 
 @click.group("session")
 def session_group():
-    """Delete a recorded session or give it to another racer."""
+    """List an event's sessions, delete one or give it to another racer."""
+
+
+@session_group.command("list")
+@click.argument("event_name", metavar="EVENT")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (each session with its laps).")
+@friendly_errors
+def session_list(event_name, as_json):
+    """EVENT's recorded sessions with their numbers, and each one's laps."""
+    from league.corrections import session_laps
+    from league.raceday import sessions
+
+    db = _db()
+    rows = [{**s, "lap_rows": session_laps(db, s["id"])} for s in sessions(db, event_name)]
+    if as_json:
+        emit_json([{k: v for k, v in s.items() if k != "timer_log"} for s in rows])
+        return
+    for s in rows:
+        click.echo(f"session {s['id']:>4}  {s['display_name']} ({s['racer']})  {s['state']}, best {_s(s['best_lap_ms'])} s")
+        for lap in s["lap_rows"]:
+            click.echo(f"    lap {lap['lap']:>2}: {_s(lap['time_ms'])} s" + (f" + {_s(lap['penalty_ms'])} s penalty"
+                       if lap["penalty_ms"] else "") + f", {lap['resets']} resets"
+                       + ("" if lap["valid"] else ", invalid"))
+    if not rows:
+        click.echo("no sessions recorded yet")
 
 
 @session_group.command("delete")
@@ -122,9 +146,12 @@ def session_reassign(event_name, session_id, alias, display_name, by, reason):
 def event_delete(name, cascade, yes, by, reason):
     """Delete a race-day event (refused with sessions unless --cascade)."""
     from league.deletions import delete_event
+    from league.raceday import get_event
 
+    db = _db()
+    name = get_event(db, name).name  # an unknown event is refused before the question
     _confirm(yes, f"delete event {name!r}?")
-    gone = delete_event(_db(), name, _who(by), cascade=cascade, reason=reason)
+    gone = delete_event(db, name, _who(by), cascade=cascade, reason=reason)
     click.echo(f"deleted event {name!r} ({gone['sessions']} sessions, {gone['laps']} laps, {gone['queue']} queued)")
 
 
@@ -151,10 +178,12 @@ def racer_edit(alias, new_alias, display_name, by, reason):
 @friendly_errors
 def racer_delete(alias, cascade, yes, by, reason):
     """Delete a racer (refused with submissions unless --cascade, which lists what went)."""
-    from league.racers import delete_racer
+    from league.racers import delete_racer, get_racer
 
+    db = _db()
+    alias = get_racer(db, alias).alias
     _confirm(yes, f"delete racer {alias!r}?")
-    gone = delete_racer(_db(), alias, _who(by), cascade=cascade, reason=reason)
+    gone = delete_racer(db, alias, _who(by), cascade=cascade, reason=reason)
     click.echo(f"deleted racer {alias!r}" + (" and submissions: " + ", ".join(
         f"{s['id']} ({s['race']}, {_s(s['score_ms'])} s)" for s in gone) if gone else ""))
 
@@ -200,10 +229,12 @@ def season_edit(name, new_name, points, rank_table, best_k, by, reason):
 @friendly_errors
 def season_delete(name, detach, yes, by, reason):
     """Delete a season (refused while it has races unless --detach)."""
-    from league.seasons import delete_season
+    from league.seasons import delete_season, get_season
 
+    db = _db()
+    name = get_season(db, name).name
     _confirm(yes, f"delete season {name!r}?")
-    races = delete_season(_db(), name, _who(by), detach=detach, reason=reason)
+    races = delete_season(db, name, _who(by), detach=detach, reason=reason)
     click.echo(f"deleted season {name!r}" + (f"; races kept outside any season: {', '.join(races)}" if races else ""))
 
 
@@ -216,9 +247,12 @@ def season_delete(name, detach, yes, by, reason):
 def race_delete(name, cascade, yes, by, reason):
     """Delete a league race (refused with submissions unless --cascade)."""
     from league.deletions import delete_race
+    from league.race_setup import get_race
 
+    db = _db()
+    name = get_race(db, name).name
     _confirm(yes, f"delete race {name!r}?")
-    gone = delete_race(_db(), name, _who(by), cascade=cascade, reason=reason)
+    gone = delete_race(db, name, _who(by), cascade=cascade, reason=reason)
     click.echo(f"deleted race {name!r}" + (f" and its {len(gone)} submissions" if gone else ""))
 
 

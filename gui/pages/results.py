@@ -16,11 +16,26 @@ Whatever the league refuses shows in the red line under the title, and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHeaderView, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.pages.league_tables import EVENT, LEADERBOARD, RowsModel, card, table_view
-from gui.pages.results_dialogs import (AUDIT, LAPS, SESSIONS, SUBMISSION_LAPS, SUBMISSIONS, LapDialog, ReassignDialog,
-                                       ask)
+from gui.pages.results_dialogs import (
+    AUDIT,
+    LAPS,
+    SESSIONS,
+    SUBMISSION_LAPS,
+    SUBMISSIONS,
+    LapDialog,
+    ReassignDialog,
+    ask,
+)
 from gui.widgets.style import PAGE_STYLE, button, label
 from league import corrections, deletions
 from league.audit import who_is_editing

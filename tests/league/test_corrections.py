@@ -13,10 +13,21 @@ from click.testing import CliRunner
 from gui.cli import main
 from league import exports
 from league.audit import audit_entries
-from league.corrections import delete_session, edit_lap, event_audit, reassign_session, session_laps
+from league.corrections import (
+    delete_session,
+    edit_lap,
+    event_audit,
+    reassign_session,
+    session_laps,
+)
 from league.db import LeagueError, open_db
 from league.deletions import delete_event, delete_race, delete_submission, race_audit
-from league.raceday import create_event, event_lap_rows, event_leaderboard, record_session
+from league.raceday import (
+    create_event,
+    event_lap_rows,
+    event_leaderboard,
+    record_session,
+)
 from league.racers import add_racer, delete_racer, edit_racer, get_racer
 from league.races import create_race, record_submission, season_standings, standings
 from league.seasons import create_season, delete_season, edit_season, get_season
@@ -204,13 +215,19 @@ def test_the_command_line_corrects_laps_and_lists_the_audit_log(db, event, tmp_p
     assert res.exit_code == 0, res.output
     assert "lap 2" in res.output and "9.500" in res.output
     res = cli("raceday", "export", "Summit", "-o", tmp_path / "laps.csv")
-    rows = list(csv.DictReader(open(tmp_path / "laps.csv")))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "laps.csv").read_text())))
     assert [(r["time_ms"], r["valid"]) for r in rows] == [("10000", "true"), ("9500", "false")]
     res = cli("audit", "--event", "Summit", "--json")
     entry, = json.loads(res.output)
     assert (entry["who"], entry["reason"], entry["after"]["valid"]) == ("marshal", "cut the chicane", 0)
     res = cli("raceday", "lap", "edit", "Summit", "--session", sid, "--lap", 9, "--time", "1")
     assert res.exit_code == 1 and res.output.count("\n") == 1 and "--lap" in res.output
+    res = cli("raceday", "session", "list", "Summit")
+    assert f"session    {sid}  ada (ada)" in res.output and "lap  2: 9.500 s, 0 resets, invalid" in res.output
+    res = cli("raceday", "session", "reassign", "Summit", "--session", sid, "--racer", "bo", "--name", "Bo")
+    assert res.exit_code == 0 and [r["display_name"] for r in event_leaderboard(db, event)] == ["Bo"]
+    res = cli("audit", "--event", "Summit")
+    assert "session reassign" in res.output and "racer: 'ada' -> 'bo'" not in res.output and "racer: ada -> bo" in res.output
     res = cli("raceday", "session", "delete", "Summit", "--session", sid, "--yes")
     assert res.exit_code == 0 and event_leaderboard(db, event) == []
 
