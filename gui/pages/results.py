@@ -15,6 +15,8 @@ Whatever the league refuses shows in the red line under the title, and nothing c
 
 from __future__ import annotations
 
+import sqlite3
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,7 +41,7 @@ from gui.pages.results_dialogs import (
 from gui.widgets.style import PAGE_STYLE, button, label
 from league import corrections, deletions
 from league.audit import who_is_editing
-from league.db import open_db
+from league.db import database_error, open_db
 from league.race_setup import list_races
 from league.raceday import event_leaderboard, list_events
 from league.races import standings
@@ -254,13 +256,17 @@ class ResultsPage(QWidget):
         """Run one correction; a refusal shows under the title and changes nothing. Returns success."""
         try:
             fn(self.db, *args, **kwargs)
-        except TracksideError as exc:
-            self.notice.setText(str(exc))
+        except (TracksideError, sqlite3.Error) as exc:  # sqlite3: e.g. another writer held the file too long
+            self.notice.setText(str(exc if isinstance(exc, TracksideError) else database_error(exc)))
             self.notice.show()
             return False
         self.notice.hide()
         self.ctx.league_changed.emit()  # this page, the boards and the projector reload
         return True
+
+    def on_shown(self) -> None:
+        """Another window or a ``trackside`` command may have changed the league meanwhile."""
+        self.refresh()
 
     def prepare_screenshot(self, model_name: str | None = None) -> None:
         """Show the first event with its first session and lap selected."""

@@ -143,3 +143,13 @@ def test_a_league_race_shows_its_submissions_and_one_can_be_deleted(page, db, ct
     assert [s["submission"] for s in standings(db, race)] == [first]
     assert board_text(page) == [("ada", "11.000")]
     assert [e["action"] for e in page.audit_model.rows] == ["submission delete"]
+
+
+def test_a_session_recorded_elsewhere_shows_when_the_page_is_shown_again(page, db, event):
+    other = create_event(db, "Club night", "workshop_loop", length_s=120)
+    drive(db, other, "cy", [10.5])
+    drive(db, event, "dee", [13.0])  # e.g. from `trackside raceday run` in another process
+    page.on_shown()
+    assert page.source() == ("event", event.id)  # the choice stays
+    assert [r["racer"] for r in page.rows_model.rows] == ["ada", "bo", "dee"]
+    assert page.source_box.findText("Race day: Club night") >= 0
