@@ -125,7 +125,8 @@ def session_delete(event_name, session_id, yes, by, reason):
 @click.argument("event_name", metavar="EVENT")
 @click.option("--session", "session_id", type=int, required=True, help="Session number.")
 @click.option("--racer", "alias", required=True, help="The racer (alias) the session belongs to.")
-@click.option("--name", "display_name", default=None, help="Display name (default: the league's, else the alias).")
+@click.option("--name", "display_name", default=None,
+              help="Display name, for an alias the league does not know (default: the alias).")
 @editor_options
 @friendly_errors
 def session_reassign(event_name, session_id, alias, display_name, by, reason):
