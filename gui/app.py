@@ -30,6 +30,7 @@ PAGES: list[tuple[str, str]] = [
     ("Tracks", "gui.pages.tracks:TracksPage"),
     ("League", "gui.pages.league:LeaguePage"),
     ("Race day", "gui.pages.raceday:RaceDayPage"),
+    ("Results", "gui.pages.results:ResultsPage"),
 ]
 
 STYLE = """

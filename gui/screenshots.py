@@ -144,6 +144,7 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
 
     from gui.app import MainWindow
     from gui.screenshots_objects import render_console_shot, render_training_shots
+    from gui.screenshots_results import render_results_shots
 
     app = QApplication.instance() or QApplication(["trackside-screenshots"])
     app.setApplicationName("Trackside")
@@ -164,6 +165,8 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
         written.append(save(window, out / f"{i:02d}-{slug(title)}.png", log))
         for name, widget in (page.extra_screenshots() if hasattr(page, "extra_screenshots") else []):
             written.append(save(widget, out / f"{i:02d}-{slug(title)}-{slug(name)}.png", log))
+    if model_name:  # the results editor over hand-timed, corrected sessions (gui.screenshots_results)
+        written += render_results_shots(window, out, log)
     if objects:
         written += render_training_shots(window, out, log)
         written.extend(render_console_shot(window, out, log))

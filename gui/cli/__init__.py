@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from . import corrections
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
@@ -40,6 +41,7 @@ main.add_command(raceday)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
+corrections.register(main)
 
 
 @main.command()
