@@ -16,6 +16,7 @@ import click
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
+from .printouts import register as register_printouts
 from .raceday import raceday
 from .tracks import reward, tracks
 
@@ -40,6 +41,7 @@ main.add_command(raceday)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
+register_printouts(export)  # export podium|certificates|summary
 
 
 @main.command()
