@@ -112,10 +112,11 @@ def has_fonts() -> bool:
 
 
 def missing_packages(mode: str, sonames: set[str] | None,
-                     which=shutil.which) -> tuple[list[tuple[str, ...]], list[str]]:
+                     which=None) -> tuple[list[tuple[str, ...]], list[str]]:
     """(package choices, sonames or programs) still needed for ``mode``: "venv", "offscreen" or "gui".
 
-    ``which``: finds a program on PATH (``shutil.which``; tests pass their own)."""
+    ``which``: finds a program on PATH (default ``shutil.which``; tests pass their own)."""
+    which = which or shutil.which
     wanted: list[tuple[str, ...]] = []
     absent: list[str] = []
     if importlib.util.find_spec("ensurepip") is None:  # Debian ships it in pythonX.Y-venv
