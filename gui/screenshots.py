@@ -144,6 +144,7 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
 
     from gui.app import MainWindow
     from gui.screenshots_objects import render_console_shot, render_training_shots
+    from gui.screenshots_print import render_certificate_shot
 
     app = QApplication.instance() or QApplication(["trackside-screenshots"])
     app.setApplicationName("Trackside")
@@ -167,6 +168,7 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
     if objects:
         written += render_training_shots(window, out, log)
         written.append(render_console_shot(window, out, log))
+        written.append(render_certificate_shot(out, log))  # the winner's certificate PDF, as a PNG
     window.close()
     return written
 

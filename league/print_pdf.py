@@ -49,7 +49,7 @@ class Sheet(FPDF):
         self.set_text_color(*INK)
 
     def footer(self) -> None:
-        self.set_y(-MARGIN)
+        self.set_y(-MARGIN - 2)  # inside a certificate's frame
         self.set_font(FONT, "", 8)
         self.set_text_color(*MUTED)
         self.cell(0, 5, f"{self.footer_text} \u00b7 page {self.page_no()}", align="C")
