@@ -51,7 +51,7 @@ class PrintJob(QThread):
 def print_button(page, subject) -> QPushButton:
     """A "Print" button whose menu prints the event ``subject()`` names (None: nothing chosen) on ``page``
     (which has ``say``, ``ctx``)."""
-    b = button("Print \u25be", tooltip="A podium, a certificate per racer, or the organiser's summary, as PDF")
+    b = button("Print", tooltip="A podium, a certificate per racer, or the organiser's summary, as PDF")
     menu = QMenu(b)
     for text, what in PRINTOUTS:
         menu.addAction(text, lambda w=what: print_with_dialog(page, w, subject()))
