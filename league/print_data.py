@@ -171,24 +171,31 @@ def _lap_note(lap: dict) -> str:
     return lap.get("auto_invalid") or ""
 
 
+AUDITED = {"event": ("raceday_event", "raceday_session", ("raceday_lap",), "event_id"),
+           "race": ("race", "submission", ("lap", "submission_lap"), "race_id")}
+"""Per kind: the audit log's entity names of the event (race), of its sessions (submissions), of their
+laps (``12/3``: session 12's lap 3), and the field a deleted session's ``before`` names its event by."""
+
+
 def corrections(db: sqlite_utils.Database, subject: Subject, run_ids: list[int]) -> list[dict]:
     """The audit log's entries about the event (or race), its sessions (submissions) and their laps,
-    oldest first. A deleted session is found by the ``event_id`` (``race_id``) its ``before`` held."""
+    oldest first. A deleted session is found by the event (race) its ``before`` names."""
     if "audit_log" not in db.table_names():
         return []
-    own, parent = ("raceday_event", "raceday_session") if subject.kind == "event" else ("race", "submission")
-    key = "event_id" if subject.kind == "event" else "race_id"
-    ids = {str(i) for i in run_ids}
-    sid = str(subject.source.id)
-    keep = []
-    for e in reversed(audit_entries(db)):
-        who = e["entity_id"].split("/")[0]
-        held = [d.get(key) for d in (e["before"], e["after"]) if isinstance(d, dict)]
-        if ((e["entity"] == own and e["entity_id"] == sid) or (e["entity"].startswith(parent) and who in ids)
-                or (e["entity"].startswith(parent) and sid in {str(h) for h in held if h is not None})
-                or (e["entity"] in ("raceday_lap", "lap") and who in ids)):
-            keep.append(e)
-    return keep
+    own, run, laps, parent = AUDITED[subject.kind]
+    me, ids = str(subject.source.id), {str(i) for i in run_ids}
+
+    def about_us(e: dict) -> bool:
+        if e["entity"] == own:
+            return e["entity_id"] == me
+        if e["entity"] in laps:
+            return e["entity_id"].split("/")[0] in ids
+        if e["entity"] == run:
+            held = {str(d.get(parent)) for d in (e["before"], e["after"]) if isinstance(d, dict)}
+            return e["entity_id"] in ids or me in held
+        return False
+
+    return [e for e in reversed(audit_entries(db)) if about_us(e)]
 
 
 def require_results(subject: Subject, what: str) -> None:

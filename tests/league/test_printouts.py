@@ -126,12 +126,16 @@ def test_the_summary_lists_every_session_lap_and_correction(db, raced, tmp_path)
         record_change(db, "Marshal Zoé", "lap edit", "raceday_lap", f"{sid}/1", before={"penalty_ms": 0},
                       after={"penalty_ms": 2000}, reason="cut the chicane")
         refresh_session_results(db, sid)
+        record_change(db, "Marshal Zoé", "session delete", "raceday_session", 999,
+                      before={"event_id": raced.id, "racer": "ghost"}, reason="wrong car on track")
+        record_change(db, "someone else", "lap edit", "raceday_lap", "998/1", before={"valid": 1}, after={"valid": 0})
     pdf = write_printout(db, "summary", "Fête d'été", tmp_path / "summary.pdf")
     assert pages(pdf)
     words = text(pdf)
     for expected in ("Session length", "1:00", "1 per lap", "Björn Ångström", "14.200", "2 resets (limit 1)",
-                     "Marshal Zoé", "penalty_ms: 0 → 2000", "cut the chicane", "15.100"):
+                     "Marshal Zoé", "penalty_ms: 0 → 2000", "cut the chicane", "15.100", "deleted", "wrong car"):
         assert expected in words, expected
+    assert "someone else" not in words  # a lap of a session that is not this event's
     assert words.index("Sessions") < words.index("Corrections") < words.index("Marshal Zoé")
     # Ana's lap now counts 15.100: she falls behind Kai on the board.
     board = words[words.index("Board"):words.index("Sessions")]
