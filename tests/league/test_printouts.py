@@ -48,10 +48,12 @@ def hand_timed(ev, laps):
 
 @pytest.fixture
 def raced(db, event):
-    """Four racers with hand-timed sessions; best laps 12.345 (Zoë), 12.9 (Björn), 13.1 (Ana), 14.0 (Kai)."""
+    """Five racers with hand-timed sessions; best laps 12.345 (Zoë), 12.9 (Björn), 13.1 (Ana), 14.0 (Kai);
+    Lou's only lap had 3 resets (over the limit of 1): no time."""
     for alias, name, laps in (("bjorn", "Björn Ångström", [(14.2, 0), (12.9, 0), (12.0, 2)]),
                               ("zoe", "Zoë Šimić", [(13.0, 0), (12.345, 0)]),
-                              ("ana", "Ana", [(13.1, 0)]), ("kai", "Kai", [(14.0, 0)])):
+                              ("ana", "Ana", [(13.1, 0)]), ("kai", "Kai", [(14.0, 0)]),
+                              ("lou", "Lou", [(16.0, 3)])):
         rd.record_session(db, event, hand_timed(event, laps), racer=alias, display_name=name)
     return event
 
@@ -103,7 +105,7 @@ def test_a_certificate_per_racer_with_rank_best_lap_and_pace_against_the_track(d
     pdf = write_printout(db, "certificates", "Fête d'été", tmp_path / "certificates.pdf")
     imgs = pages(pdf)
     per_page = text(pdf).split("\f")
-    assert len(imgs) == 4
+    assert len(imgs) == 5
     first = per_page[0]
     assert "Zoë Šimić" in first and "Rank 1 of 4" in first and "12.345 s" in first and "lap 2" in first
     from sim.library import load_track
@@ -114,6 +116,7 @@ def test_a_certificate_per_racer_with_rank_best_lap_and_pace_against_the_track(d
     assert "Björn Ångström" in per_page[1] and "Rank 2 of 4" in per_page[1] and "3 laps" not in per_page[1]
     assert "12.900 s" in per_page[1]  # his 12.0 had 2 resets over the limit of 1: it does not count
     assert "physical car: the racing line only" in first
+    assert "Lou" in per_page[4] and "Took part (no time)" in per_page[4] and "no valid lap" in per_page[4]
     box = track_box(imgs[0])
     assert near(box, LINE_BLUE) > 100  # the racing line is drawn
     assert near(box, ACCENT) == 0  # and no lap: a physical car is not replayed
