@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QPushButton
 
 from gui.widgets.style import button
 from sim.errors import TracksideError
@@ -74,12 +74,19 @@ def print_with_dialog(page, what: str, name: str | None, *, race: bool = False) 
     return start_print(page, what, name, path, race=race)
 
 
+RUNNING: set[PrintJob] = set()
+"""Jobs still writing: held here, not by the page, so closing the page never destroys a running thread."""
+
+
 def start_print(page, what: str, name: str, path: str, *, race: bool = False) -> PrintJob:
-    """Write printout ``what`` of ``name`` to ``path`` on a worker thread, saying so on ``page``."""
-    job = PrintJob(what, name, str(path), race, parent=page)
+    """Write printout ``what`` of ``name`` to ``path`` on a worker thread, saying so on ``page``.
+    Quitting the app waits for a printout still being written (the file is whole or not there)."""
+    job = PrintJob(what, name, str(path), race)
+    RUNNING.add(job)
     job.done.connect(lambda p: page.say(f"Printed the {what} to {p}", ok=True))
     job.failed.connect(page.say)
-    job.finished.connect(job.deleteLater)
+    job.finished.connect(lambda: RUNNING.discard(job))
+    QApplication.instance().aboutToQuit.connect(job.wait)
     page.say(f"Printing the {what} of {name}\u2026", ok=True)
     job.start()
     return job
