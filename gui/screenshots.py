@@ -144,7 +144,6 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
 
     from gui.app import MainWindow
     from gui.screenshots_objects import render_console_shot, render_training_shots
-    from gui.screenshots_print import render_certificate_shot
 
     app = QApplication.instance() or QApplication(["trackside-screenshots"])
     app.setApplicationName("Trackside")
@@ -168,8 +167,10 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
     if objects:
         written += render_training_shots(window, out, log)
         written.append(render_console_shot(window, out, log))
-        written.append(render_certificate_shot(out, log))  # the winner's certificate PDF, as a PNG
     window.close()
+    from gui.screenshots_print import render_certificate_shot  # a PDF page, no window needed
+
+    written.append(render_certificate_shot(out, log))  # the winner's certificate, as a PNG
     return written
 
 

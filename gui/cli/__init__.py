@@ -36,12 +36,12 @@ def main():
 main.add_command(tracks)
 main.add_command(reward)
 main.add_command(model)
+register_printouts(export)  # export podium|certificates|summary (PDF)
 main.add_command(train)
 main.add_command(raceday)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
-register_printouts(export)  # export podium|certificates|summary
 
 
 @main.command()
