@@ -171,6 +171,9 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
         written += render_training_shots(window, out, log)
         written.extend(render_console_shot(window, out, log))
     window.close()
+    from gui.screenshots_print import render_certificate_shot  # a PDF page, no window needed
+
+    written.append(render_certificate_shot(out, log))  # the winner's certificate, as a PNG
     return written
 
 

@@ -5,6 +5,8 @@ Ubuntu desktop lacks ``libxcb-cursor0``, ``libxcb-icccm4``, ``libxcb-keysyms1`` 
 Qt then stops with "Could not load the Qt platform plugin xcb". This script finds the missing
 libraries with ``ldconfig -p``; as root with ``apt-get`` it installs them (one ``apt-get update``,
 then one install), otherwise it prints the one ``sudo apt-get install ...`` line and stops.
+The test suite also needs poppler's ``pdftoppm`` and ``pdftotext`` (the printout tests render
+each PDF to PNG and read its text back): the ``offscreen`` check installs ``poppler-utils`` the same way.
 
 It runs with the system's Python before any virtual environment exists, so it uses only the
 standard library, and it is run as a file (``python3 gui/system_check.py gui``), not imported.
@@ -65,6 +67,13 @@ GUI = {
 }
 """What the xcb platform plugin (the desktop app on X11 or XWayland) links against as well."""
 
+TEST_PROGRAMS = {
+    # program on PATH: Debian/Ubuntu packages that provide it
+    "pdftoppm": ("poppler-utils",),
+    "pdftotext": ("poppler-utils",),
+}
+"""What the test suite runs besides Python: the printout tests render PDFs to PNG and read their text."""
+
 FONT_PACKAGE = "fonts-dejavu-core"
 """Without any font installed, the app's text is drawn as empty boxes."""
 
@@ -102,8 +111,12 @@ def has_fonts() -> bool:
                for _, _, files in os.walk(folder))
 
 
-def missing_packages(mode: str, sonames: set[str] | None) -> tuple[list[tuple[str, ...]], list[str]]:
-    """(package choices, sonames) still needed for ``mode``: "venv", "offscreen" or "gui"."""
+def missing_packages(mode: str, sonames: set[str] | None,
+                     which=None) -> tuple[list[tuple[str, ...]], list[str]]:
+    """(package choices, sonames or programs) still needed for ``mode``: "venv", "offscreen" or "gui".
+
+    ``which``: finds a program on PATH (default ``shutil.which``; tests pass their own)."""
+    which = which or shutil.which
     wanted: list[tuple[str, ...]] = []
     absent: list[str] = []
     if importlib.util.find_spec("ensurepip") is None:  # Debian ships it in pythonX.Y-venv
@@ -112,6 +125,12 @@ def missing_packages(mode: str, sonames: set[str] | None) -> tuple[list[tuple[st
         for soname, packages in (GUI if mode == "gui" else OFFSCREEN).items():
             if soname not in sonames:
                 absent.append(soname)
+                if packages not in wanted:
+                    wanted.append(packages)
+    if mode == "offscreen":
+        for program, packages in TEST_PROGRAMS.items():
+            if which(program) is None:
+                absent.append(program)
                 if packages not in wanted:
                     wanted.append(packages)
     if mode == "gui" and not has_fonts():

@@ -51,9 +51,9 @@ class ExportError(LeagueError):
     """An export file that could not be written; the previous one is unchanged."""
 
 
-def write_export(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, line ends as given) to ``path`` atomically: readers and a
-    failure see the old file or the new one, never half of one. Returns the path written."""
+def write_export(path: str | os.PathLike, text: str | bytes) -> Path:
+    """Write ``text`` (UTF-8, line ends as given; bytes as they are: a PDF) to ``path`` atomically: readers
+    and a failure see the old file or the new one, never half of one. Returns the path written."""
     path = Path(path)
     target = path.resolve() if path.is_symlink() else path  # replace what the link points at, keep the link
     folder = target.parent
@@ -67,7 +67,7 @@ def write_export(path: str | os.PathLike, text: str) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
+            fh.write(text if isinstance(text, (bytes, bytearray)) else text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

@@ -17,6 +17,7 @@ from . import corrections
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
+from .printouts import register as register_printouts
 from .raceday import raceday
 from .tracks import reward, tracks
 
@@ -36,6 +37,7 @@ def main():
 main.add_command(tracks)
 main.add_command(reward)
 main.add_command(model)
+register_printouts(export)  # export podium|certificates|summary (PDF)
 main.add_command(train)
 main.add_command(raceday)
 main.add_command(evaluate)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QVBoxLayout, QWidge
 
 from gui.pages.league_submit import fill
 from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
+from gui.pages.printing import print_button
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
 from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
 from gui.pages.raceday_session import console_session
@@ -108,6 +109,9 @@ class RaceDayPage(QWidget):
             menu.addAction(text, lambda w=what: self.export(w))
         export.setMenu(menu)
         board_head.addWidget(export)
+        self.print_button = print_button(self, lambda: self.event_box.currentData())  # podium, certificates, summary
+        self.print_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        board_head.addWidget(self.print_button)
         bl.addLayout(board_head)
         self.board_model = RowsModel(EVENT, parent=self)
         self.board = table_view(self.board_model)
