@@ -77,8 +77,11 @@ def test_one_ranking_vocabulary_with_the_old_race_day_words_as_aliases():
         Ranking.parse("total_time", (Ranking.BEST_LAP, Ranking.BEST_AVERAGE))
     db = open_db()
     assert rd.create_event(db, "Old words", "workshop_loop", ranking="average").ranking == "best_average"
-    with pytest.raises(LeagueError, match="ranking: expected one of best_lap, best_average"):
+    with pytest.raises(LeagueError, match="target laps: total_time counts laps: give how many"):
         rd.create_event(db, "Totals", "workshop_loop", ranking="total_time")
+    assert rd.create_event(db, "Totals", "workshop_loop", ranking="total_time", target_laps=5).target_laps == 5
+    with pytest.raises(LeagueError, match="ranking: expected one of best_lap, best_average, total_time, most_laps"):
+        rd.create_event(db, "Odd", "workshop_loop", ranking="slowest")
 
 
 def test_migration_renames_race_day_rankings_and_keeps_queue_and_sessions(trackside_home):
