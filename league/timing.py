@@ -35,11 +35,11 @@ is also written to the event log. Nothing already recorded changes on a refusal.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 from sim.errors import TracksideError
 
 from .laptime import RACEDAY_RANKINGS, Ranking, RankingError, best_window, session_score
+from .timer_records import Lap, TimerEvent
 
 READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED = (
     "ready", "running", "paused", "last_lap", "ended", "dnf", "submitted", "discarded")
@@ -54,47 +54,6 @@ class TimingError(TracksideError):
 
 class DoubleTrigger(TimingError):
     """A lap captured inside the minimum lap time after the previous one: ignored."""
-
-
-@dataclass
-class Lap:
-    """One captured lap. Times are session-clock seconds (pauses excluded)."""
-
-    number: int
-    """1-based lap number within the session."""
-    time_s: float
-    """Lap time, s."""
-    resets: int
-    """Times the car was put back on the road during the lap."""
-    start_s: float
-    """Session clock at the start of the lap, s (kept so a false finish can be undone)."""
-    auto_invalid: str | None = None
-    """Why the rules make the lap invalid (too many resets), or None."""
-    override: bool | None = None
-    """The timekeeper's verdict, which wins over the rules; None: follow the rules."""
-    collisions: int = 0
-    """Of ``resets``, those that were collisions with an object (:meth:`SessionTimer.add_collision`)."""
-
-    @property
-    def valid(self) -> bool:
-        return self.override if self.override is not None else self.auto_invalid is None
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["valid"] = self.valid
-        return d
-
-
-@dataclass(frozen=True)
-class TimerEvent:
-    """One line of the audit log."""
-
-    t: float
-    """The caller's ``now`` when it happened, s."""
-    clock_s: float
-    """Session clock at that moment, s."""
-    action: str
-    detail: str = ""
 
 
 class SessionTimer:
@@ -142,9 +101,10 @@ class SessionTimer:
         self.running_collisions = 0
         """Of ``running_resets``, the collisions with an object."""
         self.end_reason: str | None = None
+        """How the session ended: ``finish`` (next finish after time up), ``first_to`` (the X-th valid lap),
+        ``ended`` (timekeeper), ``dnf``."""
         self.seed: int | None = None
         """The noise seed of a simulated session (``league.raceday.simulated``), recorded with it; None for a car."""
-        """How the session ended: ``finish`` (next finish after time up), ``ended`` (timekeeper), ``dnf``."""
         self._banked_s = 0.0        # session clock accumulated up to the last start/resume, s
         self._since: float | None = None   # caller's now at the last start/resume while the clock runs
         self._lap_start_s = 0.0     # session clock at the start of the lap in progress, s
@@ -284,7 +244,6 @@ class SessionTimer:
         return lap
 
     def set_valid(self, lap_no: int, valid: bool | None) -> Lap:
-        """The timekeeper's verdict on lap ``lap_no`` (None: back to the rules' verdict)."""
         """The timekeeper's verdict on lap ``lap_no`` (None: back to the rules' verdict).
 
         Under ``first_to``: a session that ended at its X-th valid lap reopens when a lap is
