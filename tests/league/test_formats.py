@@ -193,3 +193,26 @@ def test_migration_keeps_old_events_and_their_rankings_with_no_runs_cap(tracksid
     assert rd.sessions(db, ev)[0]["racer"] == "ann" and db.execute("PRAGMA foreign_key_check").fetchall() == []
     with pytest.raises(sqlite3.IntegrityError):  # the table itself refuses a counted format without its laps
         db.execute("UPDATE raceday_events SET ranking = 'first_to'")
+
+
+def test_cli_edits_an_event_and_a_race_and_refuses_in_one_line(trackside_home):
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    run = CliRunner().invoke
+    out = run(main, ["raceday", "event", "create", "Club", "--track", "workshop_loop", "--ranking", "first_to"])
+    assert out.exit_code == 1 and "target laps: first_to counts laps: give how many (--laps N)" in out.output
+    out = run(main, ["raceday", "event", "create", "Club", "--track", "workshop_loop", "--ranking", "most_laps"])
+    assert out.exit_code == 0 and "most valid laps" in out.output and "3 runs per racer" in out.output
+    out = run(main, ["raceday", "event", "edit", "Club", "--length", "5:00", "--max-runs", "none", "--by", "ann"])
+    assert out.exit_code == 0 and "5:00 sessions" in out.output and "no cap on runs" in out.output
+    out = run(main, ["raceday", "event", "edit", "Club", "--length", "11:00"])
+    assert out.exit_code == 1 and out.output.count("\n") == 1 and "session length" in out.output
+    assert run(main, ["league", "race", "create", "cup", "--track", CUP]).exit_code == 0
+    out = run(main, ["league", "race", "edit", "cup", "--ranking", "total_time", "--closes", "2030-01-01T10:00",
+                     "--by", "org", "--reason", "rules"])
+    assert out.exit_code == 0 and "total_time" in out.output
+    entries = audit_entries(open_db())
+    assert [(e["who"], e["action"]) for e in entries] == [("org", "race edit"), ("ann", "event edit")]
+    assert entries[0]["after"]["ranking"] == "total_time" and entries[0]["after"]["closes_at"].startswith("2030-01-01")
