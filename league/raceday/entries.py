@@ -143,7 +143,8 @@ def check_runs_left(db: sqlite_utils.Database, event: str | int | RaceDayEvent, 
     """Refuse, in one line, a racer who has used every run the event allows (``max_runs``)."""
     ev = get_event(db, event)
     if ev.max_runs is not None and runs_used(db, ev, racer) >= ev.max_runs:
-        raise LeagueError(f"racer {racer!r} has used all {ev.max_runs} runs at {ev.name!r}; "
+        used = "their only run" if ev.max_runs == 1 else f"all {ev.max_runs} runs"
+        raise LeagueError(f"racer {racer!r} has used {used} at {ev.name!r}; "
                           "raise the cap with 'trackside raceday event edit --max-runs' to let them run again")
 
 

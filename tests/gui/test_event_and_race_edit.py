@@ -99,3 +99,29 @@ def test_edit_race_on_the_league_page_reuses_the_race_dialog(qtbot, ctx):
     assert race is not None and (race.ranking, race.closes_at) == ("total_time", None)
     entry = audit_entries(page.db, entity="race")[0]
     assert entry["after"] == {"ranking": "total_time", "closes_at": None}
+
+
+def test_a_hand_timed_first_to_session_ends_itself_and_the_runs_cap_refuses_a_second_go(qtbot, ctx):
+    from PySide6.QtCore import Qt
+
+    clock = type("Clock", (), {"t": 0.0, "__call__": lambda self: self.t})()
+    page = RaceDayPage(ctx, clock=clock)
+    qtbot.addWidget(page)
+    assert page.create_event("First", "workshop_loop", length_s=120.0, ranking="first_to", target_laps=2,
+                             max_runs=1)
+    assert "first to 2 valid laps" in page.rules.text()
+    assert page.add_to_queue("bob", car=True) and page.load()
+
+    def press(k, at):
+        clock.t = at
+        qtbot.keyClick(page.console, k)
+        return page.console.status.text()
+    press(Qt.Key.Key_Space, 10.0)                         # start
+    press(Qt.Key.Key_Space, 21.0)                         # lap 1: 11 s
+    press(Qt.Key.Key_Space, 30.5)                         # lap 2: 9.5 s, the second valid lap: over
+    assert page.session.timer.end_reason == "first_to" and page.console.state_chip.text() == "OVER"
+    assert "first to 2" in press(Qt.Key.Key_Space, 40.0)  # refused, saying why
+    qtbot.keyClick(page.console, Qt.Key.Key_Return)
+    assert [(r["racer"], r["time_s"]) for r in page.board_model.rows] == [("bob", 20.5)]
+    assert page.add_to_queue("bob", car=True) is None and "has used their only run" in page.notice.text()
+    page.shutdown()
