@@ -144,7 +144,8 @@ def check_race_settings(db: sqlite_utils.Database, settings: dict) -> dict:
         raise LeagueError(f"closes ({closes}) must be after opens ({opens})")
     season = s.get("season")
     return {"name": name, "season_id": get_season(db, season).id if season not in (None, "") else None,
-            "track": s["track"], "laps": laps, "mode": mode, "penalty_s": None if penalty_s is None else float(penalty_s),
+            "track": s["track"], "laps": laps, "mode": mode,
+            "penalty_s": None if penalty_s is None else float(penalty_s),
             "ranking": ranking.value, "average_of": average_of, "opens_at": opens, "closes_at": closes,
             "max_submissions": most, "race_type": race_type, "race_settings": race_settings_,
             "collision_penalty_s": collision_s}

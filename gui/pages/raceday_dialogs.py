@@ -100,8 +100,8 @@ class EventDialog(FormDialog):
     recorded sessions were run under)."""
 
     def __init__(self, parent, apply, tracks: list[tuple[str, str]], event=None):
-        title, intro = (("Edit the event", "Recorded sessions keep the track, length and lap rules they ran "
-                         "under; the name, ranking and runs per racer may change at any time.") if event else
+        title, intro = (("Edit the event", "Recorded sessions keep the track, length and lap rules they ran under; "
+                         "the name, runs per racer and ranking (not to or from first-to) may change.") if event else
                         ("Set up a race-day event", "Every racer gets a timed session, ranked by the format you "
                          "choose: fastest lap, best average, total time, most laps or first to N laps."))
         super().__init__(parent, title, intro, apply)

@@ -1,6 +1,7 @@
 """Race day: events, the racer queue, sessions, the event leaderboard.
 
-- ``events``: :class:`RaceDayEvent` (track, session length, ranking, lap rules);
+- ``events``: :class:`RaceDayEvent` (track, session length, ranking, lap rules, runs cap);
+- ``event_edits``: :func:`update_event`, an event changed after it was created (audited);
 - ``entries``: the queue of racers, and the sessions recorded against their entries;
 - ``lifecycle``: the session use case shared by ``trackside raceday run`` and the app's
   console (start: queued -> running; submit: -> done; discard: back to queued);

@@ -50,7 +50,8 @@ def event_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEvent
         score = scores.get(s["id"])
         if score is not None and (r["score"] is None or score.key < r["score"].key):  # strictly: earlier keeps a tie
             r["score"], r["set_at"] = score, (s["ended"], s["id"])
-    timed = sorted((r for r in per_racer.values() if r["score"] is not None), key=lambda r: (r["score"].key, r["set_at"]))
+    timed = sorted((r for r in per_racer.values() if r["score"] is not None),
+                   key=lambda r: (r["score"].key, r["set_at"]))
     untimed = sorted((r for r in per_racer.values() if r["score"] is None), key=lambda r: r["first"])
     ordered = timed + untimed
     leader = timed[0]["score"] if timed else None
