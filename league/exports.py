@@ -42,7 +42,7 @@ LAP_COLUMNS = ("race", "racer", "display_name", "track", "date", "lap", "time_ms
 SUMMARY_COLUMNS = ("racer", "display_name", "laps", "valid_laps", "fastest_ms", "fastest_s", "average_s", "resets",
                    "completion_ratio")
 LEADERBOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "points", "submissions", "collisions")
-_PLACED_AFTER = {"race_type": "track", "collisions": "resets"}
+_PLACED_AFTER = {"race_type": "track", "penalty_s": "time_s", "collisions": "resets"}
 """Optional lap-row keys with a place of their own: ``key`` goes right after ``column``."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -11,8 +11,23 @@
   lowest mean over every run of ``n`` consecutive laps that all count (a lap that does not
   count, given as None, breaks the run); the earliest run wins a tie.
 - **Rankings** (:class:`Ranking`): ``best_lap``, ``best_average`` (of ``average_of``
-  consecutive laps) and ``total_time``; race day offers the first two. Older words
+  consecutive laps) and ``total_time``, which league races and race day share, and two that
+  only a timed race-day session has: ``most_laps`` and ``first_to`` (X laps). A league race
+  evaluates a fixed number of laps, so "most laps" and "first to X" would rank every
+  complete submission alike: races refuse them (:data:`RACE_RANKINGS`). Older words
   (``fastest``, ``average``) are accepted by :meth:`Ranking.parse` only.
+- **A session's score** (:func:`session_score`): the result a race-day session ranks by,
+  from its laps in order as ``(time, valid)``; a smaller :class:`Score` is better.
+
+``total_time`` on race day is the sum of the session's **first N valid laps** (an invalid
+lap is skipped, not counted). Event tools offer two "N laps" formats: RotorHazard's
+"fastest N consecutive" picks the best window anywhere in the session, which is
+``best_average`` (a sum of N is N x the mean: the same order), so ``total_time`` is the other
+one: the first N laps that count, as a league race's total is the sum of its laps from the
+start. ``first_to`` X is the session clock when the X-th valid lap landed (invalid laps'
+time included: the car was driving), and the session ends there
+(:class:`league.timing.SessionTimer`). ``most_laps`` ranks by valid laps, more first; equal
+counts by when the last valid lap landed on the session clock, earlier first.
 - **Ranks with ties** (:func:`ranks`): rank = 1 + the number of results strictly better,
   so equal times share a rank (the earlier result is listed first by the caller); a
   racer without a result ranks after everyone with one.
@@ -22,7 +37,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from sim.errors import TracksideError
 
@@ -35,7 +50,11 @@ class Ranking(str, Enum):
     BEST_AVERAGE = "best_average"
     """The best mean of ``average_of`` consecutive laps that all count."""
     TOTAL_TIME = "total_time"
-    """The sum of every lap (league races only: a race day session has no fixed lap count)."""
+    """League race: the sum of every lap. Race day: the sum of the first ``target_laps`` valid laps."""
+    MOST_LAPS = "most_laps"
+    """Race day: most valid laps in the session; a tie goes to the earlier last lap."""
+    FIRST_TO = "first_to"
+    """Race day: the time taken to reach ``target_laps`` valid laps; the session ends there."""
 
     def __str__(self) -> str:
         return self.value
@@ -53,11 +72,21 @@ class Ranking(str, Enum):
             raise RankingError(f"ranking: expected one of {', '.join(r.value for r in allowed)}, got {text!r}")
         return ranking
 
-    def describe(self, average_of: int | None = None) -> str:
-        """In words, for screens: ``fastest lap``, ``best average of 3 consecutive laps``, ``total time``."""
+    def describe(self, average_of: int | None = None, target_laps: int | None = None) -> str:
+        """In words, for screens: ``fastest lap``, ``best average of 3 consecutive laps``, ``total time of
+        the first 5 laps``, ``most laps``, ``first to 10 laps``."""
         if self is Ranking.BEST_AVERAGE:
             return f"best average of {average_of or 'N'} consecutive laps"
-        return {Ranking.BEST_LAP: "fastest lap", Ranking.TOTAL_TIME: "total time"}[self]
+        if self is Ranking.TOTAL_TIME:
+            return f"total time of the first {target_laps} laps" if target_laps else "total time"
+        if self is Ranking.FIRST_TO:
+            return f"first to {target_laps or 'X'} laps"
+        return {Ranking.BEST_LAP: "fastest lap", Ranking.MOST_LAPS: "most laps"}[self]
+
+    @property
+    def needs_target(self) -> bool:
+        """Whether the ranking counts a number of laps (``total_time`` on race day, ``first_to``)."""
+        return self in (Ranking.TOTAL_TIME, Ranking.FIRST_TO)
 
 
 class RankingError(TracksideError):
@@ -67,7 +96,9 @@ class RankingError(TracksideError):
 OLD_WORDS = {"fastest": Ranking.BEST_LAP, "average": Ranking.BEST_AVERAGE}
 """Race day's words before races and race day shared one vocabulary (migration raceday-002)."""
 RACE_RANKINGS = (Ranking.BEST_LAP, Ranking.BEST_AVERAGE, Ranking.TOTAL_TIME)
-RACEDAY_RANKINGS = (Ranking.BEST_LAP, Ranking.BEST_AVERAGE)
+"""What a league race ranks by: it evaluates a fixed number of laps (``most_laps``/``first_to`` need a clock)."""
+RACEDAY_RANKINGS = tuple(Ranking)
+"""What a race-day event ranks by: all five."""
 
 
 def to_ms(seconds: float | None) -> int | None:
@@ -119,8 +150,9 @@ def total_ms(ms: Sequence[int | None]) -> int | None:
 
 
 def ranking_time_ms(ms: Sequence[int | None], ranking: Ranking | str, average_of: int = 1) -> int | None:
-    """The time ``ranking`` ranks by, ms, from lap times in order (None: a lap that does not count)."""
-    ranking = Ranking.parse(ranking)
+    """The time a league race's ``ranking`` ranks by, ms, from lap times in order (None: a lap that does
+    not count). Race-day sessions: :func:`session_score`."""
+    ranking = Ranking.parse(ranking, RACE_RANKINGS)
     if ranking is Ranking.BEST_LAP:
         return best_lap_ms(ms)
     if ranking is Ranking.TOTAL_TIME:
@@ -132,3 +164,64 @@ def ranks(times: Sequence[float | None]) -> list[int]:
     """Rank of each time (lower is better): 1 + the number strictly better; None ranks after all times."""
     timed = [t for t in times if t is not None]
     return [1 + (sum(1 for x in timed if x < t) if t is not None else len(timed)) for t in times]
+
+
+class Score(NamedTuple):
+    """A race-day session's result under its ranking; a smaller :attr:`key` is better."""
+
+    time: int | float
+    """The time ranked by (ms or s, as given); under ``most_laps`` when the last valid lap landed."""
+    laps: int | None = None
+    """Under ``most_laps``: the valid laps, which rank first (more is better); else None."""
+
+    @property
+    def key(self) -> tuple:
+        return (-(self.laps or 0), self.time)
+
+
+def session_score(laps: Sequence[tuple[int | float, bool]], ranking: Ranking | str, *, average_of: int = 3,
+                  target_laps: int | None = None) -> Score | None:
+    """The result of one race-day session under ``ranking`` from its laps in order as ``(time, valid)``
+    (times in any one unit, penalties included); None when it has none (no valid lap, fewer valid laps
+    than the ranking needs). The rules are in the module docstring."""
+    ranking = Ranking.parse(ranking)
+    counted = [t if v else None for t, v in laps]
+    if ranking is Ranking.BEST_LAP:
+        t = best_lap_ms(counted)
+    elif ranking is Ranking.BEST_AVERAGE:
+        i = best_window(counted, average_of)
+        window = counted[i:i + average_of] if i is not None else None
+        t = None if window is None else (mean_ms(window) if all(isinstance(x, int) for x in window)
+                                         else sum(window) / average_of)
+    elif ranking is Ranking.MOST_LAPS:
+        return _most_laps(laps)
+    else:
+        t = _to_nth_valid(laps, _target(target_laps), whole_clock=ranking is Ranking.FIRST_TO)
+    return None if t is None else Score(t)
+
+
+def _target(target_laps: int | None) -> int:
+    if not isinstance(target_laps, int) or target_laps < 1:
+        raise ValueError(f"target_laps: expected a whole number >= 1, got {target_laps!r}")
+    return target_laps
+
+
+def _to_nth_valid(laps: Sequence[tuple[int | float, bool]], n: int, *, whole_clock: bool) -> int | float | None:
+    """Sum of the first ``n`` valid laps, or (``whole_clock``) of every lap up to the ``n``-th valid one."""
+    total, valid = 0, 0
+    for t, v in laps:
+        if v or whole_clock:
+            total += t
+        valid += bool(v)
+        if valid == n:
+            return total
+    return None
+
+
+def _most_laps(laps: Sequence[tuple[int | float, bool]]) -> Score | None:
+    clock, last, valid = 0, None, 0
+    for t, v in laps:
+        clock += t
+        if v:
+            valid, last = valid + 1, clock
+    return None if not valid else Score(last, valid)

@@ -13,7 +13,7 @@ from typing import Callable
 import sqlite_utils
 
 from .raceday.schema import TABLES as RACEDAY_TABLES
-from .raceday.schema import add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
+from .raceday.schema import add_event_formats, add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
 from .schema import AUDIT_TABLE
 from .schema import TABLES as LEAGUE_TABLES
 from .schema import add_race_type, add_submission_seed, add_submission_sim_version
@@ -52,4 +52,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("raceday-004-event-race-type", add_event_race_type),
     Migration("league-005-audit-log", run_schema(AUDIT_TABLE)),
     Migration("raceday-005-lap-penalty", add_lap_penalty),
+    Migration("raceday-006-formats", add_event_formats),
 )

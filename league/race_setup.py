@@ -81,6 +81,11 @@ class Race:
                 "ended": f"race {self.name!r} closed at {self.closes_at}"}[status]
 
 
+RACE_SETTINGS = ("name", "season", "track", "laps", "mode", "penalty_s", "ranking", "average_of", "opens_at",
+                 "closes_at", "max_submissions", "race_type", "race_settings", "collision_penalty_s")
+"""The settings of a race, as :func:`create_race` takes them (``season``: a name, an id or None)."""
+
+
 def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str | None = None, laps: int = 3,
                 ranking: str = "best_lap", average_of: int | None = None, mode: str = "trials",
                 penalty_s: float | None = 2.0, opens_at: str | None = None, closes_at: str | None = None,
@@ -88,23 +93,40 @@ def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str
                 race_settings: dict | None = None, collision_penalty_s: float | None = None) -> Race:
     """A race on a competition (non-trainable) track; open unless its window says otherwise.
 
-    ``laps`` 1..100; ``average_of`` (``best_average`` only) defaults to min(3, laps);
-    ``penalty_s`` 0..60 s or None for no resets; ``opens_at``/``closes_at`` ISO 8601
-    (a time without a zone is local time). ``race_type`` and ``race_settings`` (DeepRacer
-    names) as :func:`trainer.race.objects_config` reads them; ``collision_penalty_s`` 0..60 s
-    (default 5, DeepRacer-for-Cloud's), only for a race with objects.
+    ``laps`` 1..100; ``ranking`` one of :data:`league.laptime.RACE_RANKINGS` (``most_laps`` and
+    ``first_to`` need a timed race-day session and are refused); ``average_of`` (``best_average``
+    only) defaults to min(3, laps); ``penalty_s`` 0..60 s or None for no resets;
+    ``opens_at``/``closes_at`` ISO 8601 (a time without a zone is local time). ``race_type`` and
+    ``race_settings`` (DeepRacer names) as :func:`trainer.race.objects_config` reads them;
+    ``collision_penalty_s`` 0..60 s (default 5, DeepRacer-for-Cloud's), only for a race with objects.
+    Every setting goes through :func:`check_race_settings`.
     """
-    name = plain_name(name, "race name")
-    _check_track(track)
-    try:
-        ranking = Ranking.parse(ranking, RACE_RANKINGS).value
-    except RankingError as exc:
-        raise LeagueError(str(exc)) from None
+    row = check_race_settings(db, dict(
+        name=name, season=season, track=track, laps=laps, mode=mode, penalty_s=penalty_s, ranking=ranking,
+        average_of=average_of, opens_at=opens_at, closes_at=closes_at, max_submissions=max_submissions,
+        race_type=race_type, race_settings=race_settings, collision_penalty_s=collision_penalty_s))
+    row = {**row, "race_settings": json.dumps(row["race_settings"]), "state": "open", "created": now_iso()}
+    with writing(db):
+        if db.execute("SELECT 1 FROM races WHERE name = ?", [row["name"]]).fetchone():
+            raise LeagueError(f"a race named {row['name']!r} already exists")
+        db.execute(f"INSERT INTO races ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    return get_race(db, row["name"])
+
+
+def check_race_settings(db: sqlite_utils.Database, settings: dict) -> dict:
+    """Every setting of :data:`RACE_SETTINGS` checked and as the ``races`` table stores it (``season``
+    becomes ``season_id``, times ISO UTC, race settings complete). Raises :class:`LeagueError`
+    naming the setting and what it takes."""
+    s = dict(settings)
+    name = plain_name(s["name"], "race name")
+    _check_track(s["track"])
+    ranking = parse_race_ranking(s["ranking"])
+    laps, mode, penalty_s, average_of = s["laps"], s["mode"], s["penalty_s"], s.get("average_of")
     if mode not in MODES:
         raise LeagueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
     if not isinstance(laps, int) or not 1 <= laps <= 100:
         raise LeagueError(f"laps: expected 1..100, got {laps!r}")
-    if ranking == "best_average":
+    if ranking is Ranking.BEST_AVERAGE:
         average_of = min(3, laps) if average_of is None else average_of
         if not isinstance(average_of, int) or not 1 <= average_of <= laps:
             raise LeagueError(f"average of: expected 1..{laps} consecutive laps (the race has {laps}), got {average_of!r}")
@@ -112,23 +134,35 @@ def create_race(db: sqlite_utils.Database, name: str, track: str, *, season: str
         average_of = 1
     if penalty_s is not None and not 0 <= float(penalty_s) <= 60:
         raise LeagueError(f"penalty: expected 0..60 s, got {penalty_s!r}")
-    if max_submissions is not None and (not isinstance(max_submissions, int) or max_submissions < 1):
-        raise LeagueError(f"max submissions: expected 1 or more, got {max_submissions!r}")
-    race_type, settings, collision_s = check_race_type(race_type, race_settings, collision_penalty_s)
-    opens, closes = parse_time(opens_at, "opens"), parse_time(closes_at, "closes")
+    most = s.get("max_submissions")
+    if most is not None and (not isinstance(most, int) or most < 1):
+        raise LeagueError(f"max submissions: expected 1 or more, got {most!r}")
+    race_type, race_settings_, collision_s = check_race_type(s["race_type"], s.get("race_settings"),
+                                                             s.get("collision_penalty_s"))
+    opens, closes = parse_time(s.get("opens_at"), "opens"), parse_time(s.get("closes_at"), "closes")
     if opens and closes and _parse(closes) <= _parse(opens):
         raise LeagueError(f"closes ({closes}) must be after opens ({opens})")
-    season_id = get_season(db, season).id if season else None
-    with writing(db):
-        if db.execute("SELECT 1 FROM races WHERE name = ?", [name]).fetchone():
-            raise LeagueError(f"a race named {name!r} already exists")
-        db.execute("INSERT INTO races (name, season_id, track, laps, mode, penalty_s, ranking, average_of, opens_at, "
-                   "closes_at, state, max_submissions, created, race_type, race_settings, collision_penalty_s) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-                   [name, season_id, track, laps, mode, None if penalty_s is None else float(penalty_s), ranking,
-                    average_of, opens, closes, max_submissions, now_iso(), race_type, json.dumps(settings),
-                    collision_s])
-    return get_race(db, name)
+    season = s.get("season")
+    return {"name": name, "season_id": get_season(db, season).id if season not in (None, "") else None,
+            "track": s["track"], "laps": laps, "mode": mode,
+            "penalty_s": None if penalty_s is None else float(penalty_s),
+            "ranking": ranking.value, "average_of": average_of, "opens_at": opens, "closes_at": closes,
+            "max_submissions": most, "race_type": race_type, "race_settings": race_settings_,
+            "collision_penalty_s": collision_s}
+
+
+def parse_race_ranking(text: str | Ranking) -> Ranking:
+    """A league race's ranking (:data:`league.laptime.RACE_RANKINGS`); the race-day-only formats are
+    refused with the reason."""
+    try:
+        return Ranking.parse(text, RACE_RANKINGS)
+    except RankingError as exc:
+        try:
+            word = Ranking.parse(text).value
+        except RankingError:
+            raise LeagueError(str(exc)) from None
+        raise LeagueError(f"ranking: {word} needs a timed race-day session; a league race evaluates a fixed number "
+                          f"of laps: use {', '.join(r.value for r in RACE_RANKINGS)}") from None
 
 
 def check_race_type(race_type: str, settings: dict | None,

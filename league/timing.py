@@ -10,6 +10,8 @@ States::
     ready --start--> running <--pause/resume--> paused
     running --clock reaches length_s--> last_lap <--pause/resume--> paused
     last_lap --capture_lap (the next finish)--> ended          (undo_false_finish reopens last_lap)
+    running | last_lap --capture_lap (the target_laps-th valid lap, first_to)--> ended
+                                    (undo_false_finish, or that lap marked invalid, reopens it)
     running | paused | last_lap --end--> ended                 (the lap in progress is dropped)
     ready | running | paused | last_lap --dnf--> dnf
     ended | dnf --submit--> submitted;  any state but submitted --discard--> discarded
@@ -18,7 +20,8 @@ Times are session-clock seconds: time spent paused counts neither in the session
 clock nor in the running lap. The clock starts at ``start``, and so does lap 1 (the
 car leaves the line when the timekeeper starts the session). When the clock runs out
 the lap in progress still counts (DeepRacer's race-day rule), so the session ends at
-the next finish, not at zero.
+the next finish, not at zero. Under ``first_to`` (X laps) the session also ends at
+the finish of the X-th valid lap: the racer has done what the format asks.
 
 Validity: a lap is valid when its resets do not exceed ``resets_per_lap_limit``
 (None: no limit), unless the timekeeper overrode it with :meth:`SessionTimer.set_valid`
@@ -32,11 +35,11 @@ is also written to the event log. Nothing already recorded changes on a refusal.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 from sim.errors import TracksideError
 
-from .laptime import RACEDAY_RANKINGS, Ranking, RankingError, best_window
+from .laptime import RACEDAY_RANKINGS, Ranking, RankingError, best_window, session_score
+from .timer_records import Lap, TimerEvent
 
 READY, RUNNING, PAUSED, LAST_LAP, ENDED, DNF, SUBMITTED, DISCARDED = (
     "ready", "running", "paused", "last_lap", "ended", "dnf", "submitted", "discarded")
@@ -53,47 +56,6 @@ class DoubleTrigger(TimingError):
     """A lap captured inside the minimum lap time after the previous one: ignored."""
 
 
-@dataclass
-class Lap:
-    """One captured lap. Times are session-clock seconds (pauses excluded)."""
-
-    number: int
-    """1-based lap number within the session."""
-    time_s: float
-    """Lap time, s."""
-    resets: int
-    """Times the car was put back on the road during the lap."""
-    start_s: float
-    """Session clock at the start of the lap, s (kept so a false finish can be undone)."""
-    auto_invalid: str | None = None
-    """Why the rules make the lap invalid (too many resets), or None."""
-    override: bool | None = None
-    """The timekeeper's verdict, which wins over the rules; None: follow the rules."""
-    collisions: int = 0
-    """Of ``resets``, those that were collisions with an object (:meth:`SessionTimer.add_collision`)."""
-
-    @property
-    def valid(self) -> bool:
-        return self.override if self.override is not None else self.auto_invalid is None
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["valid"] = self.valid
-        return d
-
-
-@dataclass(frozen=True)
-class TimerEvent:
-    """One line of the audit log."""
-
-    t: float
-    """The caller's ``now`` when it happened, s."""
-    clock_s: float
-    """Session clock at that moment, s."""
-    action: str
-    detail: str = ""
-
-
 class SessionTimer:
     """Timing for one racer's session; see the module docstring for the rules.
 
@@ -101,13 +63,16 @@ class SessionTimer:
         length_s: session length on the clock, s (race day default 4:00).
         resets_per_lap_limit: most resets a valid lap may have; None: no limit.
         min_lap_s: a capture sooner than this after the lap started is a double trigger, s.
-        ranking: ``best_lap`` (best valid lap) or ``best_average`` (best mean of
-            ``average_of`` consecutive valid laps); decides :meth:`result_s`.
+        ranking: ``best_lap`` (best valid lap), ``best_average`` (best mean of ``average_of``
+            consecutive valid laps), ``total_time`` (of the first ``target_laps`` valid laps),
+            ``most_laps`` or ``first_to`` (``target_laps`` valid laps: the session ends there);
+            decides :meth:`result_s` (``league.laptime.session_score``).
         average_of: laps in the average, at least 2.
+        target_laps: the N of ``total_time`` and the X of ``first_to``, at least 1; unused otherwise.
     """
 
     def __init__(self, length_s: float = 240.0, resets_per_lap_limit: int | None = None, min_lap_s: float = 1.0,
-                 ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3):
+                 ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3, target_laps: int | None = None):
         if not (isinstance(length_s, (int, float)) and math.isfinite(length_s) and length_s > 0):
             raise ValueError(f"length_s: expected a positive number of seconds, got {length_s!r}")
         if resets_per_lap_limit is not None and (not isinstance(resets_per_lap_limit, int) or resets_per_lap_limit < 0):
@@ -120,11 +85,14 @@ class SessionTimer:
             raise ValueError(str(exc)) from None
         if not isinstance(average_of, int) or average_of < 2:
             raise ValueError(f"average_of: expected a whole number >= 2, got {average_of!r}")
+        if ranking.needs_target and (not isinstance(target_laps, int) or target_laps < 1):
+            raise ValueError(f"target_laps: {ranking.value} needs a whole number of laps >= 1, got {target_laps!r}")
         self.length_s = float(length_s)
         self.resets_per_lap_limit = resets_per_lap_limit
         self.min_lap_s = float(min_lap_s)
         self.ranking = ranking
         self.average_of = average_of
+        self.target_laps = target_laps if ranking.needs_target else None
         self.state = READY
         self.laps: list[Lap] = []
         self.events: list[TimerEvent] = []
@@ -133,9 +101,10 @@ class SessionTimer:
         self.running_collisions = 0
         """Of ``running_resets``, the collisions with an object."""
         self.end_reason: str | None = None
+        """How the session ended: ``finish`` (next finish after time up), ``first_to`` (the X-th valid lap),
+        ``ended`` (timekeeper), ``dnf``."""
         self.seed: int | None = None
         """The noise seed of a simulated session (``league.raceday.simulated``), recorded with it; None for a car."""
-        """How the session ended: ``finish`` (next finish after time up), ``ended`` (timekeeper), ``dnf``."""
         self._banked_s = 0.0        # session clock accumulated up to the last start/resume, s
         self._since: float | None = None   # caller's now at the last start/resume while the clock runs
         self._lap_start_s = 0.0     # session clock at the start of the lap in progress, s
@@ -218,7 +187,9 @@ class SessionTimer:
         self.running_resets = self.running_collisions = 0
         self._log(now, "lap", f"lap {lap.number}: {lap_time:.3f} s, {lap.resets} resets"
                   + ("" if lap.valid else f", invalid ({auto})"))
-        if self.state == LAST_LAP:
+        if self._reached_target():
+            self._finish(now, "first_to")
+        elif self.state == LAST_LAP:
             self._finish(now, "finish")
         return lap
 
@@ -256,7 +227,7 @@ class SessionTimer:
         after time was up, the session reopens in ``last_lap`` with the clock as if it
         had never stopped.
         """
-        reopen = self.state == ENDED and self.end_reason == "finish"
+        reopen = self.state == ENDED and self.end_reason in ("finish", "first_to")
         if not reopen:
             self._require(now, "undo_false_finish", *LIVE)
         else:
@@ -268,20 +239,27 @@ class SessionTimer:
         self.running_resets += lap.resets
         self.running_collisions += lap.collisions
         if reopen:
-            # The car kept driving while the session looked over: count that time.
-            self._since = self._ended_at
-            self.state = LAST_LAP
-            self.end_reason = None
+            self._reopen()
         self._log(now, "undo_false_finish", f"lap {lap.number} ({lap.time_s:.3f} s) removed")
         return lap
 
     def set_valid(self, lap_no: int, valid: bool | None) -> Lap:
-        """The timekeeper's verdict on lap ``lap_no`` (None: back to the rules' verdict)."""
+        """The timekeeper's verdict on lap ``lap_no`` (None: back to the rules' verdict).
+
+        Under ``first_to``: a session that ended at its X-th valid lap reopens when a lap is
+        marked invalid (the racer has fewer than X again: the car drives on), and a live
+        session ends when a lap marked valid makes X."""
         lap = self._lap(lap_no, "set_valid")
         auto = lap.auto_invalid is None
         lap.override = None if valid is None or bool(valid) == auto else bool(valid)
-        self._log(self._last_now or 0.0, "valid" if lap.valid else "invalid",
+        now = self._last_now or 0.0
+        self._log(now, "valid" if lap.valid else "invalid",
                   f"lap {lap.number}" + (" (timekeeper)" if lap.override is not None else ""))
+        if self.state == ENDED and self.end_reason == "first_to" and not self._reached_target():
+            self._reopen()
+            self._log(now, "reopen", f"fewer than {self.target_laps} valid laps again: the session goes on")
+        elif self.state in LIVE and self._reached_target():
+            self._finish(now, "first_to")
         return lap
 
     def flip_valid(self, lap_no: int | None = None) -> Lap:
@@ -339,12 +317,11 @@ class SessionTimer:
         return sum(lap.time_s for lap in window) / n, window
 
     def result_s(self) -> float | None:
-        """The session's result under its ranking, s; None without one."""
-        if self.ranking == Ranking.BEST_AVERAGE:
-            avg = self.best_average()
-            return avg[0] if avg else None
-        best = self.best_lap()
-        return best.time_s if best else None
+        """The session's result under its ranking, s; None without one. Under ``most_laps`` the
+        session clock when the last valid lap landed (the tie-break; the valid laps rank first)."""
+        score = session_score([(lap.time_s, lap.valid) for lap in self.laps], self.ranking,
+                              average_of=self.average_of, target_laps=self.target_laps)
+        return None if score is None else score.time
 
     def snapshot(self, now: float) -> dict:
         """Everything a console or projector shows at ``now``, as plain data.
@@ -360,9 +337,19 @@ class SessionTimer:
             "running_collisions": self.running_collisions,
             "laps": [lap.as_dict() for lap in self.laps], "best_lap_s": best.time_s if best else None,
             "best_average_s": avg[0] if avg else None, "result_s": self.result_s(), "end_reason": self.end_reason,
+            "valid_laps": len(self.valid_laps()), "target_laps": self.target_laps,
         }
 
     # -- internals ------------------------------------------------------------------------------
+    def _reached_target(self) -> bool:
+        return self.ranking is Ranking.FIRST_TO and len(self.valid_laps()) >= self.target_laps
+
+    def _reopen(self) -> None:
+        # The car kept driving while the session looked over: count that time.
+        self._since = self._ended_at
+        self.state = LAST_LAP if self._banked_s >= self.length_s else RUNNING
+        self.end_reason = None
+
     def _finish(self, now: float, reason: str) -> None:
         self._banked_s = self.clock_s(now)
         self._since = None
@@ -376,7 +363,9 @@ class SessionTimer:
         if self.state in allowed:
             return
         why = {READY: "the session has not started", PAUSED: "the session is paused",
-               ENDED: "the session has ended", DNF: "the session ended as a DNF",
+               ENDED: (f"the racer has {self.target_laps} valid laps: the session is over (first to "
+                       f"{self.target_laps})" if self.end_reason == "first_to" else "the session has ended"),
+               DNF: "the session ended as a DNF",
                SUBMITTED: "the session is already submitted", DISCARDED: "the session was discarded",
                RUNNING: "the session is already running", LAST_LAP: "time is up and the last lap is running"}[self.state]
         self._refuse(now, action, why)

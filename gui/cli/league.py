@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
+from .race_edit import race_edit
 from .race_options import race_type_options, read_race_type
 
 
@@ -125,6 +126,9 @@ def season_standings_cmd(name, as_json):
 @league.group()
 def race():
     """Create, list, show, open and close races."""
+
+
+race.add_command(race_edit)
 
 
 @race.command("create")

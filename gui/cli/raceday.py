@@ -30,16 +30,25 @@ def _time(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds:.3f}"
 
 
+RANKINGS = ("best_lap", "best_average", "total_time", "most_laps", "first_to", "fastest", "average")
+"""``--ranking``: ``league.laptime.Ranking``'s words and race day's older two."""
+
+
 def _resets_limit(text: str) -> int | None:
+    value = _count_or_none(text, "--resets-limit")
+    if value is not None and value < 0:
+        raise UserError(f"--resets-limit: expected a whole number >= 0, got {value}")
+    return value
+
+
+def _count_or_none(text: str, option: str) -> int | None:
+    """A whole number, or None for 'none' (no limit)."""
     if text.strip().lower() in ("none", "no", "off", "unlimited"):
         return None
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise UserError(f"--resets-limit: expected a whole number or 'none', got {text!r}") from None
-    if value < 0:
-        raise UserError(f"--resets-limit: expected a whole number >= 0, got {value}")
-    return value
+        raise UserError(f"{option}: expected a whole number or 'none', got {text!r}") from None
 
 
 @click.group()
@@ -58,28 +67,71 @@ def event():
 @click.argument("name")
 @click.option("--track", required=True, help="Track the event runs on.")
 @click.option("--length", default="4:00", show_default=True, help="Session length, M:SS or seconds (1-10 minutes).")
-@click.option("--ranking", type=click.Choice(["best_lap", "best_average", "fastest", "average"]), default="best_lap",
-              show_default=True, help="Fastest valid lap, or best average of consecutive valid laps "
-                                      "(fastest/average: older words for the same).")
+@click.option("--ranking", type=click.Choice(RANKINGS), default="best_lap", show_default=True,
+              help="Fastest valid lap, best average of N consecutive, total time of the first N valid laps, "
+                   "most valid laps, or first to N valid laps (fastest/average: older words).")
 @click.option("--average-of", type=int, default=3, show_default=True, help="Consecutive laps in an average.")
+@click.option("--laps", "target_laps", type=int, default=None, help="total_time and first_to: the N laps.")
+@click.option("--max-runs", default="3", show_default=True, help="Sessions per racer (DREM's 3; 'none': no cap).")
 @click.option("--resets-limit", default="3", show_default=True,
               help="Most resets a valid lap may have ('none': no limit).")
 @click.option("--penalty", type=float, default=2.0, show_default=True,
               help="Seconds a simulated car is held after leaving the road.")
 @race_type_options
 @friendly_errors
-def event_create(name, track, length, ranking, average_of, resets_limit, penalty, race_type, obstacles,
-                 randomize_obstacles, bots, bot_speed, lane_change, collision_penalty):
+def event_create(name, track, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty, race_type,
+                 obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty):
     """Create an event NAME on a track (a time trial, or with boxes or bot cars: --race-type)."""
     from league.raceday import create_event, parse_length, parse_ranking
 
     race_type, settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
                                          collision_penalty)
     ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=parse_ranking(ranking),
-                      average_of=average_of, resets_limit=_resets_limit(resets_limit), penalty_s=penalty,
-                      race_type=race_type, race_settings=settings, collision_penalty_s=collision_penalty)
+                      average_of=average_of, target_laps=target_laps, max_runs=_count_or_none(max_runs, "--max-runs"),
+                      resets_limit=_resets_limit(resets_limit), penalty_s=penalty, race_type=race_type,
+                      race_settings=settings, collision_penalty_s=collision_penalty)
     click.echo(f"created event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
-               f"{_limit(ev)}; {_race_type(ev)}")
+               f"{_limit(ev)}, {ev.describe_runs()}; {_race_type(ev)}")
+
+
+@event.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", default=None, help="A new name.")
+@click.option("--track", default=None)
+@click.option("--length", default=None, help="Session length, M:SS or seconds.")
+@click.option("--ranking", type=click.Choice(RANKINGS), default=None)
+@click.option("--average-of", type=int, default=None)
+@click.option("--laps", "target_laps", type=int, default=None, help="total_time and first_to: the N laps.")
+@click.option("--max-runs", default=None, help="Sessions per racer ('none': no cap).")
+@click.option("--resets-limit", default=None, help="Most resets a valid lap may have ('none': no limit).")
+@click.option("--penalty", type=float, default=None, help="Off-track hold of a simulated car, s.")
+@race_type_options
+@click.option("--by", "by", default=None, help="Who makes the change (default: $TRACKSIDE_USER or the login name).")
+@click.option("--reason", default=None, help="Why, for the audit log.")
+@click.pass_context
+@friendly_errors
+def event_edit(ctx, name, new_name, track, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty,
+               race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty, by, reason):
+    """Change an event's settings; refused (saying why) where recorded sessions were run under them."""
+    from league.audit import who_is_editing
+    from league.raceday import parse_length, update_event
+
+    changes = {"name": new_name, "track": track, "length_s": None if length is None else parse_length(length),
+               "ranking": ranking, "average_of": average_of, "target_laps": target_laps,
+               "penalty_s": penalty, "collision_penalty_s": collision_penalty}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if max_runs is not None:
+        changes["max_runs"] = _count_or_none(max_runs, "--max-runs")
+    if resets_limit is not None:
+        changes["resets_limit"] = _resets_limit(resets_limit)
+    if ctx.get_parameter_source("race_type").name != "DEFAULT" or obstacles or bots or bot_speed or lane_change:
+        changes["race_type"], changes["race_settings"] = read_race_type(
+            race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty)
+    if not changes:
+        raise UserError("event edit: nothing to change; give an option such as --length 5:00 (see --help)")
+    ev = update_event(_db(), name, who_is_editing(by), reason=reason, **changes)
+    click.echo(f"event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}, "
+               f"{ev.describe_runs()}; {_race_type(ev)}")
 
 
 def _ranking(ev) -> str:
@@ -110,7 +162,8 @@ def event_show(name, as_json):
     if as_json:
         emit_json({**ev.as_dict(), "queue": waiting, "leaderboard": board})
         return
-    click.echo(f"{ev.name} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}")
+    click.echo(f"{ev.name} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}, "
+               f"{ev.describe_runs()}")
     click.echo(f"race type: {_race_type(ev)}")
     click.echo("queue: " + (", ".join(f"{e['position']}. {e['racer']} ({e['model'] or 'car'})" for e in waiting)
                             or "empty"))
@@ -338,6 +391,8 @@ def _print_board(board: list[dict]) -> None:
     click.echo(f"{'rank':>4}  {'racer':<24} {'time':>9} {'gap':>8} {'laps':>5} {'valid':>5} {'resets':>6}")
     for r in board:
         gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
+        if r.get("gap_laps"):  # most laps: fewer laps than the leader
+            gap = f"-{r['gap_laps']} lap{'s' if r['gap_laps'] != 1 else ''}"
         time = _time(r["time_s"]) if r["time_s"] is not None else r["status"]
         click.echo(f"{r['rank']:>4}  {r['display_name'][:24]:<24} {time:>9} {gap:>8} {r['laps']:>5} "
                    f"{r['valid_laps']:>5} {r['resets']:>6}")

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QListWidget, QListWidgetItem, QMenu,
                                QSplitter, QVBoxLayout, QWidget)
 
-from gui.pages.league_dialogs import RaceDialog, RacerDialog, SeasonDialog
+from gui.pages.league_dialogs import RaceDialog, RacerDialog, SeasonDialog, edit_race_dialog
 from gui.pages.league_race_card import RaceCard, closed_in_past
 from gui.pages.league_submit import SubmitPanel, fill, submit_sample_in_background
 from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time,
@@ -106,7 +106,7 @@ class LeaguePage(QWidget):
                                "subtitle", wrap=True))
         head.addLayout(titles, 1)
         for text, slot in (("Add racer…", self.add_racer_dialog), ("New season…", self.new_season_dialog),
-                           ("New race…", self.new_race_dialog)):
+                           ("Edit race…", lambda: edit_race_dialog(self)), ("New race…", self.new_race_dialog)):
             b = button(text, "primary" if text.startswith("New race") else None)
             b.clicked.connect(slot)
             head.addWidget(b, 0, Qt.AlignmentFlag.AlignBottom)

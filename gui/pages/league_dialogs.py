@@ -1,4 +1,4 @@
-"""Dialogs of the League page: add a racer, create a season, create a race.
+"""Dialogs of the League page: add a racer, create a season, create or edit a race.
 
 Each is a :class:`FormDialog`: fields in the app's style and an ``apply`` callback that
 does the work when OK is pressed. A refusal (``LeagueError``: a duplicate alias, a race
@@ -129,11 +129,19 @@ class RaceDialog(FormDialog):
     The race type comes from the Create model page's :class:`RaceTypePicker` (time trial,
     object avoidance, head-to-bot and their settings); the preview draws the boxes and bot
     cars where a lap starts. The collision penalty applies only with objects.
+
+    With ``race`` (a ``league.races.Race``) it edits that race: the form starts from its settings and
+    ``apply`` gets them all (``league.race_edits.update_race`` stores what changed and refuses, under
+    the form, what the race's submissions were evaluated under).
     """
 
-    def __init__(self, parent, apply, seasons: list[str], tracks: list[tuple[str, str]], season: str | None = None):
-        super().__init__(parent, "Create a race", "Races run on competition tracks nobody can train on. A racer's "
-                         "standing changes only when a new submission beats their best.", apply)
+    def __init__(self, parent, apply, seasons: list[str], tracks: list[tuple[str, str]], season: str | None = None,
+                 race=None):
+        title, intro = (("Edit the race", "Submissions keep the track, laps and penalties they were evaluated "
+                         "under; the name, season, ranking and window may change.") if race is not None else
+                        ("Create a race", "Races run on competition tracks nobody can train on. A racer's "
+                         "standing changes only when a new submission beats their best."))
+        super().__init__(parent, title, intro, apply)
         self.name = QLineEdit(placeholderText="e.g. Round 1")
         self.season = QComboBox()
         self.season.addItem("No season", None)
@@ -194,9 +202,31 @@ class RaceDialog(FormDialog):
         self.ranking.currentIndexChanged.connect(self._ranking_changed)
         self.track.currentIndexChanged.connect(self._track_changed)
         self.race_type.changed.connect(self._race_type_changed)
+        if race is not None:
+            self.show_race(race, season)
         self._ranking_changed()
         self._track_changed()
         self.resize(900, 0)
+
+    def show_race(self, race, season: str | None) -> None:
+        """Fill the form with ``race``'s settings (``season``: its season's name, or None)."""
+        self.name.setText(race.name)
+        self.season.setCurrentIndex(max(0, self.season.findData(season)))
+        self.track.setCurrentIndex(max(0, self.track.findData(race.track)))
+        self.laps.setValue(race.laps)
+        self.ranking.setCurrentIndex(max(0, self.ranking.findData(race.ranking)))
+        self.average_of.setValue(race.average_of)
+        self.mode.setCurrentIndex(max(0, self.mode.findData(race.mode)))
+        self.no_resets.setChecked(race.penalty_s is None)
+        self.penalty.setValue(race.penalty_s if race.penalty_s is not None else 2.0)
+        for edit, check, when in ((self.opens, self.opens_now, race.opens_at),
+                                  (self.closes, self.no_close, race.closes_at)):
+            check.setChecked(when is None)
+            if when is not None:
+                edit.setDateTime(QDateTime(datetime.fromisoformat(when).astimezone().replace(tzinfo=None)))
+        self.max_subs.setValue(race.max_submissions or 0)
+        self.collision_penalty.setValue(race.collision_penalty_s)
+        show_race_type(self.race_type, race.race_type, race.race_settings)
 
     def _ranking_changed(self) -> None:
         self.average_of.setEnabled(self.ranking.currentData() == "best_average")
@@ -241,6 +271,16 @@ class RaceDialog(FormDialog):
         return {"race_type": race_type, "race_settings": settings, "collision_penalty_s": penalty}
 
 
+def show_race_type(picker: RaceTypePicker, race_type: str, settings: dict) -> None:
+    """Set ``picker`` to ``race_type`` with ``settings`` (DeepRacer names, as an event or race stores them)."""
+    picker.set_race_type(race_type)
+    picker.obstacles.setValue(int(settings.get("NUMBER_OF_OBSTACLES", picker.obstacles.value())))
+    picker.randomize.setChecked(bool(settings.get("RANDOMIZE_OBSTACLE_LOCATIONS", False)))
+    picker.bots.setValue(int(settings.get("NUMBER_OF_BOT_CARS", picker.bots.value())))
+    picker.bot_speed.setValue(float(settings.get("BOT_CAR_SPEED", picker.bot_speed.value())))
+    picker.lane_change.setChecked(bool(settings.get("IS_LANE_CHANGE", False)))
+
+
 def _datetime_edit(value: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit(QDateTime(value))
     edit.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -261,3 +301,31 @@ def _with(main: QWidget, extra: QWidget) -> QWidget:
     row.addWidget(main, 1)
     row.addWidget(extra)
     return box
+
+
+def edit_race_dialog(page):
+    """The League page's "Edit race": the race dialog on its current race; OK stores the changes through
+    ``league.race_edits.update_race`` (audited as the person at the keyboard), then the page reloads
+    and says so. Returns the race as changed, or None (cancelled, or no race chosen)."""
+    from league.audit import who_is_editing
+    from league.race_edits import update_race
+    from league.races import get_race
+    from league.seasons import get_season, list_seasons
+    from sim.library import list_tracks
+
+    name = page.current_race()
+    if name is None:
+        page.say("Choose a race to edit.")
+        return None
+    race = get_race(page.db, name)
+    season = get_season(page.db, race.season_id).name if race.season_id is not None else None
+    tracks = [(t.name, t.display_name or t.name) for t in list_tracks() if not t.trainable]
+    dialog = RaceDialog(page, lambda v: update_race(page.db, race, who_is_editing(), **v),
+                        [s.name for s in list_seasons(page.db)], tracks, season, race=race)
+    if not dialog.exec():
+        return None
+    changed = dialog.result_value
+    page.say(f"Changed race {changed.name}", ok=True)
+    page.ctx.league_changed.emit()
+    page.select_race(changed.name)
+    return changed

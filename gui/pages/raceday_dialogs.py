@@ -1,4 +1,4 @@
-"""The Race day page's queue panel and its dialogs: set up an event, queue a racer (a walk-up).
+"""The Race day page's queue panel and its dialogs: set up or edit an event, queue a racer (a walk-up).
 
 The dialogs are :class:`gui.pages.league_dialogs.FormDialog` s: a refusal (a name taken, a session
 length out of 1-10 minutes, a racer already queued, a model with no checkpoint) shows in
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QSpinBox, QVBoxLayout)
 
-from gui.pages.league_dialogs import FormDialog
+from gui.pages.league_dialogs import FormDialog, show_race_type
 from gui.pages.league_submit import CHECKPOINTS
 from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import button, label
@@ -84,23 +84,39 @@ class QueuePanel(QFrame):
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
 
-class EventDialog(FormDialog):
-    """An event: track, session length (default 4:00), ranking, resets per lap, race type (time trial,
-    object avoidance or head-to-bot, with its settings: :class:`gui.widgets.race_type_picker.RaceTypePicker`)
-    and the collision penalty."""
+RANKINGS = (("best_lap", "Fastest valid lap"), ("best_average", "Best average of N consecutive valid laps"),
+            ("total_time", "Total time of the first N valid laps"), ("most_laps", "Most valid laps"),
+            ("first_to", "First to N valid laps (ends the session)"))
+"""The formats an event ranks by (``league.laptime.Ranking``) as the dialog offers them."""
 
-    def __init__(self, parent, apply, tracks: list[tuple[str, str]]):
-        super().__init__(parent, "Set up a race-day event", "Every racer gets a timed session; the fastest valid "
-                         "lap counts (or the best average of consecutive valid laps).", apply)
+
+class EventDialog(FormDialog):
+    """An event: track, session length (default 4:00), ranking (five formats), resets per lap, runs per racer,
+    race type (time trial, object avoidance or head-to-bot, with its settings:
+    :class:`gui.widgets.race_type_picker.RaceTypePicker`) and the collision penalty.
+
+    With ``event`` it edits that event: the form starts from its settings, and ``apply`` gets them all
+    (``league.raceday.update_event`` stores only what changed and refuses, under the form, what its
+    recorded sessions were run under)."""
+
+    def __init__(self, parent, apply, tracks: list[tuple[str, str]], event=None):
+        title, intro = (("Edit the event", "Recorded sessions keep the track, length and lap rules they ran under; "
+                         "the name, runs per racer and ranking (not to or from first-to) may change.") if event else
+                        ("Set up a race-day event", "Every racer gets a timed session, ranked by the format you "
+                         "choose: fastest lap, best average, total time, most laps or first to N laps."))
+        super().__init__(parent, title, intro, apply)
         self.name = QLineEdit(placeholderText="e.g. Summit workshop")
         self.track = QComboBox()
         for name, display in tracks:
             self.track.addItem(display, name)
         self.length = QLineEdit("4:00")
         self.ranking = QComboBox()
-        self.ranking.addItem("Fastest valid lap", "best_lap")
-        self.ranking.addItem("Best average of consecutive valid laps", "best_average")
+        for value, text in RANKINGS:
+            self.ranking.addItem(text, value)
         self.average_of = QSpinBox(minimum=2, maximum=10, value=3)
+        self.target_laps = QSpinBox(minimum=1, maximum=200, value=5)
+        self.max_runs = QSpinBox(minimum=0, maximum=100, value=3)  # DREM gives each racer 3 runs
+        self.max_runs.setSpecialValueText("no cap")
         self.resets = QSpinBox(minimum=-1, maximum=50, value=3)
         self.resets.setSpecialValueText("no limit")
         self.min_lap = QDoubleSpinBox(minimum=0.1, maximum=60.0, value=1.0, singleStep=0.5, suffix=" s")
@@ -110,25 +126,50 @@ class EventDialog(FormDialog):
         self.add(1, 0, "Session length", self.length, help="M:SS or seconds, 1 to 10 minutes (workshops use 4:00).")
         self.add(1, 1, "Ranking", self.ranking)
         self.add(2, 0, "Average of (laps)", self.average_of)
-        self.add(2, 1, "Resets per valid lap", self.resets,
+        self.add(2, 1, "Laps (N)", self.target_laps,
+                 help="Total time of the first N valid laps, or first to N valid laps.")
+        self.add(3, 0, "Resets per valid lap", self.resets,
                  help="A lap with more resets (the car put back on the road) than this is invalid.")
-        self.add(3, 0, "Minimum lap time", self.min_lap,
+        self.add(3, 1, "Runs per racer", self.max_runs, help="Sessions each racer may run (DREM's default: 3).")
+        self.add(4, 0, "Minimum lap time", self.min_lap,
                  help="A lap key pressed sooner than this after the last is ignored as a double trigger.")
-        self.add(3, 1, "Simulated off-track hold", self.penalty,
+        self.add(4, 1, "Simulated off-track hold", self.penalty,
                  help="How long a simulated car is held after leaving the road before it is put back.")
         self.race_type = RaceTypePicker()
-        self.form.addWidget(self.race_type, 4, 0, 1, 2)
+        self.form.addWidget(self.race_type, 5, 0, 1, 2)
         self.collision_penalty = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=DEFAULT_COLLISION_PENALTY_S,
                                                 singleStep=0.5, suffix=" s")
-        self.add(5, 0, "Collision penalty", self.collision_penalty,
+        self.add(6, 0, "Collision penalty", self.collision_penalty,
                  help="How long a simulated car is held after running into a box or a bot car (it counts as a "
                       "reset, as in DeepRacer).")
+        if event is not None:
+            self.show_event(event)
         self.race_type.changed.connect(self._race_type_changed)
         self._race_type_changed()
-        self.ranking.currentIndexChanged.connect(
-            lambda: self.average_of.setEnabled(self.ranking.currentData() == "best_average"))
-        self.average_of.setEnabled(False)
+        self.ranking.currentIndexChanged.connect(self._ranking_changed)
+        self._ranking_changed()
         self.resize(620, 0)
+
+    def show_event(self, ev) -> None:
+        """Fill the form with ``ev``'s settings (a ``league.raceday.RaceDayEvent``)."""
+        self.name.setText(ev.name)
+        self.track.setCurrentIndex(max(0, self.track.findData(ev.track)))
+        mins, secs = divmod(int(round(ev.length_s)), 60)
+        self.length.setText(f"{mins}:{secs:02d}")
+        self.ranking.setCurrentIndex(max(0, self.ranking.findData(ev.ranking)))
+        self.average_of.setValue(ev.average_of)
+        self.target_laps.setValue(ev.target_laps or 5)
+        self.max_runs.setValue(ev.max_runs or 0)
+        self.resets.setValue(-1 if ev.resets_limit is None else ev.resets_limit)
+        self.min_lap.setValue(ev.min_lap_s)
+        self.penalty.setValue(ev.penalty_s)
+        self.collision_penalty.setValue(ev.collision_penalty_s)
+        show_race_type(self.race_type, ev.race_type, ev.race_settings)
+
+    def _ranking_changed(self) -> None:
+        ranking = self.ranking.currentData()
+        self.average_of.setEnabled(ranking == "best_average")
+        self.target_laps.setEnabled(ranking in ("total_time", "first_to"))
 
     def _race_type_changed(self) -> None:
         self.collision_penalty.setEnabled(self.race_type.race_type() != "time_trial")
@@ -142,6 +183,8 @@ class EventDialog(FormDialog):
         return {"name": self.name.text(), "track": self.track.currentData(),
                 "length_s": parse_length(self.length.text()),
                 "ranking": self.ranking.currentData(), "average_of": self.average_of.value(),
+                "target_laps": self.target_laps.value() if self.target_laps.isEnabled() else None,
+                "max_runs": self.max_runs.value() or None,
                 "resets_limit": None if self.resets.value() < 0 else self.resets.value(),
                 "min_lap_s": self.min_lap.value(), "penalty_s": self.penalty.value(), **self._race_type()}
 
@@ -155,6 +198,29 @@ class EventDialog(FormDialog):
             raise LeagueError(str(exc)) from None
         return {"race_type": race_type, "race_settings": settings,
                 "collision_penalty_s": None if race_type == "time_trial" else self.collision_penalty.value()}
+
+
+def edit_event_dialog(page):
+    """The race-day page's "Edit event": the event dialog on its current event; OK stores the changes
+    through ``league.raceday.update_event`` (audited as the person at the keyboard), then the page
+    shows the event as changed. Returns it, or None (cancelled, or no event)."""
+    from league import raceday as rd
+    from league.audit import who_is_editing
+    from sim.library import list_tracks
+
+    ev = page.current_event()
+    if ev is None:
+        page.say("Set up an event first.")
+        return None
+    tracks = [(t.name, t.display_name or t.name) for t in list_tracks()]
+    dialog = EventDialog(page, lambda v: rd.update_event(page.db, ev, who_is_editing(), **v), tracks, event=ev)
+    if not dialog.exec():
+        return None
+    changed = dialog.result_value
+    page.say(f"Changed event {changed.name}", ok=True)
+    page.ctx.league_changed.emit()
+    page.select_event(changed.name)
+    return changed
 
 
 class QueueDialog(FormDialog):

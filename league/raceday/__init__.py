@@ -1,6 +1,7 @@
 """Race day: events, the racer queue, sessions, the event leaderboard.
 
-- ``events``: :class:`RaceDayEvent` (track, session length, ranking, lap rules);
+- ``events``: :class:`RaceDayEvent` (track, session length, ranking, lap rules, runs cap);
+- ``event_edits``: :func:`update_event`, an event changed after it was created (audited);
 - ``entries``: the queue of racers, and the sessions recorded against their entries;
 - ``lifecycle``: the session use case shared by ``trackside raceday run`` and the app's
   console (start: queued -> running; submit: -> done; discard: back to queued);
@@ -14,14 +15,17 @@ here, so ``from league import raceday as rd; rd.get_event(...)`` reads naturally
 """
 
 from .board import event_lap_rows, event_leaderboard
-from .entries import (add_to_queue, find_entry, get_entry, league_display_name, next_in_queue, queue, record_session,
-                      remove, reorder, session_bests, sessions, set_lap_valid, skip, start_entry)
+from .entries import (add_to_queue, check_runs_left, find_entry, get_entry, league_display_name, next_in_queue, queue,
+                      record_session, remove, reorder, runs_used, session_bests, sessions, set_lap_valid, skip,
+                      start_entry)
 from .events import (ALIAS_RULE, DEFAULT_LENGTH_S, LENGTH_RANGE_S, RaceDayEvent, create_event, get_event, list_events,
                      parse_length, parse_ranking)
+from .event_edits import update_event
 from .lifecycle import ActiveSession, discard_session, run_model_session, start_session, submit_session
 
 __all__ = [
     "ALIAS_RULE", "DEFAULT_LENGTH_S", "LENGTH_RANGE_S", "ActiveSession", "RaceDayEvent", "add_to_queue",
+    "check_runs_left", "runs_used", "update_event",
     "create_event", "discard_session", "event_lap_rows", "event_leaderboard", "find_entry", "get_entry",
     "get_event", "league_display_name", "list_events", "next_in_queue", "parse_length", "parse_ranking", "queue",
     "record_session", "remove", "reorder", "run_model_session", "session_bests", "sessions", "set_lap_valid",

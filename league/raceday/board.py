@@ -1,32 +1,44 @@
 """The race-day leaderboard and the lap rows of an event's exports.
 
 Ranking (deepracer-conventions.md section 8, ``league.laptime.ranks``): rank = 1 + the
-number of racers with a strictly better time, so ties share a rank and the earlier result
+number of racers with a strictly better result, so ties share a rank and the earlier result
 is listed first; a racer with no valid result ranks after all who have one. Only
 ``submitted`` and ``dnf`` sessions count.
+
+Each session is scored from its laps under the event's format
+(``league.laptime.session_score``: fastest lap, best average, total time of the first N,
+most laps, first to X), a lap counting at ``time_ms + penalty_ms`` (a marshal's time
+penalty); a racer's best session is their result. Computing it from the laps (rather than
+from the session's stored columns) keeps one rule for every format, and a board that a
+correction of a lap or of the event's ranking updates at once.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from ..laptime import Ranking, ranks
+from ..laptime import Ranking, ranks, session_score
 from .events import RaceDayEvent, get_event
+
+COUNTED = "s.state IN ('submitted', 'dnf')"
 
 
 def event_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> list[dict]:
     """One row per racer with a counted session: ``rank, racer, display_name, time_s, gap_s,
-    laps, valid_laps, resets, sessions, status`` (``ok``, ``dnf`` or ``no time``).
+    result_laps, gap_laps, laps, valid_laps, resets, sessions, status`` (``ok``, ``dnf`` or ``no time``).
 
-    ``time_s`` is the racer's best valid lap, or best average under ``best_average`` ranking, s;
-    ``gap_s`` is its distance to the leader's, s (None without a time).
+    ``time_s`` is the racer's result under the event's ranking, s (best valid lap, best average,
+    total of the first N valid laps, the time to reach X valid laps; under ``most_laps`` when their
+    last valid lap landed, the tie-break); ``gap_s`` its distance to the leader's, s (under
+    ``most_laps`` only beside a leader with as many laps). ``result_laps`` and ``gap_laps``: under
+    ``most_laps`` the valid laps of the best session and how many fewer than the leader's; else None.
     """
     ev = get_event(db, event)
-    column = "best_average_ms" if ev.ranking == Ranking.BEST_AVERAGE else "best_lap_ms"
+    scores = _session_scores(db, ev)
     per_racer: dict[str, dict] = {}
-    for s in db.query("SELECT * FROM raceday_sessions WHERE event_id = ? AND state IN ('submitted', 'dnf') "
-                      "ORDER BY ended, id", [ev.id]):
-        r = per_racer.setdefault(s["racer"], {"racer": s["racer"], "time_ms": None, "set_at": None, "laps": 0,
+    for s in db.query(f"SELECT * FROM raceday_sessions s WHERE event_id = ? AND {COUNTED} ORDER BY ended, id",
+                      [ev.id]):
+        r = per_racer.setdefault(s["racer"], {"racer": s["racer"], "score": None, "set_at": None, "laps": 0,
                                               "valid_laps": 0, "resets": 0, "sessions": 0, "dnf": False,
                                               "first": (s["ended"], s["id"])})
         r["display_name"] = s["display_name"]
@@ -35,34 +47,58 @@ def event_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEvent
         r["resets"] += s["resets"]
         r["sessions"] += 1
         r["dnf"] = s["state"] == "dnf"  # the latest session's outcome
-        t = s[column]
-        if t is not None and (r["time_ms"] is None or t < r["time_ms"]):  # strictly better: earlier keeps a tie
-            r["time_ms"], r["set_at"] = t, (s["ended"], s["id"])
-    timed = sorted((r for r in per_racer.values() if r["time_ms"] is not None), key=lambda r: (r["time_ms"], r["set_at"]))
-    untimed = sorted((r for r in per_racer.values() if r["time_ms"] is None), key=lambda r: r["first"])
+        score = scores.get(s["id"])
+        if score is not None and (r["score"] is None or score.key < r["score"].key):  # strictly: earlier keeps a tie
+            r["score"], r["set_at"] = score, (s["ended"], s["id"])
+    timed = sorted((r for r in per_racer.values() if r["score"] is not None),
+                   key=lambda r: (r["score"].key, r["set_at"]))
+    untimed = sorted((r for r in per_racer.values() if r["score"] is None), key=lambda r: r["first"])
     ordered = timed + untimed
-    leader = timed[0]["time_ms"] if timed else None
-    rows = []
-    for rank, r in zip(ranks([r["time_ms"] for r in ordered]), ordered):
-        t = r["time_ms"]
-        rows.append({"rank": rank, "racer": r["racer"], "display_name": r["display_name"],
-                     "time_s": None if t is None else t / 1000,
-                     "gap_s": None if t is None else (t - leader) / 1000,
-                     "laps": r["laps"], "valid_laps": r["valid_laps"], "resets": r["resets"],
-                     "sessions": r["sessions"], "status": "ok" if t is not None else ("dnf" if r["dnf"] else "no time")})
-    return rows
+    leader = timed[0]["score"] if timed else None
+    return [_row(rank, r, leader) for rank, r in zip(ranks([r["score"] and r["score"].key for r in ordered]), ordered)]
+
+
+def _row(rank: int, r: dict, leader) -> dict:
+    score = r["score"]
+    most_laps = score is not None and score.laps is not None
+    same_laps = score is not None and score.laps == leader.laps
+    return {"rank": rank, "racer": r["racer"], "display_name": r["display_name"],
+            "time_s": None if score is None else score.time / 1000,
+            "gap_s": (score.time - leader.time) / 1000 if score is not None and same_laps else None,
+            "result_laps": score.laps if most_laps else None,
+            "gap_laps": leader.laps - score.laps if most_laps else None,
+            "laps": r["laps"], "valid_laps": r["valid_laps"], "resets": r["resets"], "sessions": r["sessions"],
+            "status": "ok" if score is not None else ("dnf" if r["dnf"] else "no time")}
+
+
+def _session_scores(db: sqlite_utils.Database, ev: RaceDayEvent) -> dict:
+    """Each counted session's :class:`league.laptime.Score` under the event's ranking (absent: none)."""
+    laps: dict[int, list[tuple[int, bool]]] = {}
+    for sid, t, valid in db.execute(
+            f"SELECT l.session_id, l.time_ms + l.penalty_ms, l.valid FROM raceday_laps l JOIN raceday_sessions s "
+            f"ON s.id = l.session_id WHERE s.event_id = ? AND {COUNTED} ORDER BY l.session_id, l.lap", [ev.id]):
+        laps.setdefault(sid, []).append((t, bool(valid)))
+    ranking = Ranking(ev.ranking)
+    out = {}
+    for sid, session_laps in laps.items():
+        score = session_score(session_laps, ranking, average_of=ev.average_of, target_laps=ev.target_laps)
+        if score is not None:
+            out[sid] = score
+    return out
 
 
 def event_lap_rows(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> list[dict]:
     """Every counted lap of the event, for exports: ``race, racer, display_name, track, date,
-    session, lap, time_ms, time_s, resets, collisions, valid`` (date: the session's end, ISO 8601 UTC;
-    ``collisions``: of the lap's resets, those that were collisions with an object)."""
+    session, penalty_s, lap, time_ms, time_s, resets, collisions, valid`` (date: the session's end,
+    ISO 8601 UTC; ``time_ms``/``time_s``: the lap as it counts, a marshal's time penalty included,
+    as a league race's laps include theirs; ``penalty_s``: that penalty; ``collisions``: of the lap's
+    resets, those that were collisions with an object)."""
     ev = get_event(db, event)
     rows = db.query(
-        "SELECT s.racer, s.display_name, s.ended, s.id AS session, l.lap, l.time_ms, l.resets, l.collisions, l.valid "
-        "FROM raceday_laps l JOIN raceday_sessions s ON s.id = l.session_id "
-        "WHERE s.event_id = ? AND s.state IN ('submitted', 'dnf') ORDER BY s.ended, s.id, l.lap", [ev.id])
+        "SELECT s.racer, s.display_name, s.ended, s.id AS session, l.lap, l.time_ms, l.penalty_ms, l.resets, "
+        f"l.collisions, l.valid FROM raceday_laps l JOIN raceday_sessions s ON s.id = l.session_id "
+        f"WHERE s.event_id = ? AND {COUNTED} ORDER BY s.ended, s.id, l.lap", [ev.id])
     return [{"race": ev.name, "racer": r["racer"], "display_name": r["display_name"], "track": ev.track,
-             "date": r["ended"], "session": r["session"], "lap": r["lap"], "time_ms": r["time_ms"],
-             "time_s": r["time_ms"] / 1000, "resets": r["resets"], "collisions": r["collisions"],
-             "valid": bool(r["valid"])} for r in rows]
+             "date": r["ended"], "session": r["session"], "penalty_s": r["penalty_ms"] / 1000, "lap": r["lap"],
+             "time_ms": r["time_ms"] + r["penalty_ms"], "time_s": (r["time_ms"] + r["penalty_ms"]) / 1000,
+             "resets": r["resets"], "collisions": r["collisions"], "valid": bool(r["valid"])} for r in rows]

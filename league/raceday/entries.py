@@ -11,6 +11,10 @@ session is recorded, or ``queued`` again when it was discarded; a no-show is ``s
 Only ``submitted`` and ``dnf``
 sessions count (a DNF keeps the laps captured before the racer retired); discarded
 sessions are kept for the audit trail only.
+
+Runs cap (``RaceDayEvent.max_runs``): a run is a counted session; a racer who has used
+their runs cannot queue or start again (:func:`check_runs_left`). A discarded session gives
+the run back, as it never counted.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def add_to_queue(db: sqlite_utils.Database, event: str | int | RaceDayEvent, rac
         checkpoint = _check_model(model, checkpoint)
     display = (display_name or "").strip() or league_display_name(db, racer) or racer
     with writing(db):
+        check_runs_left(db, ev, racer)
         busy = db.execute("SELECT state FROM raceday_queue WHERE event_id = ? AND racer = ? AND state IN "
                           "('queued', 'running')", [ev.id, racer]).fetchone()
         if busy:
@@ -119,11 +124,28 @@ def skip(db: sqlite_utils.Database, entry_id: int) -> None:
 
 
 def start_entry(db: sqlite_utils.Database, entry_id: int) -> dict:
-    """The entry's session begins: ``queued`` -> ``running``."""
-    _waiting(db, entry_id, "start")
+    """The entry's session begins: ``queued`` -> ``running`` (refused when the racer has used their runs)."""
+    entry = _waiting(db, entry_id, "start")
     with writing(db):
+        check_runs_left(db, entry["event_id"], entry["racer"])
         db.conn.execute("UPDATE raceday_queue SET state = 'running' WHERE id = ?", [entry_id])
     return get_entry(db, entry_id)
+
+
+def runs_used(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str) -> int:
+    """``racer``'s counted sessions (submitted or DNF) at the event."""
+    ev = get_event(db, event)
+    return db.execute("SELECT COUNT(*) FROM raceday_sessions WHERE event_id = ? AND racer = ? AND state IN "
+                      "('submitted', 'dnf')", [ev.id, racer]).fetchone()[0]
+
+
+def check_runs_left(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str) -> None:
+    """Refuse, in one line, a racer who has used every run the event allows (``max_runs``)."""
+    ev = get_event(db, event)
+    if ev.max_runs is not None and runs_used(db, ev, racer) >= ev.max_runs:
+        used = "their only run" if ev.max_runs == 1 else f"all {ev.max_runs} runs"
+        raise LeagueError(f"racer {racer!r} has used {used} at {ev.name!r}; "
+                          "raise the cap with 'trackside raceday event edit --max-runs' to let them run again")
 
 
 # -- sessions ---------------------------------------------------------------------------------------

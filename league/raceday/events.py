@@ -1,8 +1,14 @@
 """Race-day events: a track, a session length, a ranking and the lap rules (``raceday_events``).
 
 An event has a track, a session length (default 4:00, allowed 1-10 minutes as event
-tools allow), a ranking (``best_lap``: the fastest valid lap, or ``best_average`` of N
-consecutive valid laps; ``league.laptime.Ranking``) and a limit of resets per lap.
+tools allow), a ranking (``league.laptime.Ranking``: ``best_lap``, the fastest valid lap;
+``best_average`` of N consecutive valid laps; ``total_time`` of the first N valid laps;
+``most_laps``; ``first_to`` X valid laps, which ends the session), a limit of resets per
+lap and, optionally, a cap on each racer's runs (``max_runs``: DREM gives each racer 3;
+None: no cap; counted by ``league.raceday.entries``).
+
+Every setting is checked by one validator, :func:`check_event_settings`, when an event is
+created and when it is edited (``league.raceday.event_edits.update_event``).
 
 It has a race type too (``trainer.race``: DeepRacer's time trial, object avoidance or
 head-to-bot, with its settings under DeepRacer's names) and a collision penalty: in a simulated
@@ -61,6 +67,10 @@ class RaceDayEvent:
     """The race type's settings by DeepRacer name (``NUMBER_OF_OBSTACLES``, ``BOT_CAR_SPEED`` ...)."""
     collision_penalty_s: float = DEFAULT_COLLISION_PENALTY_S
     """How long a simulated car is held after running into an object, s."""
+    target_laps: int | None = None
+    """The N of ``total_time`` (first N valid laps), the X of ``first_to``; None for other rankings."""
+    max_runs: int | None = None
+    """Sessions each racer may run (submitted or DNF); None: no cap."""
 
     @property
     def objects(self) -> ObjectsConfig | None:
@@ -73,13 +83,24 @@ class RaceDayEvent:
 
     def new_timer(self) -> SessionTimer:
         """A timer with this event's rules, ready to start."""
-        return SessionTimer(self.length_s, self.resets_limit, self.min_lap_s, self.ranking, self.average_of)
+        return SessionTimer(self.length_s, self.resets_limit, self.min_lap_s, self.ranking, self.average_of,
+                            self.target_laps)
 
     def describe_ranking(self) -> str:
-        """The ranking in words: ``fastest valid lap`` or ``best average of 3 consecutive valid laps``."""
-        if self.ranking == Ranking.BEST_AVERAGE:
-            return f"best average of {self.average_of} consecutive valid laps"
-        return "fastest valid lap"
+        """The ranking in words: ``fastest valid lap``, ``best average of 3 consecutive valid laps``,
+        ``total time of the first 5 valid laps``, ``most valid laps``, ``first to 10 valid laps``."""
+        n = self.target_laps
+        return {Ranking.BEST_LAP: "fastest valid lap",
+                Ranking.BEST_AVERAGE: f"best average of {self.average_of} consecutive valid laps",
+                Ranking.TOTAL_TIME: f"total time of the first {n} valid laps",
+                Ranking.MOST_LAPS: "most valid laps (a tie: the earlier last lap)",
+                Ranking.FIRST_TO: f"first to {n} valid laps"}[Ranking(self.ranking)]
+
+    def describe_runs(self) -> str:
+        """The runs cap in words: ``3 runs per racer`` or ``no cap on runs``."""
+        if self.max_runs is None:
+            return "no cap on runs"
+        return f"{self.max_runs} run{'s' if self.max_runs != 1 else ''} per racer"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,56 +117,92 @@ def parse_length(text: str | float | int) -> float:
 
 
 def parse_ranking(text: str | Ranking) -> Ranking:
-    """A race-day ranking (``best_lap``/``best_average``; the older ``fastest``/``average`` too)."""
+    """A race-day ranking (any :class:`league.laptime.Ranking`; the older ``fastest``/``average`` too)."""
     try:
         return Ranking.parse(text, RACEDAY_RANKINGS)
     except RankingError as exc:
         raise LeagueError(str(exc)) from None
 
 
+EVENT_SETTINGS = ("name", "track", "length_s", "ranking", "average_of", "target_laps", "resets_limit", "min_lap_s",
+                  "penalty_s", "race_type", "race_settings", "collision_penalty_s", "max_runs")
+"""The settings of an event, as :func:`create_event` takes them and ``raceday_events`` stores them."""
+TARGET_LAPS_RANGE = (1, 200)
+MAX_RUNS_RANGE = (1, 100)
+
+
 def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: float = DEFAULT_LENGTH_S,
                  ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3, resets_limit: int | None = 3,
                  min_lap_s: float = 1.0, penalty_s: float = 2.0, race_type: str = "time_trial",
-                 race_settings: dict | None = None,
-                 collision_penalty_s: float | None = None) -> RaceDayEvent:
+                 race_settings: dict | None = None, collision_penalty_s: float | None = None,
+                 target_laps: int | None = None, max_runs: int | None = None) -> RaceDayEvent:
     """A new event. Any track may host one (a race day is not a training run).
 
     ``race_type`` and ``race_settings`` (DeepRacer names) are checked by ``trainer.race.objects_config``,
     whose refusal names the setting; the settings are stored complete (every setting of the race type).
-    ``collision_penalty_s``: 0..60 s, default DeepRacer-for-Cloud's 5 s."""
-    name = (name or "").strip()
-    if not ALIAS_RULE.match(name):
+    ``collision_penalty_s``: 0..60 s, default DeepRacer-for-Cloud's 5 s. ``target_laps``: the N of
+    ``total_time``, the X of ``first_to`` (needed by those two). ``max_runs``: sessions per racer, None:
+    no cap. Every setting goes through :func:`check_event_settings`."""
+    settings = check_event_settings(dict(
+        name=name, track=track, length_s=length_s, ranking=ranking, average_of=average_of, target_laps=target_laps,
+        resets_limit=resets_limit, min_lap_s=min_lap_s, penalty_s=penalty_s, race_type=race_type,
+        race_settings=race_settings, collision_penalty_s=collision_penalty_s, max_runs=max_runs))
+    row = {**settings, "race_settings": json.dumps(settings["race_settings"]), "created": now_iso()}
+    with writing(db):
+        if db.execute("SELECT 1 FROM raceday_events WHERE name = ?", [row["name"]]).fetchone():
+            raise LeagueError(f"an event named {row['name']!r} already exists")
+        cur = db.conn.execute(f"INSERT INTO raceday_events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                              list(row.values()))
+        event_id = cur.lastrowid
+    return get_event(db, event_id)
+
+
+def check_event_settings(settings: dict) -> dict:
+    """Every setting of :data:`EVENT_SETTINGS` checked and as stored (ranking as its word, race settings
+    complete, ``target_laps`` None unless the ranking counts laps). Raises :class:`LeagueError` naming
+    the setting and what it takes."""
+    s = dict(settings)
+    s["name"] = (s.get("name") or "").strip()
+    if not ALIAS_RULE.match(s["name"]):
         raise LeagueError("event name: expected 1-64 printable characters")
-    load_track(track)  # raises TrackError naming the available tracks
+    load_track(s["track"])  # raises TrackError naming the available tracks
     lo, hi = LENGTH_RANGE_S
+    length_s = s["length_s"]
     if not (isinstance(length_s, (int, float)) and lo <= length_s <= hi):
         raise LeagueError(f"session length: must be {lo:.0f}..{hi:.0f} s (1-10 minutes), got {length_s}")
-    ranking = parse_ranking(ranking).value
+    ranking = parse_ranking(s["ranking"])
+    average_of, resets_limit = s["average_of"], s["resets_limit"]
     if not isinstance(average_of, int) or not 2 <= average_of <= 10:
         raise LeagueError(f"average of: expected 2..10 consecutive laps, got {average_of!r}")
+    target = _check_count(s.get("target_laps"), TARGET_LAPS_RANGE, "target laps")
+    if ranking.needs_target and target is None:
+        raise LeagueError(f"target laps: {ranking.value} counts laps: give how many (--laps N)")
+    s["target_laps"] = target if ranking.needs_target else None  # kept only where the ranking reads it
+    s["max_runs"] = _check_count(s.get("max_runs"), MAX_RUNS_RANGE, "max runs")
     if resets_limit is not None and (not isinstance(resets_limit, int) or resets_limit < 0):
         raise LeagueError(f"resets limit: expected a whole number >= 0, got {resets_limit!r}")
-    if not 0 < min_lap_s < length_s or not 0 <= penalty_s <= 30:
+    if not 0 < s["min_lap_s"] < length_s or not 0 <= s["penalty_s"] <= 30:
         raise LeagueError("the minimum lap time must be above 0 and below the session length, "
                           "and the off-track penalty 0..30 s")
     try:
-        settings = complete_settings(race_type, objects_config(race_type, race_settings))
+        race_settings = complete_settings(s["race_type"], objects_config(s["race_type"], s.get("race_settings")))
     except RaceTypeError as exc:  # a league refusal like the others (the app's forms show it under the form)
         raise LeagueError(str(exc)) from None
-    collision = DEFAULT_COLLISION_PENALTY_S if collision_penalty_s is None else collision_penalty_s
+    given = s.get("collision_penalty_s")
+    collision = DEFAULT_COLLISION_PENALTY_S if given is None else given
     if not (isinstance(collision, (int, float)) and 0 <= collision <= 60):
-        raise LeagueError(f"collision penalty: expected 0..60 s, got {collision_penalty_s!r}")
-    with writing(db):
-        if db.execute("SELECT 1 FROM raceday_events WHERE name = ?", [name]).fetchone():
-            raise LeagueError(f"an event named {name!r} already exists")
-        cur = db.conn.execute(
-            "INSERT INTO raceday_events (name, track, length_s, ranking, average_of, resets_limit, min_lap_s,"
-            " penalty_s, created, race_type, race_settings, collision_penalty_s)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, track, float(length_s), ranking, average_of, resets_limit, float(min_lap_s), float(penalty_s),
-             now_iso(), race_type, json.dumps(settings), float(collision)])
-        event_id = cur.lastrowid
-    return get_event(db, event_id)
+        raise LeagueError(f"collision penalty: expected 0..60 s, got {given!r}")
+    s.update(length_s=float(length_s), ranking=ranking.value, min_lap_s=float(s["min_lap_s"]),
+             penalty_s=float(s["penalty_s"]), race_settings=race_settings, collision_penalty_s=float(collision))
+    return {k: s[k] for k in EVENT_SETTINGS}
+
+
+def _check_count(value, bounds: tuple[int, int], what: str) -> int | None:
+    """None, or a whole number within ``bounds``."""
+    lo, hi = bounds
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi):
+        raise LeagueError(f"{what}: expected a whole number {lo}..{hi}, got {value!r}")
+    return value
 
 
 def get_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> RaceDayEvent:

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from ..db import LeagueError, now_iso
 from ..timing import DISCARDED, SessionTimer
-from .entries import find_entry, get_entry, league_display_name, record_session, start_entry
+from .entries import check_runs_left, find_entry, get_entry, league_display_name, record_session, start_entry
 from .events import RaceDayEvent, get_event
 
 
@@ -72,6 +72,7 @@ def start_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, ra
     racer = (racer or "").strip()
     if not racer:
         raise LeagueError("a session needs a racer: give an alias or a queue entry")
+    check_runs_left(db, ev, racer)
     name = league_display_name(db, racer) or racer
     model = model or "standard"
     return ActiveSession(ev, racer, name, "model", model, None if checkpoint is None else str(checkpoint), None,

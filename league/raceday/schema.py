@@ -12,6 +12,10 @@ Tables, all prefixed ``raceday_`` so they never meet the virtual-circuit league'
 - ``raceday_laps``: the laps of a session, times in integer milliseconds, with their resets and
   (raceday-004) the collisions among those resets.
 
+raceday-006 (formats): the ranking may also be ``total_time``, ``most_laps`` or ``first_to``
+(``target_laps``: the N of total time, the X of first to), and an event may cap each racer's
+runs (``max_runs``, NULL: no cap).
+
 A racer is kept as text (``racer`` alias + ``display_name``) rather than a foreign key
 into the league's ``racers`` table: a walk-up racer at an event need not be a league
 member, and race day must work whether or not the league tables exist.
@@ -140,3 +144,40 @@ def add_lap_penalty(db: sqlite_utils.Database) -> None:
     """``raceday_laps.penalty_ms``: a time penalty a marshal added to a lap, ms (0 for every lap before);
     the lap counts at ``time_ms + penalty_ms`` (``league.raceday.entries.refresh_session_results``)."""
     db.conn.execute("ALTER TABLE raceday_laps ADD COLUMN penalty_ms INTEGER NOT NULL DEFAULT 0 CHECK (penalty_ms >= 0)")
+
+
+_EVENTS_006 = """
+        CREATE TABLE raceday_events_006 (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            track TEXT NOT NULL,
+            length_s REAL NOT NULL CHECK (length_s BETWEEN 60 AND 600),
+            ranking TEXT NOT NULL
+                CHECK (ranking IN ('best_lap', 'best_average', 'total_time', 'most_laps', 'first_to')),
+            average_of INTEGER NOT NULL CHECK (average_of >= 2),
+            resets_limit INTEGER CHECK (resets_limit IS NULL OR resets_limit >= 0),
+            min_lap_s REAL NOT NULL CHECK (min_lap_s >= 0),
+            penalty_s REAL NOT NULL CHECK (penalty_s >= 0),
+            created TEXT NOT NULL,
+            race_type TEXT NOT NULL DEFAULT 'time_trial'
+                CHECK (race_type IN ('time_trial', 'object_avoidance', 'head_to_bot')),
+            race_settings TEXT NOT NULL DEFAULT '{}',
+            collision_penalty_s REAL NOT NULL DEFAULT 5.0 CHECK (collision_penalty_s >= 0),
+            target_laps INTEGER CHECK (target_laps IS NULL OR target_laps >= 1),
+            max_runs INTEGER CHECK (max_runs IS NULL OR max_runs >= 1),
+            CHECK (ranking NOT IN ('total_time', 'first_to') OR target_laps IS NOT NULL)
+        )
+"""
+_EVENT_COLUMNS_005 = ("id, name, track, length_s, ranking, average_of, resets_limit, min_lap_s, penalty_s, created, "
+                      "race_type, race_settings, collision_penalty_s")
+
+
+def add_event_formats(db: sqlite_utils.Database) -> None:
+    """The formats (``total_time``, ``most_laps``, ``first_to`` with ``target_laps``) and the runs cap
+    (``max_runs``). The ranking's CHECK changes, so the table is rebuilt as in raceday-002; events
+    made before keep their ranking and have no cap (NULL), as they had none."""
+    db.conn.execute(_EVENTS_006)
+    db.conn.execute(f"INSERT INTO raceday_events_006 ({_EVENT_COLUMNS_005}) SELECT {_EVENT_COLUMNS_005} "
+                    "FROM raceday_events")
+    db.conn.execute("DROP TABLE raceday_events")
+    db.conn.execute("ALTER TABLE raceday_events_006 RENAME TO raceday_events")

@@ -77,8 +77,11 @@ def test_one_ranking_vocabulary_with_the_old_race_day_words_as_aliases():
         Ranking.parse("total_time", (Ranking.BEST_LAP, Ranking.BEST_AVERAGE))
     db = open_db()
     assert rd.create_event(db, "Old words", "workshop_loop", ranking="average").ranking == "best_average"
-    with pytest.raises(LeagueError, match="ranking: expected one of best_lap, best_average"):
+    with pytest.raises(LeagueError, match="target laps: total_time counts laps: give how many"):
         rd.create_event(db, "Totals", "workshop_loop", ranking="total_time")
+    assert rd.create_event(db, "Totals", "workshop_loop", ranking="total_time", target_laps=5).target_laps == 5
+    with pytest.raises(LeagueError, match="ranking: expected one of best_lap, best_average, total_time, most_laps"):
+        rd.create_event(db, "Odd", "workshop_loop", ranking="slowest")
 
 
 def test_migration_renames_race_day_rankings_and_keeps_queue_and_sessions(trackside_home):
@@ -140,3 +143,20 @@ def test_race_standings_and_race_day_rank_ties_the_same_way():
     assert expected == {"ann": 1, "bob": 1, "cy": 3, "dee": 4}
     assert {r["racer"]: r["rank"] for r in standings(db, race)} == expected
     assert {r["racer"]: r["rank"] for r in rd.event_leaderboard(db, ev)} == expected
+
+
+def test_a_session_score_under_each_format_from_made_up_laps():
+    from league.laptime import session_score
+
+    laps = [(12000, False), (10000, True), (11000, True), (9000, True), (15000, False)]
+    score = lambda ranking, **kw: session_score(laps, ranking, **kw)  # noqa: E731
+    assert score("best_lap").time == 9000
+    assert score("best_average", average_of=2).time == 10000                  # laps 3 and 4
+    assert score("total_time", target_laps=2).time == 21000                   # the first two valid: 10 + 11
+    assert score("first_to", target_laps=2).time == 33000                     # the clock at lap 3, lap 1 included
+    assert score("total_time", target_laps=4) is None and score("first_to", target_laps=4) is None
+    assert score("most_laps") == (42000, 3)                                   # 3 valid, the last landed at 42 s
+    assert session_score(laps[:3], "most_laps").key > score("most_laps").key  # fewer laps rank lower
+    assert session_score([(5000, False)], "most_laps") is None
+    with pytest.raises(ValueError, match="target_laps"):
+        score("first_to")

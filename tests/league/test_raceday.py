@@ -219,9 +219,9 @@ def test_event_exports_use_the_shared_writers_safely(db, event, tmp_path):
     out = runner.invoke(main, ["raceday", "export", "Summit"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0] == "race,racer,display_name,track,date,session,lap,time_ms,time_s,resets,collisions,valid"
+    assert lines[0] == "race,racer,display_name,track,date,session,lap,time_ms,time_s,penalty_s,resets,collisions,valid"
     assert lines[1].startswith("Summit,\"'=HYPERLINK(\"\"x\"\")\",'@boss,workshop_loop,")
-    assert lines[3].startswith("Summit,'-1+2,<b>plain</b>,") and lines[3].endswith(",2,9000,9.0,2,0,false")
+    assert lines[3].startswith("Summit,'-1+2,<b>plain</b>,") and lines[3].endswith(",2,9000,9.0,0.0,2,0,false")
     summary = runner.invoke(main, ["raceday", "export", "Summit", "--what", "summary"]).output.splitlines()
     assert "collisions" in summary[0] and summary[2].startswith("'-1+2,<b>plain</b>,2,1,11000,11.0,11.0,2,0,0.5")
     page = tmp_path / "board.html"

@@ -250,3 +250,41 @@ def test_time_cannot_go_backwards_and_bad_settings_are_refused():
         SessionTimer(60.0, None, average_of=1)
     with pytest.raises(ValueError, match="resets_per_lap_limit"):
         SessionTimer(60.0, -1)
+
+
+def test_first_to_ends_the_session_at_the_xth_valid_lap_and_refuses_more_with_a_reason():
+    t = started(ranking="first_to", target_laps=2, resets_per_lap_limit=0)
+    t.capture_lap(110.0)                       # lap 1: 10 s, valid
+    t.add_reset(112.0)
+    t.capture_lap(121.0)                       # lap 2: 11 s, a reset over the limit: invalid
+    assert t.state == RUNNING
+    t.capture_lap(130.0)                       # lap 3: 9 s, the second valid lap
+    assert (t.state, t.end_reason) == (ENDED, "first_to")
+    assert t.result_s() == pytest.approx(30.0)  # the time taken, the invalid lap's included
+    with pytest.raises(TimingError, match="2 valid laps: the session is over"):
+        t.capture_lap(140.0)
+    t.flip_valid(3)                            # the marshal takes lap 3 away: the car drives on
+    assert t.state == RUNNING and t.result_s() is None
+    t.capture_lap(145.0)
+    assert (t.state, t.end_reason) == (ENDED, "first_to") and t.result_s() == pytest.approx(45.0)
+    t.undo_false_finish(150.0)                 # not a finish after all: it reopens
+    assert t.state == RUNNING
+    t.set_valid(2, True)                       # lap 2 allowed: two valid laps, the session ends
+    assert (t.state, t.end_reason) == (ENDED, "first_to") and t.result_s() == pytest.approx(21.0)
+
+
+def test_total_time_of_the_first_n_valid_laps_and_most_laps_by_count_then_last_lap():
+    total = started(ranking="total_time", target_laps=2, resets_per_lap_limit=0)
+    most = started(ranking="most_laps", resets_per_lap_limit=0)
+    for t in (total, most):
+        t.add_reset(101.0)
+        t.capture_lap(112.0)                   # 12 s, invalid
+        t.capture_lap(122.0)                   # 10 s
+        t.capture_lap(133.0)                   # 11 s
+        t.capture_lap(145.0)                   # 12 s
+    assert total.result_s() == pytest.approx(21.0)      # laps 2 and 3: the invalid first lap is skipped
+    assert total.state == RUNNING                       # total time does not end the session
+    assert most.result_s() == pytest.approx(45.0)       # when the third valid lap landed
+    assert most.snapshot(146.0)["valid_laps"] == 3
+    with pytest.raises(ValueError, match="target_laps: first_to needs"):
+        timer(ranking="first_to")
