@@ -18,7 +18,7 @@ from sim.driver import PurePursuitDriver
 from sim.env import RacingEnv
 from sim.library import load_track
 from sim.noise import NoiseConfig
-from sim.paths import home
+from sim.paths import assets_dir, home
 from sim.racing_line import compute_racing_line
 from trainer.driving import EvaluationRules, evaluate_policy, summarize
 from trainer.hyperparameters import Hyperparameters
@@ -154,7 +154,8 @@ def test_without_resets_a_lap_ends_where_the_car_leaves_the_road(monkeypatch):
 
 
 # -- real models -----------------------------------------------------------------------------------
-from conftest import CENTRE_LINE, SPACE  # noqa: E402
+CENTRE_LINE = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
+SPACE = ActionSpace.from_console(3.0, 3, 30.0, 5)  # the league fixtures' model (tests/league/conftest.py)
 
 
 def test_noisy_trials_vary_and_the_seed_replays_them(monkeypatch):
