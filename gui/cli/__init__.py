@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from .backup import backup, restore
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
@@ -40,6 +41,8 @@ main.add_command(raceday)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.command()
