@@ -14,6 +14,7 @@ import sys
 import click
 
 from .backup import backup, restore
+from .coach import coach
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
@@ -43,6 +44,7 @@ main.add_command(league)
 main.add_command(export)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(coach)
 
 
 @main.command()
