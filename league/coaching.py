@@ -44,16 +44,19 @@ class CoachedRun:
 
 
 def coach_evaluation(model, track: str, *, laps: int = 3, seed: int | None = None, checkpoint: str | int | None = None,
-                     lap: int | None = None, n_sectors: int = DEFAULT_SECTORS, models=None) -> CoachedRun:
+                     lap: int | None = None, n_sectors: int = DEFAULT_SECTORS, rules: EvaluationRules | None = None,
+                     models=None) -> CoachedRun:
     """Evaluate ``model`` for ``laps`` trials on ``track`` (DeepRacer's rules: 2 s off-track penalty) and coach
-    lap ``lap`` (default: the fastest completed)."""
+    lap ``lap`` (default: the fastest completed). ``rules`` (with their seed) replace ``laps`` and ``seed``:
+    an earlier evaluation's rules drive the same laps again."""
     from .evaluation import evaluate_model
 
     model = resolve_model(model, models)
-    rules = EvaluationRules(laps=laps, seed=seed)
+    rules = rules or EvaluationRules(laps=laps, seed=seed)
     recorder = LapRecorder(rules.penalty_s, rules.collision_penalty_s, continuous=rules.mode == "continuous")
     result = evaluate_model(model, track, rules, checkpoint=checkpoint, simtrace=False, on_step=recorder)
-    source = (f"model {model.name} ({result.checkpoint}) on {result.track}, {laps} trial(s), seed {result.rules.seed}")
+    source = (f"model {model.name} ({result.checkpoint}) on {result.track}, {rules.laps} lap(s), "
+              f"seed {result.rules.seed}")
     card = coach_lap(load_track(track), recorder.laps, model.metadata().action_space.max_speed, lap=lap,
                      n_sectors=n_sectors, source=source)
     return CoachedRun(card, [to_ms(x.time_s) if x.completed else None for x in result.laps])
