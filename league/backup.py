@@ -10,6 +10,8 @@ and sha256.
   so the copy is consistent even while the app or a command is writing it; its ``-wal`` and
   ``-shm`` files are not archived (the copy already holds their content).
 - A training's ``training.lock`` is not archived: a lock belongs to a running process.
+- Every other file is copied aside before it is hashed and archived, so a file written meanwhile (a
+  training saving a checkpoint) cannot disagree with the manifest.
 - The archive is written to a temporary file beside the target and renamed into place.
 
 Restore refuses (:class:`BackupError`, one line saying what to do): a home that is not empty;
@@ -78,8 +80,7 @@ def backup_home(target: str | Path, home: str | Path | None = None) -> dict:
     if target.is_dir():
         raise BackupError(f"{target} is a folder: give the archive's file name, e.g. -o trackside-backup.tar.gz")
     with tempfile.TemporaryDirectory(prefix="trackside-backup-") as tmp:
-        files = _user_files(root, exclude=target)
-        sources = {rel: root / rel for rel in files}
+        sources = _snapshot(root, _user_files(root, exclude=target), Path(tmp) / "files")
         migrations: list[str] = []
         if (root / DATABASE).is_file():
             copy = Path(tmp) / DATABASE
@@ -108,6 +109,21 @@ def _user_files(root: Path, exclude: Path) -> list[str]:
             if path.is_file():
                 found.append(path.relative_to(root).as_posix())
     return found
+
+
+def _snapshot(root: Path, files: list[str], into: Path) -> dict[str, Path]:
+    """Copy ``files`` into ``into`` first, so a file that changes while the archive is written (a training
+    saving a checkpoint) cannot disagree with its manifest entry; a file deleted meanwhile is left out."""
+    copies = {}
+    for rel in files:
+        copy = into / rel
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(root / rel, copy)
+        except FileNotFoundError:
+            continue
+        copies[rel] = copy
+    return copies
 
 
 def _copy_database(source: Path, copy: Path) -> list[str]:
@@ -171,6 +187,7 @@ def restore_home(archive: str | Path, home: str | Path | None = None) -> dict:
                           "restore into an empty home, e.g. set TRACKSIDE_HOME to a new folder, "
                           "or move this home's contents aside first")
     staging = root / STAGING
+    staging.mkdir()
     try:
         manifest = _unpack_checked(archive, staging)
         for entry in sorted(staging.iterdir()):

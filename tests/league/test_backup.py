@@ -162,6 +162,9 @@ def test_restore_refuses_newer_databases_escaping_paths_and_damaged_archives(tra
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
     assert "not a readable Trackside backup" in refused("restore", tmp_path / "junk.tar.gz", match="junk.tar.gz")
     refused("restore", tmp_path / "nope.tar.gz", match="no such backup file")
+    nothing = _archive(tmp_path / "nothing.tar.gz", _manifest([]), {})
+    restore_home(nothing, tmp_path / "still-empty")  # a backup of an empty home restores to an empty home
+    assert list((tmp_path / "still-empty").iterdir()) == []
     good = _archive(tmp_path / "good.tar.gz", _manifest([_entry("tracks/a.npy", b"a")], ["league-001-tables"]),
                     {"tracks/a.npy": b"a"})
     restore_home(good, target)
