@@ -25,7 +25,7 @@ from trainer.coaching import DEFAULT_SECTORS, CoachingCard, LapRecorder, coach_l
 from trainer.driving import EvaluationRules
 
 from .db import LeagueError
-from .freeze import resolve_model
+from .freeze import open_frozen, resolve_model
 from .laptime import to_ms
 
 
@@ -73,8 +73,6 @@ def coach_submission(db: sqlite_utils.Database, sub_id: int, *, lap: int | None 
     recorder = LapRecorder(race.rules.penalty_s, race.rules.collision_penalty_s,
                            continuous=race.rules.mode == "continuous")
     replay = reproduce_submission(db, sub_id, on_step=recorder)
-    from .freeze import open_frozen
-
     top = open_frozen(row["frozen_hash"], row["model"]).metadata().action_space.max_speed
     source = f"submission {sub_id}: {row['racer']} with {row['model']} in race {row['race']}, seed {replay['seed']}"
     card = coach_lap(load_track(race.track), recorder.laps, top, lap=lap, n_sectors=n_sectors, source=source)
