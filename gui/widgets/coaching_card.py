@@ -57,6 +57,7 @@ class CoachingCardView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumWidth(360)
         body.addWidget(self.table, 2)
         self.legend = label("Lap colour: green at the racing line's pace, amber, red where most time was lost. "
