@@ -13,13 +13,13 @@ import sys
 
 import click
 
-from .backup import backup, restore
-from .coach import coach
 from .evaluate import evaluate
 from .league import export, league
 from .models import model, train
 from .raceday import raceday
 from .tracks import reward, tracks
+from .backup import backup, restore  # noqa: I001 (kept apart from the other packages' lines, to merge cleanly)
+from .coach import coach
 
 TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
 """How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
@@ -39,12 +39,12 @@ main.add_command(reward)
 main.add_command(model)
 main.add_command(train)
 main.add_command(raceday)
-main.add_command(evaluate)
-main.add_command(league)
-main.add_command(export)
 main.add_command(backup)
 main.add_command(restore)
 main.add_command(coach)
+main.add_command(evaluate)
+main.add_command(league)
+main.add_command(export)
 
 
 @main.command()
