@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         self.ctx.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.statusBar().addPermanentWidget(QLabel(f"home: {self._home_text()}"))
         self._shortcuts()
+        from gui.backup_menu import FileMenu
+
+        self.file_menu = FileMenu(self)
         self._restore()
 
     def _home_text(self) -> str:

@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui.screenshots", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("assets/screenshots"), help="folder for the PNG files")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary Trackside home")
-    parser.add_argument("--only", choices=("all", "objects"), default="all",
-                        help="objects: only the shots with obstacles and bot cars (training page, race-day console)")
+    parser.add_argument("--only", choices=("all", "objects", "coaching"), default="all",
+                        help="objects: only the shots with obstacles and bot cars (training page, race-day console); "
+                             "coaching: only the coaching card")
     args = parser.parse_args(argv)
     from trainer.policy import use_one_torch_thread
 
@@ -191,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="trackside-screenshots-"))
     os.environ["TRACKSIDE_HOME"] = str(home)
     try:
+        from gui.screenshots_coaching import render_coaching_shot
         from gui.screenshots_objects import build_object_models
+
+        if args.only == "coaching":
+            render_coaching_shot(args.out)
+            return 0
 
         name = None
         if args.only == "all":
@@ -201,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         build_object_models()
         print(f"rendering pages to {args.out}/")
         render_pages(args.out, name)
+        render_coaching_shot(args.out)
     finally:
         if args.keep_home:
             print(f"home kept at {home}")

@@ -25,7 +25,7 @@ from .laptime import to_ms
 from .races import get_race, get_submission
 
 
-def reproduce_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
+def reproduce_submission(db: sqlite_utils.Database, sub_id: int, *, on_step=None) -> dict:
     """Re-drive submission ``sub_id`` with its frozen weights, race rules and recorded seed.
 
     Returns ``{"submission", "seed", "recorded_ms", "replayed_ms", "recorded_collisions",
@@ -34,6 +34,7 @@ def reproduce_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
     :class:`LapResult` list.
     Refuses (:class:`LeagueError`) a submission recorded without a seed (before the noise model)
     or under another simulator version, whose laps this simulator cannot replay.
+    ``on_step``: a ``trainer.driving`` step hook (a coaching card's recorder).
     """
     row = get_submission(db, sub_id)
     if row.get("seed") is None:
@@ -45,7 +46,7 @@ def reproduce_submission(db: sqlite_utils.Database, sub_id: int) -> dict:
     race = get_race(db, int(row["race_id"]))
     rules = replace(race.rules, seed=int(row["seed"]))
     model = open_frozen(row["frozen_hash"], row["model"])
-    laps: list[LapResult] = run_laps(model, "initial", load_track(race.track), rules)
+    laps: list[LapResult] = run_laps(model, "initial", load_track(race.track), rules, on_step=on_step)
     replayed = [to_ms(lap.time_s) if lap.completed else None for lap in laps]
     recorded = [lap["time_ms"] for lap in row["laps"]]
     hits, replayed_hits = [lap["collisions"] for lap in row["laps"]], [lap.collisions for lap in laps]

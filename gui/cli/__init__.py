@@ -20,6 +20,8 @@ from .models import model, train
 from .printouts import register as register_printouts
 from .raceday import raceday
 from .tracks import reward, tracks
+from .backup import backup, restore  # noqa: I001 (kept apart from the other packages' lines, to merge cleanly)
+from .coach import coach
 
 TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
 """How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
@@ -40,6 +42,9 @@ main.add_command(model)
 register_printouts(export)  # export podium|certificates|summary (PDF)
 main.add_command(train)
 main.add_command(raceday)
+main.add_command(backup)
+main.add_command(restore)
+main.add_command(coach)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)

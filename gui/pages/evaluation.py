@@ -108,6 +108,10 @@ class EvaluationPage(EvaluationReplay, QWidget):
         settings = card("Settings")
         settings.layout().addLayout(form)
         settings.layout().addLayout(buttons)
+        self.coach_button = button("Coaching card", tooltip="The fastest lap against the racing line, sector by sector")
+        self.coach_button.clicked.connect(self.open_coaching)
+        self.coach_button.setEnabled(False)
+        settings.layout().addWidget(self.coach_button)
         settings.layout().addWidget(self.message)
         settings.layout().addWidget(self.summary)
         settings.layout().addStretch(1)
@@ -329,6 +333,12 @@ class EvaluationPage(EvaluationReplay, QWidget):
                 self.table.setItem(r, c, item)
             self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, lap.lap)
         self._load_replay(run)
+        self.coach_button.setEnabled(run.opponent is None and bool(done))
+
+    def open_coaching(self) -> None:
+        from gui.widgets.coaching_card import open_evaluation_card
+
+        self.coaching = open_evaluation_card(self, self.result)
 
     def clear_result(self) -> None:
         """Forget the shown evaluation: no laps, no summary, no replay; the view shows the chosen track."""
@@ -340,6 +350,7 @@ class EvaluationPage(EvaluationReplay, QWidget):
         for text in (self.summary, self.position, self.legend_lo, self.legend_hi):
             text.setText("")
         self._set_replay_enabled(False)
+        self.coach_button.setEnabled(False)
         self._preview_track()
 
     def prepare_screenshot(self, name: str) -> None:
