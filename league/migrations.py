@@ -13,6 +13,7 @@ from typing import Callable
 import sqlite_utils
 
 from .audit import TABLE as AUDIT_TABLE
+from .finals_schema import TABLES as FINALS_TABLES
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
 from .schema import TABLES as LEAGUE_TABLES
@@ -52,4 +53,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("raceday-004-event-race-type", add_event_race_type),
     Migration("league-005-audit-log", run_schema(AUDIT_TABLE)),
     Migration("raceday-005-lap-penalty", add_lap_penalty),
+    Migration("raceday-007-finals", run_schema(FINALS_TABLES)),
 )

@@ -14,6 +14,7 @@ import sys
 import click
 
 from .evaluate import evaluate
+from .finals import finals
 from .league import export, league
 from .models import model, train
 from .raceday import raceday
@@ -37,6 +38,7 @@ main.add_command(reward)
 main.add_command(model)
 main.add_command(train)
 main.add_command(raceday)
+raceday.add_command(finals)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
