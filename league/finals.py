@@ -312,12 +312,14 @@ def _advance(db: sqlite_utils.Database, final: Final, heat: dict, winner: str | 
                                       [final.id, round_, slot]).fetchone()[0])
         if nxt[f"racer_{side}"] == winner:
             break
+        decided = nxt["winner"] is not None
+        if decided:  # its result stood on the old racer: cleared first (a winner must be one of the two)
+            db.conn.execute(f"UPDATE raceday_heats SET {', '.join(f'{c} = NULL' for c in RESULT_COLUMNS)} "
+                            "WHERE id = ?", [nxt["id"]])
+            cleared.append(nxt["id"])
         db.conn.execute(f"UPDATE raceday_heats SET racer_{side} = ? WHERE id = ?", [winner, nxt["id"]])
-        if nxt["winner"] is None:
+        if not decided:
             break
-        db.conn.execute(f"UPDATE raceday_heats SET {', '.join(f'{c} = NULL' for c in RESULT_COLUMNS)} WHERE id = ?",
-                        [nxt["id"]])
-        cleared.append(nxt["id"])
         winner, target = None, feeds(final, round_, slot)
     return cleared
 
