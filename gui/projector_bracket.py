@@ -27,6 +27,16 @@ def _font(px: float, bold: bool = False, italic: bool = False) -> QFont:
     return font
 
 
+def fit(p: QPainter, text: str, px: float, bold: bool, room: float) -> str:
+    """Set a font of ``px`` (down to half of it for a long ``text``) that fits ``room``; the text, cut
+    short with an ellipsis if it still does not fit."""
+    for scale in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+        p.setFont(_font(px * scale, bold))
+        if p.fontMetrics().horizontalAdvance(text) <= room:
+            break
+    return p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(room))
+
+
 def heat_boxes(bracket: dict, width: float, height: float) -> dict[int, QRectF]:
     """Each heat's box (by heat id) in a ``width`` x ``height`` area below the round titles."""
     rounds = bracket["rounds"]
@@ -37,7 +47,7 @@ def heat_boxes(bracket: dict, width: float, height: float) -> dict[int, QRectF]:
     room = height - top
     boxes = {}
     most = max(len(r["heats"]) for r in rounds)
-    box_h = min(room / most * 0.8, height * 0.2)
+    box_h = min(room / most * 0.8, height * 0.16, box_w * 0.36)
     for i, r in enumerate(rounds):
         k = len(r["heats"])
         for j, heat in enumerate(r["heats"]):
@@ -119,24 +129,20 @@ class BracketView(QWidget):
             lost = heat["winner"] is not None and not won
             p.setPen(GOLD if won else MUTED)
             p.setFont(_font(size * 0.8, True))
-            p.drawText(QRectF(row.left(), row.top(), pad * 3.4, row_h), Qt.AlignmentFlag.AlignCenter,
+            seed_w = p.fontMetrics().horizontalAdvance("88") + pad * 1.6
+            p.drawText(QRectF(row.left(), row.top(), seed_w, row_h), Qt.AlignmentFlag.AlignCenter,
                        str(heat[f"seed_{side}"]))
             t = heat[f"time_{side}_s"]
             time_text = "" if t is None else f"{t:.3f}"
-            p.setFont(_font(size * 0.85))
+            p.setFont(_font(size * 0.75))
             time_w = p.fontMetrics().horizontalAdvance(time_text) + pad
             p.setPen(TEXT if won else MUTED)
             p.drawText(row.adjusted(0, 0, -pad, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        time_text)
             p.setPen(MUTED if lost else TEXT)
-            room = int(row.width() - pad * 3.6 - time_w - pad)
-            name = heat[f"name_{side}"] or racer
-            for scale in (1.0, 0.9, 0.8, 0.7):  # a long name gets smaller type before it is cut short
-                p.setFont(_font(size * scale, won))
-                if p.fontMetrics().horizontalAdvance(name) <= room:
-                    break
-            name = p.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, room)
-            p.drawText(QRectF(row.left() + pad * 3.6, row.top(), room, row_h), Qt.AlignmentFlag.AlignVCenter, name)
+            room = int(row.width() - seed_w - time_w - pad)
+            name = fit(p, heat[f"name_{side}"] or racer, size, won, room)
+            p.drawText(QRectF(row.left() + seed_w, row.top(), room, row_h), Qt.AlignmentFlag.AlignVCenter, name)
         if is_next:
             p.setPen(QPen(GOLD, max(2.0, self.height() / 240)))
             p.drawRect(box)
@@ -150,7 +156,5 @@ class BracketView(QWidget):
         p.setPen(GOLD)
         p.setFont(_font(size * 0.6, True))
         p.drawText(QRectF(area.left(), y - size * 1.9, area.width(), size), Qt.AlignmentFlag.AlignCenter, "CHAMPION")
-        p.setFont(_font(size, True))
-        name = p.fontMetrics().elidedText(data["champion_name"] or data["champion"], Qt.TextElideMode.ElideRight,
-                                          int(area.width() - 8))
+        name = fit(p, data["champion_name"] or data["champion"], size, True, area.width() - 8)
         p.drawText(QRectF(area.left(), y - size * 0.9, area.width(), size * 1.8), Qt.AlignmentFlag.AlignCenter, name)

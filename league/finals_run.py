@@ -6,8 +6,10 @@
   a, the higher seed, starts in the outer lane). The first to finish the laps wins; each racer's
   time is their time to finish them. A race that neither finishes goes to the one with more laps,
   then more progress (:mod:`trainer.head_to_model`); a dead heat to the higher seed.
-  The event's off-track and collision penalties apply; the race's noise seed is recorded in the
-  heat's detail, so it can be driven again.
+  The event's off-track and collision penalties apply; a car slower on a lap than the simulator's
+  step cap (an average under 0.4 m/s, ``sim.env.RacingEnv.max_steps``) is out of the heat, so a stuck
+  model cannot hold up the finals. The race's noise seed is recorded in the heat's detail, so it can
+  be driven again.
 - :func:`session_heat_time_ms`: a heat raced as timed sessions (a physical car, or a racer without
   a model): the racer's time for the heat's laps is the sum of the first ``laps`` laps of a race-day
   session (each at ``time_ms + penalty_ms``; a lap over the resets limit still took its time), or

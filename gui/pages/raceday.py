@@ -28,6 +28,7 @@ from gui.pages.league_submit import fill
 from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
 from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
+from gui.pages.raceday_finals import open_finals
 from gui.pages.raceday_session import console_session
 from gui.projector import ProjectorSourceBox, close_projector, open_projector, projector_menu, shared_feed
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
@@ -74,6 +75,8 @@ class RaceDayPage(QWidget):
         self.event_box.currentIndexChanged.connect(self._event_chosen)
         new_event = button("New event\u2026")
         new_event.clicked.connect(self.new_event_dialog)
+        self.finals_button = button("Finals\u2026", tooltip="A knockout bracket or a ladder from the board's top racers")
+        self.finals_button.clicked.connect(lambda: open_finals(self))
         self.projector_box = ProjectorSourceBox(self.feed)
         projector = button("Open projector", "primary", "A dark full-screen leaderboard for a second screen")
         menu = projector_menu(self.ctx, projector)  # more than one screen: choose which
@@ -81,8 +84,8 @@ class RaceDayPage(QWidget):
             projector.setMenu(menu)
         else:
             projector.clicked.connect(lambda: open_projector(self.ctx))
-        for w in (label("Event", "fieldLabel"), self.event_box, new_event, label("Projector", "fieldLabel"),
-                  self.projector_box, projector):
+        for w in (label("Event", "fieldLabel"), self.event_box, new_event, self.finals_button,
+                  label("Projector", "fieldLabel"), self.projector_box, projector):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys belong to the console
             head.addWidget(w, 0, Qt.AlignmentFlag.AlignVCenter)
         self.notice = label("", "error", wrap=True)

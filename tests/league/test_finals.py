@@ -175,13 +175,18 @@ def test_a_heat_of_a_physical_car_cannot_be_simulated(db):
 
 
 @pytest.mark.slow
-def test_a_head_to_model_heat_is_raced_by_both_models_and_sends_the_winner_on(db, trained):
-    qualify(db, 3, model=trained.name)
+def test_a_head_to_model_heat_is_raced_by_both_models_and_sends_the_winner_on(db):
+    qualify(db, 3, model="standard")  # the bundled model: it finishes its laps
     final = fl.create_finals(db, EVENT, 3, laps=1)
     heat = run_heat(db, EVENT, seed=7)  # the bye went through; r2 v r3 is the one ready
     assert heat["method"] == "head_to_model" and heat["winner"] in ("r2", "r3")
-    assert heat["detail"]["seed"] == 7 and heat["detail"]["models"] == [trained.name, trained.name]
+    assert heat["detail"]["seed"] == 7 and heat["detail"]["models"] == ["standard", "standard"]
+    assert heat["detail"]["laps_done"] == [1, 1] and heat["time_a_ms"] > 0 and heat["time_b_ms"] > 0
+    by_time = "r2" if heat["time_a_ms"] <= heat["time_b_ms"] else "r3"
+    assert heat["winner"] == by_time
     assert fl.get_heat(db, fl.heats(db, final)[2]["id"])["racer_b"] == heat["winner"]
+    again = run_heat(db, EVENT, heat["id"], seed=7, who="marshal")  # the same seed drives the same race
+    assert (again["time_a_ms"], again["time_b_ms"]) == (heat["time_a_ms"], heat["time_b_ms"])
 
 
 def test_cli_seeds_shows_records_and_exports_a_bracket(db, tmp_path):
