@@ -125,7 +125,7 @@ class FinalsPanel(QDialog):
         self.table.setRowCount(len(rows))
         for i, h in enumerate(rows):
             cells = (h["id"], h["round_name"], _side(h, "a"), _side(h, "b"), _time(h["time_a_s"]), _time(h["time_b_s"]),
-                     h["winner"] or ("next" if h["ready"] else ""), (h["method"] or "").replace("_", "-"))
+                     _winner(h) or ("to race" if h["ready"] else ""), (h["method"] or "").replace("_", "-"))
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(str(text)))
         self.table.blockSignals(False)
@@ -145,8 +145,11 @@ class FinalsPanel(QDialog):
         self.table.clearSelection()
         self._heat_chosen()
 
+    def _heat(self, heat_id: int | None) -> dict | None:
+        return next((h for h in self.heats() if h["id"] == heat_id), None)
+
     def _heat_chosen(self) -> None:
-        heat = next((h for h in self.heats() if h["id"] == self.selected_heat()), None)
+        heat = self._heat(self.selected_heat())
         self.winner.clear()
         playable = heat is not None and heat["method"] != "bye" and None not in (heat["racer_a"], heat["racer_b"])
         if playable:
@@ -188,7 +191,7 @@ class FinalsPanel(QDialog):
         if done is not None:
             self.time_a.clear()
             self.time_b.clear()
-            self.say(f"Heat {heat}: {done['winner']} goes through", ok=True)
+            self.say(f"Heat {heat}: {_winner(self._heat(heat))} goes through", ok=True)
             self.select_next()
         return done
 
@@ -211,7 +214,7 @@ class FinalsPanel(QDialog):
 
     def _raced(self, heat: dict) -> None:
         self.race = None
-        self.say(f"Heat {heat['id']}: {heat['winner']} wins the head-to-model race", ok=True)
+        self.say(f"Heat {heat['id']}: {_winner(self._heat(heat['id']))} wins the head-to-model race", ok=True)
         self.page.ctx.league_changed.emit()
         self.select_next()
 
@@ -241,6 +244,13 @@ def _side(heat: dict, side: str) -> str:
     if heat[f"racer_{side}"] is None:
         return "bye" if heat["method"] == "bye" else "\u2013"
     return f"({heat[f'seed_{side}']}) {heat[f'name_{side}']}"
+
+
+def _winner(heat: dict | None) -> str | None:
+    """The winner's display name, None while undecided."""
+    if not heat or heat["winner"] is None:
+        return None
+    return heat["name_a"] if heat["winner"] == heat["racer_a"] else heat["name_b"]
 
 
 def _time(seconds: float | None) -> str:

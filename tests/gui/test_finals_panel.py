@@ -57,7 +57,7 @@ def test_the_panel_seeds_finals_records_a_heat_and_puts_the_bracket_on_the_proje
     panel.time_a.setText("31.2")
     panel.time_b.setText("30.9")
     done = panel.record_selected()
-    assert done["winner"] == "dee" and "dee goes through" in panel.notice.text()
+    assert done["winner"] == "dee" and "Dee goes through" in panel.notice.text()
     assert panel.selected_heat() == panel.heats()[1]["id"]  # on to the next heat
     panel.winner.setCurrentIndex(panel.winner.findData("cy"))
     panel.record_selected()
