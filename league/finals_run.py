@@ -43,8 +43,8 @@ def run_heat(db: sqlite_utils.Database, event: str | int | RaceDayEvent, heat_id
     a, b = cars[heat["racer_a"]], cars[heat["racer_b"]]
     walking = [r["racer"] for r in (a, b) if r["model"] is None]
     if walking:
-        raise LeagueError(f"heat {heat['id']}: {', '.join(walking)} raced a physical car; record the heat's times "
-                          f"(trackside raceday finals record {ev.name!r} --heat {heat['id']} --time-a S --time-b S)")
+        raise LeagueError(f"heat {heat['id']}: {', '.join(walking)} raced a physical car: record the heat's times "
+                          "or its winner instead")
     from .head_to_model import evaluate_head_to_model
 
     rules = EvaluationRules(laps=final.laps, mode="continuous", penalty_s=ev.penalty_s, seed=seed,
