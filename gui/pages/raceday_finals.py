@@ -12,7 +12,7 @@ the title; a result reaches every view through ``ctx.league_changed``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QHBoxLayout, QLineEdit, QMessageBox,
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
@@ -86,6 +86,7 @@ class FinalsPanel(QDialog):
         self.on_projector.toggled.connect(lambda on: page.feed.show_view("bracket" if on else "board"))
         self._layout()
         page.ctx.league_changed.connect(self.refresh)
+        QCoreApplication.instance().aboutToQuit.connect(self.finish_race)  # never quit under a running thread
         self.refresh()
 
     def _layout(self) -> None:
@@ -234,9 +235,13 @@ class FinalsPanel(QDialog):
         self.page.ctx.league_changed.emit()
         return result
 
-    def closeEvent(self, event) -> None:
+    def finish_race(self) -> None:
+        """Wait for a heat that is racing (a few seconds) so its result is recorded, not lost."""
         if self.race is not None:
             self.race.wait()
+
+    def closeEvent(self, event) -> None:
+        self.finish_race()
         super().closeEvent(event)
 
 
