@@ -1,15 +1,15 @@
 """The projector window: a leaderboard and the racer on track, readable from the back of a room.
 
-:class:`ProjectorWindow` is the view of a :class:`gui.projector_feed.ProjectorFeed` (what
-to show, as plain data): a separate top-level window, dark, high-contrast, with big type
-scaled to its height, meant to be shown full screen on a second screen (:func:`open_projector`).
-The board shows rank, racer, time and the gap to the leader; it scrolls by itself when the
-list is longer than the screen and jumps to a result as it lands, highlighted in blue that
-fades out. During a race-day session the racer on track is shown beside it: time left,
-the running lap, their laps with valid/invalid marks and, for a simulated car, a map of the
-track with the car and the event's boxes and bot cars (:mod:`gui.projector_map`). One feed and one window are
-shared by the whole app (:func:`shared_feed`), so the League and Race day pages drive the
-same screen.
+:class:`ProjectorWindow` is the view of a :class:`gui.projector_feed.ProjectorFeed` (what to show, as
+plain data): a separate top-level window, dark, high-contrast, with big type scaled to its height,
+meant to be shown full screen on a second screen (:func:`open_projector`). The board shows rank,
+racer, time and the gap to the leader; it scrolls by itself when the list is longer than the screen
+and jumps to a result as it lands, highlighted in blue that fades out. During a race-day session the
+racer on track is shown beside it: time left, the running lap, their laps with valid/invalid marks
+and, for a simulated car, a map of the track with the car and the event's boxes and bot cars
+(:mod:`gui.projector_map`). An event's finals replace both when the feed's view is ``bracket``
+(:mod:`gui.projector_bracket`; the B key toggles it). One feed and one window are shared by the whole
+app (:func:`shared_feed`), so the League and Race day pages drive the same screen.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import math
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
+from gui.projector_bracket import BracketView
 from gui.projector_feed import ProjectorFeed
 from gui.projector_map import paint_track_map
 from league.exports import format_time
@@ -241,15 +242,20 @@ class ProjectorWindow(QWidget):
         self.board = BoardView(feed)
         self.session_view = SessionView(feed)
         self.header = _Header(feed)
-        body = QHBoxLayout()
+        self.bracket_view, self.boards = BracketView(feed), QWidget()
+        body = QHBoxLayout(self.boards)
+        body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(24)
         body.addWidget(self.board, 3)
         body.addWidget(self.session_view, 2)
+        self.stack = QStackedWidget()
+        for view in (self.boards, self.bracket_view):
+            self.stack.addWidget(view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 20, 32, 24)
         layout.setSpacing(12)
         layout.addWidget(self.header)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.stack, 1)
         self.fade_timer = QTimer(self, interval=100)  # the highlight fades; a hand-timed clock ticks
         self.fade_timer.timeout.connect(self._tick)
         self.fade_timer.start()
@@ -259,6 +265,8 @@ class ProjectorWindow(QWidget):
 
     def _on_changed(self) -> None:
         self.session_view.setVisible(bool(self.feed.session) and (self.feed.source or ("",))[0] == "event")
+        bracket = self.feed.view == "bracket" and self.feed.bracket is not None
+        self.stack.setCurrentWidget(self.bracket_view if bracket else self.boards)
         self.header.update()
 
     def _tick(self) -> None:
@@ -285,6 +293,8 @@ class ProjectorWindow(QWidget):
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_F11:
             self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        elif event.key() == Qt.Key.Key_B:  # the finals bracket, or back to the board
+            self.feed.show_view("board" if self.feed.view == "bracket" else "bracket")
         elif event.key() == Qt.Key.Key_Escape and self.isFullScreen():
             self.showNormal()
         else:
@@ -309,7 +319,6 @@ class _Header(QWidget):
         p.setFont(_font(h * 0.24))
         p.drawText(QRectF(0, h * 0.66, w, h * 0.34), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    self.feed.subtitle)
-
 
 
 def shared_feed(ctx) -> ProjectorFeed:

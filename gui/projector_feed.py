@@ -3,6 +3,8 @@
 It follows a race-day event (its leaderboard, and the live session the Race day page hands
 it with :meth:`ProjectorFeed.set_session`) or a league race (its standings), and reloads
 from the league database, on its own connection, whenever ``ctx.league_changed`` fires.
+A followed event's finals come with it (:attr:`ProjectorFeed.bracket`, ``league.finals.bracket``), and
+:attr:`ProjectorFeed.view` says whether the window shows the board or the bracket.
 When a racer's time changes, that racer becomes :attr:`ProjectorFeed.newest`, which the
 window highlights while it fades out.
 """
@@ -42,6 +44,10 @@ class ProjectorFeed(QObject):
         """Counts board reloads, so a view can tell a new board from a session update."""
         self.newest_at = -math.inf
         self._times: dict[str, float | None] | None = None
+        self.bracket: dict | None = None
+        """The followed event's finals (``league.finals.bracket``), None without finals."""
+        self.view = "board"
+        """What the window shows: ``board`` (the leaderboard and the racer on track) or ``bracket``."""
         if ctx is not None:
             ctx.league_changed.connect(self.refresh)
 
@@ -54,6 +60,13 @@ class ProjectorFeed(QObject):
     def _follow(self, source: tuple[str, str]) -> None:
         if source != self.source:
             self.source, self._times, self.newest = source, None, None
+        self.refresh()
+
+    def show_view(self, view: str) -> None:
+        """Show the ``board`` or the ``bracket`` (the finals) on the projector."""
+        if view not in ("board", "bracket"):
+            raise ValueError(f"view: expected 'board' or 'bracket', got {view!r}")
+        self.view = view
         self.refresh()
 
     def set_session(self, session: dict | None) -> None:
@@ -84,7 +97,7 @@ class ProjectorFeed(QObject):
         self.changed.emit()
 
     def _load(self) -> list[dict]:
-        self.track = None
+        self.track, self.bracket = None, None
         if self.source is None:
             return []
         kind, name = self.source
@@ -97,6 +110,11 @@ class ProjectorFeed(QObject):
             if ev.race_type != "time_trial":
                 self.subtitle += f"  \u00b7  {ev.describe_race_type()}"
             self.track = ev.track
+            self.bracket = finals_of(self.db, ev)
+            if self.view == "bracket" and self.bracket:
+                b = self.bracket
+                self.subtitle = (f"Finals  \u00b7  {'knockout' if b['kind'] == 'bracket' else 'ladder'} of "
+                                 f"{b['size']}  \u00b7  {b['laps']} laps a heat")
             return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
                      "gap_s": r["gap_s"], "detail": f"{r['valid_laps']}/{r['laps']} laps",
                      "status": r["status"]} for r in event_leaderboard(self.db, ev)]
@@ -109,6 +127,17 @@ class ProjectorFeed(QObject):
         return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
                  "gap_s": r["gap_s"], "detail": f"{r['points']} pts", "status": "ok" if r["time_s"] else "no time"}
                 for r in standings(self.db, race)]
+
+
+def finals_of(db, event) -> dict | None:
+    """The event's finals as ``league.finals.bracket`` gives them, None when it has none."""
+    from league.db import LeagueError
+    from league.finals import bracket
+
+    try:
+        return bracket(db, event)
+    except LeagueError:
+        return None
 
 
 def track_name(name: str) -> str:

@@ -21,7 +21,8 @@ has those widgets (e.g. the projector window) saved as well, as ``NN-page-title-
 
 Then the shots with obstacles and bot cars (:mod:`gui.screenshots_objects`): the Training page
 following an object-avoidance and a head-to-bot training live, and the race-day console with
-obstacles (``--only objects`` renders only these, without the data above).
+obstacles (``--only objects`` renders only these, without the data above); and the finals bracket on
+the projector (:mod:`gui.screenshots_finals`; ``--only finals``).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def render_pages(out: Path, model_name: str | None, log=print, objects: bool = True) -> list[Path]:
+def render_pages(out: Path, model_name: str | None, log=print, objects: bool = True,
+                 finals: bool = True) -> list[Path]:
     """Open the main window offscreen and save one PNG per page (none without ``model_name``), then
     with ``objects`` the shots with obstacles and bot cars; returns the files."""
     from PySide6.QtWidgets import QApplication
@@ -170,6 +172,10 @@ def render_pages(out: Path, model_name: str | None, log=print, objects: bool = T
     if objects:
         written += render_training_shots(window, out, log)
         written.extend(render_console_shot(window, out, log))
+    if finals:
+        from gui.screenshots_finals import render_bracket_shot
+
+        written.append(render_bracket_shot(window, out, log))
     window.close()
     from gui.screenshots_print import render_certificate_shot  # a PDF page, no window needed
 
@@ -181,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui.screenshots", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("assets/screenshots"), help="folder for the PNG files")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary Trackside home")
-    parser.add_argument("--only", choices=("all", "objects", "coaching"), default="all",
+    parser.add_argument("--only", choices=("all", "objects", "finals", "coaching"), default="all",
                         help="objects: only the shots with obstacles and bot cars (training page, race-day console); "
-                             "coaching: only the coaching card")
+                             "finals: only the bracket on the projector; coaching: only the coaching card")
     args = parser.parse_args(argv)
     from trainer.policy import use_one_torch_thread
 
@@ -203,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.only == "all":
             name = build_data()
             build_league_data(name)
-        print("models with obstacles and bot cars ...")
-        build_object_models()
+        if args.only != "finals":
+            print("models with obstacles and bot cars ...")
+            build_object_models()
         print(f"rendering pages to {args.out}/")
-        render_pages(args.out, name)
+        render_pages(args.out, name, objects=args.only != "finals", finals=args.only != "objects")
         render_coaching_shot(args.out)
     finally:
         if args.keep_home:

@@ -12,6 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
+from .finals_schema import TABLES as FINALS_TABLES
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import add_event_formats, add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
 from .schema import AUDIT_TABLE
@@ -53,4 +54,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("league-005-audit-log", run_schema(AUDIT_TABLE)),
     Migration("raceday-005-lap-penalty", add_lap_penalty),
     Migration("raceday-006-formats", add_event_formats),
+    Migration("raceday-007-finals", run_schema(FINALS_TABLES)),
 )

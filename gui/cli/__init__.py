@@ -15,6 +15,7 @@ import click
 
 from . import corrections
 from .evaluate import evaluate
+from .finals import finals
 from .league import export, league
 from .models import model, train
 from .printouts import register as register_printouts
@@ -45,6 +46,7 @@ main.add_command(raceday)
 main.add_command(backup)
 main.add_command(restore)
 main.add_command(coach)
+raceday.add_command(finals)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)

@@ -22,13 +22,14 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.pages.league_submit import fill
 from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
 from gui.pages.printing import print_button
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
-from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel, edit_event_dialog
+from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
+from gui.pages.raceday_menus import event_menu_button, export_menu_button
 from gui.pages.raceday_session import console_session
 from gui.projector import ProjectorSourceBox, close_projector, open_projector, projector_menu, shared_feed
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
@@ -73,10 +74,7 @@ class RaceDayPage(QWidget):
         self.event_box = QComboBox()
         self.event_box.setMinimumWidth(220)
         self.event_box.currentIndexChanged.connect(self._event_chosen)
-        new_event = button("New event\u2026")
-        new_event.clicked.connect(self.new_event_dialog)
-        self.edit_event = button("Edit event\u2026", tooltip="Its name, ranking, runs per racer, rules")
-        self.edit_event.clicked.connect(lambda: edit_event_dialog(self))
+        self.event_menu = event_menu_button(self)
         self.projector_box = ProjectorSourceBox(self.feed)
         projector = button("Open projector", "primary", "A dark full-screen leaderboard for a second screen")
         menu = projector_menu(self.ctx, projector)  # more than one screen: choose which
@@ -84,7 +82,7 @@ class RaceDayPage(QWidget):
             projector.setMenu(menu)
         else:
             projector.clicked.connect(lambda: open_projector(self.ctx))
-        for w in (label("Event", "fieldLabel"), self.event_box, new_event, self.edit_event,
+        for w in (label("Event", "fieldLabel"), self.event_box, self.event_menu,
                   label("Projector", "fieldLabel"), self.projector_box, projector):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys belong to the console
             head.addWidget(w, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -102,14 +100,7 @@ class RaceDayPage(QWidget):
         board_card, bl = card()
         board_head = QHBoxLayout()
         board_head.addWidget(label("Leaderboard", "heading"), 1)
-        export = button("Export \u25be", tooltip="The projector page, every lap, a per-racer summary, or JSON")
-        export.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        menu = QMenu(export)
-        for text, what in (("Leaderboard as a web page (HTML)\u2026", "event-html"), ("Every lap as CSV\u2026",
-                           "event-laps"), ("Per-racer summary as CSV\u2026", "event-summary"),
-                           ("Everything as JSON\u2026", "event-json")):
-            menu.addAction(text, lambda w=what: self.export(w))
-        export.setMenu(menu)
+        export = export_menu_button(self)
         board_head.addWidget(export)
         self.print_button = print_button(self, lambda: self.event_box.currentData())  # podium, certificates, summary
         self.print_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
