@@ -139,3 +139,14 @@ AUDIT_TABLE = """
         CREATE INDEX audit_log_entity ON audit_log(entity, entity_id)
 """
 """The audit log of corrections (``league.audit``)."""
+
+
+TOKENS_TABLE = """
+        CREATE TABLE server_tokens (
+            scope TEXT PRIMARY KEY,
+            token TEXT NOT NULL CHECK (length(token) >= 16),
+            created TEXT NOT NULL
+        )
+"""
+"""Per-event tokens of the event server (``league.tokens``): ``scope`` is ``raceday:<event id>`` or
+``race:<race id>``."""

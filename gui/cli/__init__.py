@@ -20,6 +20,7 @@ from .league import export, league
 from .models import model, train
 from .printouts import register as register_printouts
 from .raceday import raceday
+from .serve import serve
 from .tracks import reward, tracks
 from .backup import backup, restore  # noqa: I001 (kept apart from the other packages' lines, to merge cleanly)
 from .coach import coach
@@ -50,6 +51,7 @@ raceday.add_command(finals)
 main.add_command(evaluate)
 main.add_command(league)
 main.add_command(export)
+main.add_command(serve)
 corrections.register(main)
 
 
