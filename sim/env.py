@@ -28,7 +28,7 @@ from .actions import ActionSpace
 from .camera import TRAINING_SIZE
 from .lanes import lane_points
 from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
-from .object_params import collisions, in_camera, object_columns
+from .object_params import collisions, object_columns
 from .objects import ObjectsConfig, ObjectWorld
 from .observation import ObservationSpec
 from .params import ParamsBuilder
@@ -356,8 +356,7 @@ class RacingEnv:
         if self.objects is None:
             return ()
         st = self.objects.state
-        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed,
-                              in_camera(st, self.state))
+        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed, state=self.state)
 
     def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:
         """Put cars ``idx`` at rest with their reference point on the centre line at

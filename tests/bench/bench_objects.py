@@ -45,7 +45,10 @@ def fresh_model(name: str, race_type: str, settings: dict):
     meta = ModelMetadata(action_space=ActionSpace.from_console(2.0, 2, 30.0, 5), sensor=["LIDAR"])
     reward = (assets_dir() / "reward_functions" / "object_avoidance.py").read_text()
     config = TrainingConfig(track=TRACK, n_cars=32, race_type=race_type, race_settings=settings)
-    return ModelStore().create(name, meta, Hyperparameters(), reward, config)
+    # Larger iterations than the default 20 episodes: crashes end episodes early, so 20 give little
+    # to learn from, and each iteration's evaluation among the objects costs time.
+    hp = Hyperparameters(num_episodes_between_training=64, batch_size=128)
+    return ModelStore().create(name, meta, hp, reward, config)
 
 
 def train_and_race(bench: str, minutes: float) -> dict:
