@@ -31,7 +31,7 @@ from sim.paths import assets_dir
 from sim.reward import load_reward_function
 
 N_CARS = 64
-ROUNDS = 4
+ROUNDS = 5
 SECONDS = 1.0
 TARGET_RATIO = 0.70
 OBJECT_RUNS = (("oa", "sim.oa_lidar_steps_per_s", ObjectsConfig(number_of_obstacles=3)),
