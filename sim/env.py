@@ -28,10 +28,11 @@ from .actions import ActionSpace
 from .camera import TRAINING_SIZE
 from .lanes import lane_points
 from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
-from .object_params import collisions, in_camera, object_columns
+from .object_params import collisions, object_columns
 from .objects import ObjectsConfig, ObjectWorld
 from .observation import ObservationSpec
 from .params import ParamsBuilder
+from .put_back import put_back
 from .sensor_setup import make_sensor, with_objects
 from .track import Track
 from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
@@ -311,21 +312,10 @@ class RacingEnv:
 
     def put_back(self, idx: np.ndarray) -> None:
         """Put cars ``idx`` back on the centre line at the progress they had reached, at rest,
-        facing the driving direction (DeepRacer's reset after an off-track in evaluation)."""
-        L = self.track.length
-        s_drive = self.start_s[idx] + np.maximum(self.travelled[idx], 0.0)
-        s_file = np.where(self.reverse[idx], L - s_drive, s_drive)
-        if not self.track.closed:
-            s_file = np.clip(s_file, 0.0, L - 1e-9)
-        point = self.track.point_at(s_file)
-        yaw = self.track.heading_at(s_file) + np.where(self.reverse[idx], np.pi, 0.0)
-        d = self.vehicle.reference_offset
-        self.state.x[idx] = point[:, 0] - d * np.cos(yaw)
-        self.state.y[idx] = point[:, 1] - d * np.sin(yaw)
-        self.state.yaw[idx] = np.arctan2(np.sin(yaw), np.cos(yaw))
-        self.state.speed[idx] = 0.0
-        self.falling[idx] = 0
-        self.still[idx] = 0
+        facing the driving direction (DeepRacer's reset after an off-track in evaluation); with a box
+        less than 1 m along the track from there, 1 m behind the box in the other lane, the progress
+        following the car back (DeepRacer's ``_get_car_reset_model_state``: :mod:`sim.put_back`)."""
+        put_back(self, idx)
 
     def _reset_cars(self, mask: np.ndarray) -> None:
         idx = np.flatnonzero(mask)
@@ -367,8 +357,7 @@ class RacingEnv:
         if self.objects is None:
             return ()
         st = self.objects.state
-        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed,
-                              in_camera(st, self.state))
+        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed, state=self.state)
 
     def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:
         """Put cars ``idx`` at rest with their reference point on the centre line at

@@ -98,28 +98,36 @@ def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState) ->
 
 
 def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
-              mount_offset: float = CAMERA_MOUNT_OFFSET_M, max_distance: float = CAMERA_RANGE_M) -> np.ndarray:
+              mount_offset: float = CAMERA_MOUNT_OFFSET_M, max_distance: float = CAMERA_RANGE_M,
+              cols: np.ndarray | None = None) -> np.ndarray:
     """``(n_cars, n_objects)`` bool: a corner or the centre of the object lies in the camera's
-    horizontal field of view, ahead of it and within ``max_distance``."""
+    horizontal field of view, ahead of it and within ``max_distance``. With ``cols`` (one object
+    index per car, ``(n_cars,)``) only those objects are looked at: ``(n_cars,)`` bool."""
     c, s = np.cos(state.yaw)[:, None, None], np.sin(state.yaw)[:, None, None]
     cx = (state.x + mount_offset * np.cos(state.yaw))[:, None, None]
     cy = (state.y + mount_offset * np.sin(state.yaw))[:, None, None]
-    pts = np.concatenate([objects.corners(), np.stack([objects.x, objects.y], axis=-1)[:, :, None, :]], axis=2)
+    corners, centres = objects.corners(), np.stack([objects.x, objects.y], axis=-1)
+    if cols is not None:
+        rows = np.arange(len(cols))
+        corners, centres = corners[rows, cols][:, None], centres[rows, cols][:, None]
+    pts = np.concatenate([corners, centres[:, :, None, :]], axis=2)
     wx, wy = pts[..., 0] - cx, pts[..., 1] - cy
     fwd, left = c * wx + s * wy, c * wy - s * wx
     seen = (fwd > CAMERA_NEAR_M) & (np.abs(left) <= fwd * np.tan(hfov / 2)) & (np.hypot(fwd, left) <= max_distance)
-    return seen.any(axis=2)
+    seen = seen.any(axis=2)
+    return seen if cols is None else seen[:, 0]
 
 
 def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarray,
-                   seen: np.ndarray) -> tuple[list, ...]:
+                   seen: np.ndarray | None = None, state: CarState | None = None) -> tuple[list, ...]:
     """The object keys for every car as :data:`sim.params.OBJECT_COLUMNS` lists (plain Python values).
 
     Args:
         objects: the objects of every car's episode.
         s_drive: the cars' projections on the driving-direction centre line ``(n,)``, m.
         crashed: ``(n,)`` bool, the car's body overlaps an object.
-        seen: ``(n, m)`` bool from :func:`in_camera`.
+        seen: ``(n, m)`` bool from :func:`in_camera`; or None and ``state``, the cars, whose camera
+            then looks at the ``ahead`` objects only (all ``object_in_camera`` reads).
     """
     n, m = objects.x.shape
     dist = objects.along
@@ -136,7 +144,7 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     loc = np.stack([objects.x, objects.y], axis=-1).tolist()
     return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
             objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
-            dist.tolist(), seen[rows, ahead].tolist())
+            dist.tolist(), (seen[rows, ahead] if seen is not None else in_camera(objects, state, cols=ahead)).tolist())
 
 
 def objects_at(track: Track, objects: list[tuple]) -> ObjectState:

@@ -17,6 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from common import wanted  # noqa: E402
+
 from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE, Camera, track_texture  # noqa: E402
 from sim.objects import ObjectsConfig, ObjectWorld
 from sim.sensors import Lidar, SectorLidar  # noqa: E402
@@ -68,6 +70,8 @@ def build_s(fn) -> float:
 
 
 def emit(name: str, value: float, unit: str) -> None:
+    if not wanted(name):
+        return
     print(json.dumps({"bench": name, "value": round(value, 3), "unit": unit}), flush=True)
 
 

@@ -5,8 +5,15 @@
 (centre-line bands), once with LIDAR observations and once with the camera at
 training resolution. The real-time factor divides by DeepRacer's 15 steps per second.
 ``sim.oa_lidar_steps_per_s`` repeats the LIDAR run with DeepRacer's object avoidance (3 boxes,
-evenly spaced in alternating lanes; target: at least 70% of ``sim.lidar_steps_per_s``), and
-``sim.h2b_lidar_steps_per_s`` with head-to-bot (2 bot cars changing lanes).
+evenly spaced in alternating lanes), and ``sim.h2b_lidar_steps_per_s`` with head-to-bot (2 bot
+cars changing lanes); each line carries ``ratio``, its figure over the time trial's LIDAR figure
+of the same run, and ``target_ratio`` 0.70 (the issue's target: at least 70%).
+
+The three LIDAR runs take turns (``ROUNDS`` rounds of ``SECONDS`` each, the best round kept), so a
+machine that gets busier or quieter during the run moves all three alike and the ratio holds. Time
+is the process's CPU time (one thread: numpy and torch are pinned to one), so other programs
+running beside the benchmark slow it less than they would slow a wall clock; they still do, through
+shared caches and memory.
 """
 
 from __future__ import annotations
@@ -24,35 +31,62 @@ from sim.paths import assets_dir
 from sim.reward import load_reward_function
 
 N_CARS = 64
+ROUNDS = 5
+SECONDS = 1.0
+TARGET_RATIO = 0.70
+OBJECT_RUNS = (("oa", "sim.oa_lidar_steps_per_s", ObjectsConfig(number_of_obstacles=3)),
+               ("h2b", "sim.h2b_lidar_steps_per_s",
+                ObjectsConfig(number_of_bot_cars=2, bot_car_speed=0.8, is_lane_change=True)))
+"""Short name, benchmark name, objects of the LIDAR runs among objects."""
 
 
-def car_steps_per_second(sensor: str, seconds: float = 3.0, objects: ObjectsConfig | None = None) -> float:
+def make_env(sensor: str, objects: ObjectsConfig | None = None) -> RacingEnv:
     track = load_track("workshop_loop")
     source = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
     env = RacingEnv(track, ActionSpace.from_console(3.0, 3, 30.0, 5),
                     EnvConfig(n_cars=N_CARS, sensor=sensor, objects=objects), reward_fn=load_reward_function(source))
     env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = rng.integers(0, 15, size=(4096, N_CARS))
-    for k in range(20):  # warm up caches (sensor grids are built on first use)
+    return env
+
+
+def car_steps_per_second(env: RacingEnv, seconds: float = 3.0, warm_up: int = 20) -> float:
+    """Car-steps per CPU second of ``env`` stepping random actions for ``seconds`` of CPU time."""
+    actions = np.random.default_rng(0).integers(0, 15, size=(4096, N_CARS))
+    for k in range(warm_up):  # warm up caches (sensor grids are built on first use)
         env.step(actions[k])
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    steps, start = 0, time.process_time()
+    while time.process_time() - start < seconds:
         env.step(actions[steps % len(actions)])
         steps += 1
-    return steps * N_CARS / (time.perf_counter() - start)
+    return steps * N_CARS / (time.process_time() - start)
+
+
+def lidar_rates(names: list[str]) -> dict[str, float]:
+    """Best-round car-steps/s of the LIDAR runs ``names`` (``tt``, ``oa``, ``h2b``), taking turns."""
+    configs = {"tt": None, **{short: objects for short, _, objects in OBJECT_RUNS}}
+    envs = {name: make_env("LIDAR", configs[name]) for name in names}
+    best = dict.fromkeys(names, 0.0)
+    for r in range(ROUNDS):
+        for name, env in envs.items():
+            best[name] = max(best[name], car_steps_per_second(env, SECONDS, warm_up=20 if r == 0 else 0))
+    return best
 
 
 if __name__ == "__main__":
-    for sensor, name in (("LIDAR", "lidar"), ("FRONT_FACING_CAMERA", "camera")):
-        if not wanted(f"sim.{name}_steps_per_s"):
-            continue
-        rate = car_steps_per_second(sensor)
-        report(f"sim.{name}_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
-        report(f"sim.{name}_realtime_factor", rate / 15.0, "x", cars=N_CARS)
-    for name, objects in (("oa", ObjectsConfig(number_of_obstacles=3)),
-                          ("h2b", ObjectsConfig(number_of_bot_cars=2, bot_car_speed=0.8, is_lane_change=True))):
-        if wanted(f"sim.{name}_lidar_steps_per_s"):
-            rate = car_steps_per_second("LIDAR", objects=objects)
-            report(f"sim.{name}_lidar_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop",
-                   objects=objects.n_objects)
+    objects_wanted = [short for short, bench, _ in OBJECT_RUNS if wanted(bench)]
+    if wanted("sim.lidar_steps_per_s") or objects_wanted:
+        rates = lidar_rates(["tt", *objects_wanted])
+        tt = rates["tt"]
+        if wanted("sim.lidar_steps_per_s"):
+            report("sim.lidar_steps_per_s", tt, "car-steps/s", cars=N_CARS, track="workshop_loop")
+            report("sim.lidar_realtime_factor", tt / 15.0, "x", cars=N_CARS)
+        for short, bench, objects in OBJECT_RUNS:
+            if short in objects_wanted:
+                ratio = rates[short] / tt
+                report(bench, rates[short], "car-steps/s", cars=N_CARS, track="workshop_loop",
+                       objects=objects.n_objects, lidar_steps_per_s=round(tt, 1), ratio=round(ratio, 3),
+                       target_ratio=TARGET_RATIO, reached=bool(ratio >= TARGET_RATIO))
+    if wanted("sim.camera_steps_per_s"):
+        rate = car_steps_per_second(make_env("FRONT_FACING_CAMERA"))
+        report("sim.camera_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
+        report("sim.camera_realtime_factor", rate / 15.0, "x", cars=N_CARS)

@@ -76,6 +76,9 @@ def best_laps_after(minutes: float) -> tuple[float | None, float | None]:
 
 
 def main() -> None:
+    names = ("train.lidar_seconds_to_5_laps", "train.camera_seconds_to_5_laps", "train.lidar_speed_aware_lap_ratio")
+    if not any(wanted(name) for name in names):
+        return
     os.environ["TRACKSIDE_HOME"] = tempfile.mkdtemp(prefix="trackside-bench-")
     torch.set_num_threads(2)
     from sim.library import load_track
