@@ -15,6 +15,7 @@ from league.db import LeagueError, open_db
 from league.race_setup import create_race
 from league.racers import add_racer
 from league.races import submit
+from sim.paths import home
 
 CUP = "workshop_loop_cup"
 
@@ -64,7 +65,7 @@ def test_coach_an_evaluation_as_text_json_and_a_printable_pdf(tmp_path):
 @pytest.mark.slow
 def test_coach_a_submission_and_a_session_from_their_seeds():
     db = open_db()
-    add_racer(db, "ada", "Adà")
+    add_racer(db, "ada", "Łucja Adà")
     create_race(db, "cup", CUP, laps=2)
     sub = submit(db, "cup", "ada", "standard")
     coached = coach_submission(db, sub["id"])
@@ -79,7 +80,10 @@ def test_coach_a_submission_and_a_session_from_their_seeds():
     assert coached.card.lap_time_s == pytest.approx(timer.laps[1].time_s, abs=1e-9)
     assert not coached.card.lap.standing_start  # a session's second lap starts at speed
     data = json.loads(ok("coach", "--session", session_id, "--json"))
-    assert data["lap_time_s"] == round(min(lap.time_s for lap in timer.laps), 3) and "Adà" in data["source"]
+    assert data["lap_time_s"] == round(min(lap.time_s for lap in timer.laps), 3) and "Łucja Adà" in data["source"]
+    pdf = home() / "card.pdf"  # the card's font (DejaVu Sans, embedded) prints the name as typed
+    ok("coach", "--session", session_id, "--pdf", pdf)
+    assert "Łucja Adà" in subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_coach_refuses_what_it_cannot_coach():
