@@ -48,13 +48,13 @@ class PrintJob(QThread):
         self.done.emit(self.path)
 
 
-def print_button(page, subject) -> QPushButton:
-    """A "Print" button whose menu prints the event ``subject()`` names (None: nothing chosen) on ``page``
-    (which has ``say``, ``ctx``)."""
+def print_button(page, subject, *, race: bool = False) -> QPushButton:
+    """A "Print" button whose menu prints the event (``race``: the league race) ``subject()`` names
+    (None: nothing chosen) on ``page`` (which has ``say``, ``ctx``)."""
     b = button("Print", tooltip="A podium, a certificate per racer, or the organiser's summary, as PDF")
     menu = QMenu(b)
     for text, what in PRINTOUTS:
-        menu.addAction(text, lambda w=what: print_with_dialog(page, w, subject()))
+        menu.addAction(text, lambda w=what: print_with_dialog(page, w, subject(), race=race))
     b.setMenu(menu)
     return b
 

@@ -247,3 +247,16 @@ def test_race_dialog_creates_an_object_avoidance_race_and_the_page_shows_its_box
     # A time trial shows no boxes.
     page.select_race(RACE)
     assert "time trial" in page.rules.text() and page.preview._boxes.path().elementCount() == 0
+
+
+def test_print_the_chosen_races_podium_from_the_league_page(qtbot, page, monkeypatch, tmp_path):
+    import subprocess
+
+    record_submission(page.db, RACE, "ada", FROZEN, laps_of(30.0, 31.0, 29.5))
+    page.ctx.league_changed.emit()
+    out = tmp_path / "podium.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda parent, title, start, kinds: (str(out), kinds)))
+    next(a for a in page.print_button.menu().actions() if "Podium" in a.text()).trigger()
+    qtbot.waitUntil(lambda: "Printed" in page.notice.text(), timeout=20000)
+    words = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Sample Cup" in words and "29.500" in words
