@@ -17,52 +17,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QListWidget,
-    QListWidgetItem,
-    QMenu,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QListWidget, QListWidgetItem, QMenu,
+                               QSplitter, QVBoxLayout, QWidget)
 
-from gui.pages.league_dialogs import (
-    RaceDialog,
-    RacerDialog,
-    SeasonDialog,
-    edit_race_dialog,
-)
+from gui.pages.league_dialogs import RaceDialog, RacerDialog, SeasonDialog, edit_race_dialog
 from gui.pages.league_race_card import RaceCard, closed_in_past
 from gui.pages.league_submit import SubmitPanel, fill, submit_sample_in_background
-from gui.pages.league_tables import (
-    LEADERBOARD,
-    SEASON,
-    RowsModel,
-    SubmissionHistory,
-    card,
-    local_time,
-    race_type_title,
-    table_view,
-    track_name,
-)
+from gui.pages.league_tables import (LEADERBOARD, SEASON, RowsModel, SubmissionHistory, card, local_time,
+                                     race_type_title, table_view, track_name)
 from gui.pages.printing import print_button
 from gui.rich_text import esc
 from gui.widgets.dialogs import ask_text
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league.db import LeagueError, db_path, open_db
-from league.races import (
-    add_racer,
-    create_race,
-    get_race,
-    get_submission,
-    list_racers,
-    list_races,
-    season_standings,
-    set_race_state,
-    standings,
-)
+from league.races import (add_racer, create_race, get_race, get_submission, list_races, list_racers, season_standings,
+                          set_race_state, standings)
 from league.seasons import create_season, get_season, list_seasons
 
 HIGHLIGHT_MS = 8000
