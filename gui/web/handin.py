@@ -26,7 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from league.db import LeagueError
@@ -72,9 +72,12 @@ def routes(ctx: WebContext) -> list[Route]:
         target = await run_in_threadpool(_target, ctx, request)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > ctx.max_upload_bytes:
-            raise HTTPException(413, f"the upload is over the {ctx.max_upload_bytes / 2**20:.0f} MB limit")
+            return _too_big(ctx.max_upload_bytes)
         with tempfile.TemporaryDirectory(prefix="trackside-upload-") as tmp:
-            fields = await _receive(request, ctx.max_upload_bytes, Path(tmp) / "upload.tar.gz")
+            try:
+                fields = await _receive(request, ctx.max_upload_bytes, Path(tmp) / "upload.tar.gz")
+            except _TooBig:
+                return _too_big(ctx.max_upload_bytes)
             given = request.headers.get(TOKEN_HEADER) or fields.get("token")
             await run_in_threadpool(ctx.require_token, given, scope_of(target.kind, target.id))
             receipt = await run_in_threadpool(_hand_in, ctx, Path(tmp) / "upload.tar.gz", fields, target,
@@ -87,6 +90,16 @@ def routes(ctx: WebContext) -> list[Route]:
 
     return [Route("/handin/race/{race}", page, methods=["GET"]), Route("/handin/race/{race}", upload, methods=["POST"]),
             Route("/handin/{event}", page, methods=["GET"]), Route("/handin/{event}", upload, methods=["POST"])]
+
+
+class _TooBig(Exception):
+    """The body passed the upload limit."""
+
+
+def _too_big(max_bytes: int) -> Response:
+    # "Connection: close": uvicorn then drops the connection instead of reading the rest of the body.
+    return PlainTextResponse(f"the upload is over the {max_bytes / 2**20:.0f} MB limit\n", status_code=413,
+                             headers={"Connection": "close"})
 
 
 def _target(ctx: WebContext, request: Request):
@@ -115,7 +128,7 @@ async def _receive(request: Request, max_bytes: int, dest: Path) -> dict:
         async for chunk in request.stream():
             got += len(chunk)
             if got > max_bytes:
-                raise HTTPException(413, f"the upload is over the {max_bytes / 2**20:.0f} MB limit")
+                raise _TooBig
             yield chunk
 
     parser = MultiPartParser(request.headers, counted(), max_files=1, max_fields=8, max_part_size=4096)
