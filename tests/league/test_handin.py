@@ -122,3 +122,18 @@ def test_a_hand_in_to_a_league_race_is_submitted_and_evaluated(db, tmp_path):
     assert standing["racer"] == "ada"
     stranger = hand_in(db, good_archive(tmp_path, "other"), "nobody", f"race:{race.id}", source="test")
     assert stranger["status"] == "refused" and "nobody" in stranger["reason"]
+
+
+def test_the_command_line_hands_in_watches_and_lists_the_inbox(event, tmp_path):
+    import json
+
+    from tests.league.test_cli import ok, refused, run
+
+    archive = good_archive(tmp_path)
+    out = ok("handin", "submit", str(archive), "--alias", "ada", "--event", event.name).stdout
+    assert "accepted  ada" in out and "queue position 1" in out
+    again = run("handin", "submit", str(archive), "--alias", "ada", "--event", event.name)
+    assert again.exit_code == 1 and "refused" in again.stdout and "already queued" in again.stdout
+    refused("handin", "submit", str(archive), "--alias", "ada", "--event", "nowhere", match="no race-day event")
+    rows = json.loads(ok("handin", "list", "--event", event.name, "--json").stdout)
+    assert [r["status"] for r in rows] == ["refused", "accepted"] and len(rows[1]["hash"]) == 64
