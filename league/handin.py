@@ -224,10 +224,16 @@ def receipt(row: dict, tgt: Target | None = None) -> dict:
 
 
 def inbox(db: sqlite_utils.Database, target: str | Target | None = None, limit: int = 500) -> list[dict]:
-    """The newest hand-ins first (of one target, or all), as receipts."""
+    """The newest hand-ins first (of one target, or all), as receipts (with the target's name now)."""
     if target is None:
         rows = db.query("SELECT * FROM handin_inbox ORDER BY id DESC LIMIT ?", [limit])
     else:
         label = target.label if isinstance(target, Target) else parse_target(db, target).label
         rows = db.query("SELECT * FROM handin_inbox WHERE target = ? ORDER BY id DESC LIMIT ?", [label, limit])
-    return [receipt(r) for r in rows]
+    names = {f"raceday:{i}": n for i, n in db.execute("SELECT id, name FROM raceday_events")}
+    names.update({f"race:{i}": n for i, n in db.execute("SELECT id, name FROM races")})
+    out = []
+    for r in rows:
+        out.append(receipt(r))
+        out[-1]["target_name"] = names.get(r["target"])
+    return out

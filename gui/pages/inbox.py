@@ -41,9 +41,10 @@ COLUMNS = (
     Column("Racer", lambda r: r["alias"], None, True),
     Column("Model", lambda r: r["model"] or "\u2014"),
     Column("Hash", lambda r: (r["hash"] or "")[:12]),
-    Column("Target", lambda r: r["target"]),
+    Column("Target", lambda r: r["target_name"] or r["target"]),
     Column("Status", lambda r: r["status"], None, True),
     Column("Place or reason", _outcome),
+    Column("From", lambda r: r["source"]),
 )
 
 

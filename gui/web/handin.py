@@ -161,6 +161,8 @@ def _hand_in(ctx: WebContext, path: Path, fields: dict, target, source: str) -> 
     try:
         return hand_in(db, path, fields.get("alias", ""), target, source=source,
                        archive_name=Path(fields["filename"].replace("\\", "/")).name)
+    except LeagueError as exc:  # the target went away meanwhile, or the temp file could not be read
+        raise HTTPException(422, f"refused: {exc}") from None
     finally:
         db.conn.close()
 

@@ -33,8 +33,8 @@ def test_the_inbox_lists_hand_ins_and_a_watched_folder_adds_to_it(qtbot, ctx, tm
         qtbot.waitUntil(lambda: page.rows.rowCount() == 2, timeout=3000)
     newest, older = cells(page, 0), cells(page, 1)
     assert newest[1] == "mallory" and newest[5] == "refused" and refused["reason"] == newest[6] and ".." in newest[6]
-    assert older[1:6] == ["ada", "ada", accepted["hash"][:12], f"raceday:{ev.id}", "accepted"]
-    assert older[6] == "queued, place 1"
+    assert older[1:6] == ["ada", "ada", accepted["hash"][:12], "Summit", "accepted"]
+    assert older[6:] == ["queued, place 1", "test"]
 
     stick = tmp_path / "stick"
     stick.mkdir()

@@ -109,3 +109,24 @@ def test_each_address_may_post_six_times_a_minute(server, event, tmp_path):
     archive = hostile_archives(tmp_path)["garbage"][0]
     codes = [post(server, ev.id, archive, "ada", "guess").status_code for _ in range(7)]
     assert codes == [403] * 6 + [429]
+
+
+@pytest.mark.slow
+def test_a_league_race_takes_hand_ins_with_its_own_token(server, tmp_path):
+    from league.race_setup import create_race
+    from league.racers import add_racer
+
+    db = open_db()
+    add_racer(db, "ada")
+    race = create_race(db, "cup-1", "workshop_loop_cup", laps=1)
+    token = token_for(db, scope_of("race", race.id))
+    assert "cup-1" in httpx.get(f"{server.url}/handin/race/{race.name}").text
+    archive = good_archive(tmp_path)
+    with open(archive, "rb") as fh:
+        r = httpx.post(f"{server.url}/handin/race/{race.id}", data={"alias": "ada", "token": token},
+                       files={"file": ("mine.tar.gz", fh)}, headers={"Accept": "application/json"}, timeout=60)
+    assert r.status_code == 200 and r.json()["submission"]["submission"] >= 1 and len(r.json()["hash"]) == 64
+    with open(archive, "rb") as fh:
+        wrong = httpx.post(f"{server.url}/handin/race/{race.id}", data={"alias": "ada", "token": "x" * 16},
+                           files={"file": ("mine.tar.gz", fh)}, timeout=60)
+    assert wrong.status_code == 403
