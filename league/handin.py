@@ -35,8 +35,8 @@ import sqlite_utils
 from sim.errors import TracksideError
 
 from .db import LeagueError, now_iso, writing
-from .raceday.events import ALIAS_RULE, get_event
 from .race_setup import get_race
+from .raceday.events import ALIAS_RULE, get_event
 
 ACCEPTED, REFUSED = "accepted", "refused"
 

@@ -161,6 +161,6 @@ class InboxPage(QWidget):
         self.watch_button.setText("Watch a folder\u2026")
         self.notice.setText("")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event) -> None:
         self.stop_watching()
         super().closeEvent(event)

@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from league.db import open_db
+from league.db import LeagueError, open_db
 from league.freeze import open_frozen
-from league.db import LeagueError
 from league.handin import already_handed_in, hand_in, inbox
 from league.handin_watch import FolderWatch, alias_for
 from league.raceday.entries import queue
