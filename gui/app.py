@@ -31,6 +31,7 @@ PAGES: list[tuple[str, str]] = [
     ("League", "gui.pages.league:LeaguePage"),
     ("Race day", "gui.pages.raceday:RaceDayPage"),
     ("Results", "gui.pages.results:ResultsPage"),
+    ("Inbox", "gui.pages.inbox:InboxPage"),
 ]
 
 STYLE = """

@@ -13,6 +13,7 @@ from typing import Callable
 import sqlite_utils
 
 from .finals_schema import TABLES as FINALS_TABLES
+from .handin_schema import INBOX_TABLE as HANDIN_TABLE
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import add_event_formats, add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
 from .schema import AUDIT_TABLE, TOKENS_TABLE
@@ -56,4 +57,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("raceday-006-formats", add_event_formats),
     Migration("raceday-007-finals", run_schema(FINALS_TABLES)),
     Migration("league-006-server-tokens", run_schema(TOKENS_TABLE)),
+    Migration("league-007-handin-inbox", run_schema(HANDIN_TABLE)),
 )

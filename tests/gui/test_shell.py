@@ -29,7 +29,7 @@ def test_ctrl_number_switches_pages(qtbot, window):
         window.show()
         window.activateWindow()
     titles = list(window.pages)
-    for n in (2, 1, len(titles)):
+    for n in (2, 1, min(9, len(titles))):  # Ctrl+1 .. Ctrl+9: the first nine pages
         qtbot.keyClick(window, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
         assert window.sidebar.currentRow() == n - 1
         assert window.stack.currentWidget() is window.pages[titles[n - 1]]
