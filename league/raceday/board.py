@@ -101,7 +101,8 @@ def combined_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEv
     """The event's board over all its tracks (the rule is in the module docstring): the rows of
     :func:`event_leaderboard` (``time_s``: the sum of the best results per track, s; ``laps``,
     ``valid_laps``, ``resets``, ``sessions``: over every track) plus ``tracks_done`` (tracks with a
-    result) and ``by_track`` (``{track: that track's result, s, or None}`` in the event's order). A
+    result), ``by_track`` (``{track: that track's result, s, or None}`` in the event's order) and
+    ``by_track_laps`` (under ``most_laps`` the valid laps of that result, else None). A
     one-track event: its board, as :func:`event_leaderboard` gives it."""
     ev = get_event(db, event)
     if not ev.multi_track:
@@ -131,6 +132,7 @@ def combined_leaderboard(db: sqlite_utils.Database, event: str | int | RaceDayEv
         parts = merged[row["racer"]]["parts"]
         row["tracks_done"] = len(parts)
         row["by_track"] = {t: (parts[t].time / 1000 if t in parts else None) for t in ev.tracks}
+        row["by_track_laps"] = {t: (parts[t].laps if t in parts else None) for t in ev.tracks}
     return rows
 
 
