@@ -277,11 +277,12 @@ class SessionConsole(QFrame):
             self._laps_key = None
         else:
             self.racer.setText(s.name + ("" if s.name == s.racer else f"  ({s.racer})"))
-            self.driver.setText(s.describe().capitalize())
+            ev = s.race_event  # the event as this session's track sees it (RaceDayEvent.on_track)
+            self.driver.setText(s.describe().capitalize() + (f"  \u00b7  on {ev.track}" if ev.multi_track else ""))
             self._show_snapshot(s, snap)
         self._update_buttons()
         self.refreshed.emit(None if s is None else {**snap, "racer": s.racer, "name": s.name,
-                                                    "driver": s.entry["driver"]})
+                                                    "driver": s.entry["driver"], "track": s.race_event.track})
 
     def _show_snapshot(self, s, snap: dict) -> None:
         state = s.state if s.state == "failed" else snap["state"]
