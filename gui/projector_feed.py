@@ -9,8 +9,9 @@ When a racer's time changes, that racer becomes :attr:`ProjectorFeed.newest`, wh
 window highlights while it fades out.
 
 A multi-track event shows its combined board (``league.raceday.combined_leaderboard``: the sum
-of each racer's best per track), each row's detail giving the racer's result on every track
-(a per-track column); the session view's map is the track the racer on it drives.
+of each racer's best per track), each row's detail giving the racer's result on every track in
+the subtitle's order (a per-track column); the session view's map is the track the racer on it
+drives.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ class ProjectorFeed(QObject):
             ev = get_event(self.db, name)
             rank = ev.describe_ranking()
             tracks = " + ".join(track_name(t) for t in ev.tracks)
-            self.title, self.subtitle = ev.name, f"{tracks}  \u00b7  {rank}" + (
-                "  \u00b7  combined: the sum of each racer's best per track" if ev.multi_track else "")
+            self.title = ev.name
+            self.subtitle = f"{tracks} combined  \u00b7  {rank}" if ev.multi_track else f"{tracks}  \u00b7  {rank}"
             if ev.race_type != "time_trial":
                 self.subtitle += f"  \u00b7  {ev.describe_race_type()}"
             self.track = (self.session or {}).get("track") or ev.track
@@ -138,16 +139,16 @@ class ProjectorFeed(QObject):
 
 
 def board_detail(row: dict) -> str:
-    """A race-day row's detail: ``7/9 laps``; on a combined board each track's result
-    (``Workshop loop 9.123 · Practice oval –``, laps under most laps)."""
+    """A race-day row's detail: ``7/9 laps``; on a combined board each track's result in the
+    subtitle's track order (``9.123 · – · 14.200``; laps under most laps), short enough to leave
+    the racer's name its room."""
     if "by_track" not in row:
         return f"{row['valid_laps']}/{row['laps']} laps"
     from league.exports import format_time
 
     laps = row.get("by_track_laps", {})
-    parts = [f"{track_name(t)} " + (f"{laps[t]} laps" if laps.get(t) is not None else format_time(s))
-             for t, s in row["by_track"].items()]
-    return "  \u00b7  ".join(parts)
+    return "  \u00b7  ".join(f"{laps[t]} laps" if laps.get(t) is not None else format_time(s)
+                             for t, s in row["by_track"].items())
 
 
 def finals_of(db, event) -> dict | None:

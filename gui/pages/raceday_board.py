@@ -1,8 +1,8 @@
 """The Race day page's leaderboard card: the event's board, with a track selector on a multi-track event.
 
 A one-track event shows its board as before. An event on several tracks offers "Combined" (the
-sum of each racer's best per track, ``league.raceday.combined_leaderboard``; a "Tracks" column
-says how many each racer has) and each of its tracks (``event_leaderboard(..., track=T)``).
+sum of each racer's best per track, ``league.raceday.combined_leaderboard``; a "Tracks" column,
+in place of "Laps", says how many each racer has) and each of its tracks (``event_leaderboard(..., track=T)``).
 Under ``most_laps`` the Time column shows the laps (the result) and the Gap how many fewer than
 the leader's. The card only shows: its page reads nothing else from it than :meth:`track`.
 """
@@ -42,8 +42,9 @@ BOARD = (
     Column("Laps", lambda r: f"{r['valid_laps']}/{r['laps']}", RIGHT),
     Column("Tracks", lambda r: f"{r.get('tracks_done', 0)}/{len(r.get('by_track', {}))}", RIGHT),
 )
-"""A race-day board (``league.raceday.event_leaderboard`` rows); Tracks only on a combined board."""
-TRACKS_COLUMN = 5
+"""A race-day board (``league.raceday.event_leaderboard`` rows); a combined board shows Tracks
+in place of Laps (the card is narrow)."""
+LAPS_COLUMN, TRACKS_COLUMN = 4, 5
 
 
 class BoardCard(QFrame):
@@ -99,4 +100,6 @@ class BoardCard(QFrame):
 
     def show_rows(self, rows: list[dict], highlight=None) -> None:
         self.model.set_rows(rows, highlight)
-        self.view.setColumnHidden(TRACKS_COLUMN, not any("by_track" in r for r in rows))
+        combined = any("by_track" in r for r in rows)
+        self.view.setColumnHidden(TRACKS_COLUMN, not combined)
+        self.view.setColumnHidden(LAPS_COLUMN, combined)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, Q
 
 from gui.pages.league_dialogs import FormDialog, show_race_type
 from gui.pages.league_submit import CHECKPOINTS
+from gui.pages.league_tables import track_name
 from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import button, label
 from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
@@ -72,7 +73,7 @@ class QueuePanel(QFrame):
         self.list.clear()
         for k, e in enumerate(entries, start=1):
             who = "physical car" if e["driver"] == "car" else f"model {e['model']}"
-            who += f"  \u00b7  on {e['track']}" if e.get("track") else ""
+            who += f"  \u00b7  on {track_name(e['track'])}" if e.get("track") else ""
             name = e["display_name"] + ("" if e["display_name"] == e["racer"] else f" ({e['racer']})")
             item = QListWidgetItem(f"{k}.  {name}\n      {who}")
             item.setData(Qt.ItemDataRole.UserRole, e["id"])

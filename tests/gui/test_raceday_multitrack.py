@@ -58,10 +58,10 @@ def test_the_board_offers_combined_and_each_track(page):
     assert "3 runs per racer per track" in page.rules.text()
     assert [(r["racer"], r["time_s"]) for r in page.board_model.rows] == [("ann", 30.0), ("bob", 9.0)]
     assert (cell(page, 0, 5), cell(page, 1, 5)) == ("2/2", "1/2")
-    assert not page.board.isColumnHidden(5)
+    assert not page.board.isColumnHidden(5) and page.board.isColumnHidden(4)  # Tracks in place of Laps
     assert page.board_card.choose_track(A)
     assert [(r["racer"], r["time_s"]) for r in page.board_model.rows] == [("bob", 9.0), ("ann", 10.0)]
-    assert page.board.isColumnHidden(5)
+    assert page.board.isColumnHidden(5) and not page.board.isColumnHidden(4)
     rd.create_event(page.db, "One", A)
     page.ctx.league_changed.emit()
     page.select_event("One")
@@ -73,9 +73,9 @@ def test_a_session_queued_for_the_second_track_runs_and_is_recorded_there(qtbot,
     page.ctx.league_changed.emit()
     page.select_event("Two")
     assert page.add_to_queue("cy", car=True, track=B)
-    assert "on practice_oval" in page.queue.item(0).text()
+    assert "on Practice Oval" in page.queue.item(0).text()
     assert page.load()
-    assert page.console.track.track.name == B and "on practice_oval" in page.console.driver.text()
+    assert page.console.track.track.name == B and "on Practice Oval" in page.console.driver.text()
     for at in (1000.0, 1010.0):
         clock.t = at
         qtbot.keyClick(page.console, Qt.Key.Key_Space)
