@@ -14,8 +14,8 @@ import sqlite_utils
 
 from .finals_schema import TABLES as FINALS_TABLES
 from .raceday.schema import TABLES as RACEDAY_TABLES
-from .raceday.schema import (add_event_formats, add_event_race_type, add_event_tracks, add_lap_penalty, add_session_seed,
-                             rename_rankings)
+from .raceday.schema import (add_event_formats, add_event_race_type, add_event_tracks, add_lap_penalty,
+                             add_session_seed, rename_rankings)
 from .schema import AUDIT_TABLE, TOKENS_TABLE
 from .schema import TABLES as LEAGUE_TABLES
 from .schema import add_race_type, add_submission_seed, add_submission_sim_version

@@ -84,8 +84,9 @@ def event_create(name, tracks, length, ranking, average_of, target_laps, max_run
 
     race_type, settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
                                          collision_penalty)
-    ev = create_event(_db(), name, tracks[0], tracks=tracks, length_s=parse_length(length), ranking=parse_ranking(ranking),
-                      average_of=average_of, target_laps=target_laps, max_runs=_count_or_none(max_runs, "--max-runs"),
+    ev = create_event(_db(), name, tracks[0], tracks=tracks, length_s=parse_length(length),
+                      ranking=parse_ranking(ranking), average_of=average_of, target_laps=target_laps,
+                      max_runs=_count_or_none(max_runs, "--max-runs"),
                       resets_limit=_resets_limit(resets_limit), penalty_s=penalty, race_type=race_type,
                       race_settings=settings, collision_penalty_s=collision_penalty)
     click.echo(f"created event {ev.name!r} on {', '.join(ev.tracks)}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
@@ -114,8 +115,9 @@ def event_edit(ctx, name, new_name, tracks, length, ranking, average_of, target_
     from league.audit import who_is_editing
     from league.raceday import parse_length, update_event
 
-    changes = {"name": new_name, "tracks": tuple(tracks) or None, "length_s": None if length is None else parse_length(length),
-               "ranking": ranking, "average_of": average_of, "target_laps": target_laps,
+    changes = {"name": new_name, "tracks": tuple(tracks) or None,
+               "length_s": None if length is None else parse_length(length), "ranking": ranking,
+               "average_of": average_of, "target_laps": target_laps,
                "penalty_s": penalty, "collision_penalty_s": collision_penalty}
     changes = {k: v for k, v in changes.items() if v is not None}
     if max_runs is not None:
@@ -128,8 +130,8 @@ def event_edit(ctx, name, new_name, tracks, length, ranking, average_of, target_
     if not changes:
         raise UserError("event edit: nothing to change; give an option such as --length 5:00 (see --help)")
     ev = update_event(_db(), name, who_is_editing(by), reason=reason, **changes)
-    click.echo(f"event {ev.name!r} on {', '.join(ev.tracks)}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}, "
-               f"{ev.describe_runs()}; {_race_type(ev)}")
+    click.echo(f"event {ev.name!r} on {', '.join(ev.tracks)}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
+               f"{_limit(ev)}, {ev.describe_runs()}; {_race_type(ev)}")
 
 
 def _ranking(ev) -> str:

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Sequence
 
 import sqlite_utils
 
@@ -88,7 +88,7 @@ class RaceDayEvent:
     def multi_track(self) -> bool:
         return len(self.tracks) > 1
 
-    def on_track(self, track: str | None) -> "RaceDayEvent":
+    def on_track(self, track: str | None) -> RaceDayEvent:
         """The event as a session on ``track`` sees it: :attr:`track` is that track (None: the first).
         Raises :class:`LeagueError` for a track the event does not run on."""
         return replace(self, track=self.check_track(track))

@@ -138,8 +138,8 @@ def run_model_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent
 
     try:
         driven = models.get(active.model) if models is not None else active.model
-        timer = run_simulated_session(ev.on_track(active.track), active.racer, driven, active.checkpoint, speed=speed or math.inf,
-                                      on_update=on_update, seed=seed)
+        timer = run_simulated_session(ev.on_track(active.track), active.racer, driven, active.checkpoint,
+                                      speed=speed or math.inf, on_update=on_update, seed=seed)
     except BaseException:
         discard_session(db, active)
         raise

@@ -198,3 +198,20 @@ def test_cli_creates_a_multi_track_event_and_prints_each_board(db):
     assert res.exit_code == 0 and "on practice_oval" in res.output
     res = run(main, ["raceday", "event", "show", "cli"])
     assert "tracks: workshop_loop, practice_oval" in res.output
+
+
+@pytest.mark.slow
+def test_a_session_on_the_second_track_drives_and_replays_there(db):
+    from league.coaching import coach_session
+    from league.print_replay import session_lap_path
+
+    ev = rd.create_event(db, "Replay", A, tracks=[A, B], length_s=60)
+    sid, timer, active = rd.run_model_session(db, ev, "ann", model="standard", speed=0, seed=7, track=B)
+    assert active.track == B and rd.sessions(db, ev)[0]["track"] == B
+    first = rd.run_model_session(db, ev, "bob", model="standard", speed=0, seed=7)[1]
+    assert [lap.time_s for lap in first.laps] != [lap.time_s for lap in timer.laps]  # another track, other laps
+    coached = coach_session(db, sid, lap=2)
+    assert coached.replay_matches and coached.card.track == B
+    session = rd.sessions(db, ev)[0]
+    path = session_lap_path(ev, session, 2, round(timer.laps[1].time_s * 1000))
+    assert path.points is not None, path.note
