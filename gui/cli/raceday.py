@@ -365,10 +365,11 @@ def leaderboard(event_name, track, combined, as_json):
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
               help="html: the projector page (leaderboard only).")
 @click.option("--refresh", type=int, default=None, help="HTML: reload the page every N seconds.")
+@click.option("--track", default=None, help="The leaderboard of one track (default: a multi-track event's combined).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File to write (default: standard output).")
 @friendly_errors
-def export(event_name, what, fmt, refresh, output):
+def export(event_name, what, fmt, refresh, track, output):
     """An event's laps, summary or leaderboard as CSV, JSON or a projector page."""
     from league import exports
     from league.raceday import event_lap_rows, event_leaderboard, get_event
@@ -378,11 +379,11 @@ def export(event_name, what, fmt, refresh, output):
     if fmt == "html" and what != "leaderboard":
         raise UserError("--format html is for the leaderboard (--what leaderboard)")
     if what == "leaderboard":
-        rows = event_leaderboard(db, ev)
+        rows, where = event_leaderboard(db, ev, track=track), track or " + ".join(ev.tracks)
         text = {"csv": lambda: exports.to_csv(rows, BOARD_COLUMNS),
-                "json": lambda: exports.to_json({"event": ev.name, "track": ev.track, "ranking": ev.ranking,
-                                                 "leaderboard": rows}),
-                "html": lambda: exports.leaderboard_html(ev.name, rows, refresh, subtitle=f"{ev.track} \u00b7 "
+                "json": lambda: exports.to_json({"event": ev.name, "track": track or ev.track, "tracks": ev.tracks,
+                                                 "ranking": ev.ranking, "leaderboard": rows}),
+                "html": lambda: exports.leaderboard_html(ev.name, rows, refresh, subtitle=f"{where} \u00b7 "
                                                          f"{_ranking(ev)}")}[fmt]()
     else:
         rows = event_lap_rows(db, ev)

@@ -198,6 +198,11 @@ def test_cli_creates_a_multi_track_event_and_prints_each_board(db):
     assert res.exit_code == 0 and "on practice_oval" in res.output
     res = run(main, ["raceday", "event", "show", "cli"])
     assert "tracks: workshop_loop, practice_oval" in res.output
+    res = run(main, ["raceday", "export", "cli", "--what", "leaderboard", "--format", "json", "--track", B])
+    data = json.loads(res.output)
+    assert (data["track"], [r["racer"] for r in data["leaderboard"]]) == (B, ["ann"])
+    res = run(main, ["raceday", "export", "cli", "--what", "leaderboard", "--format", "html"])
+    assert "workshop_loop + practice_oval" in res.output
 
 
 @pytest.mark.slow
