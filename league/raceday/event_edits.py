@@ -67,6 +67,8 @@ def update_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent, who
         if sessions:
             _refuse_what_sessions_fix(ev, before, after, changed, len(sessions))
             _refuse_dropping_driven_tracks(ev, after["tracks"], [t for _, t in driven], len(sessions))
+        if "tracks" in changed:
+            _refuse_dropping_waiting_tracks(db, ev, after["tracks"])
         if "name" in changed and db.execute("SELECT 1 FROM raceday_events WHERE name = ? AND id != ?",
                                             [after["name"], ev.id]).fetchone():
             raise LeagueError(f"event name: an event named {after['name']!r} already exists")
@@ -93,6 +95,15 @@ def _refuse_dropping_driven_tracks(ev: RaceDayEvent, tracks: tuple[str, ...], dr
                 raise LeagueError(f"track: cannot change: {recorded} and the laps were driven on it; "
                                   "create a new event for new rules, or add the track beside it")
             raise LeagueError(f"tracks: cannot drop {track}: {recorded} and some were driven on it")
+
+
+def _refuse_dropping_waiting_tracks(db: sqlite_utils.Database, ev: RaceDayEvent, tracks: tuple[str, ...]) -> None:
+    """A track a racer is queued for, or on track on, must stay (their session could not be recorded)."""
+    for racer, state, track in db.execute("SELECT racer, state, COALESCE(track, ?) FROM raceday_queue WHERE "
+                                          "event_id = ? AND state IN ('queued', 'running')", [ev.tracks[0], ev.id]):
+        if track not in tracks:
+            raise LeagueError(f"tracks: cannot drop {track}: {racer!r} is {state} for it; "
+                              "remove them from the queue first")
 
 
 def _refuse_what_sessions_fix(ev: RaceDayEvent, before: dict, after: dict, changed: list[str], n: int) -> None:

@@ -151,6 +151,9 @@ def test_editing_tracks_adds_and_reorders_but_keeps_the_driven_ones(db):
         rd.update_event(db, ev, "judge", tracks=[B])
     ev = rd.update_event(db, ev, "judge", track=C)     # the first track replaced, the others kept
     assert ev.tracks == (C, A)
+    rd.add_to_queue(db, ev, "bob", car=True)           # queued for the first track, C
+    with pytest.raises(LeagueError, match="tracks: cannot drop workshop_loop_cup: 'bob' is queued for it"):
+        rd.update_event(db, ev, "judge", tracks=[A])
     with pytest.raises(LeagueError, match="at most 8 tracks"):
         rd.create_event(db, "Many", A, tracks=[A, B, C, "beginner_loop", "practice_oval_cup", "technical_circuit",
                                                     "technical_circuit_cup", "x", "y"])
