@@ -184,7 +184,8 @@ def event_list(as_json):
         emit_json([e.as_dict() for e in events])
         return
     for ev in events:
-        click.echo(f"{ev.name:<24} {ev.track:<22} {_clock(ev.length_s):>5}  {ev.ranking:<12}  "
+        where = ev.track + (f" +{len(ev.tracks) - 1}" if ev.multi_track else "")  # the first track, how many more
+        click.echo(f"{ev.name:<24} {where:<22} {_clock(ev.length_s):>5}  {ev.ranking:<12}  "
                    f"{ev.describe_race_type()}")
     if not events:
         click.echo("no events yet: trackside raceday event create NAME --track TRACK")
