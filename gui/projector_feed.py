@@ -7,6 +7,11 @@ A followed event's finals come with it (:attr:`ProjectorFeed.bracket`, ``league.
 :attr:`ProjectorFeed.view` says whether the window shows the board or the bracket.
 When a racer's time changes, that racer becomes :attr:`ProjectorFeed.newest`, which the
 window highlights while it fades out.
+
+A multi-track event shows its combined board (``league.raceday.combined_leaderboard``: the sum
+of each racer's best per track), each row's detail giving the racer's result on every track in
+the subtitle's order (a per-track column); the session view's map is the track the racer on it
+drives.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ class ProjectorFeed(QObject):
         """The live session: a ``SessionTimer.snapshot`` plus ``racer``, ``name``, ``driver`` and, for a
         simulated car, ``car`` and ``objects`` (its boxes and bot cars, ``sim.object_rows`` rows)."""
         self.track: str | None = None
-        """The followed event's track (the session view's map), or None."""
+        """The track of the session view's map: the live session's, else the followed event's first; or None."""
         self.newest: str | None = None
         self.board_version = 0
         """Counts board reloads, so a view can tell a new board from a session update."""
@@ -72,6 +77,8 @@ class ProjectorFeed(QObject):
     def set_session(self, session: dict | None) -> None:
         """The racer on track (None: nobody); the Race day page calls it as the session runs."""
         self.session = session
+        if session is not None and session.get("track") and self.source and self.source[0] == "event":
+            self.track = session["track"]
         self.changed.emit()
 
     def highlight_age(self) -> float:
@@ -106,18 +113,20 @@ class ProjectorFeed(QObject):
 
             ev = get_event(self.db, name)
             rank = ev.describe_ranking()
-            self.title, self.subtitle = ev.name, f"{track_name(ev.track)}  \u00b7  {rank}"
+            tracks = " + ".join(track_name(t) for t in ev.tracks)
+            self.title = ev.name
+            self.subtitle = f"{tracks} combined  \u00b7  {rank}" if ev.multi_track else f"{tracks}  \u00b7  {rank}"
             if ev.race_type != "time_trial":
                 self.subtitle += f"  \u00b7  {ev.describe_race_type()}"
-            self.track = ev.track
+            self.track = (self.session or {}).get("track") or ev.track
             self.bracket = finals_of(self.db, ev)
             if self.view == "bracket" and self.bracket:
                 b = self.bracket
                 self.subtitle = (f"Finals  \u00b7  {'knockout' if b['kind'] == 'bracket' else 'ladder'} of "
                                  f"{b['size']}  \u00b7  {b['laps']} laps a heat")
             return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
-                     "gap_s": r["gap_s"], "detail": f"{r['valid_laps']}/{r['laps']} laps",
-                     "status": r["status"]} for r in event_leaderboard(self.db, ev)]
+                     "gap_s": r["gap_s"], "detail": board_detail(r), "status": r["status"]}
+                    for r in event_leaderboard(self.db, ev)]
         from league.races import get_race, standings
 
         race = get_race(self.db, name)
@@ -127,6 +136,19 @@ class ProjectorFeed(QObject):
         return [{"rank": r["rank"], "racer": r["racer"], "name": r["display_name"], "time_s": r["time_s"],
                  "gap_s": r["gap_s"], "detail": f"{r['points']} pts", "status": "ok" if r["time_s"] else "no time"}
                 for r in standings(self.db, race)]
+
+
+def board_detail(row: dict) -> str:
+    """A race-day row's detail: ``7/9 laps``; on a combined board each track's result in the
+    subtitle's track order (``9.123 · – · 14.200``; laps under most laps), short enough to leave
+    the racer's name its room."""
+    if "by_track" not in row:
+        return f"{row['valid_laps']}/{row['laps']} laps"
+    from league.exports import format_time
+
+    laps = row.get("by_track_laps", {})
+    return "  \u00b7  ".join(f"{laps[t]} laps" if laps.get(t) is not None else format_time(s)
+                             for t, s in row["by_track"].items())
 
 
 def finals_of(db, event) -> dict | None:

@@ -92,7 +92,7 @@ def coach_session(db: sqlite_utils.Database, session_id: int, *, lap: int | None
         raise LeagueError(f"session {session_id} was driven by a physical car: there is no recorded path to coach")
     if row.get("seed") is None:
         raise LeagueError(f"session {session_id} was recorded without a noise seed: it cannot be replayed")
-    event = get_event(db, int(row["event_id"]))
+    event = get_event(db, int(row["event_id"])).on_track(row.get("track"))  # the track the session ran on
     model = resolve_model(row["model"], models)
     recorder = LapRecorder(continuous=True)
     session = _SessionRecorder(recorder)

@@ -15,7 +15,8 @@ import sqlite_utils
 from .finals_schema import TABLES as FINALS_TABLES
 from .handin_schema import INBOX_TABLE as HANDIN_TABLE
 from .raceday.schema import TABLES as RACEDAY_TABLES
-from .raceday.schema import add_event_formats, add_event_race_type, add_lap_penalty, add_session_seed, rename_rankings
+from .raceday.schema import (add_event_formats, add_event_race_type, add_event_tracks, add_lap_penalty,
+                             add_session_seed, rename_rankings)
 from .schema import AUDIT_TABLE, TOKENS_TABLE
 from .schema import TABLES as LEAGUE_TABLES
 from .schema import add_race_type, add_submission_seed, add_submission_sim_version
@@ -58,4 +59,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("raceday-007-finals", run_schema(FINALS_TABLES)),
     Migration("league-006-server-tokens", run_schema(TOKENS_TABLE)),
     Migration("league-007-handin-inbox", run_schema(HANDIN_TABLE)),
+    Migration("raceday-008-multi-track", add_event_tracks),
 )

@@ -48,7 +48,8 @@ def session_lap_path(event, session: dict, lap: int, time_ms: int) -> LapPath:
         positions.append((len(state["laps"]), state["car"]["x"], state["car"]["y"]))
 
     try:
-        timer = run_simulated_session(event, session["racer"], session["model"], session["checkpoint"], speed=0,
+        timer = run_simulated_session(event.on_track(session.get("track")), session["racer"], session["model"],
+                                      session["checkpoint"], speed=0,
                                       on_update=record, seed=int(session["seed"]),
                                       should_stop=lambda: bool(positions) and positions[-1][0] >= lap,
                                       wall_clock=lambda: float(next(clock)))

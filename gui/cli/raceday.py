@@ -13,6 +13,7 @@ import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
 from .race_options import race_type_options, read_race_type
+from .raceday_board import BOARD_COLUMNS, print_board, time_text
 
 
 def _db():
@@ -24,10 +25,6 @@ def _db():
 def _clock(seconds: float) -> str:
     """Seconds as M:SS (a session length)."""
     return f"{int(seconds) // 60}:{int(round(seconds)) % 60:02d}"
-
-
-def _time(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.3f}"
 
 
 RANKINGS = ("best_lap", "best_average", "total_time", "most_laps", "first_to", "fastest", "average")
@@ -65,7 +62,8 @@ def event():
 
 @event.command("create")
 @click.argument("name")
-@click.option("--track", required=True, help="Track the event runs on.")
+@click.option("--track", "tracks", required=True, multiple=True,
+              help="Track the event runs on; repeat it for a multi-track event (the first is its main track).")
 @click.option("--length", default="4:00", show_default=True, help="Session length, M:SS or seconds (1-10 minutes).")
 @click.option("--ranking", type=click.Choice(RANKINGS), default="best_lap", show_default=True,
               help="Fastest valid lap, best average of N consecutive, total time of the first N valid laps, "
@@ -79,25 +77,26 @@ def event():
               help="Seconds a simulated car is held after leaving the road.")
 @race_type_options
 @friendly_errors
-def event_create(name, track, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty, race_type,
+def event_create(name, tracks, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty, race_type,
                  obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty):
     """Create an event NAME on a track (a time trial, or with boxes or bot cars: --race-type)."""
     from league.raceday import create_event, parse_length, parse_ranking
 
     race_type, settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
                                          collision_penalty)
-    ev = create_event(_db(), name, track, length_s=parse_length(length), ranking=parse_ranking(ranking),
-                      average_of=average_of, target_laps=target_laps, max_runs=_count_or_none(max_runs, "--max-runs"),
+    ev = create_event(_db(), name, tracks[0], tracks=tracks, length_s=parse_length(length),
+                      ranking=parse_ranking(ranking), average_of=average_of, target_laps=target_laps,
+                      max_runs=_count_or_none(max_runs, "--max-runs"),
                       resets_limit=_resets_limit(resets_limit), penalty_s=penalty, race_type=race_type,
                       race_settings=settings, collision_penalty_s=collision_penalty)
-    click.echo(f"created event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
+    click.echo(f"created event {ev.name!r} on {', '.join(ev.tracks)}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
                f"{_limit(ev)}, {ev.describe_runs()}; {_race_type(ev)}")
 
 
 @event.command("edit")
 @click.argument("name")
 @click.option("--name", "new_name", default=None, help="A new name.")
-@click.option("--track", default=None)
+@click.option("--track", "tracks", multiple=True, help="The event's tracks (repeat: several, in order).")
 @click.option("--length", default=None, help="Session length, M:SS or seconds.")
 @click.option("--ranking", type=click.Choice(RANKINGS), default=None)
 @click.option("--average-of", type=int, default=None)
@@ -110,14 +109,15 @@ def event_create(name, track, length, ranking, average_of, target_laps, max_runs
 @click.option("--reason", default=None, help="Why, for the audit log.")
 @click.pass_context
 @friendly_errors
-def event_edit(ctx, name, new_name, track, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty,
+def event_edit(ctx, name, new_name, tracks, length, ranking, average_of, target_laps, max_runs, resets_limit, penalty,
                race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty, by, reason):
     """Change an event's settings; refused (saying why) where recorded sessions were run under them."""
     from league.audit import who_is_editing
     from league.raceday import parse_length, update_event
 
-    changes = {"name": new_name, "track": track, "length_s": None if length is None else parse_length(length),
-               "ranking": ranking, "average_of": average_of, "target_laps": target_laps,
+    changes = {"name": new_name, "tracks": tuple(tracks) or None,
+               "length_s": None if length is None else parse_length(length), "ranking": ranking,
+               "average_of": average_of, "target_laps": target_laps,
                "penalty_s": penalty, "collision_penalty_s": collision_penalty}
     changes = {k: v for k, v in changes.items() if v is not None}
     if max_runs is not None:
@@ -130,8 +130,8 @@ def event_edit(ctx, name, new_name, track, length, ranking, average_of, target_l
     if not changes:
         raise UserError("event edit: nothing to change; give an option such as --length 5:00 (see --help)")
     ev = update_event(_db(), name, who_is_editing(by), reason=reason, **changes)
-    click.echo(f"event {ev.name!r} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}, "
-               f"{ev.describe_runs()}; {_race_type(ev)}")
+    click.echo(f"event {ev.name!r} on {', '.join(ev.tracks)}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, "
+               f"{_limit(ev)}, {ev.describe_runs()}; {_race_type(ev)}")
 
 
 def _ranking(ev) -> str:
@@ -165,9 +165,11 @@ def event_show(name, as_json):
     click.echo(f"{ev.name} on {ev.track}: {_clock(ev.length_s)} sessions, {_ranking(ev)}, {_limit(ev)}, "
                f"{ev.describe_runs()}")
     click.echo(f"race type: {_race_type(ev)}")
+    if ev.multi_track:
+        click.echo(f"tracks: {', '.join(ev.tracks)} (the board: the sum of each racer's best per track)")
     click.echo("queue: " + (", ".join(f"{e['position']}. {e['racer']} ({e['model'] or 'car'})" for e in waiting)
                             or "empty"))
-    _print_board(board)
+    print_board(board, ev.tracks if ev.multi_track else ())
 
 
 @event.command("list")
@@ -182,7 +184,8 @@ def event_list(as_json):
         emit_json([e.as_dict() for e in events])
         return
     for ev in events:
-        click.echo(f"{ev.name:<24} {ev.track:<22} {_clock(ev.length_s):>5}  {ev.ranking:<12}  "
+        where = ev.track + (f" +{len(ev.tracks) - 1}" if ev.multi_track else "")  # the first track, how many more
+        click.echo(f"{ev.name:<24} {where:<22} {_clock(ev.length_s):>5}  {ev.ranking:<12}  "
                    f"{ev.describe_race_type()}")
     if not events:
         click.echo("no events yet: trackside raceday event create NAME --track TRACK")
@@ -201,13 +204,16 @@ def queue_group():
 @click.option("--model", default=None, help="The racer's model (default: the standard model).")
 @click.option("--checkpoint", default=None, help="Iteration or best/final/latest (default: the race pick).")
 @click.option("--car", is_flag=True, help="A physical car, timed by hand.")
+@click.option("--track", default=None, help="A multi-track event: the track (default: the event's first).")
 @friendly_errors
-def queue_add(event_name, racer, display_name, model, checkpoint, car):
+def queue_add(event_name, racer, display_name, model, checkpoint, car, track):
     """Queue RACER (an alias) at EVENT."""
     from league.raceday import add_to_queue
 
-    e = add_to_queue(_db(), event_name, racer, display_name=display_name, model=model, car=car, checkpoint=checkpoint)
-    click.echo(f"queued {e['racer']} at position {e['position']}: " + ("physical car" if car else f"model {e['model']}"))
+    e = add_to_queue(_db(), event_name, racer, display_name=display_name, model=model, car=car, checkpoint=checkpoint,
+                     track=track)
+    click.echo(f"queued {e['racer']} at position {e['position']}: " + ("physical car" if car else f"model {e['model']}")
+               + (f" on {e['track']}" if e["track"] else ""))
 
 
 @queue_group.command("list")
@@ -267,13 +273,15 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @click.option("--racer", required=True, help="The racer's alias (queued or a walk-up).")
 @click.option("--model", default=None, help="Model to drive (default: the racer's queued model, else standard).")
 @click.option("--checkpoint", default=None, help="Iteration or best/final/latest.")
+@click.option("--track", default=None, help="A multi-track event: the track (default: the racer's queued one, "
+                                            "else the event's first).")
 @click.option("--speed", type=float, default=1.0, show_default=True,
               help="Times real time; 0: as fast as possible.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
               help="Noise seed (default: a fresh one); recorded with the session, the same seed replays it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded session as JSON (no live lines).")
 @friendly_errors
-def run(event_name, racer, model, checkpoint, speed, seed, as_json):
+def run(event_name, racer, model, checkpoint, track, speed, seed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
     from league.raceday import event_leaderboard, get_event, run_model_session
     from trainer.model_store import ModelStore
@@ -286,7 +294,7 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
 
     def started(active) -> None:
         if not as_json:
-            click.echo(f"{racer} on {ev.track}, model {active.model}: {_clock(ev.length_s)} session"
+            click.echo(f"{racer} on {active.track}, model {active.model}: {_clock(ev.length_s)} session"
                        + ("" if speed == 0 else f" at {speed:g}x real time") + f", {_race_type(ev)}")
 
     def show(state: dict) -> None:
@@ -306,12 +314,13 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
                                                       speed=speed, on_start=started, on_update=show,
-                                                      models=ModelStore(), seed=seed)
+                                                      models=ModelStore(), seed=seed, track=track)
     except KeyboardInterrupt:
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
-    board = event_leaderboard(db, ev)
+    board = event_leaderboard(db, ev, track=active.track)  # the rank on the track driven
     mine = next(r for r in board if r["racer"] == active.racer)
     result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,
+              "track": active.track,
               "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
               "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason,
               "seed": timer.seed, "race_type": ev.race_type, "race_settings": ev.race_settings,
@@ -320,7 +329,7 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
         emit_json(result)
         return
     click.echo(f"session over ({timer.end_reason}): {len(timer.laps)} laps, {len(timer.valid_laps())} valid, "
-               f"result {_time(timer.result_s())} s; rank {mine['rank']} of {len(board)} (seed {timer.seed})")
+               f"result {time_text(timer.result_s())} s; rank {mine['rank']} of {len(board)} (seed {timer.seed})")
 
 
 def _best(timer) -> float | None:
@@ -330,17 +339,24 @@ def _best(timer) -> float | None:
 
 @raceday.command("leaderboard")
 @click.argument("event_name", metavar="EVENT")
+@click.option("--track", default=None, help="One track's board (a multi-track event).")
+@click.option("--combined", is_flag=True, help="The combined board: the sum of each racer's best per track "
+                                                "(a multi-track event's default).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @friendly_errors
-def leaderboard(event_name, as_json):
-    """The event's ranking with the gap to the leader."""
-    from league.raceday import event_leaderboard
+def leaderboard(event_name, track, combined, as_json):
+    """The event's ranking with the gap to the leader (per track, or combined over its tracks)."""
+    from league.raceday import combined_leaderboard, event_leaderboard, get_event
 
-    board = event_leaderboard(_db(), event_name)
+    if track and combined:
+        raise UserError("give either --track or --combined, not both")
+    db = _db()
+    ev = get_event(db, event_name)
+    board = event_leaderboard(db, ev, track=track) if track else combined_leaderboard(db, ev)
     if as_json:
         emit_json(board)
         return
-    _print_board(board)
+    print_board(board, ev.tracks if ev.multi_track and not track else ())
 
 
 @raceday.command("export")
@@ -350,10 +366,11 @@ def leaderboard(event_name, as_json):
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
               help="html: the projector page (leaderboard only).")
 @click.option("--refresh", type=int, default=None, help="HTML: reload the page every N seconds.")
+@click.option("--track", default=None, help="The leaderboard of one track (default: a multi-track event's combined).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File to write (default: standard output).")
 @friendly_errors
-def export(event_name, what, fmt, refresh, output):
+def export(event_name, what, fmt, refresh, track, output):
     """An event's laps, summary or leaderboard as CSV, JSON or a projector page."""
     from league import exports
     from league.raceday import event_lap_rows, event_leaderboard, get_event
@@ -363,11 +380,11 @@ def export(event_name, what, fmt, refresh, output):
     if fmt == "html" and what != "leaderboard":
         raise UserError("--format html is for the leaderboard (--what leaderboard)")
     if what == "leaderboard":
-        rows = event_leaderboard(db, ev)
+        rows, where = event_leaderboard(db, ev, track=track), track or " + ".join(ev.tracks)
         text = {"csv": lambda: exports.to_csv(rows, BOARD_COLUMNS),
-                "json": lambda: exports.to_json({"event": ev.name, "track": ev.track, "ranking": ev.ranking,
-                                                 "leaderboard": rows}),
-                "html": lambda: exports.leaderboard_html(ev.name, rows, refresh, subtitle=f"{ev.track} \u00b7 "
+                "json": lambda: exports.to_json({"event": ev.name, "track": track or ev.track, "tracks": ev.tracks,
+                                                 "ranking": ev.ranking, "leaderboard": rows}),
+                "html": lambda: exports.leaderboard_html(ev.name, rows, refresh, subtitle=f"{where} \u00b7 "
                                                          f"{_ranking(ev)}")}[fmt]()
     else:
         rows = event_lap_rows(db, ev)
@@ -379,20 +396,3 @@ def export(event_name, what, fmt, refresh, output):
         return
     exports.write_export(output, text)  # a temp file renamed into place: a full disk keeps the old export
     click.echo(f"wrote {output}")
-
-
-BOARD_COLUMNS = ("rank", "racer", "display_name", "time_s", "gap_s", "laps", "valid_laps", "resets", "status")
-
-
-def _print_board(board: list[dict]) -> None:
-    if not board:
-        click.echo("no sessions recorded yet")
-        return
-    click.echo(f"{'rank':>4}  {'racer':<24} {'time':>9} {'gap':>8} {'laps':>5} {'valid':>5} {'resets':>6}")
-    for r in board:
-        gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
-        if r.get("gap_laps"):  # most laps: fewer laps than the leader
-            gap = f"-{r['gap_laps']} lap{'s' if r['gap_laps'] != 1 else ''}"
-        time = _time(r["time_s"]) if r["time_s"] is not None else r["status"]
-        click.echo(f"{r['rank']:>4}  {r['display_name'][:24]:<24} {time:>9} {gap:>8} {r['laps']:>5} "
-                   f"{r['valid_laps']:>5} {r['resets']:>6}")

@@ -25,8 +25,9 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.pages.league_submit import fill
-from gui.pages.league_tables import EVENT, RowsModel, card, table_view, track_name
+from gui.pages.league_tables import track_name
 from gui.pages.printing import print_button
+from gui.pages.raceday_board import BoardCard
 from gui.pages.raceday_console import SHORTCUTS, SessionConsole
 from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
 from gui.pages.raceday_menus import event_menu_button, export_menu_button
@@ -58,7 +59,7 @@ class RaceDayPage(QWidget):
         self.feed = shared_feed(ctx)
         self._build()
         self.unhighlight = QTimer(self, singleShot=True, interval=HIGHLIGHT_MS)
-        self.unhighlight.timeout.connect(lambda: self.board_model.set_rows(self.board_model.rows))
+        self.unhighlight.timeout.connect(lambda: self.board_card.show_rows(self.board_model.rows))
         for keys, action in SHORTCUTS.items():
             shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setAutoRepeat(False)
@@ -97,19 +98,11 @@ class RaceDayPage(QWidget):
             self.queue_buttons[key].clicked.connect(slot)
         self.load_button.clicked.connect(lambda: self.load())
         self.queue.currentRowChanged.connect(lambda _: self._update_buttons())
-        board_card, bl = card()
-        board_head = QHBoxLayout()
-        board_head.addWidget(label("Leaderboard", "heading"), 1)
-        export = export_menu_button(self)
-        board_head.addWidget(export)
         self.print_button = print_button(self, lambda: self.event_box.currentData())  # podium, certificates, summary
         self.print_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        board_head.addWidget(self.print_button)
-        bl.addLayout(board_head)
-        self.board_model = RowsModel(EVENT, parent=self)
-        self.board = table_view(self.board_model)
-        self.board.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        bl.addWidget(self.board, 1)
+        board_card = self.board_card = BoardCard((export_menu_button(self), self.print_button))
+        self.board_model, self.board = board_card.model, board_card.view
+        board_card.track_changed.connect(self.refresh)
         left = QVBoxLayout()
         left.setSpacing(12)
         left.addWidget(self.queue_panel, 4)
@@ -168,7 +161,8 @@ class RaceDayPage(QWidget):
         if ev is None:
             self.rules.setText("Set up an event with \u201cNew event\u2026\u201d: a track and the session rules.")
             self.queue.clear()
-            self.board_model.set_rows([])
+            self.board_card.offer_tracks(())
+            self.board_card.show_rows([])
             self._update_buttons()
             return
         limit = "no reset limit" if ev.resets_limit is None else f"at most {ev.resets_limit} resets per valid lap"
@@ -177,13 +171,15 @@ class RaceDayPage(QWidget):
         race = ev.describe_race_type()
         if ev.race_type != "time_trial":
             race += f", a collision holds the car {ev.collision_penalty_s:g} s and counts as a reset"
-        self.rules.setText("  \u00b7  ".join((track_name(ev.track), f"{mins}:{secs:02d} sessions", rank, limit,
+        tracks = " + ".join(track_name(t) for t in ev.tracks)
+        self.rules.setText("  \u00b7  ".join((tracks, f"{mins}:{secs:02d} sessions", rank, limit, ev.describe_runs(),
                                                race[:1].upper() + race[1:])))
         if self.session is None:
             self.console.set_event(ev)
         self.queue_panel.show_entries(rd.queue(self.db, ev))
-        self.board_model.set_rows(rd.event_leaderboard(self.db, ev), self.board_model.highlight
-                                  if self.unhighlight.isActive() else None)
+        self.board_card.offer_tracks(ev.tracks)
+        self.board_card.show_rows(rd.event_leaderboard(self.db, ev, track=self.board_card.track()),
+                                  self.board_model.highlight if self.unhighlight.isActive() else None)
         self._update_buttons()
 
     def projector_source(self) -> tuple[str, str]:
@@ -260,14 +256,15 @@ class RaceDayPage(QWidget):
             self.select_event(dialog.result_value.name)
 
     def add_to_queue(self, racer: str, *, display_name: str | None = None, model: str | None = None,
-                     car: bool = False, checkpoint: str | None = None) -> dict | None:
-        """Queue a racer at the current event; a refusal shows under the title and returns None."""
+                     car: bool = False, checkpoint: str | None = None, track: str | None = None) -> dict | None:
+        """Queue a racer at the current event (on ``track``, default its first); a refusal shows under the
+        title and returns None."""
         ev = self.current_event()
         if ev is None:
             self.say("Set up an event first.")
             return None
         return self._do(lambda: rd.add_to_queue(self.db, ev, racer, display_name=display_name, model=model, car=car,
-                                                checkpoint=checkpoint), f"Queued {racer.strip()}")
+                                                checkpoint=checkpoint, track=track), f"Queued {racer.strip()}")
 
     def add_dialog(self) -> None:
         from league.races import list_racers
@@ -277,7 +274,7 @@ class RaceDayPage(QWidget):
             return
         dialog = QueueDialog(self, lambda v: rd.add_to_queue(self.db, ev, v.pop("racer"), **v),
                              [(r.alias, r.display_name) for r in list_racers(self.db)], self.ctx.store.names(),
-                             self.ctx.store.exists("standard"))
+                             self.ctx.store.exists("standard"), [(t, track_name(t)) for t in ev.tracks])
         if dialog.exec():
             self.say(f"Queued {dialog.result_value['racer']}", ok=True)
             self.ctx.league_changed.emit()
@@ -311,6 +308,7 @@ class RaceDayPage(QWidget):
             self.console.flash("Nobody is waiting: add a racer to the queue first", "refused")
             return False
         entry = rd.get_entry(self.db, entry_id)
+        ev = ev.on_track(entry["track"])  # the session drives (and shows) the track the entry asked for
         try:
             session = console_session(self.db, ev, entry, self.ctx.store, self.clock, self.speed_box.currentData(),
                                       parent=self)
@@ -346,7 +344,7 @@ class RaceDayPage(QWidget):
             self.console.flash(self.notice.text(), "refused")
             return None
         self.last_session_id = sid
-        board = {r["racer"]: r for r in rd.event_leaderboard(self.db, s.race_event)}
+        board = {r["racer"]: r for r in rd.event_leaderboard(self.db, s.race_event, track=s.race_event.track)}
         mine = board.get(s.racer, {})
         if submit:
             done = f"Recorded {s.name}: " + (f"{mine['time_s']:.3f} s, rank {mine['rank']}" if mine.get("time_s")

@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.pages.league_tables import track_name
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm
 from gui.widgets.style import button, label
@@ -277,11 +278,13 @@ class SessionConsole(QFrame):
             self._laps_key = None
         else:
             self.racer.setText(s.name + ("" if s.name == s.racer else f"  ({s.racer})"))
-            self.driver.setText(s.describe().capitalize())
+            ev = s.race_event  # the event as this session's track sees it (RaceDayEvent.on_track)
+            on = f"  \u00b7  on {track_name(ev.track)}" if ev.multi_track else ""
+            self.driver.setText(s.describe().capitalize() + on)
             self._show_snapshot(s, snap)
         self._update_buttons()
         self.refreshed.emit(None if s is None else {**snap, "racer": s.racer, "name": s.name,
-                                                    "driver": s.entry["driver"]})
+                                                    "driver": s.entry["driver"], "track": s.race_event.track})
 
     def _show_snapshot(self, s, snap: dict) -> None:
         state = s.state if s.state == "failed" else snap["state"]

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, Q
 
 from gui.pages.league_dialogs import FormDialog, show_race_type
 from gui.pages.league_submit import CHECKPOINTS
+from gui.pages.league_tables import track_name
 from gui.widgets.race_type_picker import RaceTypePicker
 from gui.widgets.style import button, label
 from trainer.crashes import DEFAULT_COLLISION_PENALTY_S
@@ -72,6 +73,7 @@ class QueuePanel(QFrame):
         self.list.clear()
         for k, e in enumerate(entries, start=1):
             who = "physical car" if e["driver"] == "car" else f"model {e['model']}"
+            who += f"  \u00b7  on {track_name(e['track'])}" if e.get("track") else ""
             name = e["display_name"] + ("" if e["display_name"] == e["racer"] else f" ({e['racer']})")
             item = QListWidgetItem(f"{k}.  {name}\n      {who}")
             item.setData(Qt.ItemDataRole.UserRole, e["id"])
@@ -107,8 +109,16 @@ class EventDialog(FormDialog):
         super().__init__(parent, title, intro, apply)
         self.name = QLineEdit(placeholderText="e.g. Summit workshop")
         self.track = QComboBox()
+        self.order: tuple[str, ...] = ()
+        """The edited event's tracks: ticked ones keep this order."""
+        self.more_tracks = QListWidget()  # a multi-track event (DREM's): the tracks beside the first
+        self.more_tracks.setMaximumHeight(84)
         for name, display in tracks:
             self.track.addItem(display, name)
+            item = QListWidgetItem(display)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.more_tracks.addItem(item)
         self.length = QLineEdit("4:00")
         self.ranking = QComboBox()
         for value, text in RANKINGS:
@@ -142,6 +152,8 @@ class EventDialog(FormDialog):
         self.add(6, 0, "Collision penalty", self.collision_penalty,
                  help="How long a simulated car is held after running into a box or a bot car (it counts as a "
                       "reset, as in DeepRacer).")
+        self.add(6, 1, "Also on tracks", self.more_tracks,
+                 help="A multi-track event: each track has its board, and the combined board sums them.")
         if event is not None:
             self.show_event(event)
         self.race_type.changed.connect(self._race_type_changed)
@@ -154,6 +166,8 @@ class EventDialog(FormDialog):
         """Fill the form with ``ev``'s settings (a ``league.raceday.RaceDayEvent``)."""
         self.name.setText(ev.name)
         self.track.setCurrentIndex(max(0, self.track.findData(ev.track)))
+        self.set_more_tracks(ev.tracks[1:])
+        self.order = ev.tracks
         mins, secs = divmod(int(round(ev.length_s)), 60)
         self.length.setText(f"{mins}:{secs:02d}")
         self.ranking.setCurrentIndex(max(0, self.ranking.findData(ev.ranking)))
@@ -165,6 +179,20 @@ class EventDialog(FormDialog):
         self.penalty.setValue(ev.penalty_s)
         self.collision_penalty.setValue(ev.collision_penalty_s)
         show_race_type(self.race_type, ev.race_type, ev.race_settings)
+
+    def set_more_tracks(self, names) -> None:
+        """Tick ``names`` (the tracks beside the first), untick the others."""
+        for i in range(self.more_tracks.count()):
+            item = self.more_tracks.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in names
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def tracks(self) -> list[str]:
+        """The event's tracks: the chosen one first, then the ticked ones in the list's order."""
+        ticked = [self.more_tracks.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.more_tracks.count())
+                  if self.more_tracks.item(i).checkState() == Qt.CheckState.Checked]
+        ticked.sort(key=lambda t: self.order.index(t) if t in self.order else len(self.order))  # stable
+        return list(dict.fromkeys([self.track.currentData(), *ticked]))
 
     def _ranking_changed(self) -> None:
         ranking = self.ranking.currentData()
@@ -180,7 +208,7 @@ class EventDialog(FormDialog):
     def values(self) -> dict:
         from league.raceday import parse_length
 
-        return {"name": self.name.text(), "track": self.track.currentData(),
+        return {"name": self.name.text(), "track": self.track.currentData(), "tracks": self.tracks(),
                 "length_s": parse_length(self.length.text()),
                 "ranking": self.ranking.currentData(), "average_of": self.average_of.value(),
                 "target_laps": self.target_laps.value() if self.target_laps.isEnabled() else None,
@@ -226,7 +254,8 @@ def edit_event_dialog(page):
 class QueueDialog(FormDialog):
     """A racer joins the queue with a model, the standard model, or a physical car timed by hand."""
 
-    def __init__(self, parent, apply, racers: list[tuple[str, str]], models: list[str], has_standard: bool):
+    def __init__(self, parent, apply, racers: list[tuple[str, str]], models: list[str], has_standard: bool,
+                 tracks: list[tuple[str, str]] = ()):
         super().__init__(parent, "Add a racer to the queue", "Walk-ups welcome: a racer who brings no model drives "
                          "Trackside's standard model, or races a physical car you time by hand.", apply)
         self.alias = QComboBox(editable=True)
@@ -253,6 +282,11 @@ class QueueDialog(FormDialog):
         self.add(0, 1, "Display name", self.display)
         self.add(1, 0, "Drives", self.driver)
         self.add(1, 1, "Checkpoint", self.checkpoint)
+        self.track = QComboBox()  # a multi-track event: which track (the first by default)
+        for name, display in tracks:
+            self.track.addItem(display, name)
+        if len(tracks) > 1:
+            self.add(2, 0, "Track", self.track, help="This event runs on several tracks: the one this session is on.")
         self.driver.currentIndexChanged.connect(
             lambda: self.checkpoint.setEnabled(self.driver.currentData()[0] == "model"))
         self.checkpoint.setEnabled(self.driver.currentData()[0] == "model")
@@ -262,4 +296,5 @@ class QueueDialog(FormDialog):
         kind, model = self.driver.currentData()
         return {"racer": self.alias.currentText(), "display_name": self.display.text() or None,
                 "car": kind == "car", "model": model,
-                "checkpoint": self.checkpoint.currentData() if kind == "model" else None}
+                "checkpoint": self.checkpoint.currentData() if kind == "model" else None,
+                "track": self.track.currentData() if self.track.count() > 1 else None}

@@ -14,7 +14,11 @@ sessions are kept for the audit trail only.
 
 Runs cap (``RaceDayEvent.max_runs``): a run is a counted session; a racer who has used
 their runs cannot queue or start again (:func:`check_runs_left`). A discarded session gives
-the run back, as it never counted.
+the run back, as it never counted. On a multi-track event the cap counts per track (each
+track gives every racer the same runs, so a combined board can be complete).
+
+Tracks: a queue entry may name the track it runs on (``track``; None: the event's first),
+and a session records the track it ran on (``raceday_sessions.track``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ from .events import ALIAS_RULE, RaceDayEvent, get_event
 # -- the queue --------------------------------------------------------------------------------------
 def add_to_queue(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str, *,
                  display_name: str | None = None,
-                 model: str | None = None, car: bool = False, checkpoint: str | int | None = None) -> dict:
+                 model: str | None = None, car: bool = False, checkpoint: str | int | None = None,
+                 track: str | None = None) -> dict:
     """Queue ``racer`` (an alias) at the back. ``car``: a physical car timed by hand;
-    otherwise a model drives (``model``, default the ``standard`` model). Returns the entry."""
+    otherwise a model drives (``model``, default the ``standard`` model). ``track``: one of the
+    event's tracks (None: its first). Returns the entry."""
     ev = get_event(db, event)
+    run_on = ev.check_track(track)
     racer = (racer or "").strip()
     if not ALIAS_RULE.match(racer):
         raise LeagueError("racer: expected an alias of 1-64 printable characters")
@@ -47,7 +54,7 @@ def add_to_queue(db: sqlite_utils.Database, event: str | int | RaceDayEvent, rac
         checkpoint = _check_model(model, checkpoint)
     display = (display_name or "").strip() or league_display_name(db, racer) or racer
     with writing(db):
-        check_runs_left(db, ev, racer)
+        check_runs_left(db, ev, racer, run_on)
         busy = db.execute("SELECT state FROM raceday_queue WHERE event_id = ? AND racer = ? AND state IN "
                           "('queued', 'running')", [ev.id, racer]).fetchone()
         if busy:
@@ -56,9 +63,9 @@ def add_to_queue(db: sqlite_utils.Database, event: str | int | RaceDayEvent, rac
                          [ev.id]).fetchone()[0]
         cur = db.conn.execute(
             "INSERT INTO raceday_queue (event_id, racer, display_name, position, driver, model, checkpoint, state,"
-            " added) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+            " added, track) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
             [ev.id, racer, display, pos, "car" if car else "model", None if car else model,
-             None if checkpoint is None else str(checkpoint), now_iso()])
+             None if checkpoint is None else str(checkpoint), now_iso(), track and run_on])
         entry_id = cur.lastrowid
     return get_entry(db, entry_id)
 
@@ -127,24 +134,28 @@ def start_entry(db: sqlite_utils.Database, entry_id: int) -> dict:
     """The entry's session begins: ``queued`` -> ``running`` (refused when the racer has used their runs)."""
     entry = _waiting(db, entry_id, "start")
     with writing(db):
-        check_runs_left(db, entry["event_id"], entry["racer"])
+        check_runs_left(db, entry["event_id"], entry["racer"], entry["track"])
         db.conn.execute("UPDATE raceday_queue SET state = 'running' WHERE id = ?", [entry_id])
     return get_entry(db, entry_id)
 
 
-def runs_used(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str) -> int:
-    """``racer``'s counted sessions (submitted or DNF) at the event."""
+def runs_used(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str, track: str | None = None) -> int:
+    """``racer``'s counted sessions (submitted or DNF) at the event on ``track`` (None: the first; a
+    one-track event: all of them)."""
     ev = get_event(db, event)
-    return db.execute("SELECT COUNT(*) FROM raceday_sessions WHERE event_id = ? AND racer = ? AND state IN "
-                      "('submitted', 'dnf')", [ev.id, racer]).fetchone()[0]
+    return db.execute("SELECT COUNT(*) FROM raceday_sessions WHERE event_id = ? AND racer = ? AND track = ? AND "
+                      "state IN ('submitted', 'dnf')", [ev.id, racer, ev.check_track(track)]).fetchone()[0]
 
 
-def check_runs_left(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str) -> None:
-    """Refuse, in one line, a racer who has used every run the event allows (``max_runs``)."""
+def check_runs_left(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str,
+                    track: str | None = None) -> None:
+    """Refuse, in one line, a racer who has used every run the event allows (``max_runs``) on ``track``
+    (None: the event's first)."""
     ev = get_event(db, event)
-    if ev.max_runs is not None and runs_used(db, ev, racer) >= ev.max_runs:
+    if ev.max_runs is not None and runs_used(db, ev, racer, track) >= ev.max_runs:
         used = "their only run" if ev.max_runs == 1 else f"all {ev.max_runs} runs"
-        raise LeagueError(f"racer {racer!r} has used {used} at {ev.name!r}; "
+        where = f" on {ev.check_track(track)}" if ev.multi_track else ""
+        raise LeagueError(f"racer {racer!r} has used {used} at {ev.name!r}{where}; "
                           "raise the cap with 'trackside raceday event edit --max-runs' to let them run again")
 
 
@@ -152,10 +163,11 @@ def check_runs_left(db: sqlite_utils.Database, event: str | int | RaceDayEvent, 
 def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, timer: SessionTimer, *,
                    racer: str | None = None, display_name: str | None = None, entry_id: int | None = None,
                    driver: str | None = None, model: str | None = None, checkpoint: str | None = None,
-                   started: str | None = None) -> int:
+                   started: str | None = None, track: str | None = None) -> int:
     """Write an ended (or DNF, or discarded) session with its laps in one transaction.
 
-    ``driver``: ``model`` or ``car`` (default: the entry's, else ``car``). With ``entry_id``
+    ``driver``: ``model`` or ``car`` (default: the entry's, else ``car``). ``track``: the track it
+    ran on, one of the event's (default: the entry's, else the event's first). With ``entry_id``
     the racer and anything not given come from the queue entry, which becomes ``done``
     (or ``queued`` again when the session was discarded). On success an ended
     session is marked submitted on the timer. Returns the session id.
@@ -168,7 +180,7 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
         if entry["event_id"] != ev.id:
             raise LeagueError(f"queue entry {entry_id} belongs to another event")
         racer, display_name = entry["racer"], display_name or entry["display_name"]
-        driver = driver or entry["driver"]
+        driver, track = driver or entry["driver"], track or entry["track"]
         if driver == entry["driver"]:
             model, checkpoint = model or entry["model"], checkpoint or entry["checkpoint"]
     driver = driver or ("model" if model else "car")
@@ -178,6 +190,7 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
     if not ALIAS_RULE.match(racer):
         raise LeagueError("a session needs a racer (an alias of 1-64 printable characters)")
     display_name = (display_name or "").strip() or league_display_name(db, racer) or racer
+    track = ev.check_track(track)
     state = {ENDED: "submitted", DNF: "dnf", DISCARDED: "discarded"}[timer.state]
     laps = [(lap.number, to_ms(lap.time_s), lap.resets, int(lap.valid), lap.auto_invalid, int(lap.override is not None),
              lap.collisions) for lap in timer.laps]
@@ -187,10 +200,10 @@ def record_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, t
         cur = db.conn.execute(
             "INSERT INTO raceday_sessions (event_id, queue_id, racer, display_name, driver, model, checkpoint,"
             " started, ended, state, end_reason, length_s, best_lap_ms, best_average_ms, laps, valid_laps, resets,"
-            " timer_log, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timer_log, seed, track) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [ev.id, entry_id, racer, display_name, driver, model, checkpoint, started, now_iso(), state,
              timer.end_reason, timer.length_s, best_lap, best_avg, len(laps), sum(lap[3] for lap in laps),
-             sum(lap[2] for lap in laps) + timer.running_resets, log, getattr(timer, "seed", None)])
+             sum(lap[2] for lap in laps) + timer.running_resets, log, getattr(timer, "seed", None), track])
         session_id = cur.lastrowid
         for lap in laps:
             db.conn.execute("INSERT INTO raceday_laps (session_id, lap, time_ms, resets, valid, auto_invalid,"

@@ -13,6 +13,10 @@ lap rules (resets limit, minimum lap, off-track penalty) and race type they had,
 computed from the laps), the average's N, total time's N and the runs cap may change at
 any time; the sessions' stored bests are refreshed with them
 (``league.raceday.entries.refresh_session_results``).
+
+Tracks: ``track`` is the first of ``tracks``; changing one changes the other (``track=`` replaces
+the first track, ``tracks=`` sets the list, its first becoming ``track``). Tracks may be added or
+reordered at any time; a track with recorded sessions stays (they were driven on it).
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ import sqlite_utils
 from ..audit import record_change
 from ..db import LeagueError, writing
 from .entries import refresh_session_results
-from .events import EVENT_SETTINGS, RaceDayEvent, check_event_settings, get_event
+from .events import EVENT_SETTINGS, RaceDayEvent, check_event_settings, get_event, write_tracks
 
 FIXED_BY_SESSIONS = {
-    "track": "the laps were driven on it", "length_s": "the sessions ran for it",
+    "length_s": "the sessions ran for it",
     "resets_limit": "it decided which recorded laps are valid", "min_lap_s": "it decided which captures were laps",
     "penalty_s": "it is in the recorded lap times", "race_type": "the sessions drove among its objects",
     "race_settings": "the sessions drove among its objects", "collision_penalty_s": "it is in the recorded lap times",
@@ -48,27 +52,58 @@ def update_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent, who
         raise LeagueError(f"event edit: no setting {', '.join(unknown)}; settings: {', '.join(EVENT_SETTINGS)}")
     ev = get_event(db, event)
     before = {k: getattr(ev, k) for k in EVENT_SETTINGS}
+    if "tracks" in changes and "track" not in changes and changes["tracks"]:
+        changes["track"] = changes["tracks"][0]
+    elif "track" in changes and "tracks" not in changes:
+        changes["tracks"] = (changes["track"], *ev.tracks[1:])
     after = check_event_settings({**before, **changes})
     changed = [k for k in EVENT_SETTINGS if after[k] != before[k]]
     if not changed:
         return ev
     with writing(db):
-        sessions = [r[0] for r in db.execute("SELECT id FROM raceday_sessions WHERE event_id = ? AND state IN "
-                                             "('submitted', 'dnf')", [ev.id])]
+        driven = db.execute("SELECT id, track FROM raceday_sessions WHERE event_id = ? AND state IN "
+                            "('submitted', 'dnf')", [ev.id]).fetchall()
+        sessions = [sid for sid, _ in driven]
         if sessions:
             _refuse_what_sessions_fix(ev, before, after, changed, len(sessions))
+            _refuse_dropping_driven_tracks(ev, after["tracks"], [t for _, t in driven], len(sessions))
+        if "tracks" in changed:
+            _refuse_dropping_waiting_tracks(db, ev, after["tracks"])
         if "name" in changed and db.execute("SELECT 1 FROM raceday_events WHERE name = ? AND id != ?",
                                             [after["name"], ev.id]).fetchone():
             raise LeagueError(f"event name: an event named {after['name']!r} already exists")
-        row = {k: json.dumps(after[k]) if k == "race_settings" else after[k] for k in changed}
-        db.conn.execute(f"UPDATE raceday_events SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
-                        [*row.values(), ev.id])
+        row = {k: json.dumps(after[k]) if k == "race_settings" else after[k] for k in changed if k != "tracks"}
+        if row:
+            db.conn.execute(f"UPDATE raceday_events SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                            [*row.values(), ev.id])
+        if "tracks" in changed:
+            write_tracks(db, ev.id, after["tracks"])
         record_change(db, who, "event edit", "raceday_event", ev.id, before={k: before[k] for k in changed},
                       after={k: after[k] for k in changed}, reason=reason)
         if "average_of" in changed:  # the sessions' stored best averages were of the old N
             for session_id in sessions:
                 refresh_session_results(db, session_id)
     return get_event(db, ev.id)
+
+
+def _refuse_dropping_driven_tracks(ev: RaceDayEvent, tracks: tuple[str, ...], driven: list[str], n: int) -> None:
+    """A track that recorded sessions ran on must stay one of the event's tracks."""
+    recorded = f"{ev.name!r} has {n} recorded session{'s' if n != 1 else ''}"
+    for track in dict.fromkeys(driven):
+        if track not in tracks:
+            if not ev.multi_track:
+                raise LeagueError(f"track: cannot change: {recorded} and the laps were driven on it; "
+                                  "create a new event for new rules, or add the track beside it")
+            raise LeagueError(f"tracks: cannot drop {track}: {recorded} and some were driven on it")
+
+
+def _refuse_dropping_waiting_tracks(db: sqlite_utils.Database, ev: RaceDayEvent, tracks: tuple[str, ...]) -> None:
+    """A track a racer is queued for, or on track on, must stay (their session could not be recorded)."""
+    for racer, state, track in db.execute("SELECT racer, state, COALESCE(track, ?) FROM raceday_queue WHERE "
+                                          "event_id = ? AND state IN ('queued', 'running')", [ev.tracks[0], ev.id]):
+        if track not in tracks:
+            raise LeagueError(f"tracks: cannot drop {track}: {racer!r} is {state} for it; "
+                              "remove them from the queue first")
 
 
 def _refuse_what_sessions_fix(ev: RaceDayEvent, before: dict, after: dict, changed: list[str], n: int) -> None:

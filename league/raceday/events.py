@@ -7,6 +7,12 @@ tools allow), a ranking (``league.laptime.Ranking``: ``best_lap``, the fastest v
 lap and, optionally, a cap on each racer's runs (``max_runs``: DREM gives each racer 3;
 None: no cap; counted by ``league.raceday.entries``).
 
+An event may run on several tracks (DREM's multi-track events): :attr:`RaceDayEvent.tracks`
+in order, the first being :attr:`RaceDayEvent.track` (``raceday_event_tracks``). Each session
+runs on one of them (:meth:`RaceDayEvent.on_track`: the event as a session on that track sees
+it) and records it; the boards are per track and combined (``league.raceday.board``). The runs
+cap counts per track, so each track gives every racer the same runs.
+
 Every setting is checked by one validator, :func:`check_event_settings`, when an event is
 created and when it is edited (``league.raceday.event_edits.update_event``).
 
@@ -21,7 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import sqlite_utils
 
@@ -70,7 +77,29 @@ class RaceDayEvent:
     target_laps: int | None = None
     """The N of ``total_time`` (first N valid laps), the X of ``first_to``; None for other rankings."""
     max_runs: int | None = None
-    """Sessions each racer may run (submitted or DNF); None: no cap."""
+    """Sessions each racer may run on each track (submitted or DNF); None: no cap."""
+    tracks: tuple[str, ...] = ()
+    """Every track the event runs on, in order; the first is the event's ``track`` (() given: ``(track,)``)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "tracks", tuple(self.tracks) or (self.track,))
+
+    @property
+    def multi_track(self) -> bool:
+        return len(self.tracks) > 1
+
+    def on_track(self, track: str | None) -> RaceDayEvent:
+        """The event as a session on ``track`` sees it: :attr:`track` is that track (None: the first).
+        Raises :class:`LeagueError` for a track the event does not run on."""
+        return replace(self, track=self.check_track(track))
+
+    def check_track(self, track: str | None) -> str:
+        """``track`` if the event runs on it, the first track for None; else :class:`LeagueError`."""
+        if track is None:
+            return self.tracks[0]
+        if track not in self.tracks:
+            raise LeagueError(f"track: {self.name!r} runs on {', '.join(self.tracks)}, not {track!r}")
+        return track
 
     @property
     def objects(self) -> ObjectsConfig | None:
@@ -97,10 +126,11 @@ class RaceDayEvent:
                 Ranking.FIRST_TO: f"first to {n} valid laps"}[Ranking(self.ranking)]
 
     def describe_runs(self) -> str:
-        """The runs cap in words: ``3 runs per racer`` or ``no cap on runs``."""
+        """The runs cap in words: ``3 runs per racer`` (``... per track`` on several tracks) or ``no cap on runs``."""
         if self.max_runs is None:
             return "no cap on runs"
-        return f"{self.max_runs} run{'s' if self.max_runs != 1 else ''} per racer"
+        return f"{self.max_runs} run{'s' if self.max_runs != 1 else ''} per racer" + (
+            " per track" if self.multi_track else "")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -125,8 +155,10 @@ def parse_ranking(text: str | Ranking) -> Ranking:
 
 
 EVENT_SETTINGS = ("name", "track", "length_s", "ranking", "average_of", "target_laps", "resets_limit", "min_lap_s",
-                  "penalty_s", "race_type", "race_settings", "collision_penalty_s", "max_runs")
-"""The settings of an event, as :func:`create_event` takes them and ``raceday_events`` stores them."""
+                  "penalty_s", "race_type", "race_settings", "collision_penalty_s", "max_runs", "tracks")
+"""The settings of an event, as :func:`create_event` takes them and ``raceday_events`` stores them
+(``tracks`` in ``raceday_event_tracks``)."""
+MAX_TRACKS = 8
 TARGET_LAPS_RANGE = (1, 200)
 MAX_RUNS_RANGE = (1, 100)
 
@@ -135,26 +167,40 @@ def create_event(db: sqlite_utils.Database, name: str, track: str, *, length_s: 
                  ranking: str | Ranking = Ranking.BEST_LAP, average_of: int = 3, resets_limit: int | None = 3,
                  min_lap_s: float = 1.0, penalty_s: float = 2.0, race_type: str = "time_trial",
                  race_settings: dict | None = None, collision_penalty_s: float | None = None,
-                 target_laps: int | None = None, max_runs: int | None = None) -> RaceDayEvent:
+                 target_laps: int | None = None, max_runs: int | None = None,
+                 tracks: Sequence[str] | None = None) -> RaceDayEvent:
     """A new event. Any track may host one (a race day is not a training run).
 
     ``race_type`` and ``race_settings`` (DeepRacer names) are checked by ``trainer.race.objects_config``,
     whose refusal names the setting; the settings are stored complete (every setting of the race type).
     ``collision_penalty_s``: 0..60 s, default DeepRacer-for-Cloud's 5 s. ``target_laps``: the N of
     ``total_time``, the X of ``first_to`` (needed by those two). ``max_runs``: sessions per racer, None:
-    no cap. Every setting goes through :func:`check_event_settings`."""
+    no cap. ``tracks``: every track in order for a multi-track event (``track`` comes first whether
+    listed or not; default: ``track`` alone). Every setting goes through :func:`check_event_settings`."""
     settings = check_event_settings(dict(
         name=name, track=track, length_s=length_s, ranking=ranking, average_of=average_of, target_laps=target_laps,
         resets_limit=resets_limit, min_lap_s=min_lap_s, penalty_s=penalty_s, race_type=race_type,
-        race_settings=race_settings, collision_penalty_s=collision_penalty_s, max_runs=max_runs))
+        race_settings=race_settings, collision_penalty_s=collision_penalty_s, max_runs=max_runs, tracks=tracks))
     row = {**settings, "race_settings": json.dumps(settings["race_settings"]), "created": now_iso()}
+    del row["tracks"]
     with writing(db):
         if db.execute("SELECT 1 FROM raceday_events WHERE name = ?", [row["name"]]).fetchone():
             raise LeagueError(f"an event named {row['name']!r} already exists")
         cur = db.conn.execute(f"INSERT INTO raceday_events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                               list(row.values()))
         event_id = cur.lastrowid
+        write_tracks(db, event_id, settings["tracks"])
     return get_event(db, event_id)
+
+
+def write_tracks(db: sqlite_utils.Database, event_id: int, tracks: Sequence[str]) -> None:
+    """Store the event's tracks in order (inside the caller's transaction); the first is also
+    ``raceday_events.track``."""
+    db.conn.execute("DELETE FROM raceday_event_tracks WHERE event_id = ?", [event_id])
+    for position, track in enumerate(tracks, start=1):
+        db.conn.execute("INSERT INTO raceday_event_tracks (event_id, track, position) VALUES (?, ?, ?)",
+                        [event_id, track, position])
+    db.conn.execute("UPDATE raceday_events SET track = ? WHERE id = ?", [tracks[0], event_id])
 
 
 def check_event_settings(settings: dict) -> dict:
@@ -165,7 +211,7 @@ def check_event_settings(settings: dict) -> dict:
     s["name"] = (s.get("name") or "").strip()
     if not ALIAS_RULE.match(s["name"]):
         raise LeagueError("event name: expected 1-64 printable characters")
-    load_track(s["track"])  # raises TrackError naming the available tracks
+    s["tracks"] = _check_tracks(s["track"], s.get("tracks"))
     lo, hi = LENGTH_RANGE_S
     length_s = s["length_s"]
     if not (isinstance(length_s, (int, float)) and lo <= length_s <= hi):
@@ -197,6 +243,18 @@ def check_event_settings(settings: dict) -> dict:
     return {k: s[k] for k in EVENT_SETTINGS}
 
 
+def _check_tracks(track: str, tracks: Sequence[str] | None) -> tuple[str, ...]:
+    """``track`` first, then the other ``tracks`` in their order, each once; every one must load."""
+    if isinstance(tracks, str):
+        raise LeagueError("tracks: expected a list of track names, got one name")
+    order = tuple(dict.fromkeys([track, *(tracks or ())]))
+    if len(order) > MAX_TRACKS:
+        raise LeagueError(f"tracks: an event runs on at most {MAX_TRACKS} tracks, got {len(order)}")
+    for name in order:
+        load_track(name)  # raises TrackError naming the available tracks
+    return order
+
+
 def _check_count(value, bounds: tuple[int, int], what: str) -> int | None:
     """None, or a whole number within ``bounds``."""
     lo, hi = bounds
@@ -214,12 +272,14 @@ def get_event(db: sqlite_utils.Database, event: str | int | RaceDayEvent) -> Rac
     if not rows:
         names = ", ".join(e.name for e in list_events(db)) or "none yet"
         raise LeagueError(f"no race-day event {event!r}; events: {names}")
-    return _event(rows[0])
+    return _event(db, rows[0])
 
 
 def list_events(db: sqlite_utils.Database) -> list[RaceDayEvent]:
-    return [_event(row) for row in db.query("SELECT * FROM raceday_events ORDER BY created, id")]
+    return [_event(db, row) for row in db.query("SELECT * FROM raceday_events ORDER BY created, id")]
 
 
-def _event(row: dict) -> RaceDayEvent:
-    return RaceDayEvent(**{**row, "race_settings": json.loads(row.get("race_settings") or "{}")})
+def _event(db: sqlite_utils.Database, row: dict) -> RaceDayEvent:
+    tracks = tuple(r[0] for r in db.execute("SELECT track FROM raceday_event_tracks WHERE event_id = ? "
+                                            "ORDER BY position", [row["id"]]))
+    return RaceDayEvent(**{**row, "race_settings": json.loads(row.get("race_settings") or "{}"), "tracks": tracks})

@@ -44,16 +44,22 @@ class ActiveSession:
     """The racer's queue entry; None for a walk-up racer who never queued."""
     started: str
     """When the session started, ISO 8601 UTC."""
+    track: str = ""
+    """The track it runs on, one of the event's (empty: the event's first)."""
+
+    def __post_init__(self):
+        self.track = self.event.check_track(self.track or None)
 
 
 def start_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str | None = None, *,
                   entry_id: int | None = None, model: str | None = None,
-                  checkpoint: str | int | None = None) -> ActiveSession:
+                  checkpoint: str | int | None = None, track: str | None = None) -> ActiveSession:
     """Put ``racer`` (or queue entry ``entry_id``) on track: a queued entry becomes ``running``.
 
     ``model``/``checkpoint`` override the entry's (a model given for a racer queued with a
     car makes the session simulated). A racer who is not queued races as a walk-up with
-    ``model`` (default ``standard``).
+    ``model`` (default ``standard``). ``track``: one of the event's tracks (default: the
+    entry's, else the event's first).
     """
     ev = get_event(db, event)
     entry = get_entry(db, entry_id) if entry_id is not None else find_entry(db, ev, (racer or "").strip())
@@ -63,20 +69,25 @@ def start_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, ra
         if entry["state"] == "running":
             raise LeagueError(f"{entry['racer']!r} is already on track at {ev.name!r}: submit or discard that "
                               "session first")
+        if track is not None and ev.check_track(track) != ev.check_track(entry["track"]):
+            raise LeagueError(f"{entry['racer']!r} is queued for {ev.check_track(entry['track'])}, not {track}: "
+                              "queue them again for that track")
         entry = start_entry(db, entry["id"])
         driver = "model" if model is not None else entry["driver"]
         model = model if model is not None else entry["model"]
         checkpoint = checkpoint if checkpoint is not None else entry["checkpoint"]
         return ActiveSession(ev, entry["racer"], entry["display_name"], driver, model,
-                             None if checkpoint is None else str(checkpoint), entry["id"], now_iso())
+                             None if checkpoint is None else str(checkpoint), entry["id"], now_iso(),
+                             entry["track"] or "")
     racer = (racer or "").strip()
     if not racer:
         raise LeagueError("a session needs a racer: give an alias or a queue entry")
-    check_runs_left(db, ev, racer)
+    track = ev.check_track(track)
+    check_runs_left(db, ev, racer, track)
     name = league_display_name(db, racer) or racer
     model = model or "standard"
     return ActiveSession(ev, racer, name, "model", model, None if checkpoint is None else str(checkpoint), None,
-                         now_iso())
+                         now_iso(), track)
 
 
 def submit_session(db: sqlite_utils.Database, active: ActiveSession, timer: SessionTimer) -> int:
@@ -96,21 +107,23 @@ def discard_session(db: sqlite_utils.Database, active: ActiveSession, timer: Ses
 def _record(db: sqlite_utils.Database, active: ActiveSession, timer: SessionTimer) -> int:
     return record_session(db, active.event, timer, racer=active.racer, display_name=active.display_name,
                           entry_id=active.entry_id, driver=active.driver, model=active.model,
-                          checkpoint=active.checkpoint, started=active.started)
+                          checkpoint=active.checkpoint, started=active.started, track=active.track)
 
 
 def run_model_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent, racer: str, *,
                       model: str | None = None, checkpoint: str | int | None = None, speed: float = 1.0,
                       on_start: Callable[[ActiveSession], None] | None = None,
                       on_update: Callable[[dict], None] | None = None,
-                      models=None, seed: int | None = None) -> tuple[int, SessionTimer, ActiveSession]:
+                      models=None, seed: int | None = None,
+                      track: str | None = None) -> tuple[int, SessionTimer, ActiveSession]:
     """Start, drive (simulated, ``speed`` x real time; 0: as fast as possible) and submit a
     session for ``racer``. Anything that stops it half-way (an error, Ctrl+C) discards it,
     so the racer is back in the queue. Returns ``(session id, timer, session)``.
 
     ``models``: where model names are looked up (a ``trainer.model_store.ModelStore``;
     default: the store of ``TRACKSIDE_HOME``). ``seed``: the noise seed (None: a fresh one),
-    recorded with the session (``timer.seed``, ``raceday_sessions.seed``).
+    recorded with the session (``timer.seed``, ``raceday_sessions.seed``). ``track``: one of the
+    event's tracks (default: the racer's queued one, else the event's first).
     """
     ev = get_event(db, event)
     entry = find_entry(db, ev, racer)
@@ -118,15 +131,15 @@ def run_model_session(db: sqlite_utils.Database, event: str | int | RaceDayEvent
         raise LeagueError(f"{racer!r} is queued with a physical car: time it in the desktop app, or give a model")
     if speed < 0 or math.isnan(speed):
         raise LeagueError(f"speed: expected 0 or a positive number, got {speed}")
-    active = start_session(db, ev, racer, model=model, checkpoint=checkpoint)
+    active = start_session(db, ev, racer, model=model, checkpoint=checkpoint, track=track)
     if on_start is not None:
         on_start(active)
     from .simulated import run_simulated_session
 
     try:
         driven = models.get(active.model) if models is not None else active.model
-        timer = run_simulated_session(ev, active.racer, driven, active.checkpoint, speed=speed or math.inf,
-                                      on_update=on_update, seed=seed)
+        timer = run_simulated_session(ev.on_track(active.track), active.racer, driven, active.checkpoint,
+                                      speed=speed or math.inf, on_update=on_update, seed=seed)
     except BaseException:
         discard_session(db, active)
         raise

@@ -16,6 +16,10 @@ raceday-006 (formats): the ranking may also be ``total_time``, ``most_laps`` or 
 (``target_laps``: the N of total time, the X of first to), and an event may cap each racer's
 runs (``max_runs``, NULL: no cap).
 
+raceday-008 (multi-track): ``raceday_event_tracks`` (an event's tracks in order, the first is
+``raceday_events.track``), ``raceday_sessions.track`` (the track a session ran on) and
+``raceday_queue.track`` (the track an entry asked for; NULL: the event's first).
+
 A racer is kept as text (``racer`` alias + ``display_name``) rather than a foreign key
 into the league's ``racers`` table: a walk-up racer at an event need not be a league
 member, and race day must work whether or not the league tables exist.
@@ -181,3 +185,22 @@ def add_event_formats(db: sqlite_utils.Database) -> None:
                     "FROM raceday_events")
     db.conn.execute("DROP TABLE raceday_events")
     db.conn.execute("ALTER TABLE raceday_events_006 RENAME TO raceday_events")
+
+
+def add_event_tracks(db: sqlite_utils.Database) -> None:
+    """Multi-track events (DREM runs one event on several tracks): ``raceday_event_tracks`` lists an
+    event's tracks in ``position`` order, the first being ``raceday_events.track`` (kept, so code that
+    reads one track still reads the event's first); a session records the track it ran on
+    (``raceday_sessions.track``) and a queue entry may name one (``raceday_queue.track``, NULL: the
+    event's first). Events and sessions made before ran on their event's one track."""
+    for sql in (
+            "CREATE TABLE raceday_event_tracks ("
+            " event_id INTEGER NOT NULL REFERENCES raceday_events(id) ON DELETE CASCADE,"
+            " track TEXT NOT NULL,"
+            " position INTEGER NOT NULL CHECK (position >= 1),"
+            " PRIMARY KEY (event_id, position), UNIQUE (event_id, track))",
+            "INSERT INTO raceday_event_tracks (event_id, track, position) SELECT id, track, 1 FROM raceday_events",
+            "ALTER TABLE raceday_sessions ADD COLUMN track TEXT",
+            "UPDATE raceday_sessions SET track = (SELECT e.track FROM raceday_events e WHERE e.id = event_id)",
+            "ALTER TABLE raceday_queue ADD COLUMN track TEXT"):
+        db.conn.execute(sql)

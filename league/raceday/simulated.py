@@ -1,5 +1,8 @@
 """A simulated race-day session: a model drives the event's track for one timed session.
 
+On a multi-track event the session drives ``event.on_track(T)`` (``RaceDayEvent.on_track``: the
+event as a session on track T sees it), so ``event.track`` is always the track driven.
+
 The car starts on the line with the session clock and drives continuous laps with its
 policy acting greedily (as in ``trainer.driving``), timed by the same
 :class:`league.timing.SessionTimer` a timekeeper uses for a physical car:
