@@ -17,7 +17,10 @@ from sim.paths import assets_dir
 
 from .context import WebContext
 
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = (
+    "gui.web.boards",
+    "gui.web.overlays",
+)
 """Modules whose ``routes(ctx)`` the server serves, e.g. ``gui.web.boards``; add one line per feature."""
 
 
