@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rendering pages to {args.out}/")
         render_pages(args.out, name, objects=args.only != "finals", finals=args.only != "objects")
         render_coaching_shot(args.out)
+        __import__("gui.screenshots_web").screenshots_web.render_web_shots(args.out)  # the event server, in Chromium
     finally:
         if args.keep_home:
             print(f"home kept at {home}")
