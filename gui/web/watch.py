@@ -37,12 +37,14 @@ class BoardWatcher:
         self._stop = threading.Event()
         self._published: dict[str, dict] = {}
         self._mtimes: dict[str, int | None] = {}
+        self._fresh: set[str] = set()
         self.thread = threading.Thread(target=self._run, name="trackside-board-watcher", daemon=True)
 
     def follow(self, topic: str) -> None:
         """Watch ``topic`` from now on (a page subscribed to it)."""
         with self._lock:
             self.topics.add(topic)
+            self._fresh.add(topic)  # published at the next poll: a change before the watcher looked is not lost
 
     def stop(self) -> None:
         """End the thread, and every open stream of the followed topics (the server is stopping)."""
@@ -68,8 +70,9 @@ class BoardWatcher:
         now = data_version(db)
         with self._lock:
             topics = [t for t in self.topics if self.ctx.bus.subscribers(t) > 0]
+            fresh, self._fresh = self._fresh, set()
         for topic in topics:
-            if now != version or self._live_changed(topic):
+            if now != version or self._live_changed(topic) or topic in fresh:
                 self._publish(db, topic)
         return now
 

@@ -144,3 +144,18 @@ def test_the_snapshot_names_the_format_and_the_racer_on_track():
     snap = raceday_snapshot(db, ev, live={**timer.snapshot(5.0), "racer": "cy", "name": "Cy"})
     assert "average of 2" in snap["format"] and snap["current"]["running_lap_s"] == 5.0
     assert snap["current"]["last_lap"] is None and snap["rows"] == []
+
+
+def test_the_system_check_asks_for_chromium_for_the_tests_only(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("system_check_web", Path(__file__).parents[2] / "gui" / "system_check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    monkeypatch.setenv("TRACKSIDE_CHROMIUM", "/nonexistent/chromium")
+    wanted, absent = check.missing_packages("offscreen", set(), which=lambda program: "/usr/bin/" + program)
+    assert ("chromium",) in wanted and "chromium" in absent
+    assert ("chromium",) not in check.missing_packages("gui", set(), which=lambda program: None)[0]
+    monkeypatch.delenv("TRACKSIDE_CHROMIUM")
+    assert check.browser_found() == Path("/usr/bin/chromium").exists()
