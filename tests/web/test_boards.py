@@ -159,3 +159,18 @@ def test_the_system_check_asks_for_chromium_for_the_tests_only(monkeypatch):
     assert ("chromium",) not in check.missing_packages("gui", set(), which=lambda program: None)[0]
     monkeypatch.delenv("TRACKSIDE_CHROMIUM")
     assert check.browser_found() == Path("/usr/bin/chromium").exists()
+
+
+def test_serve_lists_each_event_and_race_token():
+    from gui.cli.serve import token_lines
+    from league.races import create_race
+    from league.tokens import check_token, scope_of
+
+    db = open_db()
+    assert token_lines() == ["No events or races yet: no tokens to show."]
+    ev = rd.create_event(db, "friday", "workshop_loop")
+    create_race(db, "cup-1", "workshop_loop_cup")
+    lines = token_lines()
+    token = lines[1].split()[0]
+    assert "raceday:1" in lines[1] and "friday" in lines[1] and "cup-1" in lines[2]
+    assert check_token(db, scope_of("raceday", ev.id), token)
