@@ -67,7 +67,8 @@ class ServerBadge(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.address)
-        self.setStyleSheet("background: rgba(21, 26, 36, 230); border-radius: 8px;")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("ServerBadge { background: #151a24; border-radius: 8px; }")
         window.installEventFilter(self)
         self.hide()
 
@@ -123,6 +124,7 @@ class ServerPanel(QDialog):
 
         self.ctx, self.event_id, self.db = ctx, event_id, open_db()
         self.setWindowTitle("Event server")
+        self.setMinimumWidth(520)
         self.port = QSpinBox(minimum=0, maximum=65535, value=DEFAULT_PORT, specialValueText="any free")
         self.toggle = QPushButton("Start")
         self.toggle.clicked.connect(self.start_or_stop)
@@ -176,9 +178,9 @@ class ServerPanel(QDialog):
         self.toggle.setText("Stop" if running else "Start")
         self.port.setEnabled(not running)
         if running:
-            url = self.server.url
-            self.address.setText(f"Serving at {url}  \u00b7  board: {url}/raceday/<event>, overlays: "
-                                 f"{url}/overlay/lower-third?event=<event>")
+            url, event = self.server.url, self.event_id() or "<event>"
+            self.address.setText(f"Serving at {url}\nBoard: {url}/raceday/{event}\nOBS overlays: "
+                                 f"{url}/overlay/lower-third?event={event}, {url}/overlay/board?event={event}&rows=5")
             self.qr.setPixmap(qr_pixmap(url))
             self.qr.show()
         else:

@@ -174,3 +174,32 @@ def test_serve_lists_each_event_and_race_token():
     token = lines[1].split()[0]
     assert "raceday:1" in lines[1] and "friday" in lines[1] and "cup-1" in lines[2]
     assert check_token(db, scope_of("raceday", ev.id), token)
+
+
+def test_a_closed_page_unsubscribes(server):
+    db = open_db()
+    ev = rd.create_event(db, "friday", "workshop_loop")
+    topic = f"raceday:{ev.id}"
+    with httpx.stream("GET", f"{server.url}/events/{topic}", timeout=5) as r:
+        next(line for line in r.iter_lines() if line.startswith("data: "))
+        assert server.ctx.bus.subscribers(topic) == 1
+    deadline = time.monotonic() + 5
+    while server.ctx.bus.subscribers(topic) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.ctx.bus.subscribers(topic) == 0
+
+
+@pytest.mark.slow
+def test_a_league_submission_reaches_the_race_board_within_a_second(server):
+    from league.races import add_racer, create_race, submit
+
+    db = open_db()
+    race = create_race(db, "cup-1", "workshop_loop_cup", laps=1)
+    add_racer(db, "ada", "<i>Ada</i>")
+    listener = Listener(f"{server.url}/events/race:{race.id}")
+    result = submit(db, race, "ada", "standard")  # frozen, evaluated, recorded
+    recorded = time.monotonic()
+    at, message = listener.wait_for(lambda m: m.get("rows"))
+    assert message["rows"][0]["name"] == "<i>Ada</i>" and message["rows"][0]["time_s"] == result["time_s"]
+    assert at - recorded < 1.0
+    assert "&lt;i&gt;Ada&lt;/i&gt;" in httpx.get(f"{server.url}/race/{race.id}").text
