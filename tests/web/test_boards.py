@@ -203,3 +203,22 @@ def test_a_league_submission_reaches_the_race_board_within_a_second(server):
     assert message["rows"][0]["name"] == "<i>Ada</i>" and message["rows"][0]["time_s"] == result["time_s"]
     assert at - recorded < 1.0
     assert "&lt;i&gt;Ada&lt;/i&gt;" in httpx.get(f"{server.url}/race/{race.id}").text
+
+
+@pytest.mark.slow
+def test_a_simulated_session_run_from_the_command_line_shows_on_the_board_as_it_runs(server):
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["raceday", "event", "create", "night", "--track", "workshop_loop",
+                                "--length", "1:00"]).exit_code == 0
+    ev = rd.get_event(open_db(), "night")
+    listener = Listener(f"{server.url}/events/raceday:{ev.id}")
+    out = runner.invoke(main, ["raceday", "run", "night", "--racer", "ann", "--speed", "20", "--seed", "3"])
+    assert out.exit_code == 0, out.output
+    on_track = [m["current"] for _, m in listener.got if m.get("current")]
+    assert on_track and on_track[0]["racer"] == "ann" and on_track[-1]["laps"] >= 1
+    _, last = listener.wait_for(lambda m: m.get("rows") and m.get("current") is None)
+    assert last["rows"][0]["racer"] == "ann" and read_live_state(ev.id).get("racer") is None
