@@ -25,6 +25,8 @@ from league.live import index_snapshot, parse_topic, snapshot
 from .watch import CLOSING, watcher_of
 
 DOT = " \u00b7 "
+MAX_STREAMS = 2000
+"""Open streams a topic may have; more are refused (503) rather than slowing every page down."""
 KEEPALIVE_S = 15.0
 """A comment line this often keeps idle streams open through proxies and phones' sleep, s."""
 
@@ -50,6 +52,8 @@ def routes(ctx) -> list:
             parse_topic(topic)
         except LeagueError as exc:
             raise HTTPException(404, str(exc)) from None
+        if ctx.bus.subscribers(topic) >= MAX_STREAMS:
+            raise HTTPException(503, "too many pages follow this board: try again in a minute")
         first = await read_snapshot(ctx, topic)
         return StreamingResponse(stream(ctx, topic, first), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -192,9 +192,11 @@ def test_a_closed_page_unsubscribes(server):
 @pytest.mark.slow
 def test_a_league_submission_reaches_the_race_board_within_a_second(server):
     from league.races import add_racer, create_race, submit
+    from league.seasons import create_season
 
     db = open_db()
-    race = create_race(db, "cup-1", "workshop_loop_cup", laps=1)
+    season = create_season(db, "autumn")
+    race = create_race(db, "cup-1", "workshop_loop_cup", laps=1, season="autumn")
     add_racer(db, "ada", "<i>Ada</i>")
     listener = Listener(f"{server.url}/events/race:{race.id}")
     result = submit(db, race, "ada", "standard")  # frozen, evaluated, recorded
@@ -203,6 +205,8 @@ def test_a_league_submission_reaches_the_race_board_within_a_second(server):
     assert message["rows"][0]["name"] == "<i>Ada</i>" and message["rows"][0]["time_s"] == result["time_s"]
     assert at - recorded < 1.0
     assert "&lt;i&gt;Ada&lt;/i&gt;" in httpx.get(f"{server.url}/race/{race.id}").text
+    season_page = httpx.get(f"{server.url}/season/{season.id}").text
+    assert "&lt;i&gt;Ada&lt;/i&gt;" in season_page and f"{message['rows'][0]['points']} pts" in season_page
 
 
 @pytest.mark.slow
