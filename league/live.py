@@ -23,6 +23,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
@@ -201,8 +202,24 @@ class LiveStateWriter:
             data["laps"] = [{"number": lap.get("number"), "time_s": lap.get("time_s"), "valid": lap.get("valid")}
                             for lap in state.get("laps") or ()]
         path = live_path(event_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a reader sees the old state or the new one, never half
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)  # atomic: a reader sees the old state or the new one, never half
+        except OSError:  # a full or read-only disk must never stop the timing; the boards only lag
+            return False
         return True
+
+
+def live_updates(event_id: int, then: Callable[[dict], None] | None = None) -> Callable[[dict], None]:
+    """An ``on_update`` for a simulated session (``league.raceday.run_model_session``): writes each state
+    to the event's live-state file (cleared at the session's ``end``), then hands it to ``then``."""
+    writer = LiveStateWriter()
+
+    def update(state: dict) -> None:
+        writer.write(event_id, None if state.get("event") == "end" else state)
+        if then is not None:
+            then(state)
+
+    return update

@@ -275,7 +275,7 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @friendly_errors
 def run(event_name, racer, model, checkpoint, speed, seed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
-    from league.live import LiveStateWriter
+    from league.live import live_updates
     from league.raceday import event_leaderboard, get_event, run_model_session
     from trainer.model_store import ModelStore
 
@@ -290,10 +290,7 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
             click.echo(f"{racer} on {ev.track}, model {active.model}: {_clock(ev.length_s)} session"
                        + ("" if speed == 0 else f" at {speed:g}x real time") + f", {_race_type(ev)}")
 
-    live = LiveStateWriter()  # the racer on track, for `trackside serve`'s boards (league.live)
-
     def show(state: dict) -> None:
-        live.write(ev.id, state)
         if as_json:
             return
         if state["event"] == "lap":
@@ -309,12 +306,10 @@ def run(event_name, racer, model, checkpoint, speed, seed, as_json):
 
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
-                                                      speed=speed, on_start=started, on_update=show,
-                                                      models=ModelStore(), seed=seed)
+                                                      speed=speed, on_start=started, models=ModelStore(), seed=seed,
+                                                      on_update=live_updates(ev.id, show))  # live boards
     except KeyboardInterrupt:
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
-    finally:
-        live.write(ev.id, None)
     board = event_leaderboard(db, ev)
     mine = next(r for r in board if r["racer"] == active.racer)
     result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,

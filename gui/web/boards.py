@@ -75,7 +75,7 @@ async def stream(ctx, topic: str, first: dict):
         while True:
             try:
                 message = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
             if message is CLOSING:
@@ -122,12 +122,14 @@ def index_page(data: dict) -> str:
         if not items:
             return ""
         links = "".join(f"<li><a href=\"/{kind}/{int(i['id'])}\">{escape(i['name'])}</a>"
-                        f"<span class=\"muted\">{escape(i.get('track') or '')}</span></li>" for i in items)
+                        f"<span class=\"muted\">{escape(i.get('track') or '')} \u00b7 "
+                        f"<a href=\"/{kind}/{int(i['id'])}?tv=1\">TV</a></span></li>" for i in items)
         return f"<section><h2>{escape(heading)}</h2><ul class=\"index\">{links}</ul></section>"
 
     body = (section("Race day", "raceday", data["events"]) + section("League races", "race", data["races"])
             + section("Seasons", "season", data["seasons"])) or "<p class=\"muted\">Nothing to show yet.</p>"
-    return page("Trackside", f"<header><h1>Trackside</h1><p class=\"muted\">Live boards</p></header><main>{body}</main>")
+    head = "<header><h1>Trackside</h1><p class=\"muted\">Live boards</p></header>"
+    return page("Trackside", f"{head}<main>{body}</main>")
 
 
 def fmt_time(s: float | None) -> str:

@@ -150,7 +150,8 @@ def test_the_system_check_asks_for_chromium_for_the_tests_only(monkeypatch):
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("system_check_web", Path(__file__).parents[2] / "gui" / "system_check.py")
+    script = Path(__file__).parents[2] / "gui" / "system_check.py"
+    spec = importlib.util.spec_from_file_location("system_check_web", script)
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
     monkeypatch.setenv("TRACKSIDE_CHROMIUM", "/nonexistent/chromium")
