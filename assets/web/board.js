@@ -40,6 +40,11 @@
       cells(r).forEach(function (c) { var td = document.createElement("td"); td.textContent = c; tr.appendChild(td); });
       frag.appendChild(tr);
     });
+    if (!rows.length) {
+      var tr = document.createElement("tr"), td = document.createElement("td");
+      tr.className = "empty"; td.colSpan = 5; td.textContent = "No results yet";
+      tr.appendChild(td); frag.appendChild(tr);
+    }
     tbody.replaceChildren(frag);
     lastTimes = times;
   }

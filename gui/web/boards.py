@@ -25,6 +25,7 @@ from league.live import index_snapshot, parse_topic, snapshot
 from .watch import CLOSING, watcher_of
 
 DOT = " \u00b7 "
+EMPTY = "No results yet"
 MAX_STREAMS = 2000
 """Open streams a topic may have; more are refused (503) rather than slowing every page down."""
 KEEPALIVE_S = 15.0
@@ -122,7 +123,7 @@ def index_page(data: dict) -> str:
         if not items:
             return ""
         links = "".join(f"<li><a href=\"/{kind}/{int(i['id'])}\">{escape(i['name'])}</a>"
-                        f"<span class=\"muted\">{escape(i.get('track') or '')} \u00b7 "
+                        f"<span class=\"muted\">{escape(i['track'] + DOT if i.get('track') else '')}"
                         f"<a href=\"/{kind}/{int(i['id'])}?tv=1\">TV</a></span></li>" for i in items)
         return f"<section><h2>{escape(heading)}</h2><ul class=\"index\">{links}</ul></section>"
 
@@ -164,6 +165,7 @@ def row_cells(snap: dict, r: dict) -> list[str]:
 def rows_html(snap: dict, limit: int | None = None) -> str:
     rows = snap["rows"][:limit] if limit else snap["rows"]
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row_cells(snap, r)) + "</tr>" for r in rows)
+    body = body or f"<tr class=\"empty\"><td colspan=\"5\">{EMPTY}</td></tr>"
     return f"<table class=\"board\"><tbody id=\"rows\">{body}</tbody></table>"
 
 
