@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# Qt's system libraries (and Debian's venv package): installed when root with apt-get, else
+# Qt's system libraries (and Debian's venv package; for `make test` also poppler-utils and chromium,
+# which the browser tests drive headless): installed when root with apt-get, else
 # the one `sudo apt-get install ...` line is printed and make stops. Standard library only.
 SYSTEM_CHECK := $(PY) gui/system_check.py
 

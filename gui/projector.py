@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStackedWidget, QVBoxLayou
 from gui.projector_bracket import BracketView
 from gui.projector_feed import ProjectorFeed
 from gui.projector_map import paint_track_map
+from gui.server_panel import show_server_on_projector
 from league.exports import format_time
 
 BG, PANEL, TEXT, MUTED, GOLD = (QColor(c) for c in ("#0b0d12", "#151a24", "#f4f6fa", "#98a2b5", "#ffd23f"))
@@ -325,8 +326,7 @@ def shared_feed(ctx) -> ProjectorFeed:
     """The app's one projector feed (created on first use, owned by ``ctx``)."""
     feed = getattr(ctx, "projector_feed", None)
     if feed is None:
-        feed = ProjectorFeed(ctx, parent=ctx)
-        ctx.projector_feed = feed
+        feed = ctx.projector_feed = ProjectorFeed(ctx, parent=ctx)
     return feed
 
 
@@ -334,8 +334,8 @@ def open_projector(ctx, full_screen: bool = True, screen=None) -> ProjectorWindo
     """Show the app's projector window (creating it on first use) on ``screen`` (default: the last)."""
     window = getattr(ctx, "projector_window", None)
     if window is None:
-        window = ProjectorWindow(shared_feed(ctx))
-        ctx.projector_window = window
+        window = ctx.projector_window = ProjectorWindow(shared_feed(ctx))
+        show_server_on_projector(ctx)  # the event server's QR code and address in a corner while it runs
     window.show_on(screen, full_screen=full_screen)
     return window
 

@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rendering pages to {args.out}/")
         render_pages(args.out, name, objects=args.only != "finals", finals=args.only != "objects")
         render_coaching_shot(args.out)
+        from gui.screenshots_web import render_web_shots  # the event server's pages, in Chromium
+        render_web_shots(args.out)
     finally:
         if args.keep_home:
             print(f"home kept at {home}")

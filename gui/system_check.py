@@ -6,7 +6,8 @@ Qt then stops with "Could not load the Qt platform plugin xcb". This script find
 libraries with ``ldconfig -p``; as root with ``apt-get`` it installs them (one ``apt-get update``,
 then one install), otherwise it prints the one ``sudo apt-get install ...`` line and stops.
 The test suite also needs poppler's ``pdftoppm`` and ``pdftotext`` (the printout tests render
-each PDF to PNG and read its text back): the ``offscreen`` check installs ``poppler-utils`` the same way.
+each PDF to PNG and read its text back), and the event server's browser tests drive Debian's Chromium
+(``/usr/bin/chromium``): the ``offscreen`` check installs ``poppler-utils`` and ``chromium`` the same way.
 
 It runs with the system's Python before any virtual environment exists, so it uses only the
 standard library, and it is run as a file (``python3 gui/system_check.py gui``), not imported.
@@ -74,6 +75,11 @@ TEST_PROGRAMS = {
 }
 """What the test suite runs besides Python: the printout tests render PDFs to PNG and read their text."""
 
+BROWSER = "/usr/bin/chromium"
+BROWSER_PACKAGE = ("chromium",)
+"""The browser tests drive the system's Chromium headless (Playwright with this executable path; the
+``TRACKSIDE_CHROMIUM`` variable names another). Found by path, as Playwright is given it."""
+
 FONT_PACKAGE = "fonts-dejavu-core"
 """Without any font installed, the app's text is drawn as empty boxes."""
 
@@ -106,6 +112,11 @@ def parse_ldconfig(text: str, arch_tag: str | None) -> set[str]:
     return names
 
 
+def browser_found() -> bool:
+    """True when the browser tests' Chromium is there (``TRACKSIDE_CHROMIUM`` or :data:`BROWSER`)."""
+    return os.path.exists(os.environ.get("TRACKSIDE_CHROMIUM") or BROWSER)
+
+
 def has_fonts() -> bool:
     return any(files for folder in ("/usr/share/fonts", "/usr/local/share/fonts")
                for _, _, files in os.walk(folder))
@@ -133,6 +144,9 @@ def missing_packages(mode: str, sonames: set[str] | None,
                 absent.append(program)
                 if packages not in wanted:
                     wanted.append(packages)
+        if not browser_found():
+            absent.append("chromium")
+            wanted.append(BROWSER_PACKAGE)
     if mode == "gui" and not has_fonts():
         wanted.append((FONT_PACKAGE,))
     return wanted, absent

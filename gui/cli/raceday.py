@@ -283,6 +283,7 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 @friendly_errors
 def run(event_name, racer, model, checkpoint, track, speed, seed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
+    from league.live import live_updates
     from league.raceday import event_leaderboard, get_event, run_model_session
     from trainer.model_store import ModelStore
 
@@ -313,8 +314,8 @@ def run(event_name, racer, model, checkpoint, track, speed, seed, as_json):
 
     try:
         session_id, timer, active = run_model_session(db, ev, racer, model=model, checkpoint=checkpoint,
-                                                      speed=speed, on_start=started, on_update=show,
-                                                      models=ModelStore(), seed=seed, track=track)
+                                                      speed=speed, on_start=started, models=ModelStore(), seed=seed,
+                                                      track=track, on_update=live_updates(ev.id, show))  # live boards
     except KeyboardInterrupt:
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
     board = event_leaderboard(db, ev, track=active.track)  # the rank on the track driven

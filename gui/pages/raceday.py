@@ -33,6 +33,7 @@ from gui.pages.raceday_dialogs import EventDialog, QueueDialog, QueuePanel
 from gui.pages.raceday_menus import event_menu_button, export_menu_button
 from gui.pages.raceday_session import console_session
 from gui.projector import ProjectorSourceBox, close_projector, open_projector, projector_menu, shared_feed
+from gui.server_panel import LiveStatePublisher
 from gui.widgets.style import PAGE_STYLE, button, label, set_role
 from league import raceday as rd
 from league.db import LeagueError, open_db
@@ -115,6 +116,7 @@ class RaceDayPage(QWidget):
         self.console.acted.connect(self._acted)
         self.console.finish_requested.connect(self.record)
         self.console.refreshed.connect(self._to_projector)
+        self.live_state = LiveStatePublisher(self)  # the racer on track, for the event server's boards
         body = QHBoxLayout()
         body.setSpacing(14)
         body.addWidget(left_box)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMenu, QPushButton
 
 from gui.pages.raceday_dialogs import edit_event_dialog
 from gui.pages.raceday_finals import open_finals
+from gui.server_panel import open_server_panel
 from gui.widgets.style import button
 
 EXPORTS = (("Leaderboard as a web page (HTML)\u2026", "event-html"), ("Every lap as CSV\u2026", "event-laps"),
@@ -28,6 +29,7 @@ def event_menu_button(page) -> QPushButton:
     menu.addAction("New event\u2026", page.new_event_dialog)
     menu.addAction("Edit event\u2026", lambda: edit_event_dialog(page))
     menu.addAction("Finals\u2026", lambda: open_finals(page))
+    menu.addAction("Event server\u2026", lambda: open_server_panel(page))  # phones, TVs, overlays (gui.server_panel)
     events.setMenu(menu)
     events.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return events

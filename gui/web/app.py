@@ -19,6 +19,8 @@ from .context import WebContext
 
 FEATURES: tuple[str, ...] = (
     "gui.web.handin",
+    "gui.web.boards",
+    "gui.web.overlays",
 )
 """Modules whose ``routes(ctx)`` the server serves, e.g. ``gui.web.boards``; add one line per feature."""
 

@@ -48,6 +48,11 @@ class EventServer:
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop serving: the live streams end first, so the server need not wait for them."""
+        watcher = getattr(self.ctx, "watcher", None)
+        if watcher is not None:
+            watcher.stop()
+            self.ctx.watcher = None
         self.server.should_exit = True
         if self.thread is not None:
             self.thread.join(timeout_s)
