@@ -27,6 +27,9 @@ Wire formats, one crossing each:
 Timestamps: a sensor's clock is not the caller's. :class:`SensorClock` learns the offset at the
 first timestamped crossing and keeps the smallest delay seen since, so a lap is the difference of
 two sensor timestamps (network or USB delay does not change it) and no crossing lands in the future.
+One limit: a crossing already applied cannot move, so when a later crossing shows that the first one
+was delayed more than the least delay, the lap that started there keeps that excess (on a venue's
+network, milliseconds).
 """
 
 from __future__ import annotations

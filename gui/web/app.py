@@ -17,7 +17,9 @@ from sim.paths import assets_dir
 
 from .context import WebContext
 
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = (
+    "gui.web.timer",
+)
 """Modules whose ``routes(ctx)`` the server serves, e.g. ``gui.web.boards``; add one line per feature."""
 
 
