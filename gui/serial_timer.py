@@ -2,8 +2,8 @@
 
 :class:`SerialTimer` reads the port on its own thread and emits :attr:`SerialTimer.crossed` (a
 ``league.timer_input.Crossing``) per crossing line and :attr:`SerialTimer.status` (words) when it
-connects, refuses a line or loses the port. The lines are read by ``league.timer_input.parse_serial_line``
-(``L``, ``LAP``, ``<ms>``, ``LAP <ms>``). A line without the sensor's time is stamped with
+connects, refuses a line or loses the port. ``league.timer_input.crossings_from`` reads the lines
+(``L``, ``LAP``, ``<ms>``, ``LAP <ms>``); one without the sensor's time is stamped with
 ``time.monotonic()`` on this thread the moment it is read, so the GUI thread's own delay (a busy
 frame) never reaches the lap time: the session's ``SensorClock`` maps either kind of stamp.
 
@@ -13,40 +13,13 @@ console's hand-timed session; ``trackside timer serial PORT`` reads a board with
 
 from __future__ import annotations
 
-import time
-
 import serial
 from PySide6.QtCore import QThread, Signal
 
-from league.timer_input import Crossing, TimerInputError, parse_serial_line
+from league.timer_input import BAUDRATE, crossings_from
 
-BAUDRATE = 9600
-"""Default speed, bits/s (an Arduino sketch's ``Serial.begin(9600)``)."""
-MAX_LINE_BYTES = 256
-"""A longer line is noise on the wire (a wrong baud rate): dropped with a status message."""
 READ_TIMEOUT_S = 0.1
 """How often the reader looks at its stop flag while the port is quiet, s."""
-
-
-def crossings_from(port: serial.SerialBase, name: str, buffer: bytearray, stamp=time.monotonic):
-    """Read what ``port`` has; yield ``(Crossing | None, problem | None)`` per complete line.
-
-    ``buffer`` keeps a partial line between calls. A line without a sensor time is stamped with
-    ``stamp()`` (s) when read."""
-    buffer += port.read(max(1, port.in_waiting))
-    while b"\n" in buffer:
-        line, _, rest = bytes(buffer).partition(b"\n")
-        buffer[:] = rest
-        try:
-            crossing = parse_serial_line(line, name)
-        except TimerInputError as exc:
-            yield None, str(exc)
-            continue
-        if crossing is not None:
-            yield (crossing if crossing.t_s is not None else Crossing(stamp(), name)), None
-    if len(buffer) > MAX_LINE_BYTES:
-        buffer.clear()
-        yield None, f"a line longer than {MAX_LINE_BYTES} bytes was dropped (is the baud rate right?)"
 
 
 class SerialTimer(QThread):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import asdict, dataclass
 
 from sim.errors import TracksideError
@@ -43,6 +44,10 @@ from sim.errors import TracksideError
 from .timer_records import Lap
 from .timing import READY, SessionTimer, TimingError
 
+BAUDRATE = 9600
+"""A serial sensor's default speed, bits/s (an Arduino sketch's ``Serial.begin(9600)``)."""
+MAX_LINE_BYTES = 256
+"""A longer serial line is noise on the wire (a wrong baud rate): dropped with a problem reported."""
 MAX_SENSOR_NAME = 40
 """Longest sensor name kept, characters."""
 SERIAL_LINE = re.compile(r"^(?:(?P<lap>l|lap)(?:\s+(?P<lap_ms>\d{1,15}))?|(?P<ms>\d{1,15}))$", re.IGNORECASE)
@@ -197,6 +202,28 @@ def parse_serial_line(line: str | bytes, sensor: str = "serial") -> Crossing | N
         raise TimerInputError(f"serial line {text[:40]!r}: expected L, LAP, LAP <ms> or <ms>")
     ms = match["ms"] or match["lap_ms"]
     return Crossing(None if ms is None else int(ms) / 1000.0, sensor)
+
+
+def crossings_from(port, name: str, buffer: bytearray, stamp=time.monotonic):
+    """Read what serial ``port`` has (an open pyserial port: ``read``, ``in_waiting``); yield
+    ``(Crossing, None)`` or ``(None, problem in words)`` per complete line.
+
+    ``buffer`` keeps a partial line between calls. A line without the sensor's time is stamped with
+    ``stamp()`` (s) the moment it is read, so later delays (a busy GUI thread) never reach a lap."""
+    buffer += port.read(max(1, port.in_waiting))
+    while b"\n" in buffer:
+        line, _, rest = bytes(buffer).partition(b"\n")
+        buffer[:] = rest
+        try:
+            crossing = parse_serial_line(line, name)
+        except TimerInputError as exc:
+            yield None, str(exc)
+            continue
+        if crossing is not None:
+            yield (crossing if crossing.t_s is not None else Crossing(stamp(), name)), None
+    if len(buffer) > MAX_LINE_BYTES:
+        buffer.clear()
+        yield None, f"a line longer than {MAX_LINE_BYTES} bytes was dropped (is the baud rate right?)"
 
 
 def _number(value: object, what: str) -> float | None:

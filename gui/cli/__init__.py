@@ -24,6 +24,7 @@ from .serve import serve
 from .tracks import reward, tracks
 from .backup import backup, restore  # noqa: I001 (kept apart from the other packages' lines, to merge cleanly)
 from .coach import coach
+from .timer import timer  # noqa: I001 (lap sensors; apart, to merge cleanly)
 
 TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
 """How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
@@ -53,6 +54,7 @@ main.add_command(league)
 main.add_command(export)
 main.add_command(serve)
 corrections.register(main)
+main.add_command(timer)
 
 
 @main.command()

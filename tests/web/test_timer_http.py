@@ -1,6 +1,7 @@
 """Lap-timer input over real HTTP on localhost: crossings become laps; tokens, sizes and sessions checked."""
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -108,3 +109,48 @@ def test_garbage_and_oversized_bodies_are_refused_before_the_session(server, tok
     assert httpx.post(f"{server.url}/api/timer/not-a-number", json={}, headers=headers).status_code == 404
     assert httpx.get(url).status_code == 405
     assert server.sink.timer.state == "ready"
+
+
+def test_trackside_timer_send_posts_one_crossing_and_says_what_happened(server, token):
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    server.sink.now = 1000.0
+    ok = CliRunner().invoke(main, ["timer", "send", server.url, "--event", str(EVENT), "--token", token, "--t", "3"])
+    assert ok.exit_code == 0 and "clock started" in ok.output
+    refused = CliRunner().invoke(main, ["timer", "send", server.url, "--event", str(EVENT), "--token", "guess"])
+    assert refused.exit_code != 0 and "refused (403)" in refused.output and server.sink.timer.laps == []
+
+
+def test_trackside_timer_serial_reads_a_board_on_a_pty(tmp_path):
+    import os
+
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+
+    def board():  # a sensor board: a banner, then its millis() at each crossing, in real time
+        time.sleep(0.3)
+        os.write(master, b"# lap sensor v2\r\nLAP 1000\r\n")
+        time.sleep(1.1)
+        os.write(master, b"2100\r\nnoise!\r\n")
+        time.sleep(0.1)
+        os.write(master, b"2300\r\n")
+
+    writer = threading.Thread(target=board)
+    writer.start()
+    try:
+        out = CliRunner().invoke(main, ["timer", "serial", name, "--count", "3"])
+    finally:
+        writer.join()
+        os.close(master)
+        os.close(slave)
+    lines = out.output.splitlines()
+    assert out.exit_code == 0, out.output
+    assert "clock started" in lines[1] and "lap 1: " in lines[2], lines
+    assert float(lines[2].split("lap 1: ")[1].split(" s")[0]) == pytest.approx(1.1, abs=0.05)  # the board's times
+    assert "refused line" in out.output and "double trigger" in lines[-1]
