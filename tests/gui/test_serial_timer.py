@@ -161,3 +161,37 @@ def test_network_crossings_reach_the_console_session_over_http(qtbot, page, cloc
         assert out["r"].status_code == 409 and len(page.session.timer.laps) == 1
     finally:
         server.stop()
+
+
+def test_the_event_menu_connects_and_disconnects_a_sensor_and_the_console_shows_it(qtbot, page, clock, pty,
+                                                                                monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    from gui.serial_timer import choose_serial_port
+
+    master, name = pty
+    load_car(page)
+    offered = []
+
+    def pick(parent, title, text, items, current, editable):
+        offered.append(list(items))
+        return pick.answer, True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    pick.answer = f"{name}  \u2013  USB lap sensor"
+    menu = page.event_menu.menu()
+    action = next(a for a in menu.actions() if a.text().startswith("Lap sensor"))
+    action.trigger()
+    qtbot.waitUntil(lambda: timer_link().serial is not None and timer_link().serial.connected, timeout=3000)
+    clock.t = 1000.0
+    send(qtbot, page, master, b"LAP 1000\n", state="running")
+    clock.t = 1009.9
+    send(qtbot, page, master, b"10876\n", laps=1)
+    page.console.refresh()
+    assert f"sensor {name} connected" in page.console.driver.text()
+    assert "last crossing" in page.console.driver.text()
+    page.console.grab().save(str(tmp_path / "console-sensor.png"))
+    pick.answer = "Disconnect"
+    assert choose_serial_port(page) is None and offered[-1][0] == "Disconnect"
+    page.console.refresh()
+    assert timer_link().serial is None and f"sensor {name}" not in page.console.driver.text()
