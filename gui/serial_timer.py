@@ -8,7 +8,8 @@ connects, refuses a line or loses the port. ``league.timer_input.crossings_from`
 frame) never reaches the lap time: the session's ``SensorClock`` maps either kind of stamp.
 
 In the app, ``gui.timer_link.TimerLink.open_serial`` starts one and routes its crossings into the
-console's hand-timed session; ``trackside timer serial PORT`` reads a board without the app.
+console's hand-timed session (the race-day page's Event menu: ``gui.timer_link.choose_serial_port``);
+``trackside timer serial PORT`` reads a board without the app.
 """
 
 from __future__ import annotations
@@ -65,25 +66,3 @@ class SerialTimer(QThread):
         self._stop = True
         self.wait(wait_ms)
 
-
-def choose_serial_port(parent=None) -> str | None:
-    """Ask which serial port the lap sensor is on (the ports found, or one typed: a path or a pyserial
-    URL) and connect it through ``gui.timer_link``; "Disconnect" closes it. Returns the port, else None."""
-    from PySide6.QtWidgets import QInputDialog
-    from serial.tools.list_ports import comports
-
-    from gui.timer_link import timer_link
-
-    link = timer_link()
-    found = [p.device + ("" if p.description in ("", "n/a") else f"  \u2013  {p.description}") for p in comports()]
-    items = (["Disconnect"] if link.serial is not None else []) + found
-    text, ok = QInputDialog.getItem(parent, "Lap sensor", "Serial port of the start/finish sensor (one line per "
-                                    "crossing: L, LAP or the sensor's milliseconds):", items, 0, True)
-    port = text.split("  \u2013  ")[0].strip() if ok else ""
-    if not port:
-        return None
-    if port == "Disconnect":
-        link.close_serial()
-        return None
-    link.open_serial(port)
-    return port

@@ -126,3 +126,24 @@ def timer_link() -> TimerLink:
     if _LINK is None:
         _LINK = TimerLink()
     return _LINK
+
+
+def choose_serial_port(parent=None) -> str | None:
+    """Ask which serial port the lap sensor is on (the ports found, or one typed: a path or a pyserial
+    URL) and connect it through ``gui.timer_link``; "Disconnect" closes it. Returns the port, else None."""
+    from PySide6.QtWidgets import QInputDialog
+    from serial.tools.list_ports import comports
+
+    link = timer_link()
+    found = [p.device + ("" if p.description in ("", "n/a") else f"  \u2013  {p.description}") for p in comports()]
+    items = (["Disconnect"] if link.serial is not None else []) + found
+    text, ok = QInputDialog.getItem(parent, "Lap sensor", "Serial port of the start/finish sensor (one line per "
+                                    "crossing: L, LAP or the sensor's milliseconds):", items, 0, True)
+    port = text.split("  \u2013  ")[0].strip() if ok else ""
+    if not port:
+        return None
+    if port == "Disconnect":
+        link.close_serial()
+        return None
+    link.open_serial(port)
+    return port

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMenu, QPushButton
 
 from gui.pages.raceday_dialogs import edit_event_dialog
 from gui.pages.raceday_finals import open_finals
-from gui.serial_timer import choose_serial_port
+from gui.timer_link import choose_serial_port
 from gui.widgets.style import button
 
 EXPORTS = (("Leaderboard as a web page (HTML)\u2026", "event-html"), ("Every lap as CSV\u2026", "event-laps"),

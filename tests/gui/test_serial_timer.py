@@ -70,8 +70,8 @@ def test_a_serial_sensor_on_a_pty_starts_the_session_and_times_laps(qtbot, page,
     master, name = pty
     ev, entry = load_car(page)
     reader = timer_link().open_serial(name)
-    qtbot.waitUntil(lambda: reader.connected, timeout=3000)
-    assert "connected" in page.session.describe()
+    qtbot.waitUntil(lambda: f"sensor {name} connected" in page.session.describe(), timeout=3000)
+    assert reader.connected
     clock.t = 1000.0
     send(qtbot, page, master, b"# lap sensor v2\r\nLAP 5000\r\n", state="running")  # the first crossing starts
     assert rd.get_entry(page.db, entry["id"])["state"] == "running"  # through the league, as Space does
@@ -167,7 +167,7 @@ def test_the_event_menu_connects_and_disconnects_a_sensor_and_the_console_shows_
                                                                                 monkeypatch, tmp_path):
     from PySide6.QtWidgets import QInputDialog
 
-    from gui.serial_timer import choose_serial_port
+    from gui.timer_link import choose_serial_port
 
     master, name = pty
     load_car(page)
