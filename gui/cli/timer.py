@@ -26,7 +26,8 @@ def timer():
 @timer.command("serial")
 @click.argument("port")
 @click.option("--baud", type=int, default=None, help="Serial speed, bits/s (default 9600).")
-@click.option("--event", "event", default=None, help="Race-day event (name or id): its rules time the laps.")
+@click.option("--event", "event", default=None,
+              help="Race-day event (name or id): its rules time the laps; with --send, its id.")
 @click.option("--send", "url", default=None, help="Post each crossing to this event server (http://HOST:PORT).")
 @click.option("--token", default=None, help="The event's token (with --send): the app shows it.")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many crossings.")
@@ -38,9 +39,9 @@ def serial_command(port, baud, event, url, token, count):
     from league.timer_input import BAUDRATE, SensorClock, apply_event, crossings_from
     from league.timing import SessionTimer
 
-    if url and (event is None or token is None):
-        raise UserError("--send needs --event and --token (the app shows the event's token)")
-    ev = _event(event) if event is not None else None
+    if url and (event is None or not event.isdigit() or token is None):
+        raise UserError("--send needs --event ID and --token (the app shows the event's id and token)")
+    ev = _event(event) if event is not None and not url else None  # a relay may run on another machine
     timer_, clock = (ev.new_timer() if ev is not None else SessionTimer()), SensorClock()
     try:
         link = serial.serial_for_url(port, baudrate=baud or BAUDRATE, timeout=0.1)
@@ -57,8 +58,8 @@ def serial_command(port, baud, event, url, token, count):
                         continue
                     seen += 1
                     if url:
-                        click.echo(_post(url, ev.id, token, {"type": "crossing", "t": crossing.t_s,
-                                                             "sensor": crossing.sensor})[1])
+                        click.echo(_post(url, int(event), token, {"type": "crossing", "t": crossing.t_s,
+                                                                  "sensor": crossing.sensor})[1])
                     else:
                         click.echo(apply_event(timer_, crossing, time.monotonic(), clock).text())
         except KeyboardInterrupt:

@@ -9,7 +9,8 @@ Answers: 200 and the outcome as JSON (``{"ok": true, "action": "start"|"lap", "l
 an ignorable event (DREM's ``connected``) 200 ``{"ok": true, "action": "ignored"}``; one plain line
 otherwise: 403 without the token, 413 past :data:`MAX_BODY_BYTES`, 400 for what cannot be read,
 409 when no hand-timed session of the event is on the console (or no app hosts the server) and
-when the timer refuses the crossing (a double trigger, a paused or ended session).
+when the timer refuses the crossing (a double trigger, a paused or ended session), 503 when the app
+does not answer within the sink's time.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def routes(ctx) -> list[Route]:
             outcome = await run_in_threadpool(ctx.timer_sink, {"event": event, **crossing.as_dict()})
         except NoTimedSession as exc:
             raise HTTPException(409, str(exc) or NO_SESSION) from None
+        except TimeoutError:  # the app's GUI thread is stuck: say so rather than hang the timer box
+            raise HTTPException(503, "the app did not take the crossing in time: try again") from None
         if not outcome.get("ok"):
             raise HTTPException(409, f"crossing ignored: {outcome.get('reason')}")
         return JSONResponse(outcome)

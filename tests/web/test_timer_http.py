@@ -154,3 +154,31 @@ def test_trackside_timer_serial_reads_a_board_on_a_pty(tmp_path):
     assert "clock started" in lines[1] and "lap 1: " in lines[2], lines
     assert float(lines[2].split("lap 1: ")[1].split(" s")[0]) == pytest.approx(1.1, abs=0.05)  # the board's times
     assert "refused line" in out.output and "double trigger" in lines[-1]
+
+
+def test_trackside_timer_serial_relays_a_board_to_the_server(server, token):
+    import os
+
+    from click.testing import CliRunner
+
+    from gui.cli import main
+
+    master, slave = os.openpty()
+
+    def board():  # the app's clock moves with the board's: each crossing arrives 20 ms after it happened
+        for ms in (4000, 16500):
+            time.sleep(0.3)
+            server.sink.now = 1000.0 + ms / 1000 + 0.02
+            os.write(master, f"{ms}\n".encode())
+
+    writer = threading.Thread(target=board)
+    writer.start()
+    try:
+        out = CliRunner().invoke(main, ["timer", "serial", os.ttyname(slave), "--send", server.url,
+                                        "--event", str(EVENT), "--token", token, "--count", "2"])
+    finally:
+        writer.join()
+        os.close(master)
+        os.close(slave)
+    assert out.exit_code == 0, out.output
+    assert "lap 1: 12.500 s" in out.output and server.sink.timer.laps[0].time_s == pytest.approx(12.5)
