@@ -76,7 +76,7 @@ class TimerLink(QObject):
         crossing, event_id, future = request
         try:
             future.set_result(self.apply(crossing, event_id))
-        except Exception as exc:  # handed back to the server's thread, which answers it
+        except Exception as exc:  # noqa: BLE001 (handed back whole to the server's thread, which answers it)
             future.set_exception(exc)
 
     # -- a serial sensor ----------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def send(qtbot, page, master, line: bytes, laps: int | None = None, state=None):
 
 def test_a_serial_sensor_on_a_pty_starts_the_session_and_times_laps(qtbot, page, clock, pty):
     master, name = pty
-    ev, entry = load_car(page)
+    _, entry = load_car(page)
     reader = timer_link().open_serial(name)
     qtbot.waitUntil(lambda: f"sensor {name} connected" in page.session.describe(), timeout=3000)
     assert reader.connected
@@ -144,7 +144,7 @@ def test_network_crossings_reach_the_console_session_over_http(qtbot, page, cloc
         for t, now in ((50.0, 1000.0), (63.5, 1013.55)):
             clock.t = now
             thread, out = post_in_thread(url, token, {"type": "crossing", "t": t, "sensor": "finish"})
-            qtbot.waitUntil(lambda: "r" in out, timeout=5000)  # the GUI thread answers while the test waits
+            qtbot.waitUntil(lambda out=out: "r" in out, timeout=5000)  # the GUI thread answers while the test waits
             thread.join()
             answers.append(out["r"])
         assert [r.status_code for r in answers] == [200, 200]

@@ -111,6 +111,17 @@ def test_garbage_and_oversized_bodies_are_refused_before_the_session(server, tok
     assert server.sink.timer.state == "ready"
 
 
+def wait_until_opened(slave: int, timeout_s: float = 5.0) -> None:
+    """Wait until a reader has opened the pty's slave: pyserial turns echo off, then empties the input
+    (what a board wrote before that is lost, as on a real port)."""
+    import termios
+
+    deadline = time.monotonic() + timeout_s
+    while termios.tcgetattr(slave)[3] & termios.ECHO and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+
+
 def test_trackside_timer_send_posts_one_crossing_and_says_what_happened(server, token):
     from click.testing import CliRunner
 
@@ -134,7 +145,7 @@ def test_trackside_timer_serial_reads_a_board_on_a_pty(tmp_path):
     name = os.ttyname(slave)
 
     def board():  # a sensor board: a banner, then its millis() at each crossing, in real time
-        time.sleep(0.3)
+        wait_until_opened(slave)
         os.write(master, b"# lap sensor v2\r\nLAP 1000\r\n")
         time.sleep(1.1)
         os.write(master, b"2100\r\nnoise!\r\n")
@@ -166,8 +177,9 @@ def test_trackside_timer_serial_relays_a_board_to_the_server(server, token):
     master, slave = os.openpty()
 
     def board():  # the app's clock moves with the board's: each crossing arrives 20 ms after it happened
+        wait_until_opened(slave)
         for ms in (4000, 16500):
-            time.sleep(0.3)
+            time.sleep(0.2)
             server.sink.now = 1000.0 + ms / 1000 + 0.02
             os.write(master, f"{ms}\n".encode())
 
