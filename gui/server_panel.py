@@ -159,6 +159,8 @@ class ServerPanel(QDialog):
         return getattr(self.ctx, "event_server", None)
 
     def start_or_stop(self) -> None:
+        from gui.timer_link import timer_link
+        from gui.web.context import WebContext
         from gui.web.server import EventServer
 
         if self.server is not None:
@@ -166,7 +168,9 @@ class ServerPanel(QDialog):
             self.ctx.event_server = None
         else:
             try:
-                self.ctx.event_server = EventServer("0.0.0.0", self.port.value()).start()
+                # Lap-timer crossings over the network go to the console's hand-timed session (gui.timer_link).
+                web = WebContext(timer_sink=timer_link().sink)
+                self.ctx.event_server = EventServer("0.0.0.0", self.port.value(), web).start()
             except OSError as exc:
                 self.address.setText(f"{exc} (another program may use port {self.port.value()}: try another)")
                 return

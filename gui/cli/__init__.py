@@ -25,6 +25,7 @@ from .tracks import reward, tracks
 from .backup import backup, restore  # noqa: I001 (kept apart from the other packages' lines, to merge cleanly)
 from .coach import coach
 from .handin import handin
+from .timer import timer
 
 TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
 """How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
@@ -55,6 +56,7 @@ main.add_command(export)
 main.add_command(serve)
 corrections.register(main)
 main.add_command(handin)
+main.add_command(timer)
 
 
 @main.command()

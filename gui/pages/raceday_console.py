@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayo
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.pages.league_tables import track_name
+from gui.timer_link import timer_link
 from gui.track_view import TrackView
 from gui.widgets.dialogs import confirm
 from gui.widgets.style import button, label
@@ -183,8 +184,11 @@ class SessionConsole(QFrame):
         self._laps_key = self._last_state = None
         self._trail = []
         self.track.clear_dynamic()
+        timer_link().follow(session)  # a lap sensor's crossings go to the session on the line
         if session is not None:
             session.changed.connect(self.refresh)
+            if getattr(session, "sensed", None) is not None:
+                session.sensed.connect(self._sensed)
             if getattr(session, "failed", None) is not None:
                 session.failed.connect(lambda m: self.flash(f"The simulated session failed: {m}", "refused"))
             self.setFocus()
@@ -230,6 +234,12 @@ class SessionConsole(QFrame):
         self.acted.emit(action)
         self.refresh()
         return True
+
+    def _sensed(self, kind: str, text: str, action: str) -> None:
+        """A lap sensor's crossing: flashed like a key press, and reported like one when it did something."""
+        self.flash(text, kind)
+        if action:
+            self.acted.emit(action)
 
     def _finish(self, submit: bool) -> bool:
         s = self.session

@@ -7,7 +7,11 @@ the reason it was refused), and ``changed`` (something recorded changed).
 
 - :class:`HandTimedSession`: a physical car. The timer is driven with the page's clock
   (``time.monotonic`` in the app, a controllable one in tests); a display that calls
-  :meth:`snapshot` also moves the timer on (the clock running out).
+  :meth:`snapshot` also moves the timer on (the clock running out). A lap sensor may drive it
+  too (:meth:`HandTimedSession.crossing`, via ``gui.timer_link``): the first crossing starts the
+  clock, each next one is a lap, and the keys still undo and correct. Once a sensor sends its own
+  timestamps the display moves the timer only up to :data:`SENSOR_GRACE_S` behind now, so a
+  crossing that arrives that late still counts at the moment the sensor saw it.
 - :class:`SimulatedSession`: ``league.raceday.simulated.run_simulated_session`` on a worker
   thread; its ``on_update`` states cross to the GUI thread as a queued signal and the
   finished timer comes back the same way. The simulator times the laps, so the lap and
@@ -16,13 +20,19 @@ the reason it was refused), and ``changed`` (something recorded changed).
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from league.db import now_iso
 from league.exports import format_time
+from league.timer_input import Crossing, SensorClock, TimerOutcome, apply_event
 from league.timing import DNF, ENDED, LIVE, PAUSED, READY, TimingError
+from sim.errors import TracksideError
+
+SENSOR_GRACE_S = 0.5
+"""How late a timestamped sensor crossing may arrive and still count at its own time, s."""
 
 
 class ConsoleSession(QObject):
@@ -86,20 +96,53 @@ class ConsoleSession(QObject):
 
 
 class HandTimedSession(ConsoleSession):
-    """A physical car timed with the keyboard."""
+    """A physical car timed with the keyboard, and with a lap sensor if one is connected."""
+
+    sensed = Signal(str, str, str)
+    """A sensor crossing was applied or refused: ``(ok|refused, what happened in words, start|lap|"")``."""
 
     def __init__(self, event, entry: dict, clock=time.monotonic, parent: QObject | None = None):
         super().__init__(event, entry, parent)
         self.clock = clock
         self.timer = event.new_timer()
+        self.sensor_clock = SensorClock()
+        self.shown_at = -math.inf
+        """The latest time handed to the timer (its clock cannot go back), s."""
 
     def snapshot(self) -> dict:
         now = self.clock()
-        self.timer.tick(now)
+        behind = now - (SENSOR_GRACE_S if self.sensor_clock.learned else 0.0)
+        if behind >= self.shown_at:
+            self.shown_at = behind
+            self.timer.tick(behind)
         return self.timer.snapshot(now)
 
+    def describe(self) -> str:
+        from gui.timer_link import timer_link
+
+        sensor = timer_link().describe()
+        return super().describe() + (f"  \u00b7  {sensor}" if sensor else "")
+
+    def crossing(self, crossing: Crossing) -> TimerOutcome:
+        """A lap sensor saw the car cross the line: start the clock (the first) or capture a lap."""
+        now = self.clock()
+        if self.timer.state == READY:
+            try:
+                self._begin()  # the league puts the racer on track, as the Space key does
+            except TracksideError as exc:
+                outcome = TimerOutcome("refused", now, reason=str(exc))
+                self.sensed.emit("refused", outcome.text(), "")
+                return outcome
+        outcome = apply_event(self.timer, crossing, now, self.sensor_clock, not_before=self.shown_at)
+        self.shown_at = max(self.shown_at, outcome.at)
+        if outcome.ok:
+            self.changed.emit()
+        self.sensed.emit("ok" if outcome.ok else "refused", outcome.text(), outcome.action if outcome.ok else "")
+        return outcome
+
     def act(self, action: str, lap_no: int | None = None) -> str:
-        t, now = self.timer, self.clock()
+        t, now = self.timer, max(self.clock(), self.shown_at)
+        self.shown_at = now
         if action == "start":
             if t.state != READY:
                 t.start(now)  # refused, with the reason

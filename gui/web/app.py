@@ -21,6 +21,7 @@ FEATURES: tuple[str, ...] = (
     "gui.web.handin",
     "gui.web.boards",
     "gui.web.overlays",
+    "gui.web.timer",
 )
 """Modules whose ``routes(ctx)`` the server serves, e.g. ``gui.web.boards``; add one line per feature."""
 

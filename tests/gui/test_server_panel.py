@@ -87,3 +87,30 @@ def test_the_projector_shows_the_qr_code_while_the_server_runs(qtbot, page):
     assert badge.geometry().right() <= window.width() and badge.geometry().bottom() <= window.height()
     panel.toggle.click()
     assert not badge.isVisible()
+
+
+def test_a_lap_timer_on_the_network_times_the_consoles_session_through_the_apps_server(qtbot, page):
+    import threading
+
+    panel = open_server_panel(page)
+    qtbot.addWidget(panel)
+    event = rd.get_event(page.db, page.event_box.currentData())
+    panel.port.setValue(0)
+    panel.toggle.click()
+    base = f"http://127.0.0.1:{page.ctx.event_server.port}"
+    assert page.add_to_queue("bob", display_name="Bob", car=True) and page.load()
+    answers = []
+
+    clock = page.clock_for_test
+
+    def sensor(*times_s):  # a timer box on the venue network: its own clock, DREM's message
+        for t in times_s:
+            clock.t = 1000.0 + (t - 500.0) + 0.05  # the crossing reaches the app 50 ms after the sensor saw it
+            answers.append(httpx.post(f"{base}/api/timer/{event.id}", json={"event": "lap", "timestamp": t * 1000,
+                                      "gpio": 17}, headers={"X-Trackside-Token": panel.token.text()}, timeout=10))
+
+    worker = threading.Thread(target=sensor, args=(500.0, 512.25))  # the GUI thread must stay free to answer
+    worker.start()
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=15000)
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert [lap.time_s for lap in page.console.session.timer.laps] == [12.25]
