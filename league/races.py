@@ -33,7 +33,7 @@ import sqlite_utils
 
 from sim import SIM_VERSION
 from sim.library import load_track
-from trainer.driving import EvaluationRules, LapResult, summarize, with_seed
+from trainer.driving import LapResult, summarize, with_seed
 
 from .db import LeagueError, now_iso, writing
 from .laptime import best_lap_ms, ranking_time_ms, to_ms

@@ -4,7 +4,6 @@ A pure-pursuit driver on the racing line stands in for a model (real simulator, 
 slowed in one stretch or pushed off the road at one spot, and the card must find that stretch or spot.
 """
 
-import subprocess
 
 import numpy as np
 import pytest
