@@ -18,9 +18,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 from sim.track import Track
 from trainer.driving import EvaluationRules, LapResult

@@ -14,7 +14,7 @@ millisecond, collisions) differ from the recorded ones is reported.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlite_utils
 
