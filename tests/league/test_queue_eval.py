@@ -145,3 +145,20 @@ def test_cli_submit_queue_run_and_recheck():
     open_db().execute("UPDATE laps SET time_ms = time_ms + 1")
     rechecked = run("league", "recheck", "cup")
     assert rechecked.exit_code == 1 and "1 DIFFERENT" in rechecked.output
+
+
+def test_an_entry_queued_inside_the_window_is_recorded_after_it_closes():
+    from datetime import datetime, timezone
+
+    db = open_db()
+    create_race(db, "cup", TRACK, laps=1, opens_at="2026-01-01T10:00+00:00", closes_at="2026-01-01T18:00+00:00")
+    add_racer(db, "ada")
+    queue_submission(db, "cup", "ada", "standard", models=ModelStore(),
+                     now=datetime(2026, 1, 1, 17, 59, tzinfo=timezone.utc))
+    with pytest.raises(LeagueError, match="closed at"):  # queued now: the window has passed
+        queue_submission(db, "cup", "ada", "standard", models=ModelStore())
+
+    [row] = evaluate_pending(db, "cup")["evaluated"]
+
+    [standing] = standings(db, "cup")
+    assert standing["submission"] == row["submission"] and standing["submitted_at"] == "2026-01-01T17:59:00+00:00"
