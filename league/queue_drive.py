@@ -95,7 +95,8 @@ def drive_all(drives: list[Drive], track: Track, rules: EvaluationRules, *, ray:
 @contextlib.contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None):
     """The ``ray`` module with an instance running: the one already started in this process, else a
-    new one (the cluster at ``address``, or local with ``num_cpus``), shut down afterwards."""
+    new one (the cluster at ``address``, or local with ``num_cpus``), shut down afterwards. A
+    cluster's nodes need Trackside installed (the tasks import :mod:`league.queue_drive`)."""
     try:
         import ray
     except ImportError:

@@ -83,12 +83,15 @@ def test_recheck_on_ray_reports_the_one_submission_whose_laps_differ(ray_instanc
 
 
 @pytest.mark.slow
-def test_a_submission_that_cannot_be_driven_fails_alone_with_its_reason():
+@pytest.mark.parametrize("on_ray", [False, True], ids=["one-by-one", "ray"])
+def test_a_submission_that_cannot_be_driven_fails_alone_with_its_reason(on_ray, request):
+    if on_ray:
+        request.getfixturevalue("ray_instance")
     db = open_db()
     league_with_queue(db, 3, racers=3)
     db.execute("UPDATE league_queue SET frozen_hash = ? WHERE id = 2", ["0" * 64])  # its frozen copy is gone
 
-    out = evaluate_pending(db, "cup")
+    out = evaluate_pending(db, "cup", ray=on_ray)
 
     assert [r["queue_id"] for r in out["evaluated"]] == [1, 3]
     [failed] = out["failed"]
