@@ -14,6 +14,7 @@ import sqlite_utils
 
 from .finals_schema import TABLES as FINALS_TABLES
 from .handin_schema import INBOX_TABLE as HANDIN_TABLE
+from .queue_schema import QUEUE_TABLE
 from .raceday.schema import TABLES as RACEDAY_TABLES
 from .raceday.schema import (add_event_formats, add_event_race_type, add_event_tracks, add_lap_penalty,
                              add_session_seed, rename_rankings)
@@ -60,4 +61,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("league-006-server-tokens", run_schema(TOKENS_TABLE)),
     Migration("league-007-handin-inbox", run_schema(HANDIN_TABLE)),
     Migration("raceday-008-multi-track", add_event_tracks),
+    Migration("league-008-queue", run_schema(QUEUE_TABLE)),
 )

@@ -6,7 +6,9 @@ race's competition track under the race's rules (about a second, outside any
 transaction), then :func:`record_submission` writes the submission and its laps in one
 ``BEGIN IMMEDIATE`` transaction, checking again that the race is open and the racer has
 submissions left. A process killed at any point leaves the submission wholly there or
-not at all; running the submission again is always safe.
+not at all; running the submission again is always safe. A big league can queue its
+submissions instead (frozen and seeded at once, evaluated later in bulk, on Ray if wanted:
+``league.queue``, ``league.queue_eval``); each is recorded here all the same.
 
 Ranking (conventions section 8): each racer's standing is their best submission by the
 race's ranking time (``best_lap``, ``best_average`` of ``average_of`` consecutive laps, or

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
+from .league_queue import queue_group, recheck_cmd
 from .race_edit import race_edit
 from .race_options import race_type_options, read_race_type
 
@@ -129,6 +130,8 @@ def race():
 
 
 race.add_command(race_edit)
+league.add_command(queue_group)
+league.add_command(recheck_cmd)
 
 
 @race.command("create")
@@ -226,13 +229,20 @@ def race_close(name):
 @click.option("--racer", "racer_alias", required=True)
 @click.option("--model", "model_name", required=True)
 @_checkpoint_option
+@click.option("--queue", "queued", is_flag=True, help="Freeze it now, evaluate later (trackside league queue run).")
 @click.option("--json", "as_json", is_flag=True)
 @friendly_errors
-def submit_cmd(race_name, racer_alias, model_name, checkpoint, as_json):
-    """Submit a model to an open race: it is frozen, evaluated and ranked."""
+def submit_cmd(race_name, racer_alias, model_name, checkpoint, queued, as_json):
+    """Submit a model to an open race: it is frozen, evaluated and ranked (--queue: evaluated later)."""
+    from league.queue import queue_submission
     from league.races import submit
     from trainer.model_store import ModelStore
 
+    if queued:
+        e = queue_submission(_db(), race_name, racer_alias, model_name, checkpoint, models=ModelStore()).to_dict()
+        if as_json:
+            return emit_json(e)
+        return click.echo(f"queued {e['racer']}'s {e['model']} for {race_name} (entry {e['queue_id']}, seed {e['seed']})")
     row = submit(_db(), race_name, racer_alias, model_name, checkpoint, models=ModelStore())
     if as_json:
         emit_json(row)
