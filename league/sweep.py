@@ -211,8 +211,7 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, num_cpus: int | No
         if own_ray and tasks:
             ray.shutdown()
     results["status"], results["finished"] = "finished", utc_now()
-    _save(results, on_result)
-    return results
+    return _save(results, on_result)
 
 
 def _start_results(spec: SweepSpec, variants: list[Variant]) -> dict:
@@ -243,9 +242,11 @@ def _record(results: dict, variant: Variant, row: dict) -> None:
         [r for r in rows if r["status"] == "pending"]
 
 
-def _save(results: dict, on_result) -> None:
+def _save(results: dict, on_result) -> dict:
+    """Write the results as they stand (atomic), tell ``on_result``; what was written."""
     out = {k: v for k, v in results.items() if k != "started_monotonic"}
     out["elapsed_s"] = time.monotonic() - results["started_monotonic"]
     atomic_write_json(sweep_path(results["name"]), out)
     if on_result is not None:
         on_result(out)
+    return out

@@ -140,6 +140,6 @@ def scaled_speeds(space: ActionSpace, max_speed: float) -> ActionSpace:
     if space.kind == "continuous":
         low = min(space.speed_range[0], max_speed / 2)
         return ActionSpace.continuous(space.steering_range, (low, max_speed))
-    factor = max_speed / space.max_speed()
+    factor = max_speed / space.max_speed
     return ActionSpace(kind="discrete", actions=tuple((steer, round(speed * factor, 3))
                                                       for steer, speed in space.actions))
