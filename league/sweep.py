@@ -6,8 +6,10 @@ each in the simulator and keep the best. :func:`run_sweep` does that in one call
 the base model as an ordinary model, then trained (``trainer.training.train_model``, one torch
 thread per task) and evaluated on a track it did not train on (:func:`league.evaluation.evaluate_model`,
 the same seed for every variant) as one Ray task (``num_cpus=1``). Ray runs locally
-(``ray.init(num_cpus=...)``) unless an ``address`` names a cluster, whose workers must see this
-machine's Trackside home at the same path (a shared folder): the models are written there.
+(``ray.init(num_cpus=...)``) unless an ``address`` names a cluster (``auto`` or ``HOST:6379`` from
+a node of it; ``ray://HOST:10001`` from elsewhere, with Ray's client: ``pip install 'ray[client]'``),
+whose workers must have Trackside installed and see this machine's Trackside home at the same path
+(a shared folder): the models are written there.
 
 A variant that fails (a reward that does not load or raises while training, a worker lost) is
 recorded with its reason; the others go on. The results, ranked by completed laps, then best and
@@ -186,13 +188,12 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, num_cpus: int | No
     ray = require_ray()
     store = store or ModelStore()
     variants = check_spec(spec, store)
-    results = _start_results(spec, variants)
-    tasks = _create_all(spec, store, variants, results)
     own_ray = not ray.is_initialized()
-    if own_ray and tasks:
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
-                 log_to_driver=False)
+    if own_ray:  # before any model is created: a cluster that cannot be reached leaves nothing behind
+        start_ray(ray, address, num_cpus)
     try:
+        results = _start_results(spec, variants)
+        tasks = _create_all(spec, store, variants, results)
         remote = ray.remote(num_cpus=1, max_retries=0)(train_and_evaluate)
         pending = {remote.remote(str(home()), v.name, spec.minutes, spec.iterations, spec.eval_track,
                                  spec.eval_laps, spec.seed): v for v in tasks}
@@ -208,10 +209,28 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, num_cpus: int | No
             _record(results, variant, row)
             _save(results, on_result)
     finally:
-        if own_ray and tasks:
+        if own_ray:
             ray.shutdown()
     results["status"], results["finished"] = "finished", utc_now()
     return _save(results, on_result)
+
+
+def start_ray(ray, address: str | None, num_cpus: int | None) -> None:
+    """Start a local Ray with ``num_cpus`` (default: all cores) or join the cluster at ``address``;
+    :class:`SweepError` with the reason when that fails."""
+    if address and address.startswith("ray://"):
+        try:
+            import grpc  # noqa: F401 (Ray's client needs it)
+        except ImportError:
+            raise SweepError(f"{address}: a ray:// address needs Ray's client: pip install 'ray[client]' "
+                             "(or run the sweep on a node of the cluster with --address auto)") from None
+    try:
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                 log_to_driver=False)
+    except Exception as exc:  # noqa: BLE001 (Ray raises many kinds; each is one line for the user)
+        text = str(exc).strip().splitlines()
+        raise SweepError(f"Ray did not start{f' at {address}' if address else ''}: "
+                         f"{text[-1] if text else exc.__class__.__name__}") from None
 
 
 def _start_results(spec: SweepSpec, variants: list[Variant]) -> dict:

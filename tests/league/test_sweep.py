@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from gui.cli import main
-from league.sweep import RAY_MISSING, SweepSpec, check_spec, load_sweep, rank, require_ray
+from league.sweep import RAY_MISSING, SweepSpec, check_spec, load_sweep, rank, require_ray, start_ray
 from league.sweep_variants import RewardChoice, SweepError, Variant, create_variant, parse_hp_axis, plan_variants
 from sim.actions import ActionSpace
 from sim.paths import assets_dir
@@ -133,3 +133,14 @@ def test_without_ray_a_sweep_says_how_to_get_it(monkeypatch):
     result = CliRunner().invoke(main, ["sweep", "base", "--eval-track", "practice_oval_cup"])
     assert result.exit_code == 1 and result.stderr.strip() == f"error: {RAY_MISSING}"
     assert "base-sweep-1" not in ModelStore().names()  # refused before any variant was created
+
+
+def test_a_ray_client_address_without_the_client_says_what_to_install():
+    ray = pytest.importorskip("ray")
+    try:
+        import grpc  # noqa: F401
+        pytest.skip("Ray's client is installed here")
+    except ImportError:
+        pass
+    with pytest.raises(SweepError, match=r"pip install 'ray\[client\]'.*--address auto"):
+        start_ray(ray, "ray://127.0.0.1:1", None)
