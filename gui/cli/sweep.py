@@ -58,7 +58,8 @@ def ranking_lines(results: dict) -> list[str]:
               help="Noise seed of the evaluations (the same for every variant).")
 @click.option("--name", "sweep_name", default=None, help="The sweep's name (default BASE-YYYYMMDD-HHMMSS).")
 @click.option("--names", default=None, help="The variants' model names, comma-separated (default BASE-sweep-N).")
-@click.option("--address", default=None, help="A Ray cluster: auto or HOST:6379 on one of its nodes, ray://HOST:10001 elsewhere (needs ray[client]); default: a local Ray.")
+@click.option("--address", default=None, help="A Ray cluster: auto or HOST:6379 on one of its nodes, "
+              "ray://HOST:10001 elsewhere (needs ray[client]); default: a local Ray.")
 @click.option("--cpus", type=click.IntRange(1), default=None, help="Local Ray: CPUs to use (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (progress goes to stderr).")
 @friendly_errors
