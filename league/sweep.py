@@ -40,7 +40,8 @@ from trainer.model_store import ModelStore
 
 from .sweep_variants import RewardChoice, SweepError, Variant, create_variant, plan_variants
 
-RAY_MISSING = "a sweep runs on Ray, which is not installed here: pip install -e '.[cluster]' (or pip install 'ray>=2.9')"
+RAY_MISSING = ("a sweep runs on Ray, which is not installed here: pip install -e '.[cluster]' "
+               "(or pip install 'ray>=2.9')")
 
 
 @dataclass

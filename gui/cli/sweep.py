@@ -47,7 +47,8 @@ def ranking_lines(results: dict) -> list[str]:
 @click.option("--reward", "rewards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A reward function to try (repeat for more).")
 @click.option("--hp", "hps", multiple=True, help="Hyperparameter values to try, NAME=V1,V2 (e.g. lr=0.0003,0.001).")
-@click.option("--speed", "speeds", multiple=True, help="Top speeds to try, m/s, e.g. 2,3 (same actions, speeds scaled).")
+@click.option("--speed", "speeds", multiple=True,
+              help="Top speeds to try, m/s, e.g. 2,3 (same actions, speeds scaled).")
 @click.option("--race-type", "race_types", multiple=True, type=click.Choice(RACE_TYPE_CHOICES, case_sensitive=False),
               help="Race types to train on (repeat for more).")
 @click.option("--minutes", type=float, default=None, help="Training time per variant (default 5 unless --iterations).")

@@ -27,7 +27,8 @@ def main() -> None:
     try:
         import ray  # noqa: F401
     except ImportError:
-        report("sweep.variants_per_hour_2cpu", float("nan"), "variants/h", note="ray not installed: pip install -e '.[cluster]'")
+        report("sweep.variants_per_hour_2cpu", float("nan"), "variants/h",
+               note="ray not installed: pip install -e '.[cluster]'")
         return
     os.environ["TRACKSIDE_HOME"] = tempfile.mkdtemp(prefix="bench-sweep-")
     from league.sweep import SweepSpec, run_sweep
