@@ -32,6 +32,7 @@ PAGES: list[tuple[str, str]] = [
     ("Race day", "gui.pages.raceday:RaceDayPage"),
     ("Results", "gui.pages.results:ResultsPage"),
     ("Inbox", "gui.pages.inbox:InboxPage"),
+    ("Sweeps", "gui.pages.sweeps:SweepsPage"),
 ]
 
 STYLE = """

@@ -26,6 +26,7 @@ from .backup import backup, restore  # noqa: I001 (kept apart from the other pac
 from .coach import coach
 from .handin import handin
 from .timer import timer
+from .sweep import sweep
 
 TRAIN_COMMAND = (sys.executable, "-m", "gui.cli", "train")
 """How a front-end starts a training in its own process (``trainer.training_process.start_training``)."""
@@ -57,6 +58,7 @@ main.add_command(serve)
 corrections.register(main)
 main.add_command(handin)
 main.add_command(timer)
+main.add_command(sweep)
 
 
 @main.command()
