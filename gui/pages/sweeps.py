@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.pages.league_tables import card
+from gui.widgets.style import PAGE_STYLE, button, label
 from sim.errors import TracksideError
 from trainer.model_metrics import format_seconds
 
@@ -59,7 +61,14 @@ class SweepsPage(QWidget):
         self.worker: SweepWorker | None = None
         self.rewards: list[Path] = []
         self.results: dict | None = None
-        layout = QHBoxLayout(self)
+        self.setStyleSheet(PAGE_STYLE)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(24, 18, 24, 18)
+        root.addWidget(label("Sweeps", "title"))
+        root.addWidget(label("Variants of one model trained side by side as Ray tasks, each evaluated on a track "
+                             "it did not train on, ranked", "subtitle", wrap=True))
+        layout = QHBoxLayout()
+        root.addLayout(layout, 1)
         layout.addWidget(self._build_form(), 0)
         right = QVBoxLayout()
         pick = QHBoxLayout()
@@ -82,9 +91,11 @@ class SweepsPage(QWidget):
         ctx.models_changed.connect(self.reload)
         self.reload()
 
-    def _build_form(self) -> QGroupBox:
-        box = QGroupBox("New sweep")
-        form = QFormLayout(box)
+    def _build_form(self) -> QWidget:
+        box, inner = card("New sweep")
+        box.setFixedWidth(380)
+        form = QFormLayout()
+        inner.addLayout(form)
         self.base = QComboBox()
         form.addRow("Base model", self.base)
         self.reward_list = QListWidget()
@@ -117,7 +128,7 @@ class SweepsPage(QWidget):
         form.addRow("Evaluate on", self.eval_track)
         self.eval_laps = _spin(QSpinBox(), 1, 100, 3, " laps")
         form.addRow("", self.eval_laps)
-        self.run_button = QPushButton("Run sweep")
+        self.run_button = button("Run sweep", "primary")
         self.run_button.clicked.connect(self.start)
         form.addRow(self.run_button)
         self.status = QLabel("")
