@@ -3,10 +3,13 @@
 The numpy versions in :mod:`sim.ray_cast`, :mod:`sim.camera` and :mod:`sim.camera_objects` stay the
 reference: they build the same per-car arrays and then spend their time materialising one entry per
 (car, segment, beam) or (car, pixel) and scattering it back. Here the loop over cars runs inside
-compiled code and keeps those entries in registers. Each kernel repeats the reference's arithmetic
-operation for operation, in the same float width and order (no ``fastmath``, so no reassociation or
-fused multiply-adds), which is why the results match: ranges to the last bit in practice (tests
-ask 1e-9 m), camera pixels exactly.
+compiled code and keeps those entries in registers. What decides a result repeats the reference's
+arithmetic operation for operation, in the same float width and order (no ``fastmath``, so no
+reassociation or fused multiply-adds): the LIDAR's float32 facing test and float64 intersections,
+the camera's float32 texel coordinates and slab tests. So the results match: ranges to the last bit
+in practice (tests ask 1e-9 m), camera pixels exactly. Only the LIDAR's choice of which beams to
+test per segment is computed differently (a polynomial atan2, 2e-6 rad, inside the same 2e-3 rad
+slack); it picks a superset of the beams that cross the segment, and the exact test decides.
 
 ``error_model="numpy"``: a division by zero gives inf or nan as in numpy (a beam parallel to a
 segment, a pixel ray parallel to a block's face), not an exception. Kernels are compiled on first
@@ -20,12 +23,12 @@ import math
 import numpy as np
 from numba import njit
 
-JIT = dict(cache=True, nogil=True, error_model="numpy")
+JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(inline="always", **JIT)
 def _atan2_approx(y, x):
-    """``atan2(y, x)`` within 2e-5 rad, without a library call: only picks beams (the slack is 2e-3 rad)."""
+    """``atan2(y, x)`` within 2e-6 rad, without a library call: only picks beams (the slack is 2e-3 rad)."""
     ax, ay = abs(x), abs(y)
     big, small = max(ax, ay), min(ax, ay)
     if big == 0.0:
@@ -39,14 +42,6 @@ def _atan2_approx(y, x):
     if x < 0.0:
         a = math.pi - a
     return -a if y < 0.0 else a
-
-
-@njit(inline="always", **JIT)
-def _beam_range(lo, hi, a0, step, tol, n_beams):
-    """The beams ``(first, last)`` whose directions lie in ``[lo - tol, hi + tol]``, radians."""
-    first = max(int(math.ceil((lo - a0 - tol) / step)), 0)
-    last = min(int(math.floor((hi - a0 + tol) / step)), n_beams - 1)
-    return first, last
 
 
 @njit(**JIT)
@@ -95,8 +90,8 @@ def cast_fans(edges, x_ref, y_ref, table, cell, n_track, own, origins, side, fan
             for shift in (0.0, 2 * math.pi):  # the second pass: an arc running on past +pi from -pi
                 if shift and hi <= math.pi:
                     break
-                first = max(int(math.ceil((lo - shift - a0 - tol) / step)), 0)
-                last = min(int(math.floor((hi - shift - a0 + tol) / step)), n_beams - 1)
+                first = max(math.ceil((lo - shift - a0 - tol) / step), 0)
+                last = min(math.floor((hi - shift - a0 + tol) / step), n_beams - 1)
                 for b in range(first, last + 1):  # exact, in float64, as the reference
                     dx, dy = cos_b[b], sin_b[b]
                     inv = 1.0 / (dx * ey - dy * ex)
@@ -107,52 +102,50 @@ def cast_fans(edges, x_ref, y_ref, table, cell, n_track, own, origins, side, fan
 
 
 @njit(**JIT)
-def sample_ground(out, first, texture, blocks, bx, by, cs, shift):
-    """Look up every car's ground pixels in the texture (nearest texel), into ``out`` ``(n, P)`` uint8
-    from pixel ``first`` (the first ground row times the width).
+def sample_ground(out, first, texture, blocks, bx, by, c, s, shift):
+    """Look up every car's ground pixels in the texture (nearest texel), into ``out`` ``(n, h * w)``
+    uint8 from pixel ``first`` (the first ground row times the width); float32 as the reference.
 
     Args:
         texture: ``(T,)`` uint8, all mip levels (:class:`sim.camera.TrackTexture`).
-        blocks: ``(L, 5)`` int64 per block of rows: first and end pixel (from ``first``), the level's
-            ``nx``, ``ny`` and offset in ``texture``.
-        bx, by: ``(P - first,)`` float32, each pixel's ground point in the car frame, texels of its level.
-        cs: ``(c, s)`` ``(n,)`` float32: cosine and sine of each car's heading.
-        shift: ``(n, L, 2)`` float32: the camera's position in each block's texels.
+        blocks: ``(L, 5)`` int64 per block of rows: first and end pixel (counted from ``first``), the
+            level's ``nx``, ``ny`` and offset in ``texture``.
+        bx, by: ``(P,)`` float32, each ground pixel's point in the car frame, texels of its level.
+        c, s: ``(n,)`` float32: cosine and sine of each car's heading.
+        shift: ``(n, L, 2)`` float32: each camera's position in each block's texels.
     """
-    c, s = cs
     for car in range(out.shape[0]):
         for b in range(blocks.shape[0]):
-            p0, p1, nx, ny, offset = blocks[b]
+            nx, ny, offset = blocks[b, 2], blocks[b, 3], blocks[b, 4]
             du, dv = shift[car, b, 0], shift[car, b, 1]
-            for p in range(p0, p1):
+            for p in range(blocks[b, 0], blocks[b, 1]):
                 u = c[car] * bx[p]
                 u -= s[car] * by[p]
                 u += du
                 v = s[car] * bx[p]
                 v += c[car] * by[p]
                 v += dv
-                i = min(max(np.int32(u), 0), nx - 1)
-                j = min(max(np.int32(v), 0), ny - 1)
+                i = min(max(np.int64(np.int32(u)), 0), nx - 1)
+                j = min(max(np.int64(np.int32(v)), 0), ny - 1)
                 out[car, first + p] = texture[i * ny + j + offset]
 
 
 @njit(inline="always", **JIT)
 def _nan_min(a, b):
     """``np.minimum`` of two floats: nan if either is."""
-    return a if a != a or a < b else b
+    return a if math.isnan(a) or a < b else b
 
 
 @njit(inline="always", **JIT)
 def _nan_max(a, b):
     """``np.maximum`` of two floats: nan if either is."""
-    return a if a != a or a > b else b
+    return a if math.isnan(a) or a > b else b
 
 
 @njit(inline="always", **JIT)
-def _block_hit(p, fwd, left, upr, floor):
-    """``(hit, enter)``: whether a pixel ray meets a block and where it enters it (float32 slab test,
-    as the reference). ``p``: the pair's row of ``draw_blocks``'s ``params``."""
-    ox, oy, cphi, sphi, hl, hw, ztop = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+def _block_hit(ox, oy, cphi, sphi, hl, hw, ztop, fwd, left, upr, floor):
+    """``(hit, enter)``: whether a pixel ray meets a block and where it enters it: the reference's
+    float32 slab test (scalars only: see :func:`cast_fans` on arrays in helpers)."""
     dx = cphi * fwd - sphi * left
     dy = sphi * fwd + cphi * left
     tx1, tx2 = (-hl - ox) / dx, (hl - ox) / dx
@@ -164,31 +157,29 @@ def _block_hit(p, fwd, left, upr, floor):
 
 
 @njit(**JIT)
-def draw_blocks(flat, width, car, box, params, shade, rays, floor):
-    """Paint solid blocks into ``flat`` ``(n, h * w)`` uint8: per pixel the nearest block wins (a
-    later pair on a tie, as the reference's scatter).
+def draw_blocks(flat, width, car, box, params, shade, fwd, left, upr, floor):
+    """Paint solid blocks into ``flat`` ``(n, h * w)`` uint8: per pixel the nearest block wins (on a
+    tie the later pair, as the reference's scatter).
 
     Args:
         car: ``(Q,)`` the car of each (car, object) pair, in increasing order.
         box: ``(Q, 4)`` its screen box ``c0, c1, r0, r1`` (inclusive; empty when ``c1 < c0``).
         params: ``(Q, 7)`` float32 the slab test's ``ox, oy, cos, sin, half length, half width, top``.
         shade: ``(Q,)`` uint8 grey of each block.
-        rays: ``(fwd, left, up)`` ``(h * w,)`` float32 pixel ray directions; ``floor`` float32, the
-            ground's height relative to the camera, m.
+        fwd, left, upr: ``(h * w,)`` float32 pixel ray directions (:attr:`sim.camera.Camera.rays`);
+            ``floor`` float32, the ground's height relative to the camera, m.
     """
-    fwd, left, upr = rays
     depth = np.empty(flat.shape[1], dtype=np.float32)
     current = -1
     for q in range(len(car)):
         if car[q] != current:
             current = car[q]
             depth[:] = np.inf
-        c0, c1, r0, r1 = box[q]
-        p = params[q]
-        for r in range(r0, r1 + 1):
-            for col in range(c0, c1 + 1):
-                pix = r * width + col
-                hit, enter = _block_hit(p, fwd[pix], left[pix], upr[pix], floor)
+        ox, oy, cphi, sphi = params[q, 0], params[q, 1], params[q, 2], params[q, 3]
+        hl, hw, ztop = params[q, 4], params[q, 5], params[q, 6]
+        for r in range(box[q, 2], box[q, 3] + 1):
+            for pix in range(r * width + box[q, 0], r * width + box[q, 1] + 1):
+                hit, enter = _block_hit(ox, oy, cphi, sphi, hl, hw, ztop, fwd[pix], left[pix], upr[pix], floor)
                 if hit and enter <= depth[pix]:
                     depth[pix] = enter
                     flat[current, pix] = shade[q]
