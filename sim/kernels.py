@@ -114,20 +114,28 @@ def sample_ground(out, first, texture, blocks, bx, by, c, s, shift):
         c, s: ``(n,)`` float32: cosine and sine of each car's heading.
         shift: ``(n, L, 2)`` float32: each camera's position in each block's texels.
     """
+    # Texel indices first, then the lookups: the arithmetic loop has no stores into uint8 arrays
+    # that might alias the texture, so the compiler can vectorise it.
+    idx = np.empty(len(bx), dtype=np.int64)
     for car in range(out.shape[0]):
+        cc, ss = c[car], s[car]
         for b in range(blocks.shape[0]):
             nx, ny, offset = blocks[b, 2], blocks[b, 3], blocks[b, 4]
             du, dv = shift[car, b, 0], shift[car, b, 1]
             for p in range(blocks[b, 0], blocks[b, 1]):
-                u = c[car] * bx[p]
-                u -= s[car] * by[p]
+                u = cc * bx[p]
+                u -= ss * by[p]
                 u += du
-                v = s[car] * bx[p]
-                v += c[car] * by[p]
+                v = ss * bx[p]
+                v += cc * by[p]
                 v += dv
                 i = min(max(np.int64(np.int32(u)), 0), nx - 1)
                 j = min(max(np.int64(np.int32(v)), 0), ny - 1)
-                out[car, first + p] = texture[i * ny + j + offset]
+                idx[p] = i * ny + j + offset
+        row = out[car]
+        for b in range(blocks.shape[0]):
+            for p in range(blocks[b, 0], blocks[b, 1]):
+                row[first + p] = texture[idx[p]]
 
 
 @njit(inline="always", **JIT)
