@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import kernels
-
 
 class GroundSampler:
     """Texture lookups for the ground rows of one camera; keeps work arrays, so one per thread."""
@@ -47,6 +45,9 @@ class GroundSampler:
         if not compiled:
             self._sample_numpy(out[:, self.first_row:].reshape(len(cx), -1), c, s, cx, cy)
             return
+        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+        from sim import kernels
+
         # The camera's position in each block's texels, rounded to float32 as the reference does.
         shift = np.empty((len(cx), len(self.blocks), 2), dtype=np.float32)
         shift[:, :, 0] = (cx[:, None] - self._origin[None, :, 0]) * self._scale[None, :]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import kernels
 from sim.objects import BOT_CAR_HEIGHT_M, BOX_HEIGHT_M, ObjectState
 
 BLOCK_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4],
@@ -74,6 +73,9 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
                          top - cam.mount_height]).astype(np.float32)
     shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
     if compiled:
+        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+        from sim import kernels
+
         kernels.draw_blocks(flat, w, car, np.stack([c0, c1, r0, r1], axis=1), np.ascontiguousarray(per_pair.T),
                             shade, *cam.rays, np.float32(-cam.mount_height))
         return

@@ -25,7 +25,6 @@ from types import SimpleNamespace
 import numpy as np
 import shapely
 
-from sim import kernels
 from sim.raster import Grid, distance_to_segments
 from sim.track import Track
 
@@ -200,6 +199,9 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
 def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np.ndarray, side: np.ndarray,
                    corners: np.ndarray | None) -> np.ndarray:
     """:func:`cast_fans` through the compiled kernel: nearest crossings ``(n, B)``, not yet cut at the range."""
+    # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+    from sim import kernels
+
     ox, oy, heading = pose
     n, n_track = len(ox), edges.n_segments
     own = np.zeros((n, 0), dtype=np.int64)
