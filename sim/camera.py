@@ -23,6 +23,10 @@ How a frame is made (no Python loop over cars or pixels):
 4. With objects (``render(state, objects)``), each car's obstacles and bot cars are drawn as
    solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
    nearest block per pixel; only the pixels inside a block's projected screen box are tested).
+
+Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.kernels`, through
+:class:`sim.camera_ground.GroundSampler` and :func:`sim.camera_objects.draw_objects`); the numpy
+versions stay as the reference (``render_at(..., compiled=False)``), pixel for pixel the same.
 """
 
 from __future__ import annotations
@@ -238,7 +242,7 @@ class Camera:
             k = 1.0 / g.cell
             bx, by = x0[level == lv] * k, y0[level == lv] * k
             blocks.append((int(sel[0]) - self.first_row, int(sel[-1]) + 1 - self.first_row, lv, g, k,
-                                 bx.astype(np.float32).ravel(), by.astype(np.float32).ravel()))
+                           bx.astype(np.float32).ravel(), by.astype(np.float32).ravel()))
 
         # Sky and haze rows above the ground block, the same in every frame.
         pal = palette

@@ -12,6 +12,10 @@ sampling):
    directions; the beams inside the arc are intersected with it exactly, and every beam keeps
    its nearest crossing.
 
+Step 2 runs in one compiled loop over cars and their candidates (:func:`sim.kernels.cast_fans`,
+numba); the numpy version, which materialises every (car, segment, beam) entry at once, stays as
+the reference (``cast_fans(..., compiled=False)``) and gives the same ranges.
+
 :mod:`sim.sensors` builds DeepRacer's LIDAR and SECTOR_LIDAR on it.
 """
 
@@ -171,12 +175,12 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
     angles = np.asarray(angles, dtype=np.float64).ravel()
     n, n_beams = len(ox), len(angles)
     side = np.where(np.asarray(on_road, dtype=bool).ravel(), 1.0, -1.0)
-    best = np.full(n * n_beams, np.inf)
     table, every = edges.candidates(max_range)
     if compiled:
         best = _cast_compiled(edges, table, (ox, oy, heading), angles, side, corners)
         best[best > max_range] = np.inf
         return best
+    best = np.full(n * n_beams, np.inf)
     own = None
     if corners is not None and corners.shape[1]:
         edges, own = _with_object_edges(edges, corners, side)
