@@ -23,6 +23,10 @@ How a frame is made (no Python loop over cars or pixels):
 4. With objects (``render(state, objects)``), each car's obstacles and bot cars are drawn as
    solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
    nearest block per pixel; only the pixels inside a block's projected screen box are tested).
+
+Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.kernels`, through
+:class:`sim.camera_ground.GroundSampler` and :func:`sim.camera_objects.draw_objects`); the numpy
+versions stay as the reference (``render_at(..., compiled=False)``), pixel for pixel the same.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.camera_ground import GroundSampler
 from sim.camera_objects import draw_objects
 from sim.raster import Grid, band_cells, fill_even_odd
 from sim.sensors import border_lines
@@ -230,14 +235,14 @@ class Camera:
         foot = np.sqrt(np.hypot(x1 - x0, y1 - y0) * np.hypot(x2 - x0, y2 - y0))
         level = np.clip(np.floor(np.log2(np.maximum(foot.mean(axis=1), 1e-9) / texel)), 0, MIP_LEVELS - 1)
         # Per mip level, a block of consecutive rows with the same texture constants.
-        self._blocks = []
+        blocks = []
         for lv in np.unique(level).astype(int):
             sel = rows[level == lv]
             g = self.texture.grids[lv]
             k = 1.0 / g.cell
             bx, by = x0[level == lv] * k, y0[level == lv] * k
-            self._blocks.append((int(sel[0]) - self.first_row, int(sel[-1]) + 1 - self.first_row, lv, g, k,
-                                 bx.astype(np.float32).ravel(), by.astype(np.float32).ravel()))
+            blocks.append((int(sel[0]) - self.first_row, int(sel[-1]) + 1 - self.first_row, lv, g, k,
+                           bx.astype(np.float32).ravel(), by.astype(np.float32).ravel()))
 
         # Sky and haze rows above the ground block, the same in every frame.
         pal = palette
@@ -250,7 +255,7 @@ class Camera:
             else:
                 top[row] = pal.haze
         self._top = top
-        self._work = None
+        self._ground = GroundSampler(self.texture, w, self.first_row, blocks)
         self.palette = palette
         self.max_distance = float(max_distance)
         # Every pixel's ray direction in the car frame (forward, left, up), for drawing objects:
@@ -289,53 +294,22 @@ class Camera:
         return self.render_at(state.x, state.y, state.yaw, objects=objects)
 
     def render_at(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, side: float | np.ndarray = 0.0,
-                  objects=None) -> np.ndarray:
+                  objects=None, compiled: bool = True) -> np.ndarray:
         """Frames ``(n, height, width)`` uint8 for cars at rear-axle origins ``x, y`` ``(n,)`` m and
         headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right),
-        with each car's ``objects`` (optional) drawn solid."""
+        with each car's ``objects`` (optional) drawn solid. ``compiled``: through :mod:`sim.kernels`
+        (False: the numpy reference, the same pixels)."""
         n = len(x)
         w, h = self.width, self.height
         out = np.empty((n, h, w), dtype=np.uint8)
         out[:, :self.first_row] = self._top
-        ground = out[:, self.first_row:].reshape(n, -1)
-        c = np.cos(yaw).astype(np.float32)[:, None]
-        s = np.sin(yaw).astype(np.float32)[:, None]
         cx = x + self.mount_offset * np.cos(yaw) - side * np.sin(yaw)
         cy = y + self.mount_offset * np.sin(yaw) + side * np.cos(yaw)
-        pixels = self.texture.pixels
-        # Work arrays are kept between frames: fresh multi-megabyte arrays each step would
-        # cost more in page faults than the arithmetic.
-        u, v, tmp, i, j = self._buffers(n)
-        for r0, r1, lv, g, k, bx, by in self._blocks:
-            m = (r1 - r0) * w
-            bu, bv, bt, bi, bj = u[:, :m], v[:, :m], tmp[:, :m], i[:, :m], j[:, :m]
-            # Texel coordinates: the camera's position plus the rotated ground offsets.
-            np.multiply(c, bx, out=bu)
-            np.multiply(s, by, out=bt)
-            bu -= bt
-            bu += ((cx - g.x0) * k).astype(np.float32)[:, None]
-            np.multiply(s, bx, out=bv)
-            np.multiply(c, by, out=bt)
-            bv += bt
-            bv += ((cy - g.y0) * k).astype(np.float32)[:, None]
-            np.copyto(bi, bu, casting="unsafe")
-            np.copyto(bj, bv, casting="unsafe")
-            np.clip(bi, 0, g.nx - 1, out=bi)
-            np.clip(bj, 0, g.ny - 1, out=bj)
-            bi *= g.ny
-            bi += bj
-            bi += int(self.texture.offsets[lv])
-            np.take(pixels, bi, out=ground[:, r0 * w:r1 * w])
+        self._ground.sample(out, (cx, cy, yaw), compiled)
         if objects is not None and objects.n_objects:
-            draw_objects(self, out.reshape(n, -1), (x, y, yaw, side), objects)
+            draw_objects(self, out.reshape(n, -1), (x, y, yaw, side), objects, compiled)
         return out
 
-    def _buffers(self, n: int):
-        if self._work is None or self._work[0].shape[0] != n:
-            m = max((r1 - r0) for r0, r1, *_ in self._blocks) * self.width if self._blocks else 0
-            self._work = (np.empty((n, m), np.float32), np.empty((n, m), np.float32), np.empty((n, m), np.float32),
-                          np.empty((n, m), np.int32), np.empty((n, m), np.int32))
-        return self._work
 
 STEREO_BASELINE_M = 0.06
 """Distance between the two stereo cameras, m. The DeepRacer Evo's two front cameras sit side by

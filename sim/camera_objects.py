@@ -19,14 +19,15 @@ BLOCK_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], 
 """The twelve edges of a block whose corners 0-3 are its footprint and 4-7 the same raised."""
 
 
-def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState) -> None:
+def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compiled: bool = True) -> None:
     """Paint the blocks that the pixels' rays of camera ``cam`` (:class:`sim.camera.Camera`) meet into
     ``flat`` ``(n, h * w)``, one image per car, each with its own ``objects`` (nearest block wins).
     ``pose`` is ``(x, y, yaw, side)``: the cars' rear-axle origins ``(n,)`` m, headings ``(n,)`` rad
     and the camera's sideways shift to the left, m (a float or ``(n,)``; a stereo eye's half baseline).
 
     Each (car, object) pair ahead and in range tests only the pixels inside the screen box of
-    its block's eight projected corners (all of them when a corner is behind the camera)."""
+    its block's eight projected corners (all of them when a corner is behind the camera). ``compiled``:
+    the per-pixel tests in :func:`sim.kernels.draw_blocks` (False: the numpy reference, same pixels)."""
     w, h = cam.width, cam.height
     x, y, yaw, side = pose
     cx = x + cam.mount_offset * np.cos(yaw) - side * np.sin(yaw)
@@ -64,18 +65,33 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState) -> No
     seen &= (c1 >= c0) & (r1 >= r0)
     c0, c1, r0, r1 = (np.where(seen, v, 0).astype(np.intp) for v in (c0, c1, r0, r1))
     c1, r1 = np.where(seen, c1, -1), np.where(seen, r1, 0)
-    cols = c1 - c0 + 1
-    count = (r1 - r0 + 1) * cols
-    # One entry per (pair, pixel of its screen box).
-    pair = np.repeat(np.arange(len(car)), count)
-    local = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
-    pix = (r0[pair] + local // cols[pair]) * w + c0[pair] + local % cols[pair]
     # Slab test in the object's frame: the camera's position and the pixel's ray direction.
     co, so = np.cos(objects.yaw[car, obj]), np.sin(objects.yaw[car, obj])
     phi = yaw[car] - objects.yaw[car, obj]
     per_pair = np.stack([co * rx[car, obj] + so * ry[car, obj], co * ry[car, obj] - so * rx[car, obj],
                          np.cos(phi), np.sin(phi), objects.length[obj] / 2, objects.width[obj] / 2,
                          top - cam.mount_height]).astype(np.float32)
+    shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
+    if compiled:
+        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+        from sim import kernels
+
+        kernels.draw_blocks(flat, w, car, np.stack([c0, c1, r0, r1], axis=1), np.ascontiguousarray(per_pair.T),
+                            shade, *cam.rays, np.float32(-cam.mount_height))
+        return
+    _draw_numpy(cam, flat, car, (c0, c1, r0, r1), per_pair, shade)
+
+
+def _draw_numpy(cam, flat: np.ndarray, car: np.ndarray, box: tuple, per_pair: np.ndarray, shade: np.ndarray) -> None:
+    """The reference: one entry per (pair, pixel of its screen box), tested at once, then a depth buffer."""
+    w, h = cam.width, cam.height
+    c0, c1, r0, r1 = box
+    cols = c1 - c0 + 1
+    count = (r1 - r0 + 1) * cols
+    # One entry per (pair, pixel of its screen box).
+    pair = np.repeat(np.arange(len(car)), count)
+    local = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+    pix = (r0[pair] + local // cols[pair]) * w + c0[pair] + local % cols[pair]
     ox, oy, cphi, sphi, hl, hw, ztop = np.take(per_pair, pair, axis=1)
     fwd, left, upr = (v[pix] for v in cam.rays)
     dx, dy = cphi * fwd - sphi * left, sphi * fwd + cphi * left
@@ -92,5 +108,4 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState) -> No
     depth = np.full(flat.size, np.inf, dtype=np.float32)
     np.minimum.at(depth, key, near)
     win = near <= depth[key]
-    shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
     flat.reshape(-1)[key[win]] = shade[pair[hit[win]]]

@@ -1,7 +1,8 @@
 """Sensor benchmarks: LIDAR, SECTOR_LIDAR and camera for 64 cars on an 18 m track.
 
 Run from the repository root: ``python tests/bench/bench_sensors.py``. Prints one JSON
-line per measurement, ``{"bench": name, "value": number, "unit": unit}``. Per-step times
+line per measurement, ``{"bench": name, "value": number, "unit": unit}``. The ``*_numpy_*`` lines
+time the numpy reference paths (``compiled=False``) beside the compiled kernels (``sim.kernels``). Per-step times
 are the best of several repeats of the mean over many steps, so a busy machine inflates
 them less.
 """
@@ -21,6 +22,7 @@ from common import wanted  # noqa: E402
 
 from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE, Camera, track_texture  # noqa: E402
 from sim.objects import ObjectsConfig, ObjectWorld
+from sim.ray_cast import cast_fans
 from sim.sensors import Lidar, SectorLidar  # noqa: E402
 from sim.track import Track, TrackInfo  # noqa: E402
 from sim.vehicle import CarState  # noqa: E402
@@ -63,6 +65,14 @@ def per_step_us(fn, states) -> float:
     return best * 1e6
 
 
+def numpy_scan(lidar: Lidar, state: CarState) -> np.ndarray:
+    """:meth:`Lidar.scan` through the numpy reference ray cast."""
+    ox, oy = lidar.origins(state)
+    on_road = lidar.track.on_road(np.stack([ox, oy], axis=1))
+    d = cast_fans(lidar.edges, ox, oy, state.yaw, lidar.angles, lidar.max_range, on_road, compiled=False)
+    return np.clip(d, lidar.min_range, lidar.max_range).astype(np.float32)
+
+
 def build_s(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -81,9 +91,14 @@ def main() -> None:
     emit("sim.lidar_track_build_s", build_s(lambda: Lidar(track)), "s")
     emit("sim.camera_texture_build_s", build_s(lambda: track_texture(track)), "s")
     states = [random_poses(track, rng, N_CARS) for _ in range(STEPS)]
-    emit("sim.lidar_raycast_us_per_step", per_step_us(Lidar(track).scan, states), "us")
+    lidar = Lidar(track)
+    emit("sim.lidar_raycast_us_per_step", per_step_us(lidar.scan, states), "us")
+    emit("sim.lidar_raycast_numpy_us_per_step", per_step_us(lambda st: numpy_scan(lidar, st), states), "us")
     emit("sim.sector_lidar_us_per_step", per_step_us(SectorLidar(track).scan, states), "us")
-    emit("sim.camera_render_80x60_us_per_step", per_step_us(Camera(track, size=TRAINING_SIZE).render, states), "us")
+    small = Camera(track, size=TRAINING_SIZE)
+    emit("sim.camera_render_80x60_us_per_step", per_step_us(small.render, states), "us")
+    emit("sim.camera_render_80x60_numpy_us_per_step",
+         per_step_us(lambda st: small.render_at(st.x, st.y, st.yaw, compiled=False), states), "us")
     emit("sim.camera_render_160x120_us_per_step", per_step_us(Camera(track, size=DEEPRACER_SIZE).render, states),
          "us")
     # The same with every car's own 3 boxes and 2 bot cars (DeepRacer's placement, fresh per car).

@@ -9,6 +9,11 @@ evenly spaced in alternating lanes), and ``sim.h2b_lidar_steps_per_s`` with head
 cars changing lanes); each line carries ``ratio``, its figure over the time trial's LIDAR figure
 of the same run, and ``target_ratio`` 0.70 (the issue's target: at least 70%).
 
+``sim.camera_noise_off_steps_per_s`` repeats the camera run without the camera's pixel noise
+(``NoiseConfig.camera_levels`` 0; one Gaussian draw per pixel, 307,200 per step, is most of a camera
+step), and ``sim.no_sensor_steps_per_s`` runs the same cars without any sensor: the ceiling that
+sensor work alone cannot lift (physics, track queries, reward parameters and rewards).
+
 The three LIDAR runs take turns (``ROUNDS`` rounds of ``SECONDS`` each, the best round kept), so a
 machine that gets busier or quieter during the run moves all three alike and the ratio holds. Time
 is the process's CPU time (one thread: numpy and torch are pinned to one), so other programs
@@ -26,6 +31,7 @@ from common import report, wanted
 from sim.actions import ActionSpace
 from sim.env import EnvConfig, RacingEnv
 from sim.library import load_track
+from sim.noise import NoiseConfig
 from sim.objects import ObjectsConfig
 from sim.paths import assets_dir
 from sim.reward import load_reward_function
@@ -40,11 +46,12 @@ OBJECT_RUNS = (("oa", "sim.oa_lidar_steps_per_s", ObjectsConfig(number_of_obstac
 """Short name, benchmark name, objects of the LIDAR runs among objects."""
 
 
-def make_env(sensor: str, objects: ObjectsConfig | None = None) -> RacingEnv:
+def make_env(sensor: str | None, objects: ObjectsConfig | None = None, noise: NoiseConfig | None = None) -> RacingEnv:
     track = load_track("workshop_loop")
     source = (assets_dir() / "reward_functions" / "centre_line.py").read_text()
     env = RacingEnv(track, ActionSpace.from_console(3.0, 3, 30.0, 5),
-                    EnvConfig(n_cars=N_CARS, sensor=sensor, objects=objects), reward_fn=load_reward_function(source))
+                    EnvConfig(n_cars=N_CARS, sensor=sensor, objects=objects, noise=noise or NoiseConfig()),
+                    reward_fn=load_reward_function(source))
     env.reset(seed=0)
     return env
 
@@ -90,3 +97,9 @@ if __name__ == "__main__":
         rate = car_steps_per_second(make_env("FRONT_FACING_CAMERA"))
         report("sim.camera_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
         report("sim.camera_realtime_factor", rate / 15.0, "x", cars=N_CARS)
+    if wanted("sim.camera_noise_off_steps_per_s"):
+        rate = car_steps_per_second(make_env("FRONT_FACING_CAMERA", noise=NoiseConfig(camera_levels=0.0)))
+        report("sim.camera_noise_off_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
+    if wanted("sim.no_sensor_steps_per_s"):
+        rate = car_steps_per_second(make_env(None))
+        report("sim.no_sensor_steps_per_s", rate, "car-steps/s", cars=N_CARS, track="workshop_loop")
