@@ -58,8 +58,9 @@ def test_a_10_gb_allocation_is_stopped_by_the_memory_limit(track):
     with RewardSandbox(_reward("x = bytearray(10 * 1024 ** 3)\nreturn 1.0"), limits=SandboxLimits(memory_mb=1024)) as box:
         with pytest.raises(RewardError, match=r"ran out of memory \(the limit is 1024 MB\)"):
             box.call(_params(track))
-    # The worker never got near the 10 GB (ru_maxrss is KiB; the peak of all children so far).
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < max(before, 1_500_000)
+    # The worker never got near the 10 GB (ru_maxrss is KiB; the peak of all children so far, so an
+    # earlier child of this test process, a training or a Ray worker, may already hold the peak).
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss <= max(before, 1_500_000)
 
 
 def test_output_is_capped(track, tmp_path):
