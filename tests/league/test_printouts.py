@@ -2,8 +2,6 @@
 50 dpi) and read back (pdftotext), for a race-day event and a league race, from the CLI too."""
 
 import math
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from league.print_pdf import ACCENT, LINE_BLUE
 from league.print_replay import session_lap_path
 from league.printouts import render_printout, write_printout
 from league.raceday.entries import refresh_session_results
+from pdf_pages import pages, text
 
 DPI = 50
 TRACK_BOX_MM = (23, 128, 187, 246)
@@ -56,24 +55,6 @@ def raced(db, event):
                               ("lou", "Lou", [(16.0, 3)])):
         rd.record_session(db, event, hand_timed(event, laps), racer=alias, display_name=name)
     return event
-
-
-def pages(pdf: Path) -> list[np.ndarray]:
-    """Each page rendered at 50 dpi: a PNG beside the PDF (to look at) and ``(h, w, 3)`` uint8 pixels."""
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(pdf.with_suffix(""))], check=True)
-    subprocess.run(["pdftoppm", "-r", str(DPI), str(pdf), str(pdf.with_suffix(""))], check=True)
-    out = []
-    for ppm in sorted(pdf.parent.glob(f"{pdf.stem}-*.ppm")):
-        data = ppm.read_bytes()
-        magic, w, h, top, rest = data.split(maxsplit=4)
-        assert magic == b"P6" and top == b"255"
-        out.append(np.frombuffer(rest, np.uint8).reshape(int(h), int(w), 3))
-    assert sorted(pdf.parent.glob(f"{pdf.stem}-*.png"))
-    return out
-
-
-def text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def near(img: np.ndarray, color, tol: int = 40) -> int:
