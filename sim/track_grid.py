@@ -21,6 +21,9 @@ class CandidateGrid:
 
     def __init__(self, start: np.ndarray, vec: np.ndarray, length: np.ndarray):
         self.start, self.vec = start, vec
+        # x and y apart, contiguous: the hot path gathers from these.
+        self._sx, self._sy = start[:, 0].copy(), start[:, 1].copy()
+        self._vx, self._vy = vec[:, 0].copy(), vec[:, 1].copy()
         self.len2 = np.maximum(length**2, 1e-18)
         lo = start.min(axis=0) - self.MARGIN_M
         hi = (start + vec).max(axis=0) + self.MARGIN_M
@@ -53,11 +56,32 @@ class CandidateGrid:
         return np.einsum("ksd,ksd->ks", diff, diff)
 
     def nearest(self, p: np.ndarray):
-        """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``."""
-        ij = np.floor((p - self.origin) / self.CELL_M).astype(np.int64)
-        inside = (ij[:, 0] >= 0) & (ij[:, 1] >= 0) & (ij[:, 0] < self.shape[0]) & (ij[:, 1] < self.shape[1])
-        cell = np.where(inside, ij[:, 0] * self.shape[1] + ij[:, 1], 0)
+        """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``.
+
+        The candidates' ``t`` and distance^2 are kept for the chosen segment (the same arithmetic
+        as recomputing them), so a query gathers and computes once."""
+        px, py = p[:, 0], p[:, 1]
+        ix = np.floor((px - self.origin[0]) / self.CELL_M).astype(np.int64)
+        iy = np.floor((py - self.origin[1]) / self.CELL_M).astype(np.int64)
+        nx, ny = self.shape
+        inside = (ix >= 0) & (iy >= 0) & (ix < nx) & (iy < ny)
+        cell = np.where(inside, ix * ny + iy, 0)
         slow = ~inside | self.brute[cell]
+        if slow.any():
+            return self._nearest_mixed(p, cell, slow)
+        cand = self.cands[cell]  # (K, C)
+        relx, rely = px[:, None] - self._sx[cand], py[:, None] - self._sy[cand]
+        vx, vy = self._vx[cand], self._vy[cand]
+        t = np.minimum(np.maximum((relx * vx + rely * vy) / self.len2[cand], 0.0), 1.0)
+        dx, dy = relx - t * vx, rely - t * vy
+        d2 = dx * dx + dy * dy
+        k = np.argmin(d2, axis=1)
+        rows = np.arange(len(p))
+        return (cand[rows, k], t[rows, k], d2[rows, k],
+                vx[rows, k] * rely[rows, k] - vy[rows, k] * relx[rows, k])
+
+    def _nearest_mixed(self, p: np.ndarray, cell: np.ndarray, slow: np.ndarray):
+        """:meth:`nearest` where some points (``slow``) check every segment."""
         seg = np.empty(len(p), dtype=np.int64)
         fast = ~slow
         if fast.any():
@@ -68,8 +92,7 @@ class CandidateGrid:
             diff = rel - t[..., None] * v
             d2 = np.einsum("kcd,kcd->kc", diff, diff)
             seg[fast] = cand[np.arange(len(cand)), np.argmin(d2, axis=1)]
-        if slow.any():
-            seg[slow] = np.argmin(self._dist2_all(p[slow]), axis=1)
+        seg[slow] = np.argmin(self._dist2_all(p[slow]), axis=1)
         rel = p - self.start[seg]
         v = self.vec[seg]
         t = np.clip(np.einsum("kd,kd->k", rel, v) / self.len2[seg], 0.0, 1.0)
