@@ -115,3 +115,56 @@ def nearest_points_brute(start: np.ndarray, vec: np.ndarray, p: np.ndarray, chun
         tk = t[np.arange(len(seg)), seg]
         out[lo : lo + chunk] = start[seg] + tk[:, None] * vec[seg]
     return out
+
+
+class StackedGrids:
+    """Several :class:`CandidateGrid` queried with the same points in one pass (a track's inner and
+    outer border): the same arithmetic as each grid's :meth:`CandidateGrid.nearest`, so the same results."""
+
+    def __init__(self, grids: list[CandidateGrid]):
+        self.grids = grids
+        seg_off = np.cumsum([0] + [len(g.start) for g in grids])[:-1]
+        cell_off = np.cumsum([0] + [len(g.brute) for g in grids])[:-1]
+        self._cell_off = cell_off
+        self._seg_off = seg_off
+        self.start = np.concatenate([g.start for g in grids])
+        self.vec = np.concatenate([g.vec for g in grids])
+        self._sx, self._sy = self.start[:, 0].copy(), self.start[:, 1].copy()
+        self._vx, self._vy = self.vec[:, 0].copy(), self.vec[:, 1].copy()
+        self.len2 = np.concatenate([g.len2 for g in grids])
+        self.brute = np.concatenate([g.brute for g in grids])
+        ks = {g.cands.shape[1] for g in grids}
+        self.cands = np.concatenate([g.cands + o for g, o in zip(grids, seg_off)]) if len(ks) == 1 else None
+
+    def nearest_points(self, p: np.ndarray) -> list[np.ndarray]:
+        """The nearest point ``(K, 2)`` of each grid's polyline to points ``p`` ``(K, 2)``."""
+        if self.cands is None:
+            return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
+        cells, inside = [], []
+        px, py = p[:, 0], p[:, 1]
+        for g, off in zip(self.grids, self._cell_off):
+            ix = np.floor((px - g.origin[0]) / g.CELL_M).astype(np.int64)
+            iy = np.floor((py - g.origin[1]) / g.CELL_M).astype(np.int64)
+            nx, ny = g.shape
+            ins = (ix >= 0) & (iy >= 0) & (ix < nx) & (iy < ny)
+            cells.append(np.where(ins, ix * ny + iy + off, off))
+            inside.append(ins)
+        cell = np.concatenate(cells)
+        if not (np.all(np.concatenate(inside)) and not self.brute[cell].any()):
+            return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
+        n = len(self.grids)
+        cand = self.cands[cell]
+        qx, qy = np.tile(px, n), np.tile(py, n)
+        relx, rely = qx[:, None] - self._sx[cand], qy[:, None] - self._sy[cand]
+        vx, vy = self._vx[cand], self._vy[cand]
+        t = np.minimum(np.maximum((relx * vx + rely * vy) / self.len2[cand], 0.0), 1.0)
+        dx, dy = relx - t * vx, rely - t * vy
+        k = np.argmin(dx * dx + dy * dy, axis=1)
+        rows = np.arange(len(cand))
+        seg, tk = cand[rows, k], t[rows, k]
+        points = self.start[seg] + tk[:, None] * self.vec[seg]
+        return np.split(points, n)
+
+
+def _point(grid: CandidateGrid, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return grid.start[seg] + t[:, None] * grid.vec[seg]
