@@ -35,6 +35,7 @@ class CandidateGrid:
         k = min(self.MAX_CANDIDATES, len(start))  # a short open track has fewer segments than that
         cands = np.zeros((len(centres), k), dtype=np.int64)
         brute = np.zeros(len(centres), dtype=bool)
+        used = np.zeros(len(centres), dtype=np.int64)
         diameter = self.CELL_M * np.sqrt(2.0)
         for lo_i in range(0, len(centres), 512):
             chunk = centres[lo_i : lo_i + 512]
@@ -47,7 +48,11 @@ class CandidateGrid:
             order = np.where(fill, order, order[:, :1])
             cands[lo_i : lo_i + 512] = order
             brute[lo_i : lo_i + 512] = counts > k
+            used[lo_i : lo_i + 512] = np.minimum(counts, k)
         self.cands, self.brute = cands, brute
+        self.used = used
+        """Real candidates of each cell; the columns after them repeat the first (a query checks only
+        as many columns as its cells use: the repeats can never be strictly nearer, so argmin agrees)."""
 
     def _dist2_all(self, p: np.ndarray) -> np.ndarray:
         rel = p[:, None, :] - self.start[None, :, :]
@@ -69,7 +74,7 @@ class CandidateGrid:
         slow = ~inside | self.brute[cell]
         if slow.any():
             return self._nearest_mixed(p, cell, slow)
-        cand = self.cands[cell]  # (K, C)
+        cand = self.cands[:, : self.used[cell].max()][cell]  # (K, C)
         relx, rely = px[:, None] - self._sx[cand], py[:, None] - self._sy[cand]
         vx, vy = self._vx[cand], self._vy[cand]
         t = np.minimum(np.maximum((relx * vx + rely * vy) / self.len2[cand], 0.0), 1.0)
@@ -133,6 +138,7 @@ class StackedGrids:
         self._vx, self._vy = self.vec[:, 0].copy(), self.vec[:, 1].copy()
         self.len2 = np.concatenate([g.len2 for g in grids])
         self.brute = np.concatenate([g.brute for g in grids])
+        self.used = np.concatenate([g.used for g in grids])
         ks = {g.cands.shape[1] for g in grids}
         self.cands = np.concatenate([g.cands + o for g, o in zip(grids, seg_off)]) if len(ks) == 1 else None
 
@@ -153,7 +159,7 @@ class StackedGrids:
         if not (np.all(np.concatenate(inside)) and not self.brute[cell].any()):
             return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
         n = len(self.grids)
-        cand = self.cands[cell]
+        cand = self.cands[:, : self.used[cell].max()][cell]
         qx, qy = np.tile(px, n), np.tile(py, n)
         relx, rely = qx[:, None] - self._sx[cand], qy[:, None] - self._sy[cand]
         vx, vy = self._vx[cand], self._vy[cand]
