@@ -18,6 +18,7 @@ alternate direction every other episode drives the track in reverse.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Callable
@@ -161,7 +162,7 @@ class RacingEnv:
     def max_steps(self) -> int:
         if self.config.max_steps is not None:
             return self.config.max_steps
-        return int(np.ceil(self.track.length / 0.4 / self.dt))
+        return math.ceil(self.track.length / 0.4 / self.dt)
 
     # -- gymnasium-style API ------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -200,7 +201,7 @@ class RacingEnv:
             L = self.track.length
             delta = (delta + L / 2) % L - L / 2  # a jump of more than half a lap is a wrap
         self.travelled = prev_travelled + delta
-        self.progress = 100.0 * np.clip(self.travelled / self.lap_length, 0.0, 1.0)
+        self.progress = 100.0 * np.minimum(np.maximum(self.travelled / self.lap_length, 0.0), 1.0)
 
         self.falling = np.where(delta < 0, self.falling + 1, 0)
         moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)

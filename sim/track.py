@@ -177,7 +177,7 @@ class Track:
     def segment_at(self, s: np.ndarray) -> np.ndarray:
         """Index of the segment holding arc length ``s`` (after wrapping)."""
         s = self.wrap_s(np.asarray(s, dtype=np.float64))
-        return np.clip(np.searchsorted(self.cum_s, s, side="right") - 1, 0, len(self.seg_len) - 1)
+        return np.minimum(np.maximum(np.searchsorted(self.cum_s, s, side="right") - 1, 0), len(self.seg_len) - 1)
 
     def point_at(self, s: np.ndarray) -> np.ndarray:
         """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m."""
