@@ -259,8 +259,8 @@ class RacingEnv:
         params = self.params_builder.build(*args)
         self.last_params = params
         if callable(fn):
-            return np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
-        return np.fromiter((f(p) for f, p in zip(fn, params)), dtype=np.float64, count=self.n)
+            return np.fromiter(map(fn, params), dtype=np.float64, count=self.n)
+        return np.fromiter(map(lambda f, p: f(p), fn, params), dtype=np.float64, count=self.n)
 
     # -- helpers -----------------------------------------------------------------------------
     def locate(self):
