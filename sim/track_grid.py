@@ -66,24 +66,19 @@ class CandidateGrid:
         The candidates' ``t`` and distance^2 are kept for the chosen segment (the same arithmetic
         as recomputing them), so a query gathers and computes once."""
         px, py = p[:, 0], p[:, 1]
+        cell, inside = self.cells(px, py)
+        slow = ~inside | self.brute[cell]
+        if slow.any():
+            return self._nearest_mixed(p, cell, slow)
+        return _closest(self, self.cands[:, : self.used[cell].max()][cell], px, py)
+
+    def cells(self, px: np.ndarray, py: np.ndarray, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Grid cell (plus ``offset``; ``offset`` itself outside the grid) and whether inside, per point."""
         ix = np.floor((px - self.origin[0]) / self.CELL_M).astype(np.int64)
         iy = np.floor((py - self.origin[1]) / self.CELL_M).astype(np.int64)
         nx, ny = self.shape
         inside = (ix >= 0) & (iy >= 0) & (ix < nx) & (iy < ny)
-        cell = np.where(inside, ix * ny + iy, 0)
-        slow = ~inside | self.brute[cell]
-        if slow.any():
-            return self._nearest_mixed(p, cell, slow)
-        cand = self.cands[:, : self.used[cell].max()][cell]  # (K, C)
-        relx, rely = px[:, None] - self._sx[cand], py[:, None] - self._sy[cand]
-        vx, vy = self._vx[cand], self._vy[cand]
-        t = np.minimum(np.maximum((relx * vx + rely * vy) / self.len2[cand], 0.0), 1.0)
-        dx, dy = relx - t * vx, rely - t * vy
-        d2 = dx * dx + dy * dy
-        k = np.argmin(d2, axis=1)
-        rows = np.arange(len(p))
-        return (cand[rows, k], t[rows, k], d2[rows, k],
-                vx[rows, k] * rely[rows, k] - vy[rows, k] * relx[rows, k])
+        return np.where(inside, ix * ny + iy + offset, offset), inside
 
     def _nearest_mixed(self, p: np.ndarray, cell: np.ndarray, slow: np.ndarray):
         """:meth:`nearest` where some points (``slow``) check every segment."""
@@ -131,7 +126,6 @@ class StackedGrids:
         seg_off = np.cumsum([0] + [len(g.start) for g in grids])[:-1]
         cell_off = np.cumsum([0] + [len(g.brute) for g in grids])[:-1]
         self._cell_off = cell_off
-        self._seg_off = seg_off
         self.start = np.concatenate([g.start for g in grids])
         self.vec = np.concatenate([g.vec for g in grids])
         self._sx, self._sy = self.start[:, 0].copy(), self.start[:, 1].copy()
@@ -146,31 +140,31 @@ class StackedGrids:
         """The nearest point ``(K, 2)`` of each grid's polyline to points ``p`` ``(K, 2)``."""
         if self.cands is None:
             return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
-        cells, inside = [], []
         px, py = p[:, 0], p[:, 1]
-        for g, off in zip(self.grids, self._cell_off):
-            ix = np.floor((px - g.origin[0]) / g.CELL_M).astype(np.int64)
-            iy = np.floor((py - g.origin[1]) / g.CELL_M).astype(np.int64)
-            nx, ny = g.shape
-            ins = (ix >= 0) & (iy >= 0) & (ix < nx) & (iy < ny)
-            cells.append(np.where(ins, ix * ny + iy + off, off))
-            inside.append(ins)
-        cell = np.concatenate(cells)
-        if not (np.all(np.concatenate(inside)) and not self.brute[cell].any()):
+        found = [g.cells(px, py, off) for g, off in zip(self.grids, self._cell_off)]
+        cell = np.concatenate([c for c, _ in found])
+        if not all(ins.all() for _, ins in found) or self.brute[cell].any():
             return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
-        n = len(self.grids)
+        n, m = len(self.grids), len(p)
         cand = self.cands[:, : self.used[cell].max()][cell]
-        qx, qy = np.tile(px, n), np.tile(py, n)
-        relx, rely = qx[:, None] - self._sx[cand], qy[:, None] - self._sy[cand]
-        vx, vy = self._vx[cand], self._vy[cand]
-        t = np.minimum(np.maximum((relx * vx + rely * vy) / self.len2[cand], 0.0), 1.0)
-        dx, dy = relx - t * vx, rely - t * vy
-        k = np.argmin(dx * dx + dy * dy, axis=1)
-        rows = np.arange(len(cand))
-        seg, tk = cand[rows, k], t[rows, k]
-        points = self.start[seg] + tk[:, None] * self.vec[seg]
-        return np.split(points, n)
+        seg, t, _, _ = _closest(self, cand, np.concatenate((px,) * n), np.concatenate((py,) * n))
+        points = _point(self, seg, t)
+        return [points[i * m : (i + 1) * m] for i in range(n)]
 
 
-def _point(grid: CandidateGrid, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _closest(grid, cand: np.ndarray, px: np.ndarray, py: np.ndarray):
+    """``(segment, t, distance^2, cross)`` of the nearest of candidate segments ``cand`` ``(K, C)`` of
+    ``grid`` (its ``_sx`` ... ``len2`` arrays) to points ``(px, py)`` ``(K,)`` (first of equals)."""
+    relx, rely = px[:, None] - grid._sx[cand], py[:, None] - grid._sy[cand]
+    vx, vy = grid._vx[cand], grid._vy[cand]
+    t = np.minimum(np.maximum((relx * vx + rely * vy) / grid.len2[cand], 0.0), 1.0)
+    dx, dy = relx - t * vx, rely - t * vy
+    d2 = dx * dx + dy * dy
+    k = np.argmin(d2, axis=1)
+    rows = np.arange(len(cand))
+    return cand[rows, k], t[rows, k], d2[rows, k], vx[rows, k] * rely[rows, k] - vy[rows, k] * relx[rows, k]
+
+
+def _point(grid, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points at ``t`` along segments ``seg`` of ``grid``'s polyline."""
     return grid.start[seg] + t[:, None] * grid.vec[seg]

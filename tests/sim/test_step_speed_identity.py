@@ -76,6 +76,22 @@ def run_digest(sensor, objects, n_cars: int, steps: int = STEPS) -> str:
     return h.hexdigest()
 
 
+def test_stacked_border_grids_answer_as_each_grid_does():
+    """On and near the road (one stacked pass) and far from it (each grid on its own): the same points."""
+    from sim.track_grid import StackedGrids
+
+    track = load_track("workshop_loop")
+    rng = np.random.default_rng(1)
+    x0, y0, x1, y1 = track.bounds
+    near = track.point_at(rng.uniform(0, track.length, 64)) + rng.normal(0, 0.2, (64, 2))
+    anywhere = rng.uniform([x0 - 3, y0 - 3], [x1 + 3, y1 + 3], (64, 2))
+    stacked = StackedGrids(list(track._border_grids))
+    for p in (near, anywhere):
+        for got, grid in zip(stacked.nearest_points(p), track._border_grids):
+            seg, t, _, _ = grid.nearest(p)
+            np.testing.assert_array_equal(got, grid.start[seg] + t[:, None] * grid.vec[seg])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_step_results_match_recorded_digest(case):
