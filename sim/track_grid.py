@@ -30,6 +30,8 @@ class CandidateGrid:
         self.origin = lo
         self.shape = np.ceil((hi - lo) / self.CELL_M).astype(int) + 1  # (nx, ny)
         nx, ny = self.shape
+        self._frame = (float(lo[0]), float(lo[1]), int(nx), int(ny))
+        """Origin and shape as Python numbers, for the per-query cell arithmetic."""
         gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
         centres = lo + (np.stack([gx.ravel(), gy.ravel()], axis=1) + 0.5) * self.CELL_M
         k = min(self.MAX_CANDIDATES, len(start))  # a short open track has fewer segments than that
@@ -74,10 +76,11 @@ class CandidateGrid:
 
     def cells(self, px: np.ndarray, py: np.ndarray, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Grid cell (plus ``offset``; ``offset`` itself outside the grid) and whether inside, per point."""
-        ix = np.floor((px - self.origin[0]) / self.CELL_M).astype(np.int64)
-        iy = np.floor((py - self.origin[1]) / self.CELL_M).astype(np.int64)
-        nx, ny = self.shape
-        inside = (ix >= 0) & (iy >= 0) & (ix < nx) & (iy < ny)
+        ox, oy, nx, ny = self._frame
+        ix = np.floor((px - ox) / self.CELL_M).astype(np.int64)
+        iy = np.floor((py - oy) / self.CELL_M).astype(np.int64)
+        # As unsigned, a negative index is huge: one comparison per axis tests both ends.
+        inside = (ix.view(np.uint64) < nx) & (iy.view(np.uint64) < ny)
         return np.where(inside, ix * ny + iy + offset, offset), inside
 
     def _nearest_mixed(self, p: np.ndarray, cell: np.ndarray, slow: np.ndarray):
