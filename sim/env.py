@@ -18,6 +18,7 @@ alternate direction every other episode drives the track in reverse.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Callable
@@ -161,7 +162,7 @@ class RacingEnv:
     def max_steps(self) -> int:
         if self.config.max_steps is not None:
             return self.config.max_steps
-        return int(np.ceil(self.track.length / 0.4 / self.dt))
+        return math.ceil(self.track.length / 0.4 / self.dt)
 
     # -- gymnasium-style API ------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -200,7 +201,7 @@ class RacingEnv:
             L = self.track.length
             delta = (delta + L / 2) % L - L / 2  # a jump of more than half a lap is a wrap
         self.travelled = prev_travelled + delta
-        self.progress = 100.0 * np.clip(self.travelled / self.lap_length, 0.0, 1.0)
+        self.progress = 100.0 * np.minimum(np.maximum(self.travelled / self.lap_length, 0.0), 1.0)
 
         self.falling = np.where(delta < 0, self.falling + 1, 0)
         moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
@@ -222,27 +223,11 @@ class RacingEnv:
         frac = np.where(lap_done, (self.lap_length - prev_travelled) / np.maximum(delta, 1e-12), 1.0)
         lap_time = np.where(lap_done, (self.steps - 1 + np.clip(frac, 0.0, 1.0)) * self.dt, np.nan)
 
-        reward = np.zeros(self.n)
-        self.last_params = None
-        fn = self.reward_fn
-        objs = self.object_columns(proj) if fn is not None else ()
-        if fn is not None and hasattr(fn, "rewards_for_columns"):  # a worker process: one round trip per step
-            reward = np.asarray(fn.rewards_for_columns(self.params_builder.columns(
-                proj, ref, self.state.yaw, speed, steer, self.steps, self.progress, self.reverse, wheels_on, objs)),
-                dtype=np.float64)
-        elif fn is not None:
-            params = self.params_builder.build(proj, ref, self.state.yaw, speed, steer, self.steps,
-                                               self.progress, self.reverse, wheels_on, objs)
-            if callable(fn):
-                reward = np.fromiter((fn(p) for p in params), dtype=np.float64, count=self.n)
-            else:
-                reward = np.fromiter((f(p) for f, p in zip(fn, params)), dtype=np.float64, count=self.n)
-            self.last_params = params
-
+        along = self.params_builder.along(proj.s, self.reverse)  # once per step, shared below
+        reward = self._rewards(proj, ref, speed, steer, wheels_on, along)
         terminated = (status != EpisodeStatus.IN_PROGRESS) & (status != EpisodeStatus.TIME_UP)
         truncated = status == EpisodeStatus.TIME_UP
-        pb = self.params_builder
-        nearest_wp = pb.nearest_waypoint(ref, pb.driving_s(proj.s, self.reverse), self.reverse)
+        nearest_wp = self.params_builder.nearest_waypoint(ref, along[0], self.reverse, along[1])
         info = {
             "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),
             "lap_time": lap_time, "x": ref[:, 0], "y": ref[:, 1], "yaw": self.state.yaw.copy(),
@@ -258,6 +243,24 @@ class RacingEnv:
 
     def close(self):
         pass
+
+    def _rewards(self, proj, ref, speed, steer, wheels_on, along) -> np.ndarray:
+        """``(n,)`` rewards of the step from ``reward_fn``; sets ``last_params`` (None for a worker
+        process or no reward function). ``along``: :meth:`ParamsBuilder.along` of ``proj.s``."""
+        self.last_params = None
+        fn = self.reward_fn
+        if fn is None:
+            return np.zeros(self.n)
+        objs = self.object_columns(proj, along[0])
+        args = (proj, ref, self.state.yaw, speed, steer, self.steps, self.progress, self.reverse, wheels_on, objs,
+                along)
+        if hasattr(fn, "rewards_for_columns"):  # a worker process: one round trip per step
+            return np.asarray(fn.rewards_for_columns(self.params_builder.columns(*args)), dtype=np.float64)
+        params = self.params_builder.build(*args)
+        self.last_params = params
+        if callable(fn):
+            return np.fromiter(map(fn, params), dtype=np.float64, count=self.n)
+        return np.fromiter(map(lambda f, p: f(p), fn, params), dtype=np.float64, count=self.n)
 
     # -- helpers -----------------------------------------------------------------------------
     def locate(self):
@@ -352,12 +355,14 @@ class RacingEnv:
             return np.zeros(self.n, dtype=bool)
         return collisions(self.vehicle, self.state, self.objects.state).any(axis=1)
 
-    def object_columns(self, proj) -> tuple[list, ...]:
-        """The object columns of the reward params for the cars' projections ``proj`` (empty without objects)."""
+    def object_columns(self, proj, s_drive: np.ndarray | None = None) -> tuple[list, ...]:
+        """The object columns of the reward params for the cars' projections ``proj`` (empty without objects);
+        ``s_drive``: their driving-direction arc lengths when the caller has them."""
         if self.objects is None:
             return ()
-        st = self.objects.state
-        return object_columns(st, self.params_builder.driving_s(proj.s, self.reverse), self.crashed, state=self.state)
+        if s_drive is None:
+            s_drive = self.params_builder.driving_s(proj.s, self.reverse)
+        return object_columns(self.objects.state, s_drive, self.crashed, state=self.state)
 
     def place(self, idx: np.ndarray, fraction: np.ndarray, reverse: np.ndarray, speed: float = 0.0) -> None:
         """Put cars ``idx`` at rest with their reference point on the centre line at

@@ -94,11 +94,19 @@ class ParamsBuilder:
         prev = np.where(nxt == 0, n - 1, nxt - 1)
         return prev, np.where(nxt == n, 0, nxt)
 
-    def nearest_waypoint(self, ref_xy: np.ndarray, s_drive: np.ndarray, reverse: np.ndarray) -> np.ndarray:
-        """Whichever of :meth:`closest_waypoints` is nearer to ``ref_xy`` ``(n, 2)`` (``next`` only when
-        strictly nearer), as DeepRacer's SIM_TRACE ``closest_waypoint``; an index ``(n,)`` into the
-        driving-direction waypoint list."""
-        prev, nxt = self.closest_waypoints(s_drive, reverse)
+    def along(self, s: np.ndarray, reverse: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Driving-direction arc length ``(n,)`` for file-order ``s`` and its :meth:`closest_waypoints`:
+        what :meth:`columns` and :meth:`nearest_waypoint` derive from a projection, computed once per step."""
+        reverse = np.asarray(reverse, bool)
+        s_drive = self.driving_s(s, reverse)
+        return s_drive, self.closest_waypoints(s_drive, reverse)
+
+    def nearest_waypoint(self, ref_xy: np.ndarray, s_drive: np.ndarray, reverse: np.ndarray,
+                         closest: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Whichever of :meth:`closest_waypoints` (``closest`` when given) is nearer to ``ref_xy`` ``(n, 2)``
+        (``next`` only when strictly nearer), as DeepRacer's SIM_TRACE ``closest_waypoint``; an index
+        ``(n,)`` into the driving-direction waypoint list."""
+        prev, nxt = closest if closest is not None else self.closest_waypoints(s_drive, reverse)
         last = len(self._ndists) - 1
         centre = self.track.center
         p_xy = centre[np.where(reverse, last - prev, prev)]
@@ -109,14 +117,14 @@ class ParamsBuilder:
 
     def build(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
               steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
-              wheels_on: np.ndarray, objects: tuple[list, ...] = ()) -> list[dict]:
+              wheels_on: np.ndarray, objects: tuple[list, ...] = (), along=None) -> list[dict]:
         """One params dict per car; the arguments are those of :meth:`columns`."""
         return params_dicts(self.columns(proj, ref_xy, heading_rad, speed, steering_deg, steps, progress, reverse,
-                                         wheels_on, objects), self.waypoints, self.track.length)
+                                         wheels_on, objects, along), self.waypoints, self.track.length)
 
     def columns(self, proj: Projection, ref_xy: np.ndarray, heading_rad: np.ndarray, speed: np.ndarray,
                 steering_deg: np.ndarray, steps: np.ndarray, progress: np.ndarray, reverse: np.ndarray,
-                wheels_on: np.ndarray, objects: tuple[list, ...] = ()) -> tuple[list, ...]:
+                wheels_on: np.ndarray, objects: tuple[list, ...] = (), along=None) -> tuple[list, ...]:
         """The per-step values of every car as :data:`COLUMNS` lists (compact: what a reward worker
         process is sent each step); :func:`params_dicts` makes the dicts from them.
 
@@ -132,10 +140,10 @@ class ParamsBuilder:
             wheels_on: ``(n, 4)`` bool, each wheel contact point on the road.
             objects: the object columns (:data:`OBJECT_COLUMNS`), appended as
                 they are; empty for a world without objects.
+            along: :meth:`along` of ``proj.s`` when the caller has it already (None: computed here).
         """
         reverse = np.asarray(reverse, bool)
-        s_drive = self.driving_s(proj.s, reverse)
-        behind, ahead = self.closest_waypoints(s_drive, reverse)
+        s_drive, (behind, ahead) = along if along is not None else self.along(proj.s, reverse)
         heading = np.degrees(np.arctan2(np.sin(heading_rad), np.cos(heading_rad)))
         heading = np.where(heading <= -180.0, 180.0, heading)
         all_on = wheels_on.all(axis=1)

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import LinearRing, LineString, Polygon
 
 from .errors import TracksideError
-from .track_grid import CandidateGrid, nearest_points_brute
+from .track_grid import CandidateGrid, StackedGrids, nearest_points_brute
 
 CLOSED_TOLERANCE_M = 1e-3
 """First and last centre points closer than this make a closed loop."""
@@ -177,7 +177,7 @@ class Track:
     def segment_at(self, s: np.ndarray) -> np.ndarray:
         """Index of the segment holding arc length ``s`` (after wrapping)."""
         s = self.wrap_s(np.asarray(s, dtype=np.float64))
-        return np.clip(np.searchsorted(self.cum_s, s, side="right") - 1, 0, len(self.seg_len) - 1)
+        return np.minimum(np.maximum(np.searchsorted(self.cum_s, s, side="right") - 1, 0), len(self.seg_len) - 1)
 
     def point_at(self, s: np.ndarray) -> np.ndarray:
         """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m."""
@@ -219,15 +219,16 @@ class Track:
             grids.append(CandidateGrid(line[:-1], vec, np.hypot(vec[:, 0], vec[:, 1])))
         return grids[0], grids[1]
 
+    @cached_property
+    def _border_stack(self) -> StackedGrids:
+        """Both border grids, queried in one pass."""
+        return StackedGrids(list(self._border_grids))
+
     def border_points_at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest points ``(K, 2)`` of the inner and of the outer border line to the centre-line
         points at arc lengths ``s`` ``(K,)``, m (each by projection onto its border polyline)."""
-        c = self.point_at(s)
-        out = []
-        for grid in self._border_grids:
-            seg, t, _, _ = grid.nearest(c)
-            out.append(grid.start[seg] + t[:, None] * grid.vec[seg])
-        return out[0], out[1]
+        inner, outer = self._border_stack.nearest_points(self.point_at(s))
+        return inner, outer
 
     def width_at(self, s: np.ndarray) -> np.ndarray:
         """Road width at arc lengths ``s`` (any shape; the result has the same) as DeepRacer measures ``track_width``, m:

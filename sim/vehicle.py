@@ -120,8 +120,9 @@ class CarState:
 
 def clip_commands(cfg: VehicleConfig, steering_deg: np.ndarray, speed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Clip commands to the car's limits: steering ``+-max_steering_deg``, speed ``[min_speed, max_speed]``."""
-    steer = np.clip(np.asarray(steering_deg, dtype=np.float64), -cfg.max_steering_deg, cfg.max_steering_deg)
-    spd = np.clip(np.asarray(speed, dtype=np.float64), cfg.min_speed, cfg.max_speed)
+    steer = np.minimum(np.maximum(np.asarray(steering_deg, dtype=np.float64), -cfg.max_steering_deg),
+                       cfg.max_steering_deg)
+    spd = np.minimum(np.maximum(np.asarray(speed, dtype=np.float64), cfg.min_speed), cfg.max_speed)
     return steer, spd
 
 
@@ -138,14 +139,16 @@ def step_cars(cfg: VehicleConfig, state: CarState, steering_deg: np.ndarray, spe
     tan_d = np.tan(np.radians(steer))
     h = (cfg.step_dt if dt is None else dt) / cfg.substeps
     x, y, yaw, v = state.x, state.y, state.yaw, state.speed
+    # Per-step constants, hoisted; np.minimum/np.maximum are np.clip without its dispatch (same values).
+    lo, hi, wheelbase, grip = -cfg.max_brake * h, cfg.max_accel * h, cfg.wheelbase, cfg.grip
     for _ in range(cfg.substeps):
-        dv = np.clip(target - v, -cfg.max_brake * h, cfg.max_accel * h)
+        dv = np.minimum(np.maximum(target - v, lo), hi)
         v_new = v + dv
         v_mid = 0.5 * (v + v_new)
         # Yaw rate the wheels ask for, capped where it would need more lateral grip.
-        want = v_mid * tan_d / cfg.wheelbase
-        cap = cfg.grip / np.maximum(v_mid, 1e-3)
-        rate = np.clip(want, -cap, cap)
+        want = v_mid * tan_d / wheelbase
+        cap = grip / np.maximum(v_mid, 1e-3)
+        rate = np.minimum(np.maximum(want, -cap), cap)
         yaw_mid = yaw + 0.5 * rate * h
         x = x + v_mid * np.cos(yaw_mid) * h
         y = y + v_mid * np.sin(yaw_mid) * h
