@@ -42,7 +42,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .errors import TracksideError
-from .lanes import border_offsets, lane_points, smoothstep
+from .lanes import inner_offsets, lane_points, smoothstep
 from .track import Track
 
 BOX_SIZE_M = (0.5, 0.4)
@@ -312,7 +312,7 @@ class ObjectWorld:
                 wait = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, int(done.sum()))
                 st.change_start[done] = travel[done] + wait * cfg.bot_car_speed
         if cfg.n_bots:
-            self._pose(np.arange(self.n), slice(cfg.n_obstacles, None))
+            self._pose(slice(None), slice(cfg.n_obstacles, None))  # every car: a slice, no gathers
 
     def put(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> None:
         """Hold every car's objects at given poses ``(n, m)`` (m, m, radians), e.g. to debug a reward
@@ -352,15 +352,15 @@ class ObjectWorld:
         """Place objects ``cols`` of cars ``idx`` where their lanes and clocks put them, and locate them."""
         st = self.state
         speed = st.speed[cols]
-        k, m = len(idx), len(speed)
+        travel = st.time[idx, None] * speed[None, :]
+        k, m = travel.shape
         if not k or not m:
             return
-        travel = st.time[idx, None] * speed[None, :]
         d = st.d0[idx, cols] + travel
         rev = np.broadcast_to(st.reverse[idx, None], (k, m)).ravel()
         h = HEADING_STEP_M
         e = np.array([0.0, -h, h])[:, None, None]  # the point, and a step either way for its heading
-        q = self._lane_at(np.concatenate(travel[None] + e), np.tile(idx, 3), cols)
+        q = self._lane_at(travel[None] + e, idx, cols)  # (3, k, m): each car's lanes broadcast
         pts = lane_points(self.track, (d[None] + e).ravel(), np.tile(rev, 3), q.ravel()).reshape(3, -1, 2)
         x, y = pts[0][:, 0].reshape(k, m), pts[0][:, 1].reshape(k, m)
         v = pts[2] - pts[1]
@@ -385,7 +385,7 @@ class ObjectWorld:
             rs = np.where(rs >= track.length, 0.0, rs)
         st.along[idx, cols] = np.where(rev, rs, proj.s).reshape(shape)
         st.from_centre[idx, cols] = proj.distance.reshape(shape)
-        v, _ = border_offsets(track, proj.s)  # centre point -> inner border point
+        v = inner_offsets(track, proj.s)  # centre point -> inner border point
         heading = track.heading_at(proj.s)
         inner_left = (np.cos(heading) * v[:, 1] - np.sin(heading) * v[:, 0]) > 0
         inner_side = proj.left == inner_left
