@@ -72,6 +72,8 @@ DEEPRACER_NAMES = {
 """Our field name -> DeepRacer's setting name (its simulation app's world parameters)."""
 
 
+_ALTERNATE = np.arange(16) % 2.0
+"""Lanes of evenly spread objects: inner, outer, inner, ..."""
 POSE_FIELDS = ("x", "y", "yaw", "along", "from_centre", "left", "outline")
 """The :class:`ObjectState` fields that follow from the objects' lanes, distances and clocks."""
 
@@ -255,8 +257,8 @@ class ObjectWorld:
         last = self.track.length - 1.0
         even = np.broadcast_to(np.linspace(first, last, n), (k, n)) if n else np.zeros((k, 0))
         slack = (last - first) - (n - 1) * gap
-        if not randomize:
-            return even.copy(), np.broadcast_to(np.arange(n) % 2, (k, n)).astype(np.float64)
+        if not randomize:  # the same rows every episode: broadcast, the caller copies them in
+            return even, np.broadcast_to(_ALTERNATE[:n] if n <= len(_ALTERNATE) else np.arange(n) % 2.0, (k, n))
         if slack > 0:
             d = first + np.sort(rng.uniform(0.0, slack, (k, n)), axis=1) + gap * np.arange(n)
         else:  # no room to move: DeepRacer keeps the even spacing
@@ -291,8 +293,10 @@ class ObjectWorld:
             return
         # Every episode in one direction starts with the same poses: work them out once.
         reverse = np.broadcast_to(np.asarray(reverse, dtype=bool), (k,))
-        for rev in np.unique(reverse):
+        for rev in (False, True):  # np.unique's order
             rows = idx[reverse == rev]
+            if not len(rows):
+                continue
             start = self._starts.get(bool(rev))
             if start is None:
                 self._pose(rows[:1])
