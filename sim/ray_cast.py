@@ -210,7 +210,7 @@ def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np
     n, n_track = len(ox), edges.n_segments
     own = np.zeros((n, 0), dtype=np.int64)
     if corners is not None and corners.shape[1]:
-        edges, own = _with_object_edges(edges, corners, side)
+        edges, own = _with_object_edges(edges, corners, side, kernel_only=True)
     g = edges.grid
     i = np.floor((ox - g.x0) / g.cell).astype(np.int64)
     j = np.floor((oy - g.y0) / g.cell).astype(np.int64)
@@ -234,9 +234,10 @@ def _grid_split(on_grid: np.ndarray, table: np.ndarray, every: np.ndarray, cell:
         yield cars, np.broadcast_to(every, (len(cars), every.shape[1]))
 
 
-def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray):
+def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray, kernel_only: bool = False):
     """The track's segments followed by the edges of every car's own object rectangles, and each
-    car's object-edge indices ``(n, 4 m)`` into them.
+    car's object-edge indices ``(n, 4 m)`` into them. ``kernel_only``: only the arrays the compiled
+    kernel reads (not the float32 starts and directions of the numpy reference).
 
     An object's outside is what a beam meets first from either side of the road, so each car's
     object normals are flipped by that car's ``side`` (-1 off the road): :func:`_splat` flips them back.
@@ -251,9 +252,10 @@ def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray)
     both = SimpleNamespace(
         grid=edges.grid, x_ref=edges.x_ref, y_ref=edges.y_ref,
         ax=cat([edges.ax, a[:, 0]]), ay=cat([edges.ay, a[:, 1]]), ex=cat([edges.ex, e[:, 0]]), ey=cat([edges.ey, e[:, 1]]),
-        ax32=cat([edges.ax32, (a[:, 0] - edges.x_ref).astype(f32)]), ay32=cat([edges.ay32, (a[:, 1] - edges.y_ref).astype(f32)]),
-        ex32=cat([edges.ex32, e[:, 0].astype(f32)]), ey32=cat([edges.ey32, e[:, 1].astype(f32)]),
         nx32=cat([edges.nx32, nx.astype(f32)]), ny32=cat([edges.ny32, ny.astype(f32)]), c32=cat([edges.c32, c.astype(f32)]))
+    if not kernel_only:
+        both.ax32, both.ay32 = cat([edges.ax32, (a[:, 0] - edges.x_ref).astype(f32)]), cat([edges.ay32, (a[:, 1] - edges.y_ref).astype(f32)])
+        both.ex32, both.ey32 = cat([edges.ex32, e[:, 0].astype(f32)]), cat([edges.ey32, e[:, 1].astype(f32)])
     own = (len(edges.ax) + np.arange(n * per)).reshape(n, per)
     return both, own
 
