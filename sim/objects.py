@@ -71,9 +71,6 @@ DEEPRACER_NAMES = {
 }
 """Our field name -> DeepRacer's setting name (its simulation app's world parameters)."""
 
-
-_ALTERNATE = np.arange(16) % 2.0
-"""Lanes of evenly spread objects: inner, outer, inner, ..."""
 POSE_FIELDS = ("x", "y", "yaw", "along", "from_centre", "left", "outline")
 """The :class:`ObjectState` fields that follow from the objects' lanes, distances and clocks."""
 
@@ -245,7 +242,8 @@ class ObjectWorld:
             is_bot=is_bot, along=zeros.copy(), from_centre=zeros.copy(), left=np.zeros((self.n, m), bool),
             outline=np.zeros((self.n, m, 4, 2)))
         self._ccw = track.is_ccw if track.closed else True  # DeepRacer's TrackData._is_ccw_
-        self._starts: dict[bool, dict] = {}  # direction -> the objects' poses at an episode's start
+        # direction -> the objects' poses at an episode's start; (count, first) -> evenly spread distances
+        self._starts, self._even = {}, {}
 
     @property
     def n_objects(self) -> int:
@@ -255,10 +253,13 @@ class ObjectWorld:
         """Distances ``(k, n)`` and lanes ``(k, n)`` for ``n`` objects in ``k`` episodes (DeepRacer's
         ``_compute_obstacle_poses`` / ``_compute_bot_car_initial_states``)."""
         last = self.track.length - 1.0
-        even = np.broadcast_to(np.linspace(first, last, n), (k, n)) if n else np.zeros((k, 0))
+        row = self._even.get((n, first))
+        if row is None:  # a per-track constant: spaced once
+            row = self._even[(n, first)] = np.linspace(first, last, n) if n else np.zeros(0)
+        even = np.broadcast_to(row, (k, n))
         slack = (last - first) - (n - 1) * gap
         if not randomize:  # the same rows every episode: broadcast, the caller copies them in
-            return even, np.broadcast_to(_ALTERNATE[:n] if n <= len(_ALTERNATE) else np.arange(n) % 2.0, (k, n))
+            return even, np.broadcast_to(np.arange(n) % 2.0, (k, n))  # alternating lanes
         if slack > 0:
             d = first + np.sort(rng.uniform(0.0, slack, (k, n)), axis=1) + gap * np.arange(n)
         else:  # no room to move: DeepRacer keeps the even spacing
@@ -345,8 +346,10 @@ class ObjectWorld:
 
     def _lane_at(self, travel: np.ndarray, idx: np.ndarray, cols: slice = slice(None)) -> np.ndarray:
         """Lateral position ``q`` (0 inner .. 1 outer) of objects ``cols`` of cars ``idx`` after ``travel`` ``(k, m)`` m."""
-        st = self.state
-        lane, start = st.lane[idx, cols], st.change_start[idx, cols]
+        st, lane = self.state, self.state.lane[idx, cols]
+        if not self.config.is_lane_change:  # no change ever starts (change_start stays inf): the lanes as they are
+            return np.broadcast_to(lane, np.broadcast_shapes(np.shape(travel), lane.shape))
+        start = st.change_start[idx, cols]
         with np.errstate(invalid="ignore"):
             f = smoothstep((travel - start) / self.config.lane_change_distance)
         f = np.where(np.isfinite(start), f, 0.0)
