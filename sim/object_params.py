@@ -103,15 +103,20 @@ def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
     """``(n_cars, n_objects)`` bool: a corner or the centre of the object lies in the camera's
     horizontal field of view, ahead of it and within ``max_distance``. With ``cols`` (one object
     index per car, ``(n_cars,)``) only those objects are looked at: ``(n_cars,)`` bool."""
-    c, s = np.cos(state.yaw)[:, None, None], np.sin(state.yaw)[:, None, None]
-    cx = (state.x + mount_offset * np.cos(state.yaw))[:, None, None]
-    cy = (state.y + mount_offset * np.sin(state.yaw))[:, None, None]
-    corners, centres = objects.corners(), np.stack([objects.x, objects.y], axis=-1)
-    if cols is not None:
+    cos, sin = np.cos(state.yaw), np.sin(state.yaw)
+    c, s = cos[:, None, None], sin[:, None, None]
+    cx = (state.x + mount_offset * cos)[:, None, None]
+    cy = (state.y + mount_offset * sin)[:, None, None]
+    if cols is None:
+        corners, centres = objects.corners(), np.stack([objects.x, objects.y], axis=-1)
+        pts = np.concatenate([corners, centres[:, :, None, :]], axis=2)
+        px, py = pts[..., 0], pts[..., 1]
+    else:  # gather the looked-at objects first: their corners and centre, (n, 1, 5) each
         rows = np.arange(len(cols))
-        corners, centres = corners[rows, cols][:, None], centres[rows, cols][:, None]
-    pts = np.concatenate([corners, centres[:, :, None, :]], axis=2)
-    wx, wy = pts[..., 0] - cx, pts[..., 1] - cy
+        corners = objects.outline[rows, cols]
+        px = np.concatenate([corners[:, :, 0], objects.x[rows, cols][:, None]], axis=1)[:, None]
+        py = np.concatenate([corners[:, :, 1], objects.y[rows, cols][:, None]], axis=1)[:, None]
+    wx, wy = px - cx, py - cy
     fwd, left = c * wx + s * wy, c * wy - s * wx
     seen = (fwd > CAMERA_NEAR_M) & (np.abs(left) <= fwd * np.tan(hfov / 2)) & (np.hypot(fwd, left) <= max_distance)
     seen = seen.any(axis=2)
