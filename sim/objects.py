@@ -43,6 +43,7 @@ import numpy as np
 
 from .errors import TracksideError
 from .lanes import inner_offsets, lane_points, smoothstep
+from .object_starts import start_rows
 from .track import Track
 
 BOX_SIZE_M = (0.5, 0.4)
@@ -242,29 +243,15 @@ class ObjectWorld:
             is_bot=is_bot, along=zeros.copy(), from_centre=zeros.copy(), left=np.zeros((self.n, m), bool),
             outline=np.zeros((self.n, m, 4, 2)))
         self._ccw = track.is_ccw if track.closed else True  # DeepRacer's TrackData._is_ccw_
-        # direction -> the objects' poses at an episode's start; (count, first) -> evenly spread distances
-        self._starts, self._even = {}, {}
+        self._starts: dict[bool, dict] = {}  # direction -> the objects' poses at an episode's start
+        # Nothing random at a reset: every episode starts with the same rows (kept once, in _fixed).
+        self._same = (bool(cfg.object_positions) or not cfg.randomize_obstacle_locations) and \
+            not (cfg.n_bots and cfg.randomize_bot_car_locations)
+        self._fixed: tuple | None = None
 
     @property
     def n_objects(self) -> int:
         return self.config.n_objects
-
-    def _spread(self, k: int, n: int, first: float, gap: float, randomize: bool, rng: np.random.Generator):
-        """Distances ``(k, n)`` and lanes ``(k, n)`` for ``n`` objects in ``k`` episodes (DeepRacer's
-        ``_compute_obstacle_poses`` / ``_compute_bot_car_initial_states``)."""
-        last = self.track.length - 1.0
-        row = self._even.get((n, first))
-        if row is None:  # a per-track constant: spaced once
-            row = self._even[(n, first)] = np.linspace(first, last, n) if n else np.zeros(0)
-        even = np.broadcast_to(row, (k, n))
-        slack = (last - first) - (n - 1) * gap
-        if not randomize:  # the same rows every episode: broadcast, the caller copies them in
-            return even, np.broadcast_to(np.arange(n) % 2.0, (k, n))  # alternating lanes
-        if slack > 0:
-            d = first + np.sort(rng.uniform(0.0, slack, (k, n)), axis=1) + gap * np.arange(n)
-        else:  # no room to move: DeepRacer keeps the even spacing
-            d = even.copy()
-        return d, rng.integers(0, 2, (k, n)).astype(np.float64)
 
     def reset(self, idx: np.ndarray, reverse: np.ndarray, rng: np.random.Generator) -> None:
         """New episodes for cars ``idx``, driving in reverse where ``reverse`` ``(len(idx),)``."""
@@ -272,24 +259,15 @@ class ObjectWorld:
         k, cfg, st = len(idx), self.config, self.state
         st.reverse[idx] = reverse
         st.time[idx] = 0.0
-        if cfg.object_positions:
-            pos = np.array(cfg.object_positions, dtype=np.float64).reshape(-1, 2)
-            d_obs = np.broadcast_to(pos[:, 0] * self.track.length, (k, len(pos)))
-            lane_obs = np.broadcast_to(np.where(pos[:, 1] < 0, 1.0, 0.0), (k, len(pos)))
-        else:
-            gap = cfg.min_distance_between_obstacles / 100.0 * self.track.length
-            d_obs, lane_obs = self._spread(k, cfg.n_obstacles, gap, gap, cfg.randomize_obstacle_locations, rng)
-        gap = cfg.min_distance_between_bot_cars
-        d_bot, lane_bot = self._spread(k, cfg.n_bots, gap, gap, cfg.randomize_bot_car_locations, rng)
-        st.d0[idx] = np.hstack([d_obs, d_bot])
-        st.lane[idx] = np.hstack([lane_obs, lane_bot])
+        if self._fixed is None or not self._same:
+            fixed = start_rows(self.track, cfg, k, rng)
+            self._fixed = (fixed[0][0].copy(), fixed[1][0].copy()) if self._same and k else None
+        st.d0[idx], st.lane[idx] = fixed if self._fixed is None else self._fixed
         st.change_start[idx] = np.inf
         if cfg.is_lane_change and cfg.n_bots:
             wait = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, (k, cfg.n_bots))
             st.change_start[idx, cfg.n_obstacles:] = wait * cfg.bot_car_speed
-        fixed = (bool(cfg.object_positions) or not cfg.randomize_obstacle_locations) and \
-            not (cfg.n_bots and cfg.randomize_bot_car_locations)
-        if not fixed:
+        if not self._same:
             self._pose(idx)
             return
         # Every episode in one direction starts with the same poses: work them out once.
