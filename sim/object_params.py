@@ -72,15 +72,14 @@ def rects_overlap(ca: np.ndarray, yaw_a: np.ndarray, hl_a, hw_a, cb: np.ndarray,
     half length (along the heading) and half width, m (scalars or arrays broadcasting with the yaws).
     """
     dx, dy = cb[..., 0] - ca[..., 0], cb[..., 1] - ca[..., 1]
-    ua = (np.cos(yaw_a), np.sin(yaw_a))
-    ub = (np.cos(yaw_b), np.sin(yaw_b))
-    separated = np.zeros(np.broadcast(dx, yaw_a, yaw_b).shape, dtype=bool)
-    for ax, ay in (ua, (-ua[1], ua[0]), ub, (-ub[1], ub[0])):
-        # Radii of both rectangles along this axis: half length times |cos|, half width times |sin|.
-        ra = hl_a * np.abs(ua[0] * ax + ua[1] * ay) + hw_a * np.abs(ua[0] * ay - ua[1] * ax)
-        rb = hl_b * np.abs(ub[0] * ax + ub[1] * ay) + hw_b * np.abs(ub[0] * ay - ub[1] * ax)
-        separated |= np.abs(dx * ax + dy * ay) > ra + rb
-    return ~separated
+    shape = np.broadcast(dx, yaw_a, yaw_b).shape
+    ua0, ua1, ub0, ub1 = (np.broadcast_to(v, shape) for v in (np.cos(yaw_a), np.sin(yaw_a), np.cos(yaw_b), np.sin(yaw_b)))
+    # The four axes at once (4, ...): each rectangle's heading and its normal.
+    ax, ay = np.stack([ua0, -ua1, ub0, -ub1]), np.stack([ua1, ua0, ub1, ub0])
+    # Radii of both rectangles along each axis: half length times |cos|, half width times |sin|.
+    ra = hl_a * np.abs(ua0 * ax + ua1 * ay) + hw_a * np.abs(ua0 * ay - ua1 * ax)
+    rb = hl_b * np.abs(ub0 * ax + ub1 * ay) + hw_b * np.abs(ub0 * ay - ub1 * ax)
+    return ~(np.abs(dx * ax + dy * ay) > ra + rb).any(axis=0)
 
 
 def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState) -> np.ndarray:
