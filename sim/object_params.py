@@ -73,7 +73,8 @@ def rects_overlap(ca: np.ndarray, yaw_a: np.ndarray, hl_a, hw_a, cb: np.ndarray,
     """
     dx, dy = cb[..., 0] - ca[..., 0], cb[..., 1] - ca[..., 1]
     shape = np.broadcast(dx, yaw_a, yaw_b).shape
-    ua0, ua1, ub0, ub1 = (np.broadcast_to(v, shape) for v in (np.cos(yaw_a), np.sin(yaw_a), np.cos(yaw_b), np.sin(yaw_b)))
+    ua0, ua1, ub0, ub1 = (v if v.shape == shape else np.broadcast_to(v, shape)
+                          for v in (np.cos(yaw_a), np.sin(yaw_a), np.cos(yaw_b), np.sin(yaw_b)))
     # The four axes at once (4, ...): each rectangle's heading and its normal.
     ax, ay = np.stack([ua0, -ua1, ub0, -ub1]), np.stack([ua1, ua0, ub1, ub0])
     # Radii of both rectangles along each axis: half length times |cos|, half width times |sin|.
