@@ -21,6 +21,7 @@ the reference (``cast_fans(..., compiled=False)``) and gives the same ranges.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -249,15 +250,33 @@ def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray,
     nx, ny = e[:, 1] * flip, -e[:, 0] * flip  # outward normals of counter-clockwise rectangles
     c = nx * (a[:, 0] - edges.x_ref) + ny * (a[:, 1] - edges.y_ref)
     f32, cat = np.float32, np.concatenate
+    if kernel_only:  # the track's part stays in this thread's buffers; only the objects' part is written
+        buf, own = _joined(edges, n, per)
+        tail = slice(len(edges.ax), None)
+        for name, value in (("ax", a[:, 0]), ("ay", a[:, 1]), ("ex", e[:, 0]), ("ey", e[:, 1]),
+                            ("nx32", nx), ("ny32", ny), ("c32", c)):
+            buf[name][tail] = value  # float32 buffers round as astype does
+        return SimpleNamespace(grid=edges.grid, x_ref=edges.x_ref, y_ref=edges.y_ref, **buf), own
     both = SimpleNamespace(
         grid=edges.grid, x_ref=edges.x_ref, y_ref=edges.y_ref,
         ax=cat([edges.ax, a[:, 0]]), ay=cat([edges.ay, a[:, 1]]), ex=cat([edges.ex, e[:, 0]]), ey=cat([edges.ey, e[:, 1]]),
         nx32=cat([edges.nx32, nx.astype(f32)]), ny32=cat([edges.ny32, ny.astype(f32)]), c32=cat([edges.c32, c.astype(f32)]))
-    if not kernel_only:
-        both.ax32, both.ay32 = cat([edges.ax32, (a[:, 0] - edges.x_ref).astype(f32)]), cat([edges.ay32, (a[:, 1] - edges.y_ref).astype(f32)])
-        both.ex32, both.ey32 = cat([edges.ex32, e[:, 0].astype(f32)]), cat([edges.ey32, e[:, 1].astype(f32)])
+    both.ax32, both.ay32 = cat([edges.ax32, (a[:, 0] - edges.x_ref).astype(f32)]), cat([edges.ay32, (a[:, 1] - edges.y_ref).astype(f32)])
+    both.ex32, both.ey32 = cat([edges.ex32, e[:, 0].astype(f32)]), cat([edges.ey32, e[:, 1].astype(f32)])
     own = (len(edges.ax) + np.arange(n * per)).reshape(n, per)
     return both, own
+
+
+def _joined(edges: TrackEdges, n: int, per: int) -> tuple[dict, np.ndarray]:
+    """Buffers of the arrays the kernel reads, the track's segments followed by room for ``n * per``
+    object edges, and the object edges' indices ``(n, per)``: made once per (edges, size, thread)."""
+    key = ("objects", n, per, threading.get_ident())
+    if key not in edges.tables:
+        room = n * per
+        buf = {name: np.concatenate([getattr(edges, name), np.zeros(room, getattr(edges, name).dtype)])
+               for name in ("ax", "ay", "ex", "ey", "nx32", "ny32", "c32")}
+        edges.tables[key] = buf, (len(edges.ax) + np.arange(room)).reshape(n, per)
+    return edges.tables[key]
 
 
 def cast_rays(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, theta: np.ndarray, max_range: float,
