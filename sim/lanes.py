@@ -21,38 +21,40 @@ OFFSET_STEP_M = 0.02
 _OFFSETS: weakref.WeakKeyDictionary[Track, tuple] = weakref.WeakKeyDictionary()
 
 
-def _table(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The grid and the inner and outer offsets along it, built once per Track object."""
+def _table(track: Track) -> tuple[np.ndarray, ...]:
+    """The grid and the inner and outer offsets along it, and the differences of each from one
+    entry to the next (the interpolation's, worked out once), built once per Track object."""
     table = _OFFSETS.get(track)
     if table is None:
         grid = np.linspace(0.0, track.length, int(np.ceil(track.length / OFFSET_STEP_M)) + 1)
         c = track.point_at(np.minimum(grid, np.nextafter(track.length, 0.0)))
         inner, outer = track.border_points_at(grid)
-        table = _OFFSETS[track] = (grid, inner - c, outer - c)
+        inner, outer = inner - c, outer - c
+        table = _OFFSETS[track] = (grid, inner, outer, np.diff(grid), inner[1:] - inner[:-1], outer[1:] - outer[:-1])
     return table
 
 
-def _cells(grid: np.ndarray, track: Track, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cells(grid: np.ndarray, step: np.ndarray, track: Track, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Table rows ``i`` and fractions ``f`` ``(K, 1)`` for file-order arc lengths ``s``."""
     s = track.wrap_s(np.asarray(s, dtype=np.float64))
-    i = np.clip(np.searchsorted(grid, s, side="right") - 1, 0, len(grid) - 2)
-    return i, ((s - grid[i]) / (grid[i + 1] - grid[i]))[:, None]
+    i = np.minimum(np.maximum(np.searchsorted(grid, s, side="right") - 1, 0), len(grid) - 2)
+    return i, ((s - grid[i]) / step[i])[:, None]
 
 
 def border_offsets(track: Track, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectors ``(K, 2)`` from the centre-line points at file-order arc lengths ``s (K,)`` to the
     nearest inner and outer border points (:meth:`sim.track.Track.border_points_at`), m,
     interpolated from a table every :data:`OFFSET_STEP_M` built once per Track object."""
-    grid, inner, outer = _table(track)
-    i, f = _cells(grid, track, s)
-    return inner[i] + f * (inner[i + 1] - inner[i]), outer[i] + f * (outer[i + 1] - outer[i])
+    grid, inner, outer, step, d_inner, d_outer = _table(track)
+    i, f = _cells(grid, step, track, s)
+    return inner[i] + f * d_inner[i], outer[i] + f * d_outer[i]
 
 
 def inner_offsets(track: Track, s: np.ndarray) -> np.ndarray:
     """The inner half of :func:`border_offsets` alone (the same values)."""
-    grid, inner, _ = _table(track)
-    i, f = _cells(grid, track, s)
-    return inner[i] + f * (inner[i + 1] - inner[i])
+    grid, inner, _, step, d_inner, _ = _table(track)
+    i, f = _cells(grid, step, track, s)
+    return inner[i] + f * d_inner[i]
 
 
 def lane_points(track: Track, d: np.ndarray, reverse: np.ndarray, q: np.ndarray) -> np.ndarray:
