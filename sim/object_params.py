@@ -139,15 +139,15 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     # find_prev_next over the objects sorted by distance.
     order = np.argsort(dist, axis=1, kind="stable")
     nxt = (dist <= s_drive[:, None]).sum(axis=1)
-    prev = np.where(nxt == 0, m - 1, nxt - 1)
-    nxt = np.where(nxt == m, 0, nxt)
     rows = np.arange(n)
-    behind, ahead = order[rows, prev], order[rows, nxt]
+    # prev -1 wraps to the last object, next m to the first: both mod m; one gather for the pair.
+    closest = order[rows[:, None], np.stack([nxt - 1, nxt], axis=1) % m]
+    ahead = closest[:, 1]
     bots = bool(objects.is_bot.any())
     heading_out = np.where(bots, objects.yaw, 0.0)
     speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0), (n, m))  # speed: (m,) or per car (n, m)
     loc = np.stack([objects.x, objects.y], axis=-1).tolist()
-    return (np.asarray(crashed, bool).tolist(), np.stack([behind, ahead], axis=1).tolist(), loc,
+    return (np.asarray(crashed, bool).tolist(), closest.tolist(), loc,
             objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
             dist.tolist(), (seen[rows, ahead] if seen is not None else in_camera(objects, state, cols=ahead)).tolist())
 
