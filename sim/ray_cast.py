@@ -235,6 +235,10 @@ def _grid_split(on_grid: np.ndarray, table: np.ndarray, every: np.ndarray, cell:
         yield cars, np.broadcast_to(every, (len(cars), every.shape[1]))
 
 
+_NEXT_CORNER = np.array([1, 2, 3, 0])
+"""Each rectangle corner's successor (its edge runs from the corner to it)."""
+
+
 def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray, kernel_only: bool = False):
     """The track's segments followed by the edges of every car's own object rectangles, and each
     car's object-edge indices ``(n, 4 m)`` into them. ``kernel_only``: only the arrays the compiled
@@ -245,7 +249,7 @@ def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray,
     """
     n, per = corners.shape[0], corners.shape[1] * 4
     a = corners.reshape(-1, 2)
-    e = (corners[:, :, [1, 2, 3, 0]] - corners).reshape(-1, 2)
+    e = (corners[:, :, _NEXT_CORNER] - corners).reshape(-1, 2)
     flip = np.repeat(side, per)
     nx, ny = e[:, 1] * flip, -e[:, 0] * flip  # outward normals of counter-clockwise rectangles
     c = nx * (a[:, 0] - edges.x_ref) + ny * (a[:, 1] - edges.y_ref)
