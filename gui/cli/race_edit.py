@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from .common import UserError, friendly_errors
-from .race_options import race_type_options, read_race_type
+from .race_options import race_type_changes, race_type_options
 
 NONE_WORDS = ("none", "no", "off", "unlimited")
 
@@ -52,9 +52,8 @@ def race_edit(ctx, name, new_name, season_name, track, laps, ranking, average_of
         changes["penalty_s"] = _number(penalty, "--penalty", float)
     if max_submissions is not None:
         changes["max_submissions"] = _number(max_submissions, "--max-submissions", int)
-    if ctx.get_parameter_source("race_type").name != "DEFAULT" or obstacles or bots or bot_speed or lane_change:
-        changes["race_type"], changes["race_settings"] = read_race_type(
-            race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty)
+    changes.update(race_type_changes(ctx, race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
+                                     collision_penalty))
     if not changes:
         raise UserError("race edit: nothing to change; give an option such as --closes 2026-06-01T18:00 (see --help)")
     r = update_race(open_db(), name, who_is_editing(by), reason=reason, **changes)

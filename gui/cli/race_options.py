@@ -61,3 +61,19 @@ def read_race_type(race_type: str, obstacles=None, randomize_obstacles: bool = F
     settings = settings_from_options(race_type, obstacles=obstacles, randomize_obstacles=randomize_obstacles,
                                      bots=bots, bot_speed=bot_speed, lane_change=lane_change)
     return race_type, settings
+
+
+RACE_OPTION_PARAMS = ("race_type", "obstacles", "randomize_obstacles", "bots", "bot_speed", "lane_change")
+"""The parameters of :func:`race_type_options` that choose the race type and its settings."""
+
+
+def race_type_changes(ctx: click.Context, race_type: str, obstacles=None, randomize_obstacles: bool = False,
+                      bots=None, bot_speed=None, lane_change: bool = False, collision_penalty=None) -> dict:
+    """For an edit command: ``{"race_type", "race_settings"}`` read by :func:`read_race_type` when the
+    user gave any race-type option on the command line, else ``{}`` (the race type stays as it is)."""
+    given = any(ctx.get_parameter_source(name).name != "DEFAULT" for name in RACE_OPTION_PARAMS)
+    if not given:
+        return {}
+    race_type, settings = read_race_type(race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
+                                         collision_penalty)
+    return {"race_type": race_type, "race_settings": settings}

@@ -12,7 +12,7 @@ import math
 import click
 
 from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
-from .race_options import race_type_options, read_race_type
+from .race_options import race_type_changes, race_type_options, read_race_type
 from .raceday_board import BOARD_COLUMNS, print_board, time_text
 
 
@@ -124,9 +124,8 @@ def event_edit(ctx, name, new_name, tracks, length, ranking, average_of, target_
         changes["max_runs"] = _count_or_none(max_runs, "--max-runs")
     if resets_limit is not None:
         changes["resets_limit"] = _resets_limit(resets_limit)
-    if ctx.get_parameter_source("race_type").name != "DEFAULT" or obstacles or bots or bot_speed or lane_change:
-        changes["race_type"], changes["race_settings"] = read_race_type(
-            race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change, collision_penalty)
+    changes.update(race_type_changes(ctx, race_type, obstacles, randomize_obstacles, bots, bot_speed, lane_change,
+                                     collision_penalty))
     if not changes:
         raise UserError("event edit: nothing to change; give an option such as --length 5:00 (see --help)")
     ev = update_event(_db(), name, who_is_editing(by), reason=reason, **changes)
