@@ -95,3 +95,8 @@ def skip_pandas_in_sqlite_utils() -> None:
         import sqlite_utils  # noqa: F401
     finally:
         del sys.modules["pandas"]
+
+
+def seconds_text(seconds, missing: str = "-") -> str:
+    """A lap or result time as the commands print it (``12.345s``), ``missing`` for none."""
+    return missing if seconds is None else f"{seconds:.3f}s"

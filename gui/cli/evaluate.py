@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import click
 
-from .common import UserError, emit_json, friendly_errors
+from .common import UserError, emit_json, friendly_errors, seconds_text
 from .race_options import race_type_options, read_race_type
-
-
-def _lap_time(seconds) -> str:
-    return "-" if seconds is None else f"{seconds:.3f}s"
 
 
 def _count(n: int, what: str) -> str:
@@ -30,7 +26,7 @@ def _lap_text(lap, objects: bool) -> str:
     if objects:
         extra += f"  {_count(lap.collisions, 'collision')}"
     state = "" if lap.completed else f"  {lap.status} at {lap.progress:.1f}%"
-    return f"{_lap_time(lap.time_s)}{extra}{state}"
+    return f"{seconds_text(lap.time_s)}{extra}{state}"
 
 
 @click.command()
@@ -109,8 +105,8 @@ def _single(model, track, rules, checkpoint, race_type, simtrace, as_json) -> No
     for lap in ev.laps:
         click.echo(f"  lap {lap.lap}: {_lap_text(lap, objects)}")
     s = ev.summary
-    click.echo(f"{s['laps_completed']}/{s['laps']} laps, best {_lap_time(s['best_lap_s'])}, "
-               f"mean {_lap_time(s['mean_lap_s'])}")
+    click.echo(f"{s['laps_completed']}/{s['laps']} laps, best {seconds_text(s['best_lap_s'])}, "
+               f"mean {seconds_text(s['mean_lap_s'])}")
     if ev.simtrace:
         click.echo(f"trace: {ev.simtrace}")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, emit_json, friendly_errors, skip_pandas_in_sqlite_utils
+from .common import UserError, emit_json, friendly_errors, seconds_text, skip_pandas_in_sqlite_utils
 from .league_queue import queue_group, recheck_cmd
 from .race_edit import race_edit
 from .race_options import race_type_options, read_race_type
@@ -26,10 +26,6 @@ def _db():
 def _checkpoint_option(fn):
     return click.option("--checkpoint", default=None,
                         help="Iteration number, final, best, latest or initial (default: final, else best).")(fn)
-
-
-def _time(seconds) -> str:
-    return "-" if seconds is None else f"{seconds:.3f}s"
 
 
 # -- league -----------------------------------------------------------------------------------------
@@ -252,8 +248,8 @@ def submit_cmd(race_name, racer_alias, model_name, checkpoint, queued, as_json):
         click.echo(f"  lap {lap['lap']}: {t}" + (f"  {lap['off_track']} off-track" if lap["off_track"] else "")
                    + (f"  {lap['collisions']} collision{'s' if lap['collisions'] != 1 else ''}"
                       if lap["collisions"] else ""))
-    result = _time(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
-    verdict = "new best" if row["improved"] else f"standing unchanged (best {_time(row['best_time_s'])})"
+    result = seconds_text(row["time_s"]) if row["complete"] else "no valid result (not every lap completed)"
+    verdict = "new best" if row["improved"] else f"standing unchanged (best {seconds_text(row['best_time_s'])})"
     click.echo(f"{row['racer']} in {row['race']}: {result}; {verdict}; rank {row['rank']} (seed {row['seed']})")
 
 
@@ -305,7 +301,7 @@ def _print_standings(rows):
     for r in rows:
         gap = "" if r["gap_s"] is None else f"+{r['gap_s']:.3f}"
         hits = f"  {r['collisions']} collisions" if r.get("collisions") else ""
-        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {_time(r['time_s']):>10} {gap:>9} {r['points']:>6} pts"
+        click.echo(f"{r['rank']:>4}  {r['display_name']:<24} {seconds_text(r['time_s']):>10} {gap:>9} {r['points']:>6} pts"
                    + hits)
 
 

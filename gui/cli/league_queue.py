@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .common import emit_json, friendly_errors
+from .common import emit_json, friendly_errors, seconds_text
 
 _ray_options = [
     click.option("--ray", "use_ray", is_flag=True,
@@ -67,7 +67,7 @@ def queue_run(race_name, use_ray, address, cpus, as_json):
 
     def show(row):
         if not as_json:
-            what = (f"submission {row['submission']}: {_time(row['time_s'])}" if "error" not in row
+            what = (f"submission {row['submission']}: {seconds_text(row['time_s'], 'no valid result')}" if "error" not in row
                     else f"FAILED: {row['error']}")
             click.echo(f"  {row['racer']:<20} {row['model']:<24} {what}")
 
@@ -104,10 +104,6 @@ def recheck_cmd(race_name, use_ray, address, cpus, as_json):
                    f"{race_name}: {out['checked']} re-driven, all identical")
     if out["different"] or out["failed"]:
         raise SystemExit(1)
-
-
-def _time(seconds) -> str:
-    return "no valid result" if seconds is None else f"{seconds:.3f}s"
 
 
 def _laps(ms: list) -> str:
