@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import LinearRing, LineString, Polygon
 
 from .errors import TracksideError
+from .road_cells import RoadCells
 from .track_grid import CandidateGrid, StackedGrids, nearest_points_brute
 
 CLOSED_TOLERANCE_M = 1e-3
@@ -179,8 +180,16 @@ class Track:
         s = self.wrap_s(np.asarray(s, dtype=np.float64))
         return np.minimum(np.maximum(np.searchsorted(self.cum_s, s, side="right") - 1, 0), len(self.seg_len) - 1)
 
-    def point_at(self, s: np.ndarray) -> np.ndarray:
-        """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m."""
+    def point_at(self, s: np.ndarray, compiled: bool = True) -> np.ndarray:
+        """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m. ``compiled``: in one
+        call of :func:`sim.step_kernels.points_at` (the same values); False: numpy."""
+        if compiled:
+            from sim.step_kernels import points_at  # numba: imported on first use, not by every CLI command
+
+            s = np.ascontiguousarray(np.atleast_1d(s), dtype=np.float64).ravel()
+            out = np.empty((2, len(s)))
+            points_at(s, self._line_arrays, self.closed, out)
+            return out.T
         s = self.wrap_s(np.atleast_1d(np.asarray(s, dtype=np.float64)))
         i = self.segment_at(s)
         t = (s - self.cum_s[i]) / np.maximum(self.seg_len[i], 1e-12)
@@ -188,8 +197,20 @@ class Track:
 
     def heading_at(self, s: np.ndarray) -> np.ndarray:
         """Direction of the centre line at ``s`` in the file's order, radians."""
-        i = self.segment_at(np.atleast_1d(s))
-        return np.arctan2(self.seg_vec[i, 1], self.seg_vec[i, 0])
+        return self._seg_heading[self.segment_at(np.atleast_1d(s))]
+
+    @cached_property
+    def _seg_heading(self) -> np.ndarray:
+        """Each centre-line segment's direction ``(N - 1,)``, radians (numpy's arctan2 gives each
+        element the same value whatever the array around it)."""
+        return np.arctan2(self.seg_vec[:, 1], self.seg_vec[:, 0])
+
+    @cached_property
+    def _line_arrays(self) -> tuple:
+        """The centre line as :func:`sim.step_kernels.points_at` reads it."""
+        c = np.ascontiguousarray
+        return (self.cum_s, self.seg_len, c(self.seg_start[:, 0]), c(self.seg_start[:, 1]),
+                c(self.seg_vec[:, 0]), c(self.seg_vec[:, 1]))
 
     @cached_property
     def widths(self) -> np.ndarray:
@@ -241,9 +262,16 @@ class Track:
         return np.hypot(*(outer - inner).T).reshape(s.shape)
 
     def on_road(self, xy: np.ndarray) -> np.ndarray:
-        """True where points ``(..., 2)`` lie on the road; the border lines count as road."""
+        """True where points ``(..., 2)`` lie on the road; the border lines count as road
+        (``shapely.intersects_xy`` with :attr:`road`, answered by table lookup where it can be:
+        :mod:`sim.road_cells`)."""
         xy = np.asarray(xy, dtype=np.float64)
-        return shapely.intersects_xy(self.road, xy[..., 0], xy[..., 1])
+        return self._road_cells.on_road(xy[..., 0], xy[..., 1])
+
+    @cached_property
+    def _road_cells(self) -> RoadCells:
+        """The on-road table (built on first use: a track only listed or drawn never needs it)."""
+        return RoadCells(self.road)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

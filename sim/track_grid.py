@@ -55,6 +55,10 @@ class CandidateGrid:
         self.used = used
         """Real candidates of each cell; the columns after them repeat the first (a query checks only
         as many columns as its cells use: the repeats can never be strictly nearer, so argmin agrees)."""
+        self._kernel_args = ((float(lo[0]), float(lo[1]), float(self.CELL_M)),
+                             (cands, used, brute, np.array([nx, ny], dtype=np.int64)),
+                             (self._sx, self._sy, self._vx, self._vy, self.len2))
+        """What :func:`sim.step_kernels.nearest_on_grid` reads: the grid's frame, lists and segments."""
 
     def _dist2_all(self, p: np.ndarray) -> np.ndarray:
         rel = p[:, None, :] - self.start[None, :, :]
@@ -62,17 +66,33 @@ class CandidateGrid:
         diff = rel - t[..., None] * self.vec
         return np.einsum("ksd,ksd->ks", diff, diff)
 
-    def nearest(self, p: np.ndarray):
+    def nearest(self, p: np.ndarray, compiled: bool = True):
         """Return ``(segment, t, distance^2, cross)`` for points ``p`` ``(K, 2)``.
 
         The candidates' ``t`` and distance^2 are kept for the chosen segment (the same arithmetic
-        as recomputing them), so a query gathers and computes once."""
+        as recomputing them), so a query gathers and computes once. ``compiled``: try
+        :meth:`nearest_compiled` first (False: the numpy reference only)."""
         px, py = p[:, 0], p[:, 1]
+        found = self.nearest_compiled(px, py) if compiled else None
+        if found is not None:
+            return found[:4]
         cell, inside = self.cells(px, py)
         slow = ~inside | self.brute[cell]
         if slow.any():
             return self._nearest_mixed(p, cell, slow)
         return _closest(self, self.cands[:, : self.used[cell].max()][cell], px, py)
+
+    def nearest_compiled(self, px: np.ndarray, py: np.ndarray):
+        """:meth:`nearest` in one compiled loop (:func:`sim.step_kernels.nearest_on_grid`), the same
+        values, then the nearest points ``(2, K)`` (:func:`_point`'s values); None when a point needs the numpy path (off the grid, or in a cell that checks every
+        segment)."""
+        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+        from sim.step_kernels import nearest_on_grid
+
+        out = np.empty((6, len(px)))
+        if not nearest_on_grid(np.ascontiguousarray(px), np.ascontiguousarray(py), *self._kernel_args, out):
+            return None
+        return out[0].astype(np.int64), out[1], out[2], out[3], out[4:]
 
     def cells(self, px: np.ndarray, py: np.ndarray, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Grid cell (plus ``offset``; ``offset`` itself outside the grid) and whether inside, per point."""
@@ -141,9 +161,12 @@ class StackedGrids:
 
     def nearest_points(self, p: np.ndarray) -> list[np.ndarray]:
         """The nearest point ``(K, 2)`` of each grid's polyline to points ``p`` ``(K, 2)``."""
+        px, py = p[:, 0], p[:, 1]
+        found = [g.nearest_compiled(px, py) for g in self.grids]
+        if all(f is not None for f in found):
+            return [f[4].T for f in found]
         if self.cands is None:
             return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
-        px, py = p[:, 0], p[:, 1]
         found = [g.cells(px, py, off) for g, off in zip(self.grids, self._cell_off)]
         cell = np.concatenate([c for c, _ in found])
         if not all(ins.all() for _, ins in found) or self.brute[cell].any():
