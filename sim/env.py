@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Callable
 
 import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
+from .episode_rules import EpisodeStatus
 from .lanes import lane_points
 from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
 from .object_params import collisions, object_columns
@@ -36,27 +36,10 @@ from .params import ParamsBuilder
 from .put_back import put_back
 from .sensor_setup import make_sensor, with_objects
 from .track import Track
-from .vehicle import CarState, VehicleConfig, points_in_world, step_cars
+from .vehicle import CarState, VehicleConfig, step_cars
 
 LIDAR_RANGE_LIMITS_M = (0.15, 12.0)
 """DeepRacer's LIDAR range, m (``sim.sensors.Lidar``'s defaults): noisy ranges stay inside it."""
-
-
-class EpisodeStatus(IntEnum):
-    """How a car's episode stands after a step; ``info["status"]`` holds these values as integers."""
-
-    IN_PROGRESS = 0
-    LAP_COMPLETE = 1
-    OFF_TRACK = 2
-    REVERSED = 3
-    IMMOBILIZED = 4
-    TIME_UP = 5
-    CRASHED = 6
-
-    @property
-    def label(self) -> str:
-        """DeepRacer's text for it, e.g. ``lap_complete`` (as SIM_TRACE writes it)."""
-        return self.name.lower()
 
 
 @dataclass
@@ -194,34 +177,9 @@ class RacingEnv:
 
         ref, proj, wheels_on = self.locate()
         self.crashed = self._crashes()
-        s_drive = np.where(self.reverse, self.track.length - proj.s, proj.s)
-        prev_travelled = self.travelled.copy()
-        delta = s_drive - (self.start_s + prev_travelled)
-        if self.track.closed:
-            L = self.track.length
-            delta = (delta + L / 2) % L - L / 2  # a jump of more than half a lap is a wrap
-        self.travelled = prev_travelled + delta
-        self.progress = 100.0 * np.minimum(np.maximum(self.travelled / self.lap_length, 0.0), 1.0)
-
-        self.falling = np.where(delta < 0, self.falling + 1, 0)
-        moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
-        self.still = np.where(moved < cfg.immobilized_m, self.still + 1, 0)
-
-        status = np.full(self.n, EpisodeStatus.IN_PROGRESS, dtype=np.int64)
-        lap_done = self.travelled >= self.lap_length
         off = ~wheels_on.any(axis=1)
-        status[(self.steps >= self.max_steps)] = EpisodeStatus.TIME_UP
-        status[self.still >= cfg.immobilized_steps] = EpisodeStatus.IMMOBILIZED
-        status[self.falling >= cfg.reversed_steps] = EpisodeStatus.REVERSED
-        if cfg.end_on_off_track:
-            status[off] = EpisodeStatus.OFF_TRACK
-        if cfg.end_on_crash:
-            status[self.crashed] = EpisodeStatus.CRASHED
-        status[lap_done] = EpisodeStatus.LAP_COMPLETE
-
-        # Lap time to the moment the reference point crossed the line inside this step.
-        frac = np.where(lap_done, (self.lap_length - prev_travelled) / np.maximum(delta, 1e-12), 1.0)
-        lap_time = np.where(lap_done, (self.steps - 1 + np.clip(frac, 0.0, 1.0)) * self.dt, np.nan)
+        moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
+        status, lap_time, frac = self._judge(proj.s, moved, off)
 
         along = self.params_builder.along(proj.s, self.reverse)  # once per step, shared below
         reward = self._rewards(proj, ref, speed, steer, wheels_on, along)
@@ -234,7 +192,7 @@ class RacingEnv:
             "steering": steer, "speed": speed, "actual_speed": self.state.speed.copy(),
             "all_wheels_on_track": wheels_on.all(axis=1), "off_track": off, "crashed": self.crashed.copy(),
             "closest_waypoint": nearest_wp, "reverse": self.reverse.copy(), "episode": self.episode.copy(),
-            "start_fraction": self.start_s / self.track.length, "cross_fraction": np.where(lap_done, frac, np.nan),
+            "start_fraction": self.start_s / self.track.length, "cross_fraction": frac,
         }
         done = terminated | truncated
         if cfg.autoreset and done.any():
@@ -243,6 +201,24 @@ class RacingEnv:
 
     def close(self):
         pass
+
+    def _judge(self, s_file: np.ndarray, moved: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Move progress along and apply the episode rules (:func:`sim.episode_rules.judge`) for
+        file-order arc lengths ``s_file``: ``(status, lap_time, cross_fraction)``, each ``(n,)``."""
+        from sim.step_kernels import judge  # numba: imported on first use, not by every CLI command
+
+        cfg, n = self.config, self.n
+        s_drive = np.where(self.reverse, self.track.length - s_file, s_file)
+        # New arrays each step, as before: a caller holding last step's arrays keeps their values.
+        self.travelled, self.progress = self.travelled.copy(), np.empty(n)
+        self.falling, self.still = self.falling.copy(), self.still.copy()
+        out = (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
+        judge(s_drive, (float(self.track.length), bool(self.track.closed)),
+              (self.start_s, self.travelled, self.lap_length, self.progress, self.falling, self.still, self.steps),
+              moved, (off, self.crashed),
+              (int(self.max_steps), float(cfg.immobilized_m), int(cfg.immobilized_steps), int(cfg.reversed_steps),
+               bool(cfg.end_on_off_track), bool(cfg.end_on_crash), float(self.dt)), out)
+        return out
 
     def _rewards(self, proj, ref, speed, steer, wheels_on, along) -> np.ndarray:
         """``(n,)`` rewards of the step from ``reward_fn``; sets ``last_params`` (None for a worker
@@ -265,12 +241,13 @@ class RacingEnv:
     # -- helpers -----------------------------------------------------------------------------
     def locate(self):
         """Reference points ``(n, 2)``, their projection, and wheels on road ``(n, 4)``."""
-        c, s = np.cos(self.state.yaw), np.sin(self.state.yaw)
-        d = self.vehicle.reference_offset
-        ref = np.stack([self.state.x + d * c, self.state.y + d * s], axis=1)
-        proj = self.track.project(ref)
-        wheels_on = self.track.on_road(points_in_world(self.state, self._wheel_offsets))
-        return ref, proj, wheels_on
+        from sim.step_kernels import car_points  # numba: imported on first use, not by every CLI command
+
+        st, n = self.state, self.n
+        ref, wheels = np.empty((n, 2)), np.empty((n, len(self._wheel_offsets), 2))
+        car_points(*(np.ascontiguousarray(a, dtype=np.float64) for a in (st.x, st.y, st.yaw)),
+                   float(self.vehicle.reference_offset), self._wheel_offsets, ref, wheels)
+        return ref, self.track.project(ref), self.track.on_road(wheels)
 
     def observe(self) -> np.ndarray:
         """The sensors' observation for every car: ``(n, *obs_spec.shape)``."""

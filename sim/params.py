@@ -72,6 +72,7 @@ class ParamsBuilder:
         self._ndists_rev[-1] = 1.0
         # DeepRacer's TrackData._is_ccw_: the centre ring's winding for a loop, True for an open track.
         self._ccw = track.is_ccw if track.closed else True
+        self._line = (float(track.length), bool(track.closed), self._ndists, self._ndists_rev)
 
     def driving_s(self, s: np.ndarray, reverse: np.ndarray) -> np.ndarray:
         """Arc length ``(n,)`` on the driving-direction centre line for file-order arc length ``s``, m:
@@ -97,9 +98,13 @@ class ParamsBuilder:
     def along(self, s: np.ndarray, reverse: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Driving-direction arc length ``(n,)`` for file-order ``s`` and its :meth:`closest_waypoints`:
         what :meth:`columns` and :meth:`nearest_waypoint` derive from a projection, computed once per step."""
-        reverse = np.asarray(reverse, bool)
-        s_drive = self.driving_s(s, reverse)
-        return s_drive, self.closest_waypoints(s_drive, reverse)
+        from sim.step_kernels import along_line  # numba: imported on first use, not by every CLI command
+
+        reverse = np.ascontiguousarray(reverse, dtype=bool).ravel()
+        s = np.ascontiguousarray(s, dtype=np.float64).ravel()
+        s_drive, closest = np.empty(len(s)), np.empty((2, len(s)), dtype=np.int64)
+        along_line(s, reverse, self._line, s_drive, closest)  # driving_s and closest_waypoints, one loop
+        return s_drive, (closest[0], closest[1])
 
     def nearest_waypoint(self, ref_xy: np.ndarray, s_drive: np.ndarray, reverse: np.ndarray,
                          closest: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:

@@ -20,6 +20,8 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.episode_rules import EpisodeStatus
+
 JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
@@ -95,6 +97,19 @@ def nearest_on_grid(px, py, frame, table, segments, out) -> bool:
     return True
 
 
+@njit(inline="always", **JIT)
+def _search_right(a, v):
+    """``np.searchsorted(a, v, side="right")`` for one value."""
+    lo, hi = 0, len(a)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if v < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 @njit(**JIT)
 def points_at(s, line, closed, out):
     """:meth:`sim.track.Track.point_at`: the polyline's points at arc lengths ``s`` ``(K,)`` into ``out`` ``(2, K)``.
@@ -108,14 +123,7 @@ def points_at(s, line, closed, out):
         sk = s[k]
         for _ in range(2):  # point_at wraps, then segment_at wraps again (idempotent, kept for equality)
             sk = sk % length if closed else min(max(sk, 0.0), length)
-        lo, hi = 0, len(cum_s)  # searchsorted(cum_s, sk, side="right")
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if sk < cum_s[mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-        i = min(max(lo - 1, 0), last)
+        i = min(max(_search_right(cum_s, sk) - 1, 0), last)
         t = (sk - cum_s[i]) / max(seg_len[i], 1e-12)
         out[0, k], out[1, k] = sx[i] + t * vx[i], sy[i] + t * vy[i]
 
@@ -136,3 +144,102 @@ def road_lookup(px, py, frame, table, shape, out) -> bool:
             out[i] = table[ix * ny + iy]
         unknown |= out[i] == 2
     return unknown
+
+
+_IN_PROGRESS, _LAP, _OFF, _REVERSED, _STILL, _TIME_UP, _CRASHED = (int(s) for s in EpisodeStatus)
+
+
+@njit(**JIT)
+def judge(s_drive, track, counters, moved, events, rules, out):
+    """Advance every car's episode by one step (the rules of :mod:`sim.episode_rules`); counters are
+    updated in place.
+
+    Args:
+        s_drive: ``(n,)`` driving-direction arc length of each reference point, m.
+        track: ``(length, closed)``: the centre line's length, m, and whether it is a loop.
+        counters: ``(start_s, travelled, lap_length, progress)`` ``(n,)`` float64, m and percent, and
+            ``(falling, still, steps)`` ``(n,)`` int64; ``travelled``, ``progress``, ``falling`` and
+            ``still`` are written.
+        moved: ``(n,)`` distance each car's origin moved this step, m.
+        events: ``(off, crashed)`` ``(n,)`` bool: all wheels off the road, body touching an object.
+        rules: ``(max_steps, immobilized_m, immobilized_steps, reversed_steps, end_on_off_track,
+            end_on_crash, dt)``.
+        out: ``(status (n,) int64, lap_time (n,) float64, cross_fraction (n,) float64)``, written:
+            the status, the lap time (s) and the fraction of the step at which the line was
+            crossed for cars that completed a lap, NaN for the others.
+    """
+    length, closed = track
+    start_s, travelled, lap_length, progress, falling, still, steps = counters
+    off, crashed = events
+    max_steps, still_m, still_steps, reversed_steps, end_off, end_crash, dt = rules
+    status, lap_time, cross = out
+    half = length / 2
+    for i in range(len(s_drive)):
+        prev = travelled[i]
+        delta = s_drive[i] - (start_s[i] + prev)
+        if closed:
+            delta = (delta + half) % length - half  # a jump of more than half a lap is a wrap
+        travelled[i] = prev + delta
+        progress[i] = 100.0 * min(max(travelled[i] / lap_length[i], 0.0), 1.0)
+        falling[i] = falling[i] + 1 if delta < 0 else 0
+        still[i] = still[i] + 1 if moved[i] < still_m else 0
+        code = _IN_PROGRESS
+        if steps[i] >= max_steps:
+            code = _TIME_UP
+        if still[i] >= still_steps:
+            code = _STILL
+        if falling[i] >= reversed_steps:
+            code = _REVERSED
+        if end_off and off[i]:
+            code = _OFF
+        if end_crash and crashed[i]:
+            code = _CRASHED
+        lap_time[i], cross[i] = math.nan, math.nan
+        if travelled[i] >= lap_length[i]:
+            code = _LAP
+            frac = (lap_length[i] - prev) / max(delta, 1e-12)
+            lap_time[i] = (np.float64(steps[i] - 1) + min(max(frac, 0.0), 1.0)) * dt
+            cross[i] = frac
+        status[i] = code
+
+
+@njit(**JIT)
+def car_points(x, y, yaw, reference_offset, offsets, ref, points):
+    """Each car's reference point and its car-frame ``offsets`` ``(P, 2)`` placed in the world, m
+    (:meth:`sim.env.RacingEnv.locate` and :func:`sim.vehicle.points_in_world`' arithmetic).
+
+    Writes ``ref`` ``(n, 2)`` (``reference_offset`` m ahead of the origin along the heading) and
+    ``points`` ``(n, P, 2)``.
+    """
+    d = reference_offset
+    for i in range(len(x)):
+        c, s = math.cos(yaw[i]), math.sin(yaw[i])
+        ref[i, 0], ref[i, 1] = x[i] + d * c, y[i] + d * s
+        for k in range(offsets.shape[0]):
+            points[i, k, 0] = x[i] + c * offsets[k, 0] - s * offsets[k, 1]
+            points[i, k, 1] = y[i] + s * offsets[k, 0] + c * offsets[k, 1]
+
+
+@njit(**JIT)
+def along_line(s, reverse, line, out_s, out_wp):
+    """:meth:`sim.params.ParamsBuilder.along`: driving-direction arc lengths and closest waypoints.
+
+    Args:
+        s: ``(n,)`` file-order arc lengths, m; ``reverse``: ``(n,)`` bool, the car drives the track reversed.
+        line: ``(length, closed, ndists, ndists_rev)``: the centre line's length, m, whether it is a
+            loop, and the waypoints' normalised positions forward and reversed ``(N,)``.
+        out_s: ``(n,)`` float64, written: the driving-direction arc lengths, m.
+        out_wp: ``(2, n)`` int64, written: the ``prev`` and ``next`` waypoint indices.
+    """
+    length, closed, ndists, ndists_rev = line
+    count = len(ndists)
+    for i in range(len(s)):
+        sd = s[i]
+        if reverse[i]:
+            sd = length - s[i]
+            if closed and sd >= length:
+                sd = 0.0
+        out_s[i] = sd
+        nxt = _search_right(ndists_rev if reverse[i] else ndists, sd / length)
+        out_wp[0, i] = count - 1 if nxt == 0 else nxt - 1
+        out_wp[1, i] = 0 if nxt == count else nxt

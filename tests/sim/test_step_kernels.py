@@ -71,3 +71,16 @@ def test_on_road_table_answers_as_the_polygon(track):
     border = np.vstack([track.inner, track.outer])  # on the border lines: road
     assert track.on_road(border).all()
     assert track.on_road(p.reshape(-1, 4, 2)).shape == (len(p) // 4, 4)
+
+
+def test_along_matches_driving_s_and_closest_waypoints(track):
+    from sim.params import ParamsBuilder
+
+    builder = ParamsBuilder(track)
+    rng = np.random.default_rng(4)
+    s = np.concatenate([rng.uniform(0, track.length, 3000), [0.0, track.length - 1e-12], track.cum_s])
+    reverse = rng.random(len(s)) < 0.5
+    s_drive, (prev, nxt) = builder.along(s, reverse)
+    np.testing.assert_array_equal(s_drive, builder.driving_s(s, reverse))
+    for got, want in zip((prev, nxt), builder.closest_waypoints(builder.driving_s(s, reverse), reverse)):
+        np.testing.assert_array_equal(got, want)
