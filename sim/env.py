@@ -350,8 +350,8 @@ class RacingEnv:
         s_drive = fraction * L
         s_file = np.where(reverse, L - s_drive, s_drive)
         s_file = np.clip(s_file, 0.0, L - 1e-9) if not self.track.closed else s_file
-        point = self.track.point_at(s_file)
-        yaw = self.track.heading_at(s_file) + np.where(reverse, np.pi, 0.0)
+        point, heading = self.track.pose_at(s_file)
+        yaw = heading + np.where(reverse, np.pi, 0.0)
         d = self.vehicle.reference_offset
         self.state.x[idx] = point[:, 0] - d * np.cos(yaw)
         self.state.y[idx] = point[:, 1] - d * np.sin(yaw)

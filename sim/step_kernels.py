@@ -112,7 +112,8 @@ def _search_right(a, v):
 
 @njit(**JIT)
 def points_at(s, line, closed, out):
-    """:meth:`sim.track.Track.point_at`: the polyline's points at arc lengths ``s`` ``(K,)`` into ``out`` ``(2, K)``.
+    """:meth:`sim.track.Track.point_at`: the polyline's points at arc lengths ``s`` ``(K,)`` into ``out``
+    ``(3, K)``: x, y and the index of the segment holding each (:meth:`sim.track.Track.segment_at`).
 
     ``line``: ``(cum_s (N,), seg_len, sx, sy, vx, vy (N - 1,))`` cumulative arc lengths, segment
     lengths, starts and vectors, m; ``closed``: wrap ``s`` around the loop (else clip it to the line).
@@ -125,7 +126,7 @@ def points_at(s, line, closed, out):
             sk = sk % length if closed else min(max(sk, 0.0), length)
         i = min(max(_search_right(cum_s, sk) - 1, 0), last)
         t = (sk - cum_s[i]) / max(seg_len[i], 1e-12)
-        out[0, k], out[1, k] = sx[i] + t * vx[i], sy[i] + t * vy[i]
+        out[0, k], out[1, k], out[2, k] = sx[i] + t * vx[i], sy[i] + t * vy[i], i
 
 
 @njit(**JIT)

@@ -184,16 +184,21 @@ class Track:
         """Centre-line points at arc lengths ``s`` ``(K,)``: shape ``(K, 2)``, m. ``compiled``: in one
         call of :func:`sim.step_kernels.points_at` (the same values); False: numpy."""
         if compiled:
-            from sim.step_kernels import points_at  # numba: imported on first use, not by every CLI command
-
-            s = np.ascontiguousarray(np.atleast_1d(s), dtype=np.float64).ravel()
-            out = np.empty((2, len(s)))
-            points_at(s, self._line_arrays, self.closed, out)
-            return out.T
+            return self.pose_at(s)[0]
         s = self.wrap_s(np.atleast_1d(np.asarray(s, dtype=np.float64)))
         i = self.segment_at(s)
         t = (s - self.cum_s[i]) / np.maximum(self.seg_len[i], 1e-12)
         return self.seg_start[i] + t[:, None] * self.seg_vec[i]
+
+    def pose_at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`point_at` ``(K, 2)`` and :meth:`heading_at` ``(K,)`` of arc lengths ``s`` ``(K,)`` in one
+        compiled call (:func:`sim.step_kernels.points_at`), the same values."""
+        from sim.step_kernels import points_at  # numba: imported on first use, not by every CLI command
+
+        s = np.ascontiguousarray(np.atleast_1d(s), dtype=np.float64).ravel()
+        out = np.empty((3, len(s)))
+        points_at(s, self._line_arrays, self.closed, out)
+        return out[:2].T, self._seg_heading[out[2].astype(np.int64)]
 
     def heading_at(self, s: np.ndarray) -> np.ndarray:
         """Direction of the centre line at ``s`` in the file's order, radians."""

@@ -84,3 +84,10 @@ def test_along_matches_driving_s_and_closest_waypoints(track):
     np.testing.assert_array_equal(s_drive, builder.driving_s(s, reverse))
     for got, want in zip((prev, nxt), builder.closest_waypoints(builder.driving_s(s, reverse), reverse)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_pose_at_matches_point_at_and_heading_at(track):
+    s = np.random.default_rng(5).uniform(-3, track.length + 3, 2000)
+    point, heading = track.pose_at(s)
+    np.testing.assert_array_equal(point, track.point_at(s, compiled=False))
+    np.testing.assert_array_equal(heading, np.arctan2(*track.seg_vec[track.segment_at(s)][:, ::-1].T))
