@@ -179,44 +179,49 @@ def params_dicts(columns: tuple[list, ...], waypoints: list[tuple[float, float]]
     """One params dict per car from :meth:`ParamsBuilder.columns`; each gets its own copy of
     ``waypoints`` (file order), reversed for a car in a reversed episode, and its own object lists.
 
-    Plain Python only (no numpy): the reward worker process builds the dicts with it.
+    Plain Python only (no numpy): the reward worker process builds the dicts with it. Each dict is a
+    copy of one template (a copy of a dict is a block copy, cheaper than building 26 entries) with
+    the car's values stored over the template's: the keys stay in :data:`PARAM_KEYS` order.
     """
-    if len(columns) > len(COLUMNS):
-        return _with_objects(columns, waypoints, length)
-    wps = waypoints
-    rev = wps[::-1] if any(columns[6]) else wps
-    copy = list.copy
-    return [
-        {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
-         "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
-         "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": copy(rev if rv else wps),
-         "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": False,
-         "closest_objects": [0, 0], "objects_location": [], "objects_left_of_center": [], "objects_speed": [],
-         "objects_heading": [], "objects_distance_from_center": [], "objects_distance": [],
-         "object_in_camera": False}
-        for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in zip(*columns)
-    ]
-
-
-def _with_objects(columns: tuple[list, ...], waypoints: list, length: float) -> list[dict]:
-    """:func:`params_dicts` for columns followed by the object columns (``is_crashed`` and the
-    object keys, in :data:`OBJECT_COLUMNS` order): the same dicts, keys in the same order, built in
-    one pass."""
-    wps = waypoints
-    rev = wps[::-1] if any(columns[6]) else wps
-    copy = list.copy
+    template = dict.fromkeys(PARAM_KEYS)
+    template.update(track_length=length, is_crashed=False, object_in_camera=False)
     k = len(COLUMNS)
-    return [
-        {"all_wheels_on_track": on, "x": x, "y": y, "heading": h, "distance_from_center": d,
-         "is_left_of_center": lf, "is_reversed": rv, "progress": pg, "steps": st, "speed": sp,
-         "steering_angle": sa, "track_width": w, "track_length": length, "waypoints": copy(rev if rv else wps),
-         "closest_waypoints": [b, a], "projection_distance": s, "is_offtrack": of, "is_crashed": cr,
-         "closest_objects": co, "objects_location": loc, "objects_left_of_center": left, "objects_speed": spd,
-         "objects_heading": hd, "objects_distance_from_center": dfc, "objects_distance": dist,
-         "object_in_camera": cam}
-        for (on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of), (cr, co, loc, left, spd, hd, dfc, dist, cam)
-        in zip(zip(*columns[:k]), zip(*columns[k:]))
-    ]
+    if len(columns) > k:
+        return _with_objects(template, columns, waypoints)
+    wps = waypoints
+    rev = wps[::-1] if any(columns[6]) else wps
+    copy, out = list.copy, []
+    for on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of in zip(*columns):
+        p = template.copy()
+        p["all_wheels_on_track"], p["x"], p["y"], p["heading"], p["distance_from_center"] = on, x, y, h, d
+        p["is_left_of_center"], p["is_reversed"], p["progress"], p["steps"], p["speed"] = lf, rv, pg, st, sp
+        p["steering_angle"], p["track_width"], p["waypoints"] = sa, w, copy(rev if rv else wps)
+        p["closest_waypoints"], p["projection_distance"], p["is_offtrack"] = [b, a], s, of
+        p["closest_objects"], p["objects_location"], p["objects_left_of_center"] = [0, 0], [], []
+        p["objects_speed"], p["objects_heading"], p["objects_distance_from_center"] = [], [], []
+        p["objects_distance"] = []
+        out.append(p)
+    return out
+
+
+def _with_objects(template: dict, columns: tuple[list, ...], waypoints: list) -> list[dict]:
+    """:func:`params_dicts` for columns followed by the object columns (``is_crashed`` and the
+    object keys, in :data:`OBJECT_COLUMNS` order), over the same ``template``."""
+    wps = waypoints
+    rev = wps[::-1] if any(columns[6]) else wps
+    copy, out, k = list.copy, [], len(COLUMNS)
+    for (on, x, y, h, d, lf, rv, pg, st, sp, sa, w, b, a, s, of), (cr, co, loc, left, spd, hd, dfc, dist, cam) \
+            in zip(zip(*columns[:k]), zip(*columns[k:])):
+        p = template.copy()
+        p["all_wheels_on_track"], p["x"], p["y"], p["heading"], p["distance_from_center"] = on, x, y, h, d
+        p["is_left_of_center"], p["is_reversed"], p["progress"], p["steps"], p["speed"] = lf, rv, pg, st, sp
+        p["steering_angle"], p["track_width"], p["waypoints"] = sa, w, copy(rev if rv else wps)
+        p["closest_waypoints"], p["projection_distance"], p["is_offtrack"] = [b, a], s, of
+        p["is_crashed"], p["closest_objects"], p["objects_location"], p["objects_left_of_center"] = cr, co, loc, left
+        p["objects_speed"], p["objects_heading"], p["objects_distance_from_center"] = spd, hd, dfc
+        p["objects_distance"], p["object_in_camera"] = dist, cam
+        out.append(p)
+    return out
 
 
 def origin_from_reference(ref_xy: np.ndarray, heading_rad: np.ndarray, vehicle: VehicleConfig) -> np.ndarray:
