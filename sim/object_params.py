@@ -83,8 +83,20 @@ def rects_overlap(ca: np.ndarray, yaw_a: np.ndarray, hl_a, hw_a, cb: np.ndarray,
     return ~(np.abs(dx * ax + dy * ay) > ra + rb).any(axis=0)
 
 
-def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState) -> np.ndarray:
-    """``(n_cars, n_objects)`` bool: each car's body overlaps that object of its own episode."""
+def collisions(vehicle: VehicleConfig, state: CarState, objects: ObjectState, compiled: bool = True) -> np.ndarray:
+    """``(n_cars, n_objects)`` bool: each car's body overlaps that object of its own episode.
+    ``compiled``: in one call of :func:`sim.object_kernels.body_hits` (the same answers); False: numpy."""
+    if compiled:
+        from sim.object_kernels import body_hits  # numba: imported on first use, not by every CLI command
+
+        hl, hw = vehicle.body_length / 2, vehicle.body_width / 2
+        out = np.empty(objects.x.shape, dtype=bool)
+        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        if body_hits((f64(state.x), f64(state.y), f64(state.yaw)),
+                     (vehicle.wheelbase / 2, hl, hw, float(np.hypot(hl, hw))),
+                     (f64(objects.x), f64(objects.y), f64(objects.yaw), f64(objects.length / 2),
+                      f64(objects.width / 2), f64(np.hypot(objects.length, objects.width) / 2)), out):
+            return out
     centre, yaw, hl, hw = body_rect(vehicle, state)
     # Only pairs closer than their half diagonals can touch: test those.
     reach = np.hypot(hl, hw) + np.hypot(objects.length, objects.width)[None, :] / 2
@@ -102,7 +114,17 @@ def in_camera(objects: ObjectState, state: CarState, hfov: float = HFOV_RAD,
               cols: np.ndarray | None = None) -> np.ndarray:
     """``(n_cars, n_objects)`` bool: a corner or the centre of the object lies in the camera's
     horizontal field of view, ahead of it and within ``max_distance``. With ``cols`` (one object
-    index per car, ``(n_cars,)``) only those objects are looked at: ``(n_cars,)`` bool."""
+    index per car, ``(n_cars,)``) only those objects are looked at: ``(n_cars,)`` bool, in one call of
+    :func:`sim.object_kernels.camera_sees` (the same answers)."""
+    if cols is not None:
+        from sim.object_kernels import camera_sees  # numba: imported on first use, not by every CLI command
+
+        out = np.empty(len(cols), dtype=bool)
+        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        if camera_sees((f64(state.x), f64(state.y), f64(state.yaw)),
+                       (float(mount_offset), CAMERA_NEAR_M, float(np.tan(hfov / 2)), float(max_distance)),
+                       (f64(objects.outline), f64(objects.x), f64(objects.y)), np.ascontiguousarray(cols, np.int64), out):
+            return out
     cos, sin = np.cos(state.yaw), np.sin(state.yaw)
     c, s = cos[:, None, None], sin[:, None, None]
     cx = (state.x + mount_offset * cos)[:, None, None]
@@ -136,13 +158,9 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     """
     n, m = objects.x.shape
     dist = objects.along
-    # find_prev_next over the objects sorted by distance.
-    order = np.argsort(dist, axis=1, kind="stable")
-    nxt = (dist <= s_drive[:, None]).sum(axis=1)
-    rows = np.arange(n)
-    # prev -1 wraps to the last object, next m to the first: both mod m; one gather for the pair.
-    closest = order[rows[:, None], np.stack([nxt - 1, nxt], axis=1) % m]
+    closest = closest_objects(dist, s_drive)
     ahead = closest[:, 1]
+    rows = np.arange(n)
     bots = bool(objects.is_bot.any())
     heading_out = np.where(bots, objects.yaw, 0.0)
     speed_out = np.broadcast_to(np.where(bots, objects.speed, 0.0), (n, m))  # speed: (m,) or per car (n, m)
@@ -150,6 +168,25 @@ def object_columns(objects: ObjectState, s_drive: np.ndarray, crashed: np.ndarra
     return (np.asarray(crashed, bool).tolist(), closest.tolist(), loc,
             objects.left.tolist(), speed_out.tolist(), heading_out.tolist(), objects.from_centre.tolist(),
             dist.tolist(), (seen[rows, ahead] if seen is not None else in_camera(objects, state, cols=ahead)).tolist())
+
+
+def closest_objects(dist: np.ndarray, s_drive: np.ndarray, compiled: bool = True) -> np.ndarray:
+    """``(n, 2)`` indices of the object behind and the object ahead of each car: DeepRacer's
+    ``find_prev_next`` over the objects sorted by distance ``dist`` ``(n, m)`` m along the track,
+    for cars at ``s_drive`` ``(n,)`` m. ``compiled``: :func:`sim.object_kernels.closest_ahead`."""
+    if compiled:
+        from sim.object_kernels import closest_ahead  # numba: imported on first use, not by every CLI command
+
+        closest = np.empty((len(dist), 2), dtype=np.int64)
+        closest_ahead(np.ascontiguousarray(dist, dtype=np.float64), np.ascontiguousarray(s_drive, dtype=np.float64),
+                      closest)
+        return closest
+    m = dist.shape[1]
+    order = np.argsort(dist, axis=1, kind="stable")
+    nxt = (dist <= s_drive[:, None]).sum(axis=1)
+    rows = np.arange(len(dist))
+    # prev -1 wraps to the last object, next m to the first: both mod m; one gather for the pair.
+    return order[rows[:, None], np.stack([nxt - 1, nxt], axis=1) % m]
 
 
 def objects_at(track: Track, objects: list[tuple]) -> ObjectState:
