@@ -271,7 +271,9 @@ class ObjectWorld:
             self._pose(idx)
             return
         # Every episode in one direction starts with the same poses: work them out once.
-        reverse = np.broadcast_to(np.asarray(reverse, dtype=bool), (k,))
+        reverse = np.asarray(reverse, dtype=bool)
+        if reverse.shape != (k,):
+            reverse = np.broadcast_to(reverse, (k,))
         for rev in (False, True):  # np.unique's order
             rows = idx[reverse == rev]
             if not len(rows):
@@ -320,12 +322,16 @@ class ObjectWorld:
         nearest = np.argmin(gap, axis=1)
         rows = np.arange(len(idx))
         near = gap[rows, nearest] < CLOSEST_OBJ_GAP_M
+        if not near.any():
+            return np.full(len(idx), np.nan)
         return np.where(near, 1.0 - np.round(self._lane_at(d - st.d0[idx], idx)[rows, nearest]), np.nan)
 
     def _lane_at(self, travel: np.ndarray, idx: np.ndarray, cols: slice = slice(None)) -> np.ndarray:
         """Lateral position ``q`` (0 inner .. 1 outer) of objects ``cols`` of cars ``idx`` after ``travel`` ``(k, m)`` m."""
         st, lane = self.state, self.state.lane[idx, cols]
         if not self.config.is_lane_change:  # no change ever starts (change_start stays inf): the lanes as they are
+            if np.shape(travel) == lane.shape:
+                return lane
             return np.broadcast_to(lane, np.broadcast_shapes(np.shape(travel), lane.shape))
         start = st.change_start[idx, cols]
         with np.errstate(invalid="ignore"):
