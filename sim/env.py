@@ -26,7 +26,7 @@ import numpy as np
 
 from .actions import ActionSpace
 from .camera import TRAINING_SIZE
-from .episode_rules import EpisodeStatus
+from .episode_rules import EpisodeStatus  # noqa: F401 (its home is sim.episode_rules; imported from here too)
 from .lanes import lane_points
 from .noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
 from .object_params import collisions, object_columns
@@ -179,12 +179,10 @@ class RacingEnv:
         self.crashed = self._crashes()
         off = ~wheels_on.any(axis=1)
         moved = np.hypot(self.state.x - prev_x, self.state.y - prev_y)
-        status, lap_time, frac = self._judge(proj.s, moved, off)
+        status, lap_time, frac, terminated, truncated = self._judge(proj.s, moved, off)
 
         along = self.params_builder.along(proj.s, self.reverse)  # once per step, shared below
         reward = self._rewards(proj, ref, speed, steer, wheels_on, along)
-        terminated = (status != EpisodeStatus.IN_PROGRESS) & (status != EpisodeStatus.TIME_UP)
-        truncated = status == EpisodeStatus.TIME_UP
         nearest_wp = self.params_builder.nearest_waypoint(ref, along[0], self.reverse, along[1])
         info = {
             "status": status, "progress": self.progress.copy(), "steps": self.steps.copy(),
@@ -202,9 +200,10 @@ class RacingEnv:
     def close(self):
         pass
 
-    def _judge(self, s_file: np.ndarray, moved: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Move progress along and apply the episode rules (:func:`sim.episode_rules.judge`) for
-        file-order arc lengths ``s_file``: ``(status, lap_time, cross_fraction)``, each ``(n,)``."""
+    def _judge(self, s_file: np.ndarray, moved: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Move progress along and apply the episode rules (:mod:`sim.episode_rules`, in
+        :func:`sim.step_kernels.judge`) for file-order arc lengths ``s_file``: ``(status, lap_time,
+        cross_fraction, terminated, truncated)``, each ``(n,)``."""
         from sim.step_kernels import judge  # numba: imported on first use, not by every CLI command
 
         cfg, n = self.config, self.n
@@ -212,7 +211,7 @@ class RacingEnv:
         # New arrays each step, as before: a caller holding last step's arrays keeps their values.
         self.travelled, self.progress = self.travelled.copy(), np.empty(n)
         self.falling, self.still = self.falling.copy(), self.still.copy()
-        out = (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
+        out = (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool))
         judge(s_drive, (float(self.track.length), bool(self.track.closed)),
               (self.start_s, self.travelled, self.lap_length, self.progress, self.falling, self.still, self.steps),
               moved, (off, self.crashed),

@@ -165,15 +165,16 @@ def judge(s_drive, track, counters, moved, events, rules, out):
         events: ``(off, crashed)`` ``(n,)`` bool: all wheels off the road, body touching an object.
         rules: ``(max_steps, immobilized_m, immobilized_steps, reversed_steps, end_on_off_track,
             end_on_crash, dt)``.
-        out: ``(status (n,) int64, lap_time (n,) float64, cross_fraction (n,) float64)``, written:
-            the status, the lap time (s) and the fraction of the step at which the line was
-            crossed for cars that completed a lap, NaN for the others.
+        out: ``(status (n,) int64, lap_time (n,) float64, cross_fraction (n,) float64, terminated (n,)
+            bool, truncated (n,) bool)``, written: the status, the lap time (s) and the fraction of the
+            step at which the line was crossed for cars that completed a lap (NaN for the others),
+            and whether the episode ended (``time_up`` counts as truncated, not terminated).
     """
     length, closed = track
     start_s, travelled, lap_length, progress, falling, still, steps = counters
     off, crashed = events
     max_steps, still_m, still_steps, reversed_steps, end_off, end_crash, dt = rules
-    status, lap_time, cross = out
+    status, lap_time, cross, terminated, truncated = out
     half = length / 2
     for i in range(len(s_drive)):
         prev = travelled[i]
@@ -202,6 +203,7 @@ def judge(s_drive, track, counters, moved, events, rules, out):
             lap_time[i] = (np.float64(steps[i] - 1) + min(max(frac, 0.0), 1.0)) * dt
             cross[i] = frac
         status[i] = code
+        terminated[i], truncated[i] = code != _IN_PROGRESS and code != _TIME_UP, code == _TIME_UP
 
 
 @njit(**JIT)
@@ -244,3 +246,21 @@ def along_line(s, reverse, line, out_s, out_wp):
         nxt = _search_right(ndists_rev if reverse[i] else ndists, sd / length)
         out_wp[0, i] = count - 1 if nxt == 0 else nxt - 1
         out_wp[1, i] = 0 if nxt == count else nxt
+
+
+@njit(**JIT)
+def border_points(s, line, closed, inner, outer, out) -> bool:
+    """:meth:`sim.track.Track.border_points_at`: the nearest inner and outer border points to the
+    centre-line points at arc lengths ``s`` ``(K,)`` into ``out`` ``(4, K)`` (inner x, y, outer x, y), m.
+
+    ``line``, ``closed``: as :func:`points_at`; ``inner``, ``outer``: each border grid's ``(frame, table,
+    segments)`` (:func:`nearest_on_grid`). False when a grid cannot answer (then use the numpy path).
+    """
+    centre = np.empty((3, len(s)))
+    points_at(s, line, closed, centre)
+    found = np.empty((6, len(s)))
+    for k, grid in enumerate((inner, outer)):
+        if not nearest_on_grid(centre[0], centre[1], grid[0], grid[1], grid[2], found):
+            return False
+        out[2 * k], out[2 * k + 1] = found[4], found[5]
+    return True

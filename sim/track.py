@@ -253,6 +253,13 @@ class Track:
     def border_points_at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest points ``(K, 2)`` of the inner and of the outer border line to the centre-line
         points at arc lengths ``s`` ``(K,)``, m (each by projection onto its border polyline)."""
+        from sim.step_kernels import border_points  # numba: imported on first use, not by every CLI command
+
+        flat = np.ascontiguousarray(s, dtype=np.float64).ravel()
+        out = np.empty((4, len(flat)))
+        inner, outer = self._border_grids
+        if border_points(flat, self._line_arrays, self.closed, inner.kernel_args, outer.kernel_args, out):
+            return out[:2].T, out[2:].T
         inner, outer = self._border_stack.nearest_points(self.point_at(s))
         return inner, outer
 

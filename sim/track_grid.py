@@ -55,7 +55,7 @@ class CandidateGrid:
         self.used = used
         """Real candidates of each cell; the columns after them repeat the first (a query checks only
         as many columns as its cells use: the repeats can never be strictly nearer, so argmin agrees)."""
-        self._kernel_args = ((float(lo[0]), float(lo[1]), float(self.CELL_M)),
+        self.kernel_args = ((float(lo[0]), float(lo[1]), float(self.CELL_M)),
                              (cands, used, brute, np.array([nx, ny], dtype=np.int64)),
                              (self._sx, self._sy, self._vx, self._vy, self.len2))
         """What :func:`sim.step_kernels.nearest_on_grid` reads: the grid's frame, lists and segments."""
@@ -90,7 +90,7 @@ class CandidateGrid:
         from sim.step_kernels import nearest_on_grid
 
         out = np.empty((6, len(px)))
-        if not nearest_on_grid(np.ascontiguousarray(px), np.ascontiguousarray(py), *self._kernel_args, out):
+        if not nearest_on_grid(np.ascontiguousarray(px), np.ascontiguousarray(py), *self.kernel_args, out):
             return None
         return out[0].astype(np.int64), out[1], out[2], out[3], out[4:]
 
