@@ -213,9 +213,7 @@ class Track:
     @cached_property
     def _line_arrays(self) -> tuple:
         """The centre line as :func:`sim.step_kernels.points_at` reads it."""
-        c = np.ascontiguousarray
-        return (self.cum_s, self.seg_len, c(self.seg_start[:, 0]), c(self.seg_start[:, 1]),
-                c(self.seg_vec[:, 0]), c(self.seg_vec[:, 1]))
+        return (self.cum_s, self.seg_len, *(np.ascontiguousarray(a) for a in (*self.seg_start.T, *self.seg_vec.T)))
 
     @cached_property
     def widths(self) -> np.ndarray:
