@@ -1,7 +1,7 @@
-"""Compiled inner loop of the camera's ground (numba), called with arrays over cars.
+"""Compiled inner loops of the camera's ground and its pixel noise (numba), called with arrays over cars.
 
-The numpy version (:meth:`sim.camera_ground.GroundSampler._sample_numpy`) stays the reference; this
-gives the same pixels, doing the
+The numpy versions (:meth:`sim.camera_ground.GroundSampler._sample_numpy`, ``noisy_pixels(...,
+compiled=False)`` in :mod:`sim.noise`) stay the reference; these give the same pixels, doing the
 same float32 arithmetic operation for operation (no ``fastmath``, so no reassociation or fused
 multiply-adds).
 
@@ -59,3 +59,31 @@ def _texels(idx, bx, by, cc, ss, du, dv, nx, ny, offset):
         j = min(max(np.int64(np.int32(v)), 0), ny - 1)
         idx[p] = i * ny + j + offset
 
+
+CHUNK = 2048
+"""Pixels per pass of :func:`add_levels`: its work arrays stay in the first-level cache."""
+
+
+@njit(**JIT)
+def add_levels(pixels, uniform, bounds, lowest, out):
+    """``out = clip(pixels + level, 0, 255)`` with each pixel's noise level read off its uniform draw.
+
+    Args:
+        pixels, out: ``(N,)`` uint8.
+        uniform: ``(N,)`` uint16, uniform on 0 .. 65535.
+        bounds: ``(L - 1,)`` uint16, non-decreasing: level ``lowest + k`` for a draw ``u`` where ``k`` of
+            the bounds are ``<= u`` (:func:`sim.pixel_noise.level_bounds`); ``lowest`` int, the lowest level.
+    """
+    acc = np.empty(CHUNK, dtype=np.int16)
+    for c0 in range(0, len(pixels), CHUNK):
+        m = min(CHUNK, len(pixels) - c0)
+        u, p, o, a = uniform[c0:c0 + m], pixels[c0:c0 + m], out[c0:c0 + m], acc[:m]
+        for q in range(m):
+            a[q] = np.int16(p[q]) + np.int16(lowest)
+        # One pass per bound over the chunk (vectorised) rather than a search per pixel.
+        for k in range(len(bounds)):
+            b = bounds[k]
+            for q in range(m):
+                a[q] += np.int16(u[q] >= b)
+        for q in range(m):
+            o[q] = min(max(a[q], np.int16(0)), np.int16(255))
