@@ -1,17 +1,20 @@
-"""Compiled inner loops of the camera's ground and its pixel noise (numba), called with arrays over cars.
+"""Compiled inner loops of the camera (numba): its ground, its solid blocks and its pixel noise.
 
-The numpy versions (:meth:`sim.camera_ground.GroundSampler._sample_numpy`, ``noisy_pixels(...,
-compiled=False)`` in :mod:`sim.noise`) stay the reference; these give the same pixels, doing the
-same float32 arithmetic operation for operation (no ``fastmath``, so no reassociation or fused
-multiply-adds).
+The numpy versions (:meth:`sim.camera_ground.GroundSampler._sample_numpy`,
+:func:`sim.camera_objects.draw_objects` with ``compiled=False``, ``noisy_pixels(..., compiled=False)``
+in :mod:`sim.noise`) stay the reference; these give the same pixels, doing the same float32
+arithmetic operation for operation (no ``fastmath``, so no reassociation or fused multiply-adds).
 
 Why these loops are written as they are: numba wraps a negative index round to the array's end, so
 a loop ``for p in range(p0, p1)`` whose start it cannot prove non-negative turns every ``a[p]`` into
 a compare and select, and the compiler no longer vectorises it (the ground's texel coordinates were
-~15 times slower so). Each loop here runs over a slice from index 0 instead.
+~15 times slower so). Each loop here runs over a slice from index 0 instead. ``error_model="numpy"``:
+a division by zero gives inf or nan as in numpy (a pixel ray parallel to a block's face).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -58,6 +61,66 @@ def _texels(idx, bx, by, cc, ss, du, dv, nx, ny, offset):
         i = min(max(np.int64(np.int32(u)), 0), nx - 1)
         j = min(max(np.int64(np.int32(v)), 0), ny - 1)
         idx[p] = i * ny + j + offset
+
+
+@njit(inline="always", **JIT)
+def _nan_min(a, b):
+    """``np.minimum`` of two floats: nan if either is."""
+    return a if math.isnan(a) or a < b else b
+
+
+@njit(inline="always", **JIT)
+def _nan_max(a, b):
+    """``np.maximum`` of two floats: nan if either is."""
+    return a if math.isnan(a) or a > b else b
+
+
+@njit(**JIT)
+def draw_blocks(flat, width, car, box, params, shade, fwd, left, upr, floor):
+    """Paint solid blocks into ``flat`` ``(n, h * w)`` uint8: per pixel the nearest block wins (on a
+    tie the later pair, as the reference's scatter).
+
+    Args:
+        car: ``(Q,)`` the car of each (car, object) pair, in increasing order.
+        box: ``(Q, 4)`` its screen box ``c0, c1, r0, r1`` (inclusive; empty when ``c1 < c0``).
+        params: ``(Q, 7)`` float32 the slab test's ``ox, oy, cos, sin, half length, half width, top``.
+        shade: ``(Q,)`` uint8 grey of each block.
+        fwd, left, upr: ``(h * w,)`` float32 pixel ray directions (:attr:`sim.camera.Camera.rays`);
+            ``floor`` float32, the ground's height relative to the camera, m.
+    """
+    depth = np.empty(flat.shape[1], dtype=np.float32)
+    current = -1
+    for q in range(len(car)):
+        if car[q] != current:
+            current = car[q]
+            depth[:] = np.inf
+        image = flat[current]
+        ox, oy, cphi, sphi = params[q, 0], params[q, 1], params[q, 2], params[q, 3]
+        hl, hw, ztop = params[q, 4], params[q, 5], params[q, 6]
+        for r in range(box[q, 2], box[q, 3] + 1):
+            a, b = r * width + box[q, 0], r * width + box[q, 1] + 1
+            if b > a:
+                _span(image[a:b], depth[a:b], fwd[a:b], left[a:b], upr[a:b], (ox, oy, cphi, sphi, hl, hw, ztop),
+                      floor, shade[q])
+
+
+@njit(inline="always", **JIT)
+def _span(image, depth, fwd, left, upr, block, floor, shade):
+    """One screen row of one block: the reference's float32 slab test per pixel, and where the ray
+    meets the block nearer than ``depth``, its entry depth and ``shade`` written (as selects, so that
+    the loop vectorises)."""
+    ox, oy, cphi, sphi, hl, hw, ztop = block
+    for p in range(len(depth)):
+        dx = cphi * fwd[p] - sphi * left[p]
+        dy = sphi * fwd[p] + cphi * left[p]
+        tx1, tx2 = (-hl - ox) / dx, (hl - ox) / dx
+        ty1, ty2 = (-hw - oy) / dy, (hw - oy) / dy
+        tz1, tz2 = floor / upr[p], ztop / upr[p]
+        enter = _nan_max(_nan_max(_nan_min(tx1, tx2), _nan_min(ty1, ty2)), _nan_min(tz1, tz2))
+        leave = _nan_min(_nan_min(_nan_max(tx1, tx2), _nan_max(ty1, ty2)), _nan_max(tz1, tz2))
+        win = leave >= _nan_max(enter, np.float32(0.0)) and math.isfinite(enter) and enter <= depth[p]
+        depth[p] = enter if win else depth[p]
+        image[p] = shade if win else image[p]
 
 
 CHUNK = 2048

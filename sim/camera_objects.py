@@ -27,7 +27,7 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
 
     Each (car, object) pair ahead and in range tests only the pixels inside the screen box of
     its block's eight projected corners (all of them when a corner is behind the camera). ``compiled``:
-    the per-pixel tests in :func:`sim.kernels.draw_blocks` (False: the numpy reference, same pixels)."""
+    the per-pixel tests in :func:`sim.camera_kernels.draw_blocks` (False: the numpy reference, same pixels)."""
     w, h = cam.width, cam.height
     x, y, yaw, side = pose
     cx = x + cam.mount_offset * np.cos(yaw) - side * np.sin(yaw)
@@ -74,9 +74,9 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
     shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
     if compiled:
         # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
-        from sim import kernels
+        from sim import camera_kernels
 
-        kernels.draw_blocks(flat, w, car, np.stack([c0, c1, r0, r1], axis=1), np.ascontiguousarray(per_pair.T),
+        camera_kernels.draw_blocks(flat, w, car, np.stack([c0, c1, r0, r1], axis=1), np.ascontiguousarray(per_pair.T),
                             shade, *cam.rays, np.float32(-cam.mount_height))
         return
     _draw_numpy(cam, flat, car, (c0, c1, r0, r1), per_pair, shade)
