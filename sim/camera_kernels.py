@@ -63,6 +63,50 @@ def _texels(idx, bx, by, cc, ss, du, dv, nx, ny, offset):
         idx[p] = i * ny + j + offset
 
 
+@njit(**JIT)
+def screen_boxes(gx, gy, c, s, up, edges, lens):
+    """Each block's screen box ``(Q, 4)`` int64 ``c0, c1, r0, r1`` (inclusive; ``0, -1, 0, 0`` when
+    unseen): the float64 arithmetic of :func:`sim.camera_objects.screen_boxes`, pair by pair.
+
+    Args:
+        gx, gy: ``(Q, 4)`` float64 footprint corners relative to the camera, world axes, m.
+        c, s: ``(Q,)`` float64 cosine and sine of the car's heading.
+        up: ``(Q, 8)`` float64 heights of the eight corners relative to the camera, m.
+        edges: ``(12, 2)`` int64 the block's edges (:data:`sim.camera_objects.BLOCK_EDGES`).
+        lens: ``(w, h, focal, cos pitch, sin pitch, near)`` floats of the camera.
+    """
+    w, h, focal, cp, sp, near = lens
+    box = np.empty((len(c), 4), dtype=np.int64)
+    f, lf, z = np.empty(20), np.empty(20), np.empty(20)
+    for q in range(len(c)):
+        for k in range(8):
+            f[k] = c[q] * gx[q, k % 4] + s[q] * gy[q, k % 4]
+            lf[k] = c[q] * gy[q, k % 4] - s[q] * gx[q, k % 4]
+            z[k] = up[q, k]
+        # Edges crossing the near plane add their crossing points (nan where one does not).
+        for e in range(12):
+            a, b = edges[e, 0], edges[e, 1]
+            da, db = cp * f[a] - sp * z[a], cp * f[b] - sp * z[b]
+            u = (near - da) / (db - da) if (da < near) != (db < near) else np.nan
+            f[8 + e] = f[a] + u * (f[b] - f[a])
+            lf[8 + e] = lf[a] + u * (lf[b] - lf[a])
+            z[8 + e] = z[a] + u * (z[b] - z[a])
+        c_lo, c_hi, r_lo, r_hi = np.inf, -np.inf, np.inf, -np.inf
+        for k in range(20):
+            depth = cp * f[k] - sp * z[k]
+            if depth >= near - 1e-9:
+                col = w / 2 - focal * lf[k] / depth
+                row = h / 2 + focal * (-sp * f[k] - cp * z[k]) / depth
+                c_lo, c_hi, r_lo, r_hi = min(c_lo, col), max(c_hi, col), min(r_lo, row), max(r_hi, row)
+        c0, c1 = max(np.floor(c_lo), 0.0), min(np.floor(c_hi), w - 1)
+        r0, r1 = max(np.floor(r_lo), 0.0), min(np.floor(r_hi), h - 1)
+        if c_lo < np.inf and c1 >= c0 and r1 >= r0:
+            box[q, 0], box[q, 1], box[q, 2], box[q, 3] = int(c0), int(c1), int(r0), int(r1)
+        else:
+            box[q, 0], box[q, 1], box[q, 2], box[q, 3] = 0, -1, 0, 0
+    return box
+
+
 @njit(inline="always", **JIT)
 def _nan_min(a, b):
     """``np.minimum`` of two floats: nan if either is."""
