@@ -24,9 +24,8 @@ How a frame is made (no Python loop over cars or pixels):
    solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
    nearest block per pixel; only the pixels inside a block's projected screen box are tested).
 
-Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.camera_kernels` and
-:mod:`sim.kernels`, through :class:`sim.camera_ground.GroundSampler` and
-:func:`sim.camera_objects.draw_objects`); the numpy
+Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.camera_kernels`, through
+:class:`sim.camera_ground.GroundSampler` and :func:`sim.camera_objects.draw_objects`); the numpy
 versions stay as the reference (``render_at(..., compiled=False)``), pixel for pixel the same.
 """
 
@@ -298,7 +297,7 @@ class Camera:
                   objects=None, compiled: bool = True) -> np.ndarray:
         """Frames ``(n, height, width)`` uint8 for cars at rear-axle origins ``x, y`` ``(n,)`` m and
         headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right),
-        with each car's ``objects`` (optional) drawn solid. ``compiled``: through compiled kernels
+        with each car's ``objects`` (optional) drawn solid. ``compiled``: through :mod:`sim.camera_kernels`
         (False: the numpy reference, the same pixels)."""
         n = len(x)
         w, h = self.width, self.height
