@@ -13,7 +13,7 @@ with the cumulative distribution rounded to multiples of 1/65536: level ``k`` fi
 ``round(65536 * F(k - 1/2)) .. round(65536 * F(k + 1/2)) - 1`` of the table, ``F(x) = Phi(x / sigma)``.
 Each level's share of the table is then within 1/65536 of ``P(k)`` (each end is within 1/131072);
 a level of the far tails, each below 1/65536, may get no entry (for ``sigma`` 2 the levels -9 .. 9
-get one or more, and the rounded Gaussian goes beyond them once in 10 million pixels).
+get one or more, and the rounded Gaussian goes beyond them once in about 500,000 pixels).
 
 The uniforms come four to a 64-bit draw (``rng.integers`` over the whole uint64 range: one raw
 output of the bit generator each), low 16 bits first.
@@ -30,12 +30,6 @@ TABLE_BITS = 16
 """Bits of the uniform draw that picks a table entry: levels are right to ``2 ** -TABLE_BITS``."""
 MAX_SIGMA = 1000.0
 """Largest noise the table supports, grey levels (the compiled adder counts in 16 bits)."""
-
-
-def level_probability(k: np.ndarray, sigma: float) -> np.ndarray:
-    """The exact probability of offset ``k`` (``(L,)`` int) under ``rint(N(0, sigma))``, by ``math.erf``."""
-    cdf = np.vectorize(lambda x: 0.5 * (1.0 + math.erf(x / (sigma * math.sqrt(2.0)))))
-    return cdf(np.asarray(k) + 0.5) - cdf(np.asarray(k) - 0.5)
 
 
 @lru_cache(maxsize=8)
