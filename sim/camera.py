@@ -344,10 +344,11 @@ class StereoCamera:
         if objects is not None and objects.n_objects:  # objects belong to cars: one render per eye
             eyes = [self.eye.render_at(state.x, state.y, state.yaw, side, objects) for side in (half, -half)]
             return np.stack(eyes, axis=1)
-        # Both eyes of every car as 2n cameras in one vectorised render (left eyes first).
-        frames = self.eye.render_at(np.tile(state.x, 2), np.tile(state.y, 2), np.tile(state.yaw, 2),
-                                    np.repeat([half, -half], n))
-        return frames.reshape(2, n, self.eye.height, self.eye.width).transpose(1, 0, 2, 3).copy()
+        # Both eyes of every car as 2n cameras in one render, each car's left eye then its right: the
+        # frames come out in the observation's order (no transposed copy).
+        frames = self.eye.render_at(np.repeat(state.x, 2), np.repeat(state.y, 2), np.repeat(state.yaw, 2),
+                                    np.tile([half, -half], n))
+        return frames.reshape(n, 2, self.eye.height, self.eye.width)
 
 
 def save_png(path: str | Path, image: np.ndarray) -> None:
