@@ -24,7 +24,7 @@ How a frame is made (no Python loop over cars or pixels):
    solid blocks over it (:func:`sim.camera_objects.draw_objects`: boxes light, bot cars dark, the
    nearest block per pixel; only the pixels inside a block's projected screen box are tested).
 
-Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.kernels`, through
+Steps 3 and 4 loop over cars and pixels in compiled code (:mod:`sim.camera_kernels`, through
 :class:`sim.camera_ground.GroundSampler` and :func:`sim.camera_objects.draw_objects`); the numpy
 versions stay as the reference (``render_at(..., compiled=False)``), pixel for pixel the same.
 """
@@ -297,7 +297,7 @@ class Camera:
                   objects=None, compiled: bool = True) -> np.ndarray:
         """Frames ``(n, height, width)`` uint8 for cars at rear-axle origins ``x, y`` ``(n,)`` m and
         headings ``yaw`` ``(n,)`` rad, the camera moved ``side`` m to the car's left (negative: right),
-        with each car's ``objects`` (optional) drawn solid. ``compiled``: through :mod:`sim.kernels`
+        with each car's ``objects`` (optional) drawn solid. ``compiled``: through :mod:`sim.camera_kernels`
         (False: the numpy reference, the same pixels)."""
         n = len(x)
         w, h = self.width, self.height
@@ -344,10 +344,11 @@ class StereoCamera:
         if objects is not None and objects.n_objects:  # objects belong to cars: one render per eye
             eyes = [self.eye.render_at(state.x, state.y, state.yaw, side, objects) for side in (half, -half)]
             return np.stack(eyes, axis=1)
-        # Both eyes of every car as 2n cameras in one vectorised render (left eyes first).
-        frames = self.eye.render_at(np.tile(state.x, 2), np.tile(state.y, 2), np.tile(state.yaw, 2),
-                                    np.repeat([half, -half], n))
-        return frames.reshape(2, n, self.eye.height, self.eye.width).transpose(1, 0, 2, 3).copy()
+        # Both eyes of every car as 2n cameras in one render, each car's left eye then its right: the
+        # frames come out in the observation's order (no transposed copy).
+        frames = self.eye.render_at(np.repeat(state.x, 2), np.repeat(state.y, 2), np.repeat(state.yaw, 2),
+                                    np.tile([half, -half], n))
+        return frames.reshape(n, 2, self.eye.height, self.eye.width)
 
 
 def save_png(path: str | Path, image: np.ndarray) -> None:

@@ -3,7 +3,7 @@
 :class:`sim.camera.Camera` works out once which ground point (car frame) each pixel below the
 haze sees and which mip level suits it; per frame, :class:`GroundSampler` rotates and moves those
 points to every car's pose and reads the nearest texel. Two paths give the same pixels: the
-compiled loop over cars (:func:`sim.kernels.sample_ground`, the default) and the numpy reference,
+compiled loop over cars (:func:`sim.camera_kernels.sample_ground`, the default) and the numpy reference,
 which works a block of rows at a time in preallocated float32 arrays.
 """
 
@@ -46,13 +46,13 @@ class GroundSampler:
             self._sample_numpy(out[:, self.first_row:].reshape(len(cx), -1), c, s, cx, cy)
             return
         # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
-        from sim import kernels
+        from sim import camera_kernels
 
         # The camera's position in each block's texels, rounded to float32 as the reference does.
         shift = np.empty((len(cx), len(self.blocks), 2), dtype=np.float32)
         shift[:, :, 0] = (cx[:, None] - self._origin[None, :, 0]) * self._scale[None, :]
         shift[:, :, 1] = (cy[:, None] - self._origin[None, :, 1]) * self._scale[None, :]
-        kernels.sample_ground(out.reshape(len(cx), -1), self.first_row * self.width, self.texture.pixels,
+        camera_kernels.sample_ground(out.reshape(len(cx), -1), self.first_row * self.width, self.texture.pixels,
                               self._table, self._bx, self._by, c, s, shift)
 
     def _sample_numpy(self, ground: np.ndarray, c: np.ndarray, s: np.ndarray, cx: np.ndarray, cy: np.ndarray):

@@ -17,6 +17,8 @@ from sim.objects import BOT_CAR_HEIGHT_M, BOX_HEIGHT_M, ObjectState
 BLOCK_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4],
                         [0, 4], [1, 5], [2, 6], [3, 7]])
 """The twelve edges of a block whose corners 0-3 are its footprint and 4-7 the same raised."""
+NEAR_M = 1e-3
+"""The near plane: block corners closer to the camera along its axis are cut off there, m."""
 
 
 def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compiled: bool = True) -> None:
@@ -27,7 +29,7 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
 
     Each (car, object) pair ahead and in range tests only the pixels inside the screen box of
     its block's eight projected corners (all of them when a corner is behind the camera). ``compiled``:
-    the per-pixel tests in :func:`sim.kernels.draw_blocks` (False: the numpy reference, same pixels)."""
+    the per-pixel tests in :func:`sim.camera_kernels.draw_blocks` (False: the numpy reference, same pixels)."""
     w, h = cam.width, cam.height
     x, y, yaw, side = pose
     cx = x + cam.mount_offset * np.cos(yaw) - side * np.sin(yaw)
@@ -39,16 +41,47 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
     if not len(car):
         return
     top = np.where(objects.is_bot[obj], BOT_CAR_HEIGHT_M, BOX_HEIGHT_M)
-    # The blocks' corners in the camera frame (forward, left, up), then on the screen.
-    c, s = np.cos(yaw[car])[:, None], np.sin(yaw[car])[:, None]
+    # The blocks' footprint corners relative to the camera and the eight corners' heights.
     gx = objects.corners()[car, obj, :, 0] - cx[car, None]
     gy = objects.corners()[car, obj, :, 1] - cy[car, None]
-    f, lf = np.tile(c * gx + s * gy, 2), np.tile(c * gy - s * gx, 2)
     up = np.concatenate([np.zeros((len(car), 4)), np.repeat(top[:, None], 4, axis=1)], axis=1) - cam.mount_height
+    c, s = np.cos(yaw[car]), np.sin(yaw[car])
+    if compiled:
+        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
+        from sim import camera_kernels
+
+        lens = (float(w), float(h), float(cam.focal), float(np.cos(cam.pitch)), float(np.sin(cam.pitch)), NEAR_M)
+        box = camera_kernels.screen_boxes(gx, gy, c, s, up, BLOCK_EDGES, lens)
+    else:
+        box = screen_boxes(cam, gx, gy, c, s, up)
+    # Slab test in the object's frame: the camera's position and the pixel's ray direction.
+    co, so = np.cos(objects.yaw[car, obj]), np.sin(objects.yaw[car, obj])
+    phi = yaw[car] - objects.yaw[car, obj]
+    per_pair = np.stack([co * rx[car, obj] + so * ry[car, obj], co * ry[car, obj] - so * rx[car, obj],
+                         np.cos(phi), np.sin(phi), objects.length[obj] / 2, objects.width[obj] / 2,
+                         top - cam.mount_height]).astype(np.float32)
+    shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
+    if compiled:
+        camera_kernels.draw_blocks(flat, w, car, box, np.ascontiguousarray(per_pair.T), shade, *cam.rays,
+                                   np.float32(-cam.mount_height))
+        return
+    _draw_numpy(cam, flat, car, box.T, per_pair, shade)
+
+
+def screen_boxes(cam, gx: np.ndarray, gy: np.ndarray, c: np.ndarray, s: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The screen box ``(Q, 4)`` ``c0, c1, r0, r1`` (inclusive pixels; ``0, -1, 0, 0`` when unseen) of
+    each block seen by camera ``cam``: footprint corners ``gx, gy`` ``(Q, 4)`` relative to the camera
+    (world axes, m), the car's heading cosine and sine ``c, s`` ``(Q,)``, the eight corners' heights
+    ``up`` ``(Q, 8)`` relative to the camera, m. The numpy reference of
+    :func:`sim.camera_kernels.screen_boxes`."""
+    w, h = cam.width, cam.height
+    c, s = c[:, None], s[:, None]
+    # The corners in the camera frame (forward, left, up), then on the screen.
+    f, lf = np.tile(c * gx + s * gy, 2), np.tile(c * gy - s * gx, 2)
     # Edges crossing the near plane add their crossing points: the screen box is then exact.
     a, b = BLOCK_EDGES[:, 0], BLOCK_EDGES[:, 1]
     cp, sp = np.cos(cam.pitch), np.sin(cam.pitch)
-    near = 1e-3
+    near = NEAR_M
     depth = cp * f - sp * up
     da, db = depth[:, a], depth[:, b]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -65,21 +98,7 @@ def draw_objects(cam, flat: np.ndarray, pose: tuple, objects: ObjectState, compi
     seen &= (c1 >= c0) & (r1 >= r0)
     c0, c1, r0, r1 = (np.where(seen, v, 0).astype(np.intp) for v in (c0, c1, r0, r1))
     c1, r1 = np.where(seen, c1, -1), np.where(seen, r1, 0)
-    # Slab test in the object's frame: the camera's position and the pixel's ray direction.
-    co, so = np.cos(objects.yaw[car, obj]), np.sin(objects.yaw[car, obj])
-    phi = yaw[car] - objects.yaw[car, obj]
-    per_pair = np.stack([co * rx[car, obj] + so * ry[car, obj], co * ry[car, obj] - so * rx[car, obj],
-                         np.cos(phi), np.sin(phi), objects.length[obj] / 2, objects.width[obj] / 2,
-                         top - cam.mount_height]).astype(np.float32)
-    shade = np.where(objects.is_bot[obj], cam.palette.bot, cam.palette.box).astype(np.uint8)
-    if compiled:
-        # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
-        from sim import kernels
-
-        kernels.draw_blocks(flat, w, car, np.stack([c0, c1, r0, r1], axis=1), np.ascontiguousarray(per_pair.T),
-                            shade, *cam.rays, np.float32(-cam.mount_height))
-        return
-    _draw_numpy(cam, flat, car, (c0, c1, r0, r1), per_pair, shade)
+    return np.stack([c0, c1, r0, r1], axis=1)
 
 
 def _draw_numpy(cam, flat: np.ndarray, car: np.ndarray, box: tuple, per_pair: np.ndarray, shade: np.ndarray) -> None:

@@ -13,7 +13,8 @@ variation back, explicitly and reproducibly:
   the action's, not measured ones); only the car's motion is perturbed.
 - **sensing**: LIDAR ranges get Gaussian noise of ``lidar_m`` metres (then clipped to the
   sensor's range); camera pixels get Gaussian noise of ``camera_levels`` grey levels (of 255,
-  rounded, clipped). ``SECTOR_LIDAR`` values are binary and are left as they are.
+  rounded, clipped), drawn as the rounded Gaussian's whole-level offsets from 16-bit uniforms
+  (:mod:`sim.pixel_noise`). ``SECTOR_LIDAR`` values are binary and are left as they are.
 
 Every draw comes from one ``numpy.random.Generator`` per environment, seeded by
 ``RacingEnv.reset(seed=...)``: the same seed, model, track and rules give the same laps to the
@@ -35,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from sim.pixel_noise import add_pixel_noise
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,13 @@ def noisy_ranges(rng: np.random.Generator, cfg: NoiseConfig, ranges: np.ndarray,
     return np.clip(noisy, min_range, max_range).astype(ranges.dtype)
 
 
-def noisy_pixels(rng: np.random.Generator, cfg: NoiseConfig, images: np.ndarray) -> np.ndarray:
-    """Camera images ``(n, ...)`` uint8 with noise, rounded and clipped to 0..255, uint8."""
+def noisy_pixels(rng: np.random.Generator, cfg: NoiseConfig, images: np.ndarray, compiled: bool = True) -> np.ndarray:
+    """Camera images ``(n, ...)`` uint8 with noise, rounded and clipped to 0..255, uint8: the rounded
+    Gaussian's offsets drawn by table (:func:`sim.pixel_noise.add_pixel_noise`; ``compiled`` False:
+    its numpy reference, the same pixels)."""
     if not cfg.camera_levels:
         return images
-    noisy = images + cfg.camera_levels * rng.standard_normal(images.shape)
-    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    return add_pixel_noise(rng, images, cfg.camera_levels, compiled)
 
 
 def sense(rng: np.random.Generator, cfg: NoiseConfig, sensor: str | None, obs, lidar_range=(0.15, 12.0)):

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import wanted  # noqa: E402
 
 from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE, Camera, track_texture  # noqa: E402
+from sim.noise import NoiseConfig, noisy_pixels  # noqa: E402
 from sim.objects import ObjectsConfig, ObjectWorld
 from sim.ray_cast import cast_fans
 from sim.sensors import Lidar, SectorLidar  # noqa: E402
@@ -107,6 +108,10 @@ def main() -> None:
     lidar, camera = Lidar(track), Camera(track, size=TRAINING_SIZE)
     emit("sim.lidar_objects_us_per_step", per_step_us(lambda st: lidar.scan(st, world.state), states), "us")
     emit("sim.camera_objects_80x60_us_per_step", per_step_us(lambda st: camera.render(st, world.state), states), "us")
+    # The camera's share of an environment step: the frames and their pixel noise (DeepRacer's defaults).
+    noise, noise_rng = NoiseConfig(), np.random.default_rng(0)
+    emit("sim.camera_scan_us_per_step", per_step_us(lambda st: noisy_pixels(noise_rng, noise, small.render(st)), states),
+         "us")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The noise model: per-car arrays, reproducible from the environment's seed, switchable off."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ from sim.actions import ActionSpace
 from sim.env import EnvConfig, RacingEnv
 from sim.library import load_track
 from sim.noise import NoiseConfig, actuate, noisy_pixels, noisy_ranges, sense
+from sim.pixel_noise import level_table
 
 SPACE = ActionSpace.continuous((-30.0, 30.0), (0.1, 4.0))
 
@@ -93,3 +96,50 @@ def test_a_joined_camera_and_lidar_observation_gets_each_parts_noise():
     assert (noisy_im != clean_im).mean() > 0.3  # grey levels moved
     assert np.all(np.abs(noisy_im.astype(int) - clean_im.astype(int)) <= 12)
     assert 0 < np.abs(noisy_r - clean_r).max() < 0.1  # ranges moved by centimetres
+
+
+def rounded_gaussian(k, sigma):
+    """P(rint(N(0, sigma)) = k), straight from ``math.erf``."""
+    def cdf(x):
+        return 0.5 * (1.0 + math.erf(x / (sigma * math.sqrt(2.0))))
+    return np.array([cdf(j + 0.5) - cdf(j - 0.5) for j in k])
+
+
+@pytest.mark.parametrize("sigma", [0.3, 2.0, 7.3, 40.0])
+def test_the_pixel_noise_table_gives_each_level_its_probability_to_1_in_65536(sigma):
+    table = level_table(sigma)
+    assert table.shape == (65536,) and np.all(np.diff(table) >= 0)  # inversion: offsets in order
+    reach = int(8 * sigma) + 3
+    k = np.arange(-reach, reach + 1)
+    share = np.array([(table == j).sum() for j in k]) / 65536
+    assert share.sum() == 1.0  # nothing beyond the levels looked at
+    assert np.abs(share - rounded_gaussian(k, sigma)).max() <= 1 / 65536
+
+
+def test_pixel_noise_levels_come_with_the_rounded_gaussians_frequencies():
+    rng = np.random.default_rng(11)
+    n = 2_000_000
+    offsets = noisy_pixels(rng, NoiseConfig(), np.full(n, 128, dtype=np.uint8)).astype(int) - 128
+    k = np.arange(-12, 13)
+    freq = np.array([(offsets == j).sum() for j in k]) / n
+    p = rounded_gaussian(k, 2.0)
+    # Within 5 standard errors of the exact law, plus the table's 1/65536.
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / n) + 1 / 65536)
+    assert offsets.std() == pytest.approx(math.sqrt(4.0 + 1 / 12), rel=0.005)  # N(0, 2) rounded
+
+
+@pytest.mark.parametrize("shape", [(3, 60, 80), (2, 2, 7, 5), (5,)])
+def test_compiled_pixel_noise_equals_the_numpy_reference(shape):
+    images = np.random.default_rng(2).integers(0, 256, shape).astype(np.uint8)
+    images.reshape(-1)[:4] = [0, 1, 254, 255]  # clipped at both ends
+    cfg = NoiseConfig(camera_levels=3.0)
+    fast = noisy_pixels(np.random.default_rng(5), cfg, images)
+    slow = noisy_pixels(np.random.default_rng(5), cfg, images, compiled=False)
+    assert fast.dtype == np.uint8 and fast.shape == shape
+    np.testing.assert_array_equal(fast, slow)
+    assert (fast != images).mean() > 0.5
+    # Not in place, and a view of a bigger array (not contiguous) is read as it stands.
+    view = np.broadcast_to(images[..., :1], shape)
+    rng_a, rng_b = np.random.default_rng(6), np.random.default_rng(6)
+    np.testing.assert_array_equal(noisy_pixels(rng_a, cfg, view), noisy_pixels(rng_b, cfg, view.copy()))
+    assert rng_a.integers(1 << 30) == rng_b.integers(1 << 30)  # the same draws consumed
