@@ -10,9 +10,10 @@ cars changing lanes); each line carries ``ratio``, its figure over the time tria
 of the same run, and ``target_ratio`` 0.70 (the issue's target: at least 70%).
 
 ``sim.camera_noise_off_steps_per_s`` repeats the camera run without the camera's pixel noise
-(``NoiseConfig.camera_levels`` 0; one Gaussian draw per pixel, 307,200 per step, is most of a camera
-step), and ``sim.no_sensor_steps_per_s`` runs the same cars without any sensor: the ceiling that
-sensor work alone cannot lift (physics, track queries, reward parameters and rewards).
+(``NoiseConfig.camera_levels`` 0; the noise is one 16-bit uniform draw per pixel, 307,200 per step,
+looked up in the rounded Gaussian's table: :mod:`sim.pixel_noise`), and ``sim.no_sensor_steps_per_s``
+runs the same cars without any sensor: the ceiling that sensor work alone cannot lift (physics, track
+queries, reward parameters and rewards).
 
 The three LIDAR runs take turns (``ROUNDS`` rounds of ``SECONDS`` each, the best round kept), so a
 machine that gets busier or quieter during the run moves all three alike and the ratio holds. Time
