@@ -101,6 +101,29 @@ class TrackEdges:
             self.tables[key] = (table, np.arange(self.n_segments, dtype=np.int32)[None, :])
         return self.tables[key]
 
+    def candidate_runs(self, reach: float) -> np.ndarray:
+        """The rows of :meth:`candidates` as runs of consecutive segments: ``(cells, R, 2)`` int64
+        ``first, end`` (end exclusive), padded with empty runs. A border line's segments are
+        consecutive, so a cell's list is a few runs; the compiled ray cast reads each run as one
+        contiguous slice, which lets it work on several segments at once."""
+        key = ("runs", float(reach))
+        if key not in self.tables:
+            table = self.candidates(reach)[0]
+            real = table < self.n_segments
+            # A run starts where a listed segment does not follow the previous listed one.
+            starts = real & ~np.hstack([np.zeros((len(table), 1), bool),
+                                        real[:, :-1] & (table[:, 1:] == table[:, :-1] + 1)])
+            ends = real & ~np.hstack([real[:, 1:] & (table[:, 1:] == table[:, :-1] + 1),
+                                      np.zeros((len(table), 1), bool)])
+            per_cell = starts.sum(axis=1)
+            runs = np.zeros((len(table), max(int(per_cell.max(initial=0)), 1), 2), dtype=np.int64)
+            rows = np.repeat(np.arange(len(table)), per_cell)
+            slot = np.arange(len(rows)) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
+            runs[rows, slot, 0] = table[starts]
+            runs[rows, slot, 1] = table[ends] + 1
+            self.tables[key] = runs
+        return self.tables[key]
+
 
 _EDGES: "weakref.WeakKeyDictionary[Track, TrackEdges]" = weakref.WeakKeyDictionary()
 
@@ -178,7 +201,7 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
     side = np.where(np.asarray(on_road, dtype=bool).ravel(), 1.0, -1.0)
     table, every = edges.candidates(max_range)
     if compiled:
-        best = _cast_compiled(edges, table, (ox, oy, heading), angles, side, corners)
+        best = _cast_compiled(edges, edges.candidate_runs(max_range), (ox, oy, heading), angles, side, corners)
         best[best > max_range] = np.inf
         return best
     best = np.full(n * n_beams, np.inf)
@@ -201,7 +224,7 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
     return best.reshape(n, n_beams)
 
 
-def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np.ndarray, side: np.ndarray,
+def _cast_compiled(edges: TrackEdges, runs: np.ndarray, pose: tuple, angles: np.ndarray, side: np.ndarray,
                    corners: np.ndarray | None) -> np.ndarray:
     """:func:`cast_fans` through the compiled kernel: nearest crossings ``(n, B)``, not yet cut at the range."""
     # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
@@ -219,7 +242,7 @@ def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np
     step = (angles[-1] - angles[0]) / (len(angles) - 1) if len(angles) > 1 else 1.0
     best = np.full((n, len(angles)), np.inf)
     kernels.cast_fans((edges.ax, edges.ay, edges.ex, edges.ey, edges.nx32, edges.ny32, edges.c32),
-                      edges.x_ref, edges.y_ref, table, cell, n_track, own,
+                      edges.x_ref, edges.y_ref, runs, cell, n_track, own,
                       (ox, oy, np.cos(heading), np.sin(heading)), side,
                       (np.cos(angles), np.sin(angles), float(angles[0]), float(step), ANGLE_TOL_RAD), best)
     return best
