@@ -137,6 +137,34 @@ def cast_fans(edges, x_ref, y_ref, runs, cell, n_track, own, origins, side, fan,
 
 
 @njit(**JIT)
+def scan_ranges(edges, x_ref, y_ref, runs, grid, n_track, own, origins, on_road, fan, limits):
+    """A LIDAR scan in one call: each car's grid cell and road side, :func:`cast_fans`, and the
+    readings ``(n, B)`` float32, m, clipped to ``limits`` ``(min_range, max_range)`` (no hit: the
+    maximum), as ``np.clip(ranges, lo, hi).astype(np.float32)`` gives them.
+
+    ``grid``: ``(x0, y0, cell, nx, ny)`` of the candidate runs' grid; ``on_road`` ``(n,)`` bool;
+    the other arguments as :func:`cast_fans` takes them.
+    """
+    ox = origins[0]
+    n = len(ox)
+    x0, y0, size, nx, ny = grid
+    cell = np.empty(n, dtype=np.int64)
+    side = np.empty(n)
+    for i in range(n):  # as sim.ray_cast does it in numpy: floor of the quotient, -1 off the grid
+        ci, cj = math.floor((ox[i] - x0) / size), math.floor((origins[1][i] - y0) / size)
+        cell[i] = ci * ny + cj if ci >= 0 and ci < nx and cj >= 0 and cj < ny else -1
+        side[i] = 1.0 if on_road[i] else -1.0
+    best = np.full((n, len(fan[0])), np.inf)
+    cast_fans(edges, x_ref, y_ref, runs, cell, n_track, own, origins, side, fan, best)
+    lo, hi = limits
+    out = np.empty(best.shape, dtype=np.float32)
+    for i in range(n):
+        for b in range(best.shape[1]):
+            out[i, b] = np.float32(min(max(best[i, b], lo), hi))
+    return out
+
+
+@njit(**JIT)
 def sample_ground(out, first, texture, blocks, bx, by, c, s, shift):
     """Look up every car's ground pixels in the texture (nearest texel), into ``out`` ``(n, h * w)``
     uint8 from pixel ``first`` (the first ground row times the width); float32 as the reference.

@@ -85,8 +85,12 @@ def noisy_ranges(rng: np.random.Generator, cfg: NoiseConfig, ranges: np.ndarray,
     """LIDAR ranges ``(n, beams)`` m with noise, clipped to ``[min_range, max_range]``, same dtype."""
     if not cfg.lidar_m:
         return ranges
-    noisy = ranges + cfg.lidar_m * rng.standard_normal(ranges.shape)
-    return np.clip(noisy, min_range, max_range).astype(ranges.dtype)
+    # In place on the draw and clipped straight into the result: the same float64 sums and clipping
+    # as ``np.clip(ranges + lidar_m * draw, lo, hi).astype(dtype)``, without three temporaries.
+    noisy = rng.standard_normal(ranges.shape)
+    noisy *= cfg.lidar_m
+    noisy += ranges
+    return np.clip(noisy, min_range, max_range, out=np.empty(ranges.shape, ranges.dtype), casting="same_kind")
 
 
 def noisy_pixels(rng: np.random.Generator, cfg: NoiseConfig, images: np.ndarray) -> np.ndarray:

@@ -248,6 +248,52 @@ def _cast_compiled(edges: TrackEdges, runs: np.ndarray, pose: tuple, angles: np.
     return best
 
 
+@dataclass(eq=False)
+class Fan:
+    """A LIDAR's evenly spaced beams and readings, as :func:`scan_ranges` takes them (built once per sensor).
+
+    Attributes:
+        angles: beam directions relative to the heading ``(B,)``, radians, increasing, within ``[-pi, pi]``.
+        min_range, max_range: the readings' limits, m.
+    """
+
+    angles: np.ndarray
+    min_range: float
+    max_range: float
+
+    def __post_init__(self):
+        self.angles = np.asarray(self.angles, dtype=np.float64).ravel()
+        a = self.angles
+        step = (a[-1] - a[0]) / (len(a) - 1) if len(a) > 1 else 1.0
+        self.beams = (np.cos(a), np.sin(a), float(a[0]), float(step), ANGLE_TOL_RAD)
+        """The kernel's ``fan`` argument (:func:`sim.kernels.cast_fans`)."""
+
+
+def scan_ranges(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, cos_h: np.ndarray, sin_h: np.ndarray,
+                fan: Fan, on_road: np.ndarray, corners: np.ndarray | None = None) -> np.ndarray:
+    """LIDAR readings ``(n, B)`` float32, m: :func:`cast_fans` clipped to ``[fan.min_range, fan.max_range]``
+    (no hit reads ``max_range``), in one compiled call (:func:`sim.kernels.scan_ranges`).
+
+    Args:
+        ox, oy: sensor positions ``(n,)`` float64, m; ``cos_h``, ``sin_h``: cosines and sines of the
+            headings ``(n,)`` (``np.cos``/``np.sin``, as :func:`cast_fans` takes them).
+        on_road: ``(n,)`` bool; ``corners``: as :func:`cast_fans` takes them.
+    """
+    from sim import kernels  # not at the top: importing numba costs every CLI command ~0.2 s
+
+    n, g, runs = len(ox), edges.grid, edges.candidate_runs(fan.max_range)
+    own, n_track = _NO_OBJECTS[:n], edges.n_segments
+    if corners is not None and corners.shape[1]:
+        edges, own = _with_object_edges(edges, corners, np.where(on_road, 1.0, -1.0), kernel_only=True)
+    return kernels.scan_ranges((edges.ax, edges.ay, edges.ex, edges.ey, edges.nx32, edges.ny32, edges.c32),
+                               edges.x_ref, edges.y_ref, runs, (g.x0, g.y0, g.cell, g.nx, g.ny), n_track, own,
+                               (ox, oy, cos_h, sin_h), on_road, fan.beams, (fan.min_range, fan.max_range))
+
+
+_NO_OBJECTS = np.zeros((1 << 16, 0), dtype=np.int64)
+"""No object edges, for up to 65536 cars (an empty array costs nothing to slice)."""
+
+
 def _grid_split(on_grid: np.ndarray, table: np.ndarray, every: np.ndarray, cell: np.ndarray):
     """``(cars, candidates)`` for the cars on the grid (their cell's list) and off it (every segment)."""
     cars = np.flatnonzero(on_grid)
