@@ -9,7 +9,10 @@ reassociation or fused multiply-adds): the LIDAR's float32 facing test and float
 the camera's float32 texel coordinates and slab tests. So the results match: ranges to the last bit
 in practice (tests ask 1e-9 m), camera pixels exactly. Only the LIDAR's choice of which beams to
 test per segment is computed differently (a polynomial atan2, 2e-6 rad, inside the same 2e-3 rad
-slack); it picks a superset of the beams that cross the segment, and the exact test decides.
+slack); it picks a superset of the beams that cross the segment, and the exact test decides. The
+LIDAR works per car in two loops: a branch-free one over contiguous runs of segments (facing values,
+car-frame coordinates, arcs), which the compiler runs on several segments at once, then the exact
+beam tests of the facing ones.
 
 ``error_model="numpy"``: a division by zero gives inf or nan as in numpy (a beam parallel to a
 segment, a pixel ray parallel to a block's face), not an exception. Kernels are compiled on first
