@@ -168,6 +168,15 @@ def scan_ranges(edges, x_ref, y_ref, runs, grid, n_track, own, origins, on_road,
 
 
 @njit(**JIT)
+def add_clipped(values, draws, scale, lo, hi, out):
+    """``out[k] = clip(values[k] + scale * draws[k], lo, hi)`` in ``out``'s dtype: the float64 sums and
+    clipping of ``np.clip(values + scale * draws, lo, hi).astype(out.dtype)`` in one pass (1D arrays)."""
+    for k in range(len(values)):
+        x = np.float64(values[k]) + scale * draws[k]
+        out[k] = min(max(x, lo), hi)
+
+
+@njit(**JIT)
 def sample_ground(out, first, texture, blocks, bx, by, c, s, shift):
     """Look up every car's ground pixels in the texture (nearest texel), into ``out`` ``(n, h * w)``
     uint8 from pixel ``first`` (the first ground row times the width); float32 as the reference.
