@@ -17,7 +17,6 @@ either), and exactly (to floating point; no sampling).
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 from sim.ray_cast import (  # noqa: F401 (the ray caster's names, public here as before)
     ANGLE_TOL_RAD,
@@ -86,7 +85,7 @@ class Lidar:
         whose rectangles stop the beams too."""
         c, s = np.cos(state.yaw), np.sin(state.yaw)  # shared by the origins and the beams, as :meth:`origins`
         ox, oy = state.x + self.mount_offset * c, state.y + self.mount_offset * s
-        on_road = shapely.intersects_xy(self.track.road, ox, oy)  # Track.on_road, without stacking the points
+        on_road = self.track.on_road(np.stack([ox, oy], axis=1))
         corners = objects.corners() if objects is not None and objects.n_objects else None
         return scan_ranges(self.edges, ox, oy, c, s, self.fan, on_road, corners)
 
