@@ -113,11 +113,11 @@ class TrackEdges:
         if key not in self.tables:
             table = self.candidates(reach)[0]
             real = table < self.n_segments
-            # A run starts where a listed segment does not follow the previous listed one.
-            starts = real & ~np.hstack([np.zeros((len(table), 1), bool),
-                                        real[:, :-1] & (table[:, 1:] == table[:, :-1] + 1)])
-            ends = real & ~np.hstack([real[:, 1:] & (table[:, 1:] == table[:, :-1] + 1),
-                                      np.zeros((len(table), 1), bool)])
+            # A run starts (ends) where a listed segment does not follow the previous (next) one.
+            follows = real[:, 1:] & real[:, :-1] & (table[:, 1:] == table[:, :-1] + 1)
+            none = np.zeros((len(table), 1), dtype=bool)
+            starts = real & ~np.hstack([none, follows])
+            ends = real & ~np.hstack([follows, none])
             per_cell = starts.sum(axis=1)
             runs = np.zeros((len(table), max(int(per_cell.max(initial=0)), 1), 2), dtype=np.int64)
             rows = np.repeat(np.arange(len(table)), per_cell)
