@@ -13,8 +13,10 @@ sampling):
    its nearest crossing.
 
 Step 2 runs in one compiled loop over cars and their candidates (:func:`sim.kernels.cast_fans`,
-numba); the numpy version, which materialises every (car, segment, beam) entry at once, stays as
-the reference (``cast_fans(..., compiled=False)``) and gives the same ranges.
+numba), which reads each cell's list as runs of consecutive segments (:meth:`TrackEdges.candidate_runs`);
+:func:`scan_ranges` does a whole LIDAR scan (cells, cast, clipped float32 readings) in one call. The
+numpy version, which materialises every (car, segment, beam) entry at once, stays as the reference
+(``cast_fans(..., compiled=False)``, :mod:`sim.ray_cast_reference`) and gives the same ranges.
 
 :mod:`sim.sensors` builds DeepRacer's LIDAR and SECTOR_LIDAR on it.
 """
@@ -31,6 +33,7 @@ import numpy as np
 import shapely
 
 from sim.raster import Grid, distance_to_segments
+from sim.ray_cast_reference import grid_split, splat
 from sim.track import Track
 
 CELL_M = 0.5
@@ -99,6 +102,29 @@ class TrackEdges:
             order = np.argsort(~near[:-1], axis=1, kind="stable")[:, :k]
             table = np.where(np.arange(k)[None, :] < counts[:-1, None], order, self.n_segments).astype(np.int32)
             self.tables[key] = (table, np.arange(self.n_segments, dtype=np.int32)[None, :])
+        return self.tables[key]
+
+    def candidate_runs(self, reach: float) -> np.ndarray:
+        """The rows of :meth:`candidates` as runs of consecutive segments: ``(cells, R, 2)`` int64
+        ``first, end`` (end exclusive), padded with empty runs. A border line's segments are
+        consecutive, so a cell's list is a few runs; the compiled ray cast reads each run as one
+        contiguous slice, which lets it work on several segments at once."""
+        key = ("runs", float(reach))
+        if key not in self.tables:
+            table = self.candidates(reach)[0]
+            real = table < self.n_segments
+            # A run starts (ends) where a listed segment does not follow the previous (next) one.
+            follows = real[:, 1:] & real[:, :-1] & (table[:, 1:] == table[:, :-1] + 1)
+            none = np.zeros((len(table), 1), dtype=bool)
+            starts = real & ~np.hstack([none, follows])
+            ends = real & ~np.hstack([follows, none])
+            per_cell = starts.sum(axis=1)
+            runs = np.zeros((len(table), max(int(per_cell.max(initial=0)), 1), 2), dtype=np.int64)
+            rows = np.repeat(np.arange(len(table)), per_cell)
+            slot = np.arange(len(rows)) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
+            runs[rows, slot, 0] = table[starts]
+            runs[rows, slot, 1] = table[ends] + 1
+            self.tables[key] = runs
         return self.tables[key]
 
 
@@ -178,7 +204,7 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
     side = np.where(np.asarray(on_road, dtype=bool).ravel(), 1.0, -1.0)
     table, every = edges.candidates(max_range)
     if compiled:
-        best = _cast_compiled(edges, table, (ox, oy, heading), angles, side, corners)
+        best = _cast_compiled(edges, edges.candidate_runs(max_range), (ox, oy, heading), angles, side, corners)
         best[best > max_range] = np.inf
         return best
     best = np.full(n * n_beams, np.inf)
@@ -192,16 +218,17 @@ def cast_fans(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, heading: np.nda
     if on_grid.all():  # the usual case: no index lists needed
         cars = np.arange(n)
         cand = table[i * g.ny + j]
-        _splat(edges, cand if own is None else np.hstack([cand, own]), cars, ox, oy, heading, side, angles, best)
+        splat(edges, cand if own is None else np.hstack([cand, own]), cars, ox, oy, heading, side, angles, best,
+              ANGLE_TOL_RAD)
     else:
-        for cars, cand in _grid_split(on_grid, table, every, i * g.ny + j):
+        for cars, cand in grid_split(on_grid, table, every, i * g.ny + j):
             cand = cand if own is None else np.hstack([cand, own[cars]])
-            _splat(edges, cand, cars, ox, oy, heading, side, angles, best)
+            splat(edges, cand, cars, ox, oy, heading, side, angles, best, ANGLE_TOL_RAD)
     best[best > max_range] = np.inf
     return best.reshape(n, n_beams)
 
 
-def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np.ndarray, side: np.ndarray,
+def _cast_compiled(edges: TrackEdges, runs: np.ndarray, pose: tuple, angles: np.ndarray, side: np.ndarray,
                    corners: np.ndarray | None) -> np.ndarray:
     """:func:`cast_fans` through the compiled kernel: nearest crossings ``(n, B)``, not yet cut at the range."""
     # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
@@ -219,20 +246,56 @@ def _cast_compiled(edges: TrackEdges, table: np.ndarray, pose: tuple, angles: np
     step = (angles[-1] - angles[0]) / (len(angles) - 1) if len(angles) > 1 else 1.0
     best = np.full((n, len(angles)), np.inf)
     kernels.cast_fans((edges.ax, edges.ay, edges.ex, edges.ey, edges.nx32, edges.ny32, edges.c32),
-                      edges.x_ref, edges.y_ref, table, cell, n_track, own,
+                      edges.x_ref, edges.y_ref, runs, cell, n_track, own,
                       (ox, oy, np.cos(heading), np.sin(heading)), side,
                       (np.cos(angles), np.sin(angles), float(angles[0]), float(step), ANGLE_TOL_RAD), best)
     return best
 
 
-def _grid_split(on_grid: np.ndarray, table: np.ndarray, every: np.ndarray, cell: np.ndarray):
-    """``(cars, candidates)`` for the cars on the grid (their cell's list) and off it (every segment)."""
-    cars = np.flatnonzero(on_grid)
-    if len(cars):
-        yield cars, table[cell[cars]]
-    cars = np.flatnonzero(~on_grid)
-    if len(cars):  # far from the track: test every segment
-        yield cars, np.broadcast_to(every, (len(cars), every.shape[1]))
+@dataclass(eq=False)
+class Fan:
+    """A LIDAR's evenly spaced beams and readings, as :func:`scan_ranges` takes them (built once per sensor).
+
+    Attributes:
+        angles: beam directions relative to the heading ``(B,)``, radians, increasing, within ``[-pi, pi]``.
+        min_range, max_range: the readings' limits, m.
+    """
+
+    angles: np.ndarray
+    min_range: float
+    max_range: float
+
+    def __post_init__(self):
+        self.angles = np.asarray(self.angles, dtype=np.float64).ravel()
+        a = self.angles
+        step = (a[-1] - a[0]) / (len(a) - 1) if len(a) > 1 else 1.0
+        self.beams = (np.cos(a), np.sin(a), float(a[0]), float(step), ANGLE_TOL_RAD)
+        """The kernel's ``fan`` argument (:func:`sim.kernels.cast_fans`)."""
+
+
+def scan_ranges(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, cos_h: np.ndarray, sin_h: np.ndarray,
+                fan: Fan, on_road: np.ndarray, corners: np.ndarray | None = None) -> np.ndarray:
+    """LIDAR readings ``(n, B)`` float32, m: :func:`cast_fans` clipped to ``[fan.min_range, fan.max_range]``
+    (no hit reads ``max_range``), in one compiled call (:func:`sim.kernels.scan_ranges`).
+
+    Args:
+        ox, oy: sensor positions ``(n,)`` float64, m; ``cos_h``, ``sin_h``: cosines and sines of the
+            headings ``(n,)`` (``np.cos``/``np.sin``, as :func:`cast_fans` takes them).
+        on_road: ``(n,)`` bool; ``corners``: as :func:`cast_fans` takes them.
+    """
+    from sim import kernels  # not at the top: importing numba costs every CLI command ~0.2 s
+
+    g, runs = edges.grid, edges.candidate_runs(fan.max_range)
+    own, n_track = _NO_OBJECTS, edges.n_segments
+    if corners is not None and corners.shape[1]:
+        edges, own = _with_object_edges(edges, corners, np.where(on_road, 1.0, -1.0), kernel_only=True)
+    return kernels.scan_ranges((edges.ax, edges.ay, edges.ex, edges.ey, edges.nx32, edges.ny32, edges.c32),
+                               edges.x_ref, edges.y_ref, runs, (g.x0, g.y0, g.cell, g.nx, g.ny), n_track, own,
+                               (ox, oy, cos_h, sin_h), on_road, fan.beams, (fan.min_range, fan.max_range))
+
+
+_NO_OBJECTS = np.zeros((1, 0), dtype=np.int64)
+"""No object edges (the kernel reads only the width of ``own`` then)."""
 
 
 _NEXT_CORNER = np.array([1, 2, 3, 0])
@@ -245,7 +308,8 @@ def _with_object_edges(edges: TrackEdges, corners: np.ndarray, side: np.ndarray,
     kernel reads (not the float32 starts and directions of the numpy reference).
 
     An object's outside is what a beam meets first from either side of the road, so each car's
-    object normals are flipped by that car's ``side`` (-1 off the road): :func:`_splat` flips them back.
+    object normals are flipped by that car's ``side`` (-1 off the road): the reference's
+    :func:`sim.ray_cast_reference.splat` flips them back.
     """
     n, per = corners.shape[0], corners.shape[1] * 4
     a = corners.reshape(-1, 2)
@@ -294,62 +358,3 @@ def cast_rays(edges: TrackEdges, ox: np.ndarray, oy: np.ndarray, theta: np.ndarr
     if on_road is None:
         on_road = shapely.intersects_xy(edges.road, ox, oy)
     return cast_fans(edges, ox, oy, theta, np.zeros(1), max_range, on_road)[:, 0]
-
-
-def _splat(edges: TrackEdges, cand: np.ndarray, cars: np.ndarray, ox, oy, heading, side, angles, best) -> None:
-    """Intersect the fans of ``cars`` with their candidate segments ``cand`` ``(len(cars), K)``; update ``best``."""
-    n_beams = len(angles)
-    # Pairs (car, segment) whose road side faces the sensor. This stage only picks which
-    # beams to test, so it runs in float32, near the track's centre.
-    px = (ox[cars] - edges.x_ref).astype(np.float32)
-    py = (oy[cars] - edges.y_ref).astype(np.float32)
-    facing = edges.nx32[cand] * px[:, None]
-    facing += edges.ny32[cand] * py[:, None]
-    facing -= edges.c32[cand]
-    facing *= side[cars].astype(np.float32)[:, None]
-    facing = facing > 0.0
-    where = np.broadcast_to(np.arange(len(cars))[:, None], cand.shape)[facing]
-    car = cars[where]
-    seg = cand[facing]
-    ax = edges.ax32[seg] - px[where]
-    ay = edges.ay32[seg] - py[where]
-    ex, ey = edges.ex32[seg], edges.ey32[seg]
-    cross = ax * ey - ay * ex  # > 0: the segment runs counter-clockwise as seen from the sensor
-    # In each car's frame (x ahead, y left), the arc of directions a segment spans: from its
-    # start's direction, turning by the signed angle to its end (less than half a turn).
-    cos_h, sin_h = np.cos(heading), np.sin(heading)
-    c, s = cos_h.astype(np.float32)[car], sin_h.astype(np.float32)[car]
-    lo = np.arctan2(c * ay - s * ax, c * ax + s * ay)
-    turn = np.arctan2(cross, ax * ax + ay * ay + ax * ex + ay * ey)
-    lo += np.minimum(turn, 0.0)
-    lo += np.where(lo < -np.pi, np.float32(2 * np.pi), np.float32(0.0))
-    hi = lo + np.abs(turn)
-    a0 = angles[0]
-    step = (angles[-1] - a0) / (n_beams - 1) if n_beams > 1 else 1.0
-    first = np.maximum(np.ceil((lo - a0 - ANGLE_TOL_RAD) / step), 0.0)
-    count = np.minimum(np.floor((hi - a0 + ANGLE_TOL_RAD) / step), n_beams - 1.0) - first + 1.0
-    pair = np.arange(len(car))
-    wrap = np.flatnonzero(hi > np.pi)  # the arc runs on past +pi from -pi
-    if len(wrap):
-        k0 = np.maximum(np.ceil((lo[wrap] - 2 * np.pi - a0 - ANGLE_TOL_RAD) / step), 0.0)
-        k1 = np.minimum(np.floor((hi[wrap] - 2 * np.pi - a0 + ANGLE_TOL_RAD) / step), n_beams - 1.0)
-        first, count = np.concatenate([first, k0]), np.concatenate([count, k1 - k0 + 1.0])
-        pair = np.concatenate([pair, wrap])
-    first = first.astype(np.intp)
-    count = np.maximum(count, 0.0).astype(np.intp)
-    # One entry per (pair, beam it spans): intersect exactly, in float64 and the car's frame.
-    entry = np.repeat(pair, count)
-    beam = np.repeat(first - np.cumsum(count) + count, count) + np.arange(len(entry))
-    car, seg = car[entry], seg[entry]
-    c, s = cos_h[car], sin_h[car]
-    wx, wy = edges.ax[seg] - ox[car], edges.ay[seg] - oy[car]
-    ax, ay = c * wx + s * wy, c * wy - s * wx
-    wx, wy = edges.ex[seg], edges.ey[seg]
-    ex, ey = c * wx + s * wy, c * wy - s * wx
-    dx, dy = np.cos(angles)[beam], np.sin(angles)[beam]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / (dx * ey - dy * ex)
-        t = (ax * ey - ay * ex) * inv
-        u = (ax * dy - ay * dx) * inv
-    ok = (u >= -1e-9) & (u <= 1.0 + 1e-9) & (t >= 0.0)  # a beam through a vertex meets both segments
-    np.minimum.at(best, (car * n_beams + beam)[ok], t[ok])

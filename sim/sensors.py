@@ -22,10 +22,12 @@ from sim.ray_cast import (  # noqa: F401 (the ray caster's names, public here as
     ANGLE_TOL_RAD,
     CELL_M,
     GRID_MARGIN_M,
+    Fan,
     TrackEdges,
     border_lines,
     cast_fans,
     cast_rays,
+    scan_ranges,
     track_edges,
 )
 from sim.track import Track
@@ -68,7 +70,8 @@ class Lidar:
         self.angles = np.linspace(-half, half, self.n_beams)
         """Beam directions relative to the heading ``(n_beams,)``, radians, left positive."""
         self.edges = track_edges(track)
-        self.edges.candidates(self.max_range)  # build the lists now, not in the first scan
+        self.edges.candidate_runs(self.max_range)  # build the lists now, not in the first scan
+        self.fan = Fan(self.angles, self.min_range, self.max_range)
 
     def origins(self, state: CarState) -> tuple[np.ndarray, np.ndarray]:
         """World position of each car's sensor: ``(x, y)``, each ``(n_cars,)``, m."""
@@ -80,11 +83,11 @@ class Lidar:
 
         ``objects`` (:class:`sim.objects.ObjectState`, optional): each car's obstacles and bot cars,
         whose rectangles stop the beams too."""
-        ox, oy = self.origins(state)
+        c, s = np.cos(state.yaw), np.sin(state.yaw)  # shared by the origins and the beams, as :meth:`origins`
+        ox, oy = state.x + self.mount_offset * c, state.y + self.mount_offset * s
         on_road = self.track.on_road(np.stack([ox, oy], axis=1))
         corners = objects.corners() if objects is not None and objects.n_objects else None
-        d = cast_fans(self.edges, ox, oy, state.yaw, self.angles, self.max_range, on_road, corners)
-        return np.clip(d, self.min_range, self.max_range).astype(np.float32)
+        return scan_ranges(self.edges, ox, oy, c, s, self.fan, on_road, corners)
 
 
 class SectorLidar:

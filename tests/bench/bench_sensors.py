@@ -28,6 +28,8 @@ from sim.sensors import Lidar, SectorLidar  # noqa: E402
 from sim.track import Track, TrackInfo  # noqa: E402
 from sim.vehicle import CarState  # noqa: E402
 
+import sim.noise as noise_model
+
 N_CARS = 64
 STEPS = 20
 REPEATS = 7
@@ -95,6 +97,10 @@ def main() -> None:
     lidar = Lidar(track)
     emit("sim.lidar_raycast_us_per_step", per_step_us(lidar.scan, states), "us")
     emit("sim.lidar_raycast_numpy_us_per_step", per_step_us(lambda st: numpy_scan(lidar, st), states), "us")
+    # The LIDAR's share of an environment step: the scan and its sensing noise (DeepRacer's 0.01 m).
+    lidar_noise, lidar_rng = noise_model.NoiseConfig(), np.random.default_rng(1)
+    emit("sim.lidar_scan_us_per_step", per_step_us(lambda st: noise_model.noisy_ranges(
+        lidar_rng, lidar_noise, lidar.scan(st), lidar.min_range, lidar.max_range), states), "us")
     emit("sim.sector_lidar_us_per_step", per_step_us(SectorLidar(track).scan, states), "us")
     small = Camera(track, size=TRAINING_SIZE)
     emit("sim.camera_render_80x60_us_per_step", per_step_us(small.render, states), "us")

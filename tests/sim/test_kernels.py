@@ -1,6 +1,6 @@
 """The compiled LIDAR and camera (``sim.kernels``) give what the numpy reference gives: ranges to
-1e-9 m and identical pixels, on random poses (on and off the road, off the grid, any heading), with
-obstacles and bot cars, on a closed and an open track."""
+1e-9 m (the LIDAR's float32 readings to the bit) and identical pixels, on random poses (on and off
+the road, off the grid, any heading), with obstacles and bot cars, on a closed and an open track."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,9 @@ from sim.camera import DEEPRACER_SIZE, TRAINING_SIZE, Camera, Palette
 from sim.library import load_track
 from sim.objects import ObjectsConfig, ObjectWorld
 from sim.ray_cast import cast_fans, cast_rays, track_edges
+from sim.sensors import Lidar
 from sim.track import Track, TrackInfo
+from sim.vehicle import CarState
 
 N = 96
 
@@ -108,3 +110,38 @@ def test_compiled_frames_equal_the_numpy_frames(loop, size, side):
     drawn = np.isin(fast, [pal.box, pal.bot]) & ~np.isin(camera.render_at(x, y, yaw, side), [pal.box, pal.bot])
     assert drawn.sum() > 1000  # the blocks are in the frames, not only the ground
     assert len(np.unique(fast)) > 10
+
+
+def test_candidate_runs_list_each_cells_segments(loop, open_track):
+    """The runs the kernel reads name the same segments as the reference's candidate table, cell by cell."""
+    for track in (loop, open_track):
+        edges = track_edges(track)
+        table, _ = edges.candidates(2.0)
+        runs = edges.candidate_runs(2.0)
+        assert runs.shape[1] > 1  # some cells do list several runs
+        for row, cell_runs in zip(table, runs):
+            listed = np.concatenate([np.arange(a, b) for a, b in cell_runs])
+            np.testing.assert_array_equal(listed, row[row < edges.n_segments])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lidar_scans_equal_the_clipped_reference_ranges(loop, open_track, seed):
+    """:meth:`Lidar.scan` (one compiled call: cells, road side, cast, clip, float32) reads what the
+    reference ranges clipped give, to the bit, with objects and without."""
+    for track in (loop, open_track):
+        lidar = Lidar(track)
+        ox, oy, yaw = poses(track, seed)
+        state = CarState(ox - lidar.mount_offset * np.cos(yaw), oy - lidar.mount_offset * np.sin(yaw), yaw,
+                         np.zeros(N))
+        sx, sy = lidar.origins(state)
+        on_road = track.on_road(np.stack([sx, sy], axis=1))
+        world = objects_for(track, N, seed)
+        for objects in (None, world):
+            corners = None if objects is None else objects.corners()
+            ref = cast_fans(lidar.edges, sx, sy, yaw, lidar.angles, lidar.max_range, on_road, corners,
+                            compiled=False)
+            want = np.clip(ref, lidar.min_range, lidar.max_range).astype(np.float32)
+            got = lidar.scan(state, objects)
+            assert got.dtype == np.float32 and got.shape == (N, lidar.n_beams)
+            assert (got < lidar.max_range).mean() > 0.3
+            np.testing.assert_array_equal(got, want)

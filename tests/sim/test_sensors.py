@@ -186,3 +186,21 @@ def test_single_rays_match_the_fan_and_report_inf_when_nothing_is_hit(loop):
     theta = (state.yaw[:, None] + lidar.angles).ravel()
     single = cast_rays(edges, np.repeat(ox, 64), np.repeat(oy, 64), theta, 12.0)
     np.testing.assert_allclose(np.clip(single, 0.15, 12.0).reshape(5, 64), lidar.scan(state), atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_noisy_ranges_are_the_clipped_sum_of_the_same_draws(dtype):
+    """The fused add-and-clip gives, to the bit, numpy's ``clip(ranges + sd * draws)`` in the ranges' dtype,
+    and takes the same draws from the generator (the next draw is the same too)."""
+    from sim.noise import NoiseConfig, noisy_ranges
+
+    ranges = np.random.default_rng(0).uniform(0.1, 12.2, (64, 64)).astype(dtype)
+    ranges[0, :3] = (0.15, 12.0, 11.999)
+    cfg = NoiseConfig(lidar_m=0.05)
+    mine, theirs = np.random.default_rng(9), np.random.default_rng(9)
+    got = noisy_ranges(mine, cfg, ranges, 0.15, 12.0)
+    want = np.clip(ranges + cfg.lidar_m * theirs.standard_normal(ranges.shape), 0.15, 12.0).astype(dtype)
+    assert got.dtype == dtype and got.shape == ranges.shape
+    np.testing.assert_array_equal(got, want)
+    assert got.min() == np.asarray(0.15, dtype) and got.max() == np.asarray(12.0, dtype)
+    assert mine.standard_normal() == theirs.standard_normal()
