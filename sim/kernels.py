@@ -1,13 +1,13 @@
-"""Compiled inner loops of the LIDAR and the camera (numba), called with arrays over cars.
+"""Compiled inner loops of the LIDAR (numba), called with arrays over cars (the camera's are in
+:mod:`sim.camera_kernels`, the step's own in :mod:`sim.step_kernels`).
 
-The numpy versions in :mod:`sim.ray_cast`, :mod:`sim.camera` and :mod:`sim.camera_objects` stay the
-reference: they build the same per-car arrays and then spend their time materialising one entry per
-(car, segment, beam) or (car, pixel) and scattering it back. Here the loop over cars runs inside
+The numpy version in :mod:`sim.ray_cast_reference` stays the reference: it builds the same per-car
+arrays and then spends its time materialising one entry per (car, segment, beam) and scattering it
+back. Here the loop over cars runs inside
 compiled code and keeps those entries in registers. What decides a result repeats the reference's
 arithmetic operation for operation, in the same float width and order (no ``fastmath``, so no
-reassociation or fused multiply-adds): the LIDAR's float32 facing test and float64 intersections,
-the camera's float32 texel coordinates and slab tests. So the results match: ranges to the last bit
-in practice (tests ask 1e-9 m), camera pixels exactly. Only the LIDAR's choice of which beams to
+reassociation or fused multiply-adds): the float32 facing test and float64 intersections. So the
+results match: ranges to the last bit (the seeded digests of ``tests/sim/test_step_speed_identity.py``). Only the LIDAR's choice of which beams to
 test per segment is computed differently (a polynomial atan2, 2e-6 rad, inside the same 2e-3 rad
 slack); it picks a superset of the beams that cross the segment, and the exact test decides. The
 LIDAR works per car in two loops: a branch-free one over contiguous runs of segments (facing values,
@@ -15,7 +15,7 @@ car-frame coordinates, arcs), which the compiler runs on several segments at onc
 beam tests of the facing ones.
 
 ``error_model="numpy"``: a division by zero gives inf or nan as in numpy (a beam parallel to a
-segment, a pixel ray parallel to a block's face), not an exception. Kernels are compiled on first
+segment), not an exception. Kernels are compiled on first
 use and cached next to this file (``cache=True``); ``nogil=True`` lets threads run them side by side.
 """
 
@@ -174,95 +174,3 @@ def add_clipped(values, draws, scale, lo, hi, out):
     for k in range(len(values)):
         x = np.float64(values[k]) + scale * draws[k]
         out[k] = min(max(x, lo), hi)
-
-
-@njit(**JIT)
-def sample_ground(out, first, texture, blocks, bx, by, c, s, shift):
-    """Look up every car's ground pixels in the texture (nearest texel), into ``out`` ``(n, h * w)``
-    uint8 from pixel ``first`` (the first ground row times the width); float32 as the reference.
-
-    Args:
-        texture: ``(T,)`` uint8, all mip levels (:class:`sim.camera.TrackTexture`).
-        blocks: ``(L, 5)`` int64 per block of rows: first and end pixel (counted from ``first``), the
-            level's ``nx``, ``ny`` and offset in ``texture``.
-        bx, by: ``(P,)`` float32, each ground pixel's point in the car frame, texels of its level.
-        c, s: ``(n,)`` float32: cosine and sine of each car's heading.
-        shift: ``(n, L, 2)`` float32: each camera's position in each block's texels.
-    """
-    # Texel indices first, then the lookups: the arithmetic loop has no stores into uint8 arrays
-    # that might alias the texture, so the compiler can vectorise it.
-    idx = np.empty(len(bx), dtype=np.int64)
-    for car in range(out.shape[0]):
-        cc, ss = c[car], s[car]
-        for b in range(blocks.shape[0]):
-            nx, ny, offset = blocks[b, 2], blocks[b, 3], blocks[b, 4]
-            du, dv = shift[car, b, 0], shift[car, b, 1]
-            for p in range(blocks[b, 0], blocks[b, 1]):
-                u = cc * bx[p]
-                u -= ss * by[p]
-                u += du
-                v = ss * bx[p]
-                v += cc * by[p]
-                v += dv
-                i = min(max(np.int64(np.int32(u)), 0), nx - 1)
-                j = min(max(np.int64(np.int32(v)), 0), ny - 1)
-                idx[p] = i * ny + j + offset
-        row = out[car]
-        for b in range(blocks.shape[0]):
-            for p in range(blocks[b, 0], blocks[b, 1]):
-                row[first + p] = texture[idx[p]]
-
-
-@njit(inline="always", **JIT)
-def _nan_min(a, b):
-    """``np.minimum`` of two floats: nan if either is."""
-    return a if math.isnan(a) or a < b else b
-
-
-@njit(inline="always", **JIT)
-def _nan_max(a, b):
-    """``np.maximum`` of two floats: nan if either is."""
-    return a if math.isnan(a) or a > b else b
-
-
-@njit(inline="always", **JIT)
-def _block_hit(ox, oy, cphi, sphi, hl, hw, ztop, fwd, left, upr, floor):
-    """``(hit, enter)``: whether a pixel ray meets a block and where it enters it: the reference's
-    float32 slab test (scalars only: see :func:`cast_fans` on arrays in helpers)."""
-    dx = cphi * fwd - sphi * left
-    dy = sphi * fwd + cphi * left
-    tx1, tx2 = (-hl - ox) / dx, (hl - ox) / dx
-    ty1, ty2 = (-hw - oy) / dy, (hw - oy) / dy
-    tz1, tz2 = floor / upr, ztop / upr
-    enter = _nan_max(_nan_max(_nan_min(tx1, tx2), _nan_min(ty1, ty2)), _nan_min(tz1, tz2))
-    leave = _nan_min(_nan_min(_nan_max(tx1, tx2), _nan_max(ty1, ty2)), _nan_max(tz1, tz2))
-    return leave >= _nan_max(enter, np.float32(0.0)) and math.isfinite(enter), enter
-
-
-@njit(**JIT)
-def draw_blocks(flat, width, car, box, params, shade, fwd, left, upr, floor):
-    """Paint solid blocks into ``flat`` ``(n, h * w)`` uint8: per pixel the nearest block wins (on a
-    tie the later pair, as the reference's scatter).
-
-    Args:
-        car: ``(Q,)`` the car of each (car, object) pair, in increasing order.
-        box: ``(Q, 4)`` its screen box ``c0, c1, r0, r1`` (inclusive; empty when ``c1 < c0``).
-        params: ``(Q, 7)`` float32 the slab test's ``ox, oy, cos, sin, half length, half width, top``.
-        shade: ``(Q,)`` uint8 grey of each block.
-        fwd, left, upr: ``(h * w,)`` float32 pixel ray directions (:attr:`sim.camera.Camera.rays`);
-            ``floor`` float32, the ground's height relative to the camera, m.
-    """
-    depth = np.empty(flat.shape[1], dtype=np.float32)
-    current = -1
-    for q in range(len(car)):
-        if car[q] != current:
-            current = car[q]
-            depth[:] = np.inf
-        ox, oy, cphi, sphi = params[q, 0], params[q, 1], params[q, 2], params[q, 3]
-        hl, hw, ztop = params[q, 4], params[q, 5], params[q, 6]
-        for r in range(box[q, 2], box[q, 3] + 1):
-            for pix in range(r * width + box[q, 0], r * width + box[q, 1] + 1):
-                hit, enter = _block_hit(ox, oy, cphi, sphi, hl, hw, ztop, fwd[pix], left[pix], upr[pix], floor)
-                if hit and enter <= depth[pix]:
-                    depth[pix] = enter
-                    flat[current, pix] = shade[q]

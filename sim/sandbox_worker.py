@@ -8,6 +8,7 @@ kernel ends the process, even inside C code) and the address space is capped fir
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import resource
@@ -70,6 +71,10 @@ def serve() -> None:
         send(("loaded", _memory_text(exc, mb, " while loading") or str(exc), exc.line))
         os._exit(0)
     send(("loaded", None, None))
+    # Everything loaded so far lives as long as this process: keep it out of the cyclic garbage
+    # collector's full passes, which the ~10 dicts and lists per car and step would otherwise set off
+    # every few hundred steps (each a scan of every object in the process).
+    gc.freeze()
     per_call = float(limits["time_per_call_s"])
     while True:
         try:
