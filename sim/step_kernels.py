@@ -1,13 +1,18 @@
-"""Compiled inner loops of the step's own geometry (numba): the bicycle model's substeps and the
-nearest-segment queries on the centre line and the borders, looped over cars in compiled code.
+"""Compiled inner loops of the step itself (numba), looped over cars: the bicycle model's substeps
+(:func:`integrate`), the reference and wheel points (:func:`car_points`), nearest-segment queries on
+the centre line and the borders (:func:`nearest_on_grid`, :func:`points_at`, :func:`border_points`),
+the on-road table (:func:`road_lookup`), the driving-direction waypoints (:func:`along_line`) and the
+episode rules (:func:`judge`).
 
 With 64 cars every numpy call in the step costs more in dispatch (1-3 us) than in arithmetic, and
-the step made ~60 of them for the physics and the track queries alone. Here each of those becomes
-one call. The numpy versions (:func:`sim.vehicle.step_cars`' substep loop, :mod:`sim.track_grid`)
-stay the reference and these repeat their arithmetic operation for operation, in the same order and
-float width (no ``fastmath``: no reassociation, no fused multiply-adds), so the results are the same
-to the last bit. Functions whose numpy and libm results differ in the last bit (``tan``,
-``arctan2``, ``hypot``) stay in numpy outside the kernels; ``sin``, ``cos`` and ``sqrt`` agree.
+the step made ~100 of them outside the sensors. Here each group becomes one call. The numpy
+versions (:func:`sim.vehicle.step_cars`' substep loop, :mod:`sim.track_grid`, :meth:`sim.track.Track.point_at`,
+:meth:`sim.params.ParamsBuilder.closest_waypoints`) stay the reference, and these repeat their
+arithmetic operation for operation, in the same order and float width (no ``fastmath``: no
+reassociation, no fused multiply-adds), so the results are the same to the last bit (the seeded
+digests of ``tests/sim/test_step_speed_identity.py`` did not change). Functions whose numpy and libm
+results differ in the last bit (``tan``, ``arctan2``, ``hypot``) stay in numpy outside the kernels;
+``sin``, ``cos`` and ``sqrt`` agree.
 
 ``error_model="numpy"`` (division by zero gives inf/nan, as numpy), compiled on first use and cached
 next to this file (``cache=True``).
