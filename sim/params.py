@@ -147,23 +147,23 @@ class ParamsBuilder:
                 they are; empty for a world without objects.
             along: :meth:`along` of ``proj.s`` when the caller has it already (None: computed here).
         """
-        reverse = np.asarray(reverse, bool)
+        from sim.step_kernels import param_values  # numba: imported on first use, not by every CLI command
+
+        reverse = np.ascontiguousarray(reverse, dtype=bool).ravel()
         s_drive, (behind, ahead) = along if along is not None else self.along(proj.s, reverse)
-        heading = np.degrees(np.arctan2(np.sin(heading_rad), np.cos(heading_rad)))
-        heading = np.where(heading <= -180.0, 180.0, heading)
-        all_on = wheels_on.all(axis=1)
-        off = ~wheels_on.any(axis=1)
         inner, outer = self.track.border_points_at(proj.s)
-        width = np.hypot(*(outer - inner).T)
-        # DeepRacer: nearer the inner border point than the outer one, flipped when the driving
-        # direction is clockwise (TrackData.is_ccw = _is_ccw_ ^ reverse_dir).
-        nearer_inner = np.hypot(*(ref_xy - inner).T) < np.hypot(*(ref_xy - outer).T)
-        left = nearer_inner != ~(self._ccw != reverse)
-        return (all_on.tolist(), ref_xy[:, 0].tolist(), ref_xy[:, 1].tolist(), heading.tolist(),
-                proj.distance.tolist(), left.tolist(), np.asarray(reverse, bool).tolist(),
-                progress.tolist(), np.asarray(steps, dtype=np.float64).tolist(), speed.tolist(),
-                steering_deg.tolist(), width.tolist(), behind.tolist(), ahead.tolist(),
-                s_drive.tolist(), off.tolist(), *objects)
+        n = len(reverse)
+        values, flags = np.empty((3, n)), np.empty((3, n), dtype=bool)
+        param_values(ref_xy, np.ascontiguousarray(heading_rad, dtype=np.float64), np.asarray(wheels_on, bool), inner,
+                     outer, reverse, bool(self._ccw), values, flags)
+        heading = np.degrees(np.arctan2(values[0], values[1]))
+        heading = np.where(heading <= -180.0, 180.0, heading)
+        floats = np.stack([ref_xy[:, 0], ref_xy[:, 1], heading, proj.distance, progress, steps, speed, steering_deg,
+                           values[2], s_drive]).tolist()  # one conversion to Python floats (steps too, as DeepRacer)
+        (all_on, left, off), (rev,), (behind, ahead) = flags.tolist(), [reverse.tolist()], (behind.tolist(), ahead.tolist())
+        x, y, heading, distance, progress, steps, speed, steering, width, s_drive = floats
+        return (all_on, x, y, heading, distance, left, rev, progress, steps, speed, steering, width, behind, ahead,
+                s_drive, off, *objects)
 
 
 COLUMNS = ("all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "is_reversed",

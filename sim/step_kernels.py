@@ -269,3 +269,31 @@ def border_points(s, line, closed, inner, outer, out) -> bool:
             return False
         out[2 * k], out[2 * k + 1] = found[4], found[5]
     return True
+
+
+@njit(**JIT)
+def param_values(ref, yaw, wheels_on, inner, outer, reverse, ccw, values, flags):
+    """The per-car values of the reward params that come from geometry (:meth:`sim.params.ParamsBuilder.columns`).
+
+    Args:
+        ref: ``(n, 2)`` reference points; ``inner``, ``outer``: ``(n, 2)`` the nearest border points
+            to each car's centre-line point, m; ``yaw``: ``(n,)`` rad; ``wheels_on``: ``(n, 4)`` bool.
+        reverse: ``(n,)`` bool; ``ccw``: the track's file order runs counter-clockwise.
+        values: ``(3, n)`` float64, written: ``sin(yaw)``, ``cos(yaw)`` (for numpy's arctan2, whose
+            last bits differ from libm's) and the track width, m (``math.hypot`` is libm's ``hypot``,
+            as ``np.hypot`` is).
+        flags: ``(3, n)`` bool, written: all wheels on the road, ``is_left_of_center``, all wheels off.
+    """
+    for i in range(len(yaw)):
+        values[0, i], values[1, i] = math.sin(yaw[i]), math.cos(yaw[i])
+        values[2, i] = math.hypot(outer[i, 0] - inner[i, 0], outer[i, 1] - inner[i, 1])
+        nearer = (math.hypot(ref[i, 0] - inner[i, 0], ref[i, 1] - inner[i, 1])
+                  < math.hypot(ref[i, 0] - outer[i, 0], ref[i, 1] - outer[i, 1]))
+        # DeepRacer: nearer the inner border point, flipped when the driving direction is clockwise
+        # (TrackData.is_ccw = _is_ccw_ ^ reverse_dir).
+        flags[1, i] = nearer != (not (ccw != reverse[i]))
+        on = any_on = wheels_on[i, 0]
+        for k in range(1, wheels_on.shape[1]):
+            on = on and wheels_on[i, k]
+            any_on = any_on or wheels_on[i, k]
+        flags[0, i], flags[2, i] = on, not any_on
