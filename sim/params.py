@@ -107,11 +107,17 @@ class ParamsBuilder:
         return s_drive, (closest[0], closest[1])
 
     def nearest_waypoint(self, ref_xy: np.ndarray, s_drive: np.ndarray, reverse: np.ndarray,
-                         closest: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                         closest: tuple[np.ndarray, np.ndarray] | None = None, compiled: bool = True) -> np.ndarray:
         """Whichever of :meth:`closest_waypoints` (``closest`` when given) is nearer to ``ref_xy`` ``(n, 2)``
         (``next`` only when strictly nearer), as DeepRacer's SIM_TRACE ``closest_waypoint``; an index
         ``(n,)`` into the driving-direction waypoint list."""
+        from sim.step_kernels import nearest_waypoints  # numba: imported on first use, not by every CLI command
+
         prev, nxt = closest if closest is not None else self.closest_waypoints(s_drive, reverse)
+        if compiled:
+            out = np.empty(len(ref_xy), dtype=np.int64)
+            nearest_waypoints(ref_xy, np.stack([prev, nxt]), np.asarray(reverse, bool), self.track.center, out)
+            return out
         last = len(self._ndists) - 1
         centre = self.track.center
         p_xy = centre[np.where(reverse, last - prev, prev)]

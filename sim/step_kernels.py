@@ -297,3 +297,40 @@ def param_values(ref, yaw, wheels_on, inner, outer, reverse, ccw, values, flags)
             on = on and wheels_on[i, k]
             any_on = any_on or wheels_on[i, k]
         flags[0, i], flags[2, i] = on, not any_on
+
+
+@njit(**JIT)
+def project_points(px, py, grid, line, out, left) -> bool:
+    """:meth:`sim.track.Track.project` of points ``(px, py)`` ``(K,)``: into ``out`` ``(3, K)`` the arc
+    length ``s`` (m; a loop's end reported as 0), the segment index and the distance (m), and into
+    ``left`` ``(K,)`` whether each point lies left of the line. ``grid``: the centre line's
+    :func:`nearest_on_grid` arguments; ``line``: ``(cum_s, seg_len, closed)``. False when the grid
+    cannot answer (then use the numpy path)."""
+    found = np.empty((6, len(px)))
+    if not nearest_on_grid(px, py, grid[0], grid[1], grid[2], found):
+        return False
+    cum_s, seg_len, closed = line
+    length = cum_s[-1]
+    for i in range(len(px)):
+        seg = np.int64(found[0, i])
+        s = cum_s[seg] + found[1, i] * seg_len[seg]
+        if closed and s >= length:  # the last segment ends where segment 0 starts
+            s, seg = 0.0, 0
+        out[0, i], out[1, i], out[2, i] = s, seg, math.sqrt(found[2, i])
+        left[i] = found[3, i] > 0
+    return True
+
+
+@njit(**JIT)
+def nearest_waypoints(ref, closest, reverse, centre, out):
+    """:meth:`sim.params.ParamsBuilder.nearest_waypoint`: of each car's ``(prev, next)`` waypoints
+    (``closest`` ``(2, n)``, driving-direction indices), the one nearer its reference point ``ref``
+    ``(n, 2)`` (``next`` only when strictly nearer), into ``out`` ``(n,)`` int64. ``centre``: ``(N, 2)``
+    the file-order centre line; ``reverse``: ``(n,)`` bool."""
+    last = len(centre) - 1
+    for i in range(len(out)):
+        prev, nxt = closest[0, i], closest[1, i]
+        p, q = (last - prev, last - nxt) if reverse[i] else (prev, nxt)
+        d_prev = math.hypot(ref[i, 0] - centre[p, 0], ref[i, 1] - centre[p, 1])
+        d_next = math.hypot(ref[i, 0] - centre[q, 0], ref[i, 1] - centre[q, 1])
+        out[i] = nxt if d_next < d_prev else prev

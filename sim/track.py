@@ -159,15 +159,17 @@ class Track:
 
     # -- geometry for the hot path ----------------------------------------------------
     def project(self, xy: np.ndarray) -> Projection:
-        """Nearest points on the centre line for ``xy`` of shape ``(K, 2)``, exact."""
+        """Nearest points on the centre line for ``xy`` of shape ``(K, 2)``, exact (one compiled call,
+        :func:`sim.step_kernels.project_points`, where the lookup grid answers; else numpy)."""
+        from sim.step_kernels import project_points  # numba: imported on first use, not by every CLI command
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        seg, t, dist2, cross = self._grid.nearest(xy)
+        out, left = np.empty((3, len(xy))), np.empty(len(xy), dtype=bool)
+        if project_points(xy[:, 0], xy[:, 1], self._grid.kernel_args, (self.cum_s, self.seg_len, self.closed), out, left):
+            return Projection(s=out[0], segment=out[1].astype(np.int64), distance=out[2], left=left)
+        seg, t, dist2, cross = self._grid.nearest(xy, compiled=False)
         s = self.cum_s[seg] + t * self.seg_len[seg]
-        if self.closed:  # the last segment ends where segment 0 starts: report 0, not length
-            wrap = s >= self.length
-            s = np.where(wrap, 0.0, s)
-            seg = np.where(wrap, 0, seg)
-        return Projection(s=s, segment=seg, distance=np.sqrt(dist2), left=cross > 0)
+        wrap = self.closed & (s >= self.length)  # a loop's last segment ends where segment 0 starts: 0, not length
+        return Projection(s=np.where(wrap, 0.0, s), segment=np.where(wrap, 0, seg), distance=np.sqrt(dist2), left=cross > 0)
 
     def wrap_s(self, s: np.ndarray) -> np.ndarray:
         """Arc length wrapped into ``[0, length)`` for a loop, clipped for an open track."""
@@ -194,7 +196,6 @@ class Track:
         """:meth:`point_at` ``(K, 2)`` and :meth:`heading_at` ``(K,)`` of arc lengths ``s`` ``(K,)`` in one
         compiled call (:func:`sim.step_kernels.points_at`), the same values."""
         from sim.step_kernels import points_at  # numba: imported on first use, not by every CLI command
-
         s = np.ascontiguousarray(np.atleast_1d(s), dtype=np.float64).ravel()
         out = np.empty((3, len(s)))
         points_at(s, self._line_arrays, self.closed, out)
@@ -252,7 +253,6 @@ class Track:
         """The nearest points ``(K, 2)`` of the inner and of the outer border line to the centre-line
         points at arc lengths ``s`` ``(K,)``, m (each by projection onto its border polyline)."""
         from sim.step_kernels import border_points  # numba: imported on first use, not by every CLI command
-
         flat = np.ascontiguousarray(s, dtype=np.float64).ravel()
         out = np.empty((4, len(flat)))
         inner, outer = self._border_grids

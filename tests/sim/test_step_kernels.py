@@ -91,3 +91,22 @@ def test_pose_at_matches_point_at_and_heading_at(track):
     point, heading = track.pose_at(s)
     np.testing.assert_array_equal(point, track.point_at(s, compiled=False))
     np.testing.assert_array_equal(heading, np.arctan2(*track.seg_vec[track.segment_at(s)][:, ::-1].T))
+
+
+def test_projection_and_nearest_waypoint_match_numpy(track):
+    from sim.params import ParamsBuilder
+    from sim.track import Projection
+
+    p = _points(track, np.random.default_rng(6))[:4000]  # near the road: the compiled projection answers
+    got = track.project(p)
+    seg, t, d2, cross = track._grid.nearest(p, compiled=False)
+    s = track.cum_s[seg] + t * track.seg_len[seg]
+    wrap = s >= track.length
+    want = Projection(np.where(wrap, 0.0, s), np.where(wrap, 0, seg), np.sqrt(d2), cross > 0)
+    for name in ("s", "segment", "distance", "left"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    builder = ParamsBuilder(track)
+    reverse = np.random.default_rng(7).random(len(p)) < 0.5
+    s_drive, closest = builder.along(got.s, reverse)
+    np.testing.assert_array_equal(builder.nearest_waypoint(p, s_drive, reverse, closest),
+                                  builder.nearest_waypoint(p, s_drive, reverse, closest, compiled=False))
