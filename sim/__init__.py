@@ -5,5 +5,6 @@ SIM_VERSION = "3"
 lap time for the same weights. League submissions record it, so a standing can be told
 apart from one that the same model would earn on a newer simulator."""
 # 2: DeepRacer's wheel and reference-point geometry (sim.vehicle) and the seeded noise model (sim.noise).
-# 3: camera pixel noise drawn as whole grey levels from 16-bit uniforms by table (sim.pixel_noise): the
+# 3: camera pixel noise drawn as whole grey levels from 16-bit uniforms by table (sim.pixel_noise), the
+#    uniforms from SplitMix64 words keyed by one draw of the environment's generator per frame batch: the
 #    same rounded Gaussian to 1/65536 per level, from other draws, so seeded camera runs replay differently.

@@ -172,19 +172,30 @@ CHUNK = 2048
 
 
 @njit(**JIT)
-def add_levels(pixels, uniform, bounds, lowest, out):
+def add_levels(pixels, key, bounds, lowest, out):
     """``out = clip(pixels + level, 0, 255)`` with each pixel's noise level read off its uniform draw.
 
     Args:
         pixels, out: ``(N,)`` uint8.
-        uniform: ``(N,)`` uint16, uniform on 0 .. 65535.
+        key: uint64, the SplitMix64 key of the draws: pixel ``q`` takes 16 bits ``16 * (q % 4)`` and up
+            of word ``q // 4 + 1`` (:func:`sim.pixel_noise.uniform16`, made here chunk by chunk).
         bounds: ``(L - 1,)`` uint16, non-decreasing: level ``lowest + k`` for a draw ``u`` where ``k`` of
             the bounds are ``<= u`` (:func:`sim.pixel_noise.level_bounds`); ``lowest`` int, the lowest level.
     """
     acc = np.empty(CHUNK, dtype=np.int16)
-    for c0 in range(0, len(pixels), CHUNK):
+    words = np.empty(CHUNK // 4, dtype=np.uint64)
+    uniform = words.view(np.uint16)  # low 16 bits first: a little-endian machine (the caller checks)
+    step, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+    s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
+    for c0 in range(0, len(pixels), CHUNK):  # CHUNK is a multiple of 4: a chunk starts on a word
         m = min(CHUNK, len(pixels) - c0)
-        u, p, o, a = uniform[c0:c0 + m], pixels[c0:c0 + m], out[c0:c0 + m], acc[:m]
+        first = np.uint64(c0 // 4 + 1)
+        for j in range((m + 3) // 4):
+            z = key + (first + np.uint64(j)) * step
+            z = (z ^ (z >> s30)) * m1
+            z = (z ^ (z >> s27)) * m2
+            words[j] = z ^ (z >> s31)
+        u, p, o, a = uniform[:m], pixels[c0:c0 + m], out[c0:c0 + m], acc[:m]
         for q in range(m):
             a[q] = np.int16(p[q]) + np.int16(lowest)
         # One pass per bound over the chunk (vectorised) rather than a search per pixel.

@@ -15,13 +15,19 @@ Each level's share of the table is then within 1/65536 of ``P(k)`` (each end is 
 a level of the far tails, each below 1/65536, may get no entry (for ``sigma`` 2 the levels -9 .. 9
 get one or more, and the rounded Gaussian goes beyond them once in about 500,000 pixels).
 
-The uniforms come four to a 64-bit draw (``rng.integers`` over the whole uint64 range: one raw
-output of the bit generator each), low 16 bits first.
+The uniforms come four to a 64-bit word, low 16 bits first, from SplitMix64 (Steele, Lea and Flood,
+"Fast splittable pseudorandom number generators", OOPSLA 2014; the constants of Vigna's reference
+``splitmix64.c``) started at a key that is one 64-bit draw of the environment's generator per
+frame batch: word ``j`` (from 1) is the SplitMix64 mix of ``key + j * 0x9E3779B97F4A7C15``. Each
+word is a pure function of the key and its index, so the compiled pass makes them inside its loop
+(no 300,000-draw array from the bit generator, which cost more than all the rest of the noise) and
+numpy makes the same ones for the reference.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from functools import lru_cache
 
 import numpy as np
@@ -59,11 +65,24 @@ def level_table(sigma: float) -> np.ndarray:
     return np.repeat(np.arange(lowest, lowest + len(counts)), counts).astype(np.int16)
 
 
-def uniform16(rng: np.random.Generator, size: int) -> np.ndarray:
-    """``(size,)`` uint16 uniform draws, four from each 64-bit draw of ``rng`` (low bits first)."""
-    words = rng.integers(0, np.iinfo(np.uint64).max, size=-(-size // 4), dtype=np.uint64, endpoint=True)
-    # '<u8' then '<u2': the same values on any byte order (no copy on a little-endian machine).
-    return np.ascontiguousarray(words.astype("<u8", copy=False).view("<u2")[:size], dtype=np.uint16)
+SPLITMIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+"""SplitMix64's increment and its two mixing multipliers."""
+
+
+def uniform16(key: int, size: int) -> np.ndarray:
+    """``(size,)`` uint16 uniform draws: four from each SplitMix64 word after ``key`` (low bits first)."""
+    step, m1, m2 = (np.uint64(c) for c in SPLITMIX)
+    z = np.uint64(key) + np.arange(1, -(-size // 4) + 1, dtype=np.uint64) * step  # wraps modulo 2**64
+    z = (z ^ (z >> np.uint64(30))) * m1
+    z = (z ^ (z >> np.uint64(27))) * m2
+    z ^= z >> np.uint64(31)
+    shifts = np.arange(4, dtype=np.uint64) * np.uint64(16)
+    return ((z[:, None] >> shifts) & np.uint64(0xFFFF)).astype(np.uint16).ravel()[:size]
+
+
+def frame_key(rng: np.random.Generator) -> int:
+    """One 64-bit draw of ``rng``: the key of a batch of frames' uniforms."""
+    return int(rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True))
 
 
 def add_pixel_noise(rng: np.random.Generator, images: np.ndarray, sigma: float, compiled: bool = True) -> np.ndarray:
@@ -71,14 +90,14 @@ def add_pixel_noise(rng: np.random.Generator, images: np.ndarray, sigma: float, 
     0..255, as a new uint8 array. ``compiled``: through :func:`sim.camera_kernels.add_levels` (False:
     numpy through :func:`level_table`, the same pixels from the same draws)."""
     pixels = np.ascontiguousarray(images, dtype=np.uint8).reshape(-1)
-    u = uniform16(rng, pixels.size)
-    if not compiled:
-        noisy = pixels.astype(np.int16) + level_table(sigma)[u]
+    key = frame_key(rng)
+    if not compiled or sys.byteorder != "little":  # the compiled pass reads each word's 16-bit parts in memory order
+        noisy = pixels.astype(np.int16) + level_table(sigma)[uniform16(key, pixels.size)]
         return np.clip(noisy, 0, 255).astype(np.uint8).reshape(np.shape(images))
     # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
     from sim import camera_kernels
 
     lowest, bounds = level_bounds(float(sigma))
     out = np.empty_like(pixels)
-    camera_kernels.add_levels(pixels, u, bounds, lowest, out)
+    camera_kernels.add_levels(pixels, np.uint64(key), bounds, lowest, out)
     return out.reshape(np.shape(images))

@@ -143,3 +143,13 @@ def test_compiled_pixel_noise_equals_the_numpy_reference(shape):
     rng_a, rng_b = np.random.default_rng(6), np.random.default_rng(6)
     np.testing.assert_array_equal(noisy_pixels(rng_a, cfg, view), noisy_pixels(rng_b, cfg, view.copy()))
     assert rng_a.integers(1 << 30) == rng_b.integers(1 << 30)  # the same draws consumed
+
+
+def test_pixel_noise_words_are_splitmix64():
+    """The first words after key 1234567: the test vector of Vigna's splitmix64.c, as quoted by many ports."""
+    from sim.pixel_noise import uniform16
+
+    u = uniform16(1234567, 20).astype(np.uint64).reshape(5, 4)
+    words = (u << (np.arange(4, dtype=np.uint64) * np.uint64(16))).sum(axis=1)
+    assert words.tolist() == [6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431,
+                              16408922859458223821]

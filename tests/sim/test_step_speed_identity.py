@@ -5,8 +5,9 @@ round robin, alternate direction) and hashes every observation, reward, terminat
 ``info`` array and reward params dict (``waypoints`` aside: its list is the track's, checked once).
 The digests were recorded on ``main`` (61e5c8c) before the step was reworked; any change to a
 single bit of any result changes them. The two camera digests were recorded again for SIM_VERSION 3,
-whose pixel noise comes from other draws (:mod:`sim.pixel_noise`); with the old noise they still
-gave the old digests, so the faster render changed no pixel.
+whose pixel noise comes from other draws (:mod:`sim.pixel_noise`: the rounded Gaussian's levels by
+table from SplitMix64 words, one draw of the environment's generator per frame batch); with the old
+noise they still gave the old digests, so the faster render changed no pixel.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ CASES = {
 """Name: sensor, objects, cars."""
 
 GOLDEN = {
-    "camera": "ad642d9688ec58a27c071a07e154ec1feb68cd019e897c951cd744776880273d",
-    "camera_boxes": "f87ad62093775c5360ab2aa2f4ae85ab09a0174b31dd243ca11d65a01fa0450b",
+    "camera": "a4d9ad401532f725024aaec33b3d4452eb06f6b6b9958a52cf4ef3315c14e55e",
+    "camera_boxes": "ec011d2efcf0085fbeb08e0dbe30bac765780f2636e084a830f657ed8969a850",
     "lidar": "c861783189ef9f3ed580510f9a721869576ea738db252b5a68a764bb2f633d34",
     "lidar_bots": "5c385e8ef686a255d7036a3edabbaeeebe2cc21d87a4fd0d2882540fca9227f9",
     "lidar_boxes": "8aac02bda26798f14d52ce7ee164ada7813adec8858c206b79cbcca32355f28e",
