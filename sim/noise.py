@@ -16,7 +16,8 @@ variation back, explicitly and reproducibly:
   rounded, clipped), drawn as the rounded Gaussian's whole-level offsets from 16-bit uniforms
   (:mod:`sim.pixel_noise`). ``SECTOR_LIDAR`` values are binary and are left as they are.
 
-Every draw comes from one ``numpy.random.Generator`` per environment, seeded by
+Every draw comes from one ``numpy.random.Generator`` per environment (the camera's pixel uniforms from
+SplitMix64 words keyed by one of its draws), seeded by
 ``RacingEnv.reset(seed=...)``: the same seed, model, track and rules give the same laps to the
 last bit; another seed gives other laps. :meth:`NoiseConfig.off` switches all of it off.
 
