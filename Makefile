@@ -21,6 +21,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m sim.warm_up
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
