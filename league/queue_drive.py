@@ -30,6 +30,7 @@ from trainer.model_store import Model
 
 from .db import LeagueError
 from .freeze import content_hash, open_frozen
+from .ray_setup import start_ray
 
 RAY_MISSING = "Ray is not installed: pip install -e '.[cluster]' (or pip install 'ray>=2.9'), then run this again"
 
@@ -103,10 +104,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
         raise LeagueError(RAY_MISSING) from None
     started = not ray.is_initialized()
     if started:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        start_ray(ray, address, num_cpus, LeagueError)
     try:
         yield ray
     finally:

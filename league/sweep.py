@@ -38,6 +38,7 @@ from trainer.model_files import atomic_write_json, utc_now
 from trainer.model_folder import NAME_RULE
 from trainer.model_store import ModelStore
 
+from .ray_setup import start_ray as ray_start
 from .sweep_variants import RewardChoice, SweepError, Variant, create_variant, plan_variants
 
 RAY_MISSING = ("a sweep runs on Ray, which is not installed here: pip install -e '.[cluster]' "
@@ -217,21 +218,8 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, num_cpus: int | No
 
 
 def start_ray(ray, address: str | None, num_cpus: int | None) -> None:
-    """Start a local Ray with ``num_cpus`` (default: all cores) or join the cluster at ``address``;
-    :class:`SweepError` with the reason when that fails."""
-    if address and address.startswith("ray://"):
-        try:
-            import grpc  # noqa: F401 (Ray's client needs it)
-        except ImportError:
-            raise SweepError(f"{address}: a ray:// address needs Ray's client: pip install 'ray[client]' "
-                             "(or run the sweep on a node of the cluster with --address auto)") from None
-    try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
-                 log_to_driver=False)
-    except Exception as exc:  # noqa: BLE001 (Ray raises many kinds; each is one line for the user)
-        text = str(exc).strip().splitlines()
-        raise SweepError(f"Ray did not start{f' at {address}' if address else ''}: "
-                         f"{text[-1] if text else exc.__class__.__name__}") from None
+    """:func:`league.ray_setup.start_ray` for a sweep: :class:`SweepError` with the reason when it fails."""
+    ray_start(ray, address, num_cpus, SweepError)
 
 
 def _start_results(spec: SweepSpec, variants: list[Variant]) -> dict:
