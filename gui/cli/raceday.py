@@ -283,7 +283,7 @@ def _entry(db, event_name, racer, find_entry) -> dict:
 def run(event_name, racer, model, checkpoint, track, speed, seed, as_json):
     """Run a simulated session for RACER and record it (a queued racer shows as running meanwhile)."""
     from league.live import live_updates
-    from league.raceday import event_leaderboard, get_event, run_model_session
+    from league.raceday import event_leaderboard, get_event, run_model_session, session_result_s
     from trainer.model_store import ModelStore
 
     if speed < 0 or math.isnan(speed):
@@ -319,17 +319,18 @@ def run(event_name, racer, model, checkpoint, track, speed, seed, as_json):
         raise UserError("interrupted: the session was discarded and the racer is back in the queue") from None
     board = event_leaderboard(db, ev, track=active.track)  # the rank on the track driven
     mine = next(r for r in board if r["racer"] == active.racer)
+    result_s = session_result_s(db, ev, session_id)  # as the board counts it: the recorded milliseconds
     result = {"session": session_id, "racer": active.racer, "model": active.model, "event": ev.name,
               "track": active.track,
               "laps": [lap.as_dict() for lap in timer.laps], "best_lap_s": _best(timer),
-              "result_s": timer.result_s(), "rank": mine["rank"], "end_reason": timer.end_reason,
+              "result_s": result_s, "rank": mine["rank"], "end_reason": timer.end_reason,
               "seed": timer.seed, "race_type": ev.race_type, "race_settings": ev.race_settings,
               "collision_penalty_s": ev.collision_penalty_s}
     if as_json:
         emit_json(result)
         return
     click.echo(f"session over ({timer.end_reason}): {len(timer.laps)} laps, {len(timer.valid_laps())} valid, "
-               f"result {time_text(timer.result_s())} s; rank {mine['rank']} of {len(board)} (seed {timer.seed})")
+               f"result {time_text(result_s)} s; rank {mine['rank']} of {len(board)} (seed {timer.seed})")
 
 
 def _best(timer) -> float | None:

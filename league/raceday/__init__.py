@@ -15,7 +15,7 @@ The public names of ``events``, ``queue``, ``sessions`` and ``board`` are re-exp
 here, so ``from league import raceday as rd; rd.get_event(...)`` reads naturally.
 """
 
-from .board import combined_leaderboard, event_lap_rows, event_leaderboard
+from .board import combined_leaderboard, event_lap_rows, event_leaderboard, session_result_s
 from .entries import (add_to_queue, check_runs_left, find_entry, get_entry, league_display_name, next_in_queue, queue,
                       record_session, remove, reorder, runs_used, session_bests, sessions, set_lap_valid, skip,
                       start_entry)
@@ -29,6 +29,7 @@ __all__ = [
     "check_runs_left", "combined_leaderboard", "runs_used", "update_event",
     "create_event", "discard_session", "event_lap_rows", "event_leaderboard", "find_entry", "get_entry",
     "get_event", "league_display_name", "list_events", "next_in_queue", "parse_length", "parse_ranking", "queue",
-    "record_session", "remove", "reorder", "run_model_session", "session_bests", "sessions", "set_lap_valid",
+    "record_session", "remove", "reorder", "run_model_session", "session_bests", "session_result_s", "sessions",
+    "set_lap_valid",
     "skip", "start_entry", "start_session", "submit_session",
 ]

@@ -151,12 +151,22 @@ def _ranked_combined(merged: dict[str, dict]) -> list[dict]:
     return rows
 
 
-def _session_scores(db: sqlite_utils.Database, ev: RaceDayEvent) -> dict:
-    """Each counted session's :class:`league.laptime.Score` under the event's ranking (absent: none)."""
+def session_result_s(db: sqlite_utils.Database, event: str | int | RaceDayEvent, session_id: int) -> float | None:
+    """One counted session's result under the event's ranking, s, from its laps as recorded (whole
+    milliseconds, penalties included): the time the board counts for it; None without one."""
+    ev = get_event(db, event)
+    score = _session_scores(db, ev, session_id).get(session_id)
+    return None if score is None else score.time / 1000
+
+
+def _session_scores(db: sqlite_utils.Database, ev: RaceDayEvent, session_id: int | None = None) -> dict:
+    """Each counted session's (or only ``session_id``'s) :class:`league.laptime.Score` under the event's
+    ranking (absent: none)."""
     laps: dict[int, list[tuple[int, bool]]] = {}
+    one, args = ("", [ev.id]) if session_id is None else (" AND s.id = ?", [ev.id, int(session_id)])
     for sid, t, valid in db.execute(
             f"SELECT l.session_id, l.time_ms + l.penalty_ms, l.valid FROM raceday_laps l JOIN raceday_sessions s "
-            f"ON s.id = l.session_id WHERE s.event_id = ? AND {COUNTED} ORDER BY l.session_id, l.lap", [ev.id]):
+            f"ON s.id = l.session_id WHERE s.event_id = ? AND {COUNTED}{one} ORDER BY l.session_id, l.lap", args):
         laps.setdefault(sid, []).append((t, bool(valid)))
     ranking = Ranking(ev.ranking)
     out = {}

@@ -197,6 +197,13 @@ def test_cli_runs_a_session_and_records_it(racing_model, monkeypatch, tmp_path):
     assert again["seed"] == 9 and again["laps"]
     for lap in again["laps"]:
         assert f"lap {lap['number']:>2}: {lap['time_s']:8.3f} s" in out.output
+    # A total-time session's result is the one the board counts: the sum of the recorded milliseconds.
+    assert runner.invoke(main, ["raceday", "event", "create", "Sum", "--track", TRACK, "--length", "1:00",
+                                "--ranking", "total_time", "--laps", "3"]).exit_code == 0
+    total = json.loads(runner.invoke(main, ["raceday", "run", "Sum", "--racer", "ann", "--model", "racer",
+                                            "--speed", "0", "--seed", "9", "--json"]).output)
+    board = json.loads(runner.invoke(main, ["raceday", "leaderboard", "Sum", "--json"]).output)
+    assert total["result_s"] == board[0]["time_s"] == sum(round(lap["time_s"] * 1000) for lap in total["laps"][:3]) / 1000
     import sim.paths
 
     monkeypatch.setattr(sim.paths, "assets_dir", lambda: tmp_path / "no-assets")  # as if not installed
