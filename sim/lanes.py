@@ -41,25 +41,42 @@ def _cells(grid: np.ndarray, step: np.ndarray, track: Track, s: np.ndarray) -> t
     return i, ((s - grid[i]) / step[i])[:, None]
 
 
-def border_offsets(track: Track, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def border_offsets(track: Track, s: np.ndarray, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Vectors ``(K, 2)`` from the centre-line points at file-order arc lengths ``s (K,)`` to the
     nearest inner and outer border points (:meth:`sim.track.Track.border_points_at`), m,
-    interpolated from a table every :data:`OFFSET_STEP_M` built once per Track object."""
+    interpolated from a table every :data:`OFFSET_STEP_M` built once per Track object. ``compiled``:
+    in one call of :func:`sim.lane_kernels.lane_offsets` (the same values); False: numpy."""
+    if compiled:
+        from sim.lane_kernels import lane_offsets  # numba: imported on first use, not by every CLI command
+        s = np.ascontiguousarray(s, dtype=np.float64).ravel()
+        inner, outer = np.empty((len(s), 2)), np.empty((len(s), 2))
+        lane_offsets(s, track.closed, track.length, _table(track), inner, outer)
+        return inner, outer
     grid, inner, outer, step, d_inner, d_outer = _table(track)
     i, f = _cells(grid, step, track, s)
     return inner[i] + f * d_inner[i], outer[i] + f * d_outer[i]
 
 
-def inner_offsets(track: Track, s: np.ndarray) -> np.ndarray:
+def inner_offsets(track: Track, s: np.ndarray, compiled: bool = True) -> np.ndarray:
     """The inner half of :func:`border_offsets` alone (the same values)."""
+    if compiled:
+        return border_offsets(track, s)[0]
     grid, inner, _, step, d_inner, _ = _table(track)
     i, f = _cells(grid, step, track, s)
     return inner[i] + f * d_inner[i]
 
 
-def lane_points(track: Track, d: np.ndarray, reverse: np.ndarray, q: np.ndarray) -> np.ndarray:
+def lane_points(track: Track, d: np.ndarray, reverse: np.ndarray, q: np.ndarray, compiled: bool = True) -> np.ndarray:
     """Points ``(K, 2)`` at driving-direction distances ``d (K,)`` (m), between the inner lane
-    (``q`` 0) and the outer lane (``q`` 1); ``reverse (K,)`` bool."""
+    (``q`` 0) and the outer lane (``q`` 1); ``reverse (K,)`` bool. ``compiled``: in one call of
+    :func:`sim.lane_kernels.lane_points` (the same values); False: numpy."""
+    if compiled:
+        from sim.lane_kernels import lane_points as lane_points_compiled  # numba: on first use only
+        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64).ravel()  # noqa: E731
+        out = np.empty((len(f64(d)), 2))
+        lane_points_compiled(f64(d), np.ascontiguousarray(reverse, dtype=bool).ravel(), f64(q),
+                             (track.closed, track.length), _table(track), track.line_arrays, out)
+        return out
     length = track.length
     d = np.mod(d, length) if track.closed else np.clip(d, 0.0, length)
     s = np.where(reverse, length - d, d)

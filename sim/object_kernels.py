@@ -126,3 +126,17 @@ def camera_sees(cars, camera, objects, cols, out) -> bool:
                 return False
         out[i] = seen
     return True
+
+
+@njit(**JIT)
+def outlines(x, y, yaw, half_length, half_width, out):
+    """Each object's collision rectangle, counter-clockwise from the front left, into ``out`` ``(k, m, 4, 2)``:
+    centres ``x, y`` and headings ``yaw`` ``(k, m)`` (m, rad), half sizes ``(m,)`` m
+    (:meth:`sim.objects.ObjectWorld.put`'s arithmetic)."""
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            c, s = math.cos(yaw[i, j]), math.sin(yaw[i, j])
+            for corner, (sl, sw) in enumerate(((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0))):
+                hl, hw = half_length[j] * sl, half_width[j] * sw
+                out[i, j, corner, 0] = x[i, j] + c * hl - s * hw
+                out[i, j, corner, 1] = y[i, j] + s * hl + c * hw

@@ -304,11 +304,8 @@ class ObjectWorld:
         function; :meth:`reset` and moving bot cars place them as DeepRacer does again."""
         st = self.state
         st.x[:], st.y[:], st.yaw[:] = x, y, yaw
-        c, s = np.cos(st.yaw)[..., None], np.sin(st.yaw)[..., None]
-        hl = st.length[None, :, None] / 2 * np.array([1.0, -1.0, -1.0, 1.0])
-        hw = st.width[None, :, None] / 2 * np.array([1.0, 1.0, -1.0, -1.0])
-        st.outline[:] = np.stack([st.x[..., None] + c * hl - s * hw, st.y[..., None] + s * hl + c * hw], axis=-1)
-        rev = np.broadcast_to(st.reverse[:, None], st.x.shape).ravel()
+        st.outline[:] = self._outlines(st.x, st.y, st.yaw, slice(None))
+        rev = np.repeat(st.reverse, st.x.shape[1])
         self._locate(np.arange(self.n), slice(None), np.stack([st.x.ravel(), st.y.ravel()], axis=1), rev)
 
     def start_lane(self, idx: np.ndarray, start_d: np.ndarray) -> np.ndarray:
@@ -348,7 +345,7 @@ class ObjectWorld:
         if not k or not m:
             return
         d = st.d0[idx, cols] + travel
-        rev = np.broadcast_to(st.reverse[idx, None], (k, m)).ravel()
+        rev = np.repeat(st.reverse[idx], m)  # each car's direction for each of its objects, row by row
         h = HEADING_STEP_M
         e = np.array([0.0, -h, h])[:, None, None]  # the point, and a step either way for its heading
         q = self._lane_at(travel[None] + e, idx, cols)  # (3, k, m): each car's lanes broadcast
@@ -357,11 +354,17 @@ class ObjectWorld:
         v = pts[2] - pts[1]
         yaw = np.arctan2(v[:, 1], v[:, 0]).reshape(k, m)
         st.x[idx, cols], st.y[idx, cols], st.yaw[idx, cols] = x, y, yaw
-        c, s = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
-        hl = st.length[None, cols, None] / 2 * np.array([1.0, -1.0, -1.0, 1.0])
-        hw = st.width[None, cols, None] / 2 * np.array([1.0, 1.0, -1.0, -1.0])
-        st.outline[idx, cols] = np.stack([x[..., None] + c * hl - s * hw, y[..., None] + s * hl + c * hw], axis=-1)
+        st.outline[idx, cols] = self._outlines(x, y, yaw, cols)
         self._locate(idx, cols, pts[0], rev)
+
+    def _outlines(self, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, cols: slice) -> np.ndarray:
+        """The collision rectangles ``(k, m, 4, 2)`` of objects ``cols`` at centres ``x, y`` and headings
+        ``yaw`` ``(k, m)``, m, rad, counter-clockwise (one call of :func:`sim.object_kernels.outlines`)."""
+        from sim.object_kernels import outlines  # numba: imported on first use, not by every CLI command
+        out = np.empty((*np.shape(x), 4, 2))
+        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        outlines(f64(x), f64(y), f64(yaw), f64(self.state.length[cols] / 2), f64(self.state.width[cols] / 2), out)
+        return out
 
     def _locate(self, idx: np.ndarray, cols: slice, xy: np.ndarray, rev: np.ndarray) -> None:
         """Where objects ``cols`` of cars ``idx`` (points ``xy`` ``(k * m, 2)``) stand on the track:

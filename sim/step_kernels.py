@@ -103,7 +103,7 @@ def nearest_on_grid(px, py, frame, table, segments, out) -> bool:
 
 
 @njit(inline="always", **JIT)
-def _search_right(a, v):
+def search_right(a, v):
     """``np.searchsorted(a, v, side="right")`` for one value."""
     lo, hi = 0, len(a)
     while lo < hi:
@@ -129,7 +129,7 @@ def points_at(s, line, closed, out):
         sk = s[k]
         for _ in range(2):  # point_at wraps, then segment_at wraps again (idempotent, kept for equality)
             sk = sk % length if closed else min(max(sk, 0.0), length)
-        i = min(max(_search_right(cum_s, sk) - 1, 0), last)
+        i = min(max(search_right(cum_s, sk) - 1, 0), last)
         t = (sk - cum_s[i]) / max(seg_len[i], 1e-12)
         out[0, k], out[1, k], out[2, k] = sx[i] + t * vx[i], sy[i] + t * vy[i], i
 
@@ -248,7 +248,7 @@ def along_line(s, reverse, line, out_s, out_wp):
             if closed and sd >= length:
                 sd = 0.0
         out_s[i] = sd
-        nxt = _search_right(ndists_rev if reverse[i] else ndists, sd / length)
+        nxt = search_right(ndists_rev if reverse[i] else ndists, sd / length)
         out_wp[0, i] = count - 1 if nxt == 0 else nxt - 1
         out_wp[1, i] = 0 if nxt == count else nxt
 

@@ -198,7 +198,7 @@ class Track:
         from sim.step_kernels import points_at  # numba: imported on first use, not by every CLI command
         s = np.ascontiguousarray(np.atleast_1d(s), dtype=np.float64).ravel()
         out = np.empty((3, len(s)))
-        points_at(s, self._line_arrays, self.closed, out)
+        points_at(s, self.line_arrays, self.closed, out)
         return out[:2].T, self._seg_heading[out[2].astype(np.int64)]
 
     def heading_at(self, s: np.ndarray) -> np.ndarray:
@@ -212,7 +212,7 @@ class Track:
         return np.arctan2(self.seg_vec[:, 1], self.seg_vec[:, 0])
 
     @cached_property
-    def _line_arrays(self) -> tuple:
+    def line_arrays(self) -> tuple:
         """The centre line as :func:`sim.step_kernels.points_at` reads it."""
         return (self.cum_s, self.seg_len, *(np.ascontiguousarray(a) for a in (*self.seg_start.T, *self.seg_vec.T)))
 
@@ -256,7 +256,7 @@ class Track:
         flat = np.ascontiguousarray(s, dtype=np.float64).ravel()
         out = np.empty((4, len(flat)))
         inner, outer = self._border_grids
-        if border_points(flat, self._line_arrays, self.closed, inner.kernel_args, outer.kernel_args, out):
+        if border_points(flat, self.line_arrays, self.closed, inner.kernel_args, outer.kernel_args, out):
             return out[:2].T, out[2:].T
         inner, outer = self._border_stack.nearest_points(self.point_at(s))
         return inner, outer

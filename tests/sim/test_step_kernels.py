@@ -110,3 +110,15 @@ def test_projection_and_nearest_waypoint_match_numpy(track):
     s_drive, closest = builder.along(got.s, reverse)
     np.testing.assert_array_equal(builder.nearest_waypoint(p, s_drive, reverse, closest),
                                   builder.nearest_waypoint(p, s_drive, reverse, closest, compiled=False))
+
+
+def test_lane_points_and_offsets_match_numpy(track):
+    from sim.lanes import border_offsets, inner_offsets, lane_points
+
+    rng = np.random.default_rng(8)
+    d = np.concatenate([rng.uniform(-3, track.length + 3, 3000), [0.0, track.length]])
+    reverse, q = rng.random(len(d)) < 0.5, rng.uniform(0, 1, len(d))
+    np.testing.assert_array_equal(lane_points(track, d, reverse, q), lane_points(track, d, reverse, q, compiled=False))
+    for got, want in zip(border_offsets(track, d), border_offsets(track, d, compiled=False)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(inner_offsets(track, d), inner_offsets(track, d, compiled=False))
