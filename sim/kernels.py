@@ -168,9 +168,13 @@ def scan_ranges(edges, x_ref, y_ref, runs, grid, n_track, own, origins, on_road,
 
 
 @njit(**JIT)
-def add_clipped(values, draws, scale, lo, hi, out):
-    """``out[k] = clip(values[k] + scale * draws[k], lo, hi)`` in ``out``'s dtype: the float64 sums and
-    clipping of ``np.clip(values + scale * draws, lo, hi).astype(out.dtype)`` in one pass (1D arrays)."""
+def add_normal_clipped(values, rng, scale, lo, hi, out):
+    """``out[k] = clip(values[k] + scale * draw_k, lo, hi)`` in ``out``'s dtype, ``draw_k`` the k-th
+    ``rng.standard_normal()`` (1D arrays): the float64 sums and clipping of
+    ``np.clip(values + scale * rng.standard_normal(n), lo, hi).astype(out.dtype)`` in one pass. numba
+    draws as numpy does on the same bit generator (the same numbers, the generator left in the same
+    state), without the array of draws."""
     for k in range(len(values)):
-        x = np.float64(values[k]) + scale * draws[k]
+        x = np.float64(values[k]) + scale * rng.standard_normal()
         out[k] = min(max(x, lo), hi)
+

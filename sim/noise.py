@@ -89,16 +89,17 @@ def noisy_ranges(rng: np.random.Generator, cfg: NoiseConfig, ranges: np.ndarray,
     """LIDAR ranges ``(n, beams)`` m with noise, clipped to ``[min_range, max_range]``, same dtype."""
     if not cfg.lidar_m:
         return ranges
-    draws = rng.standard_normal(ranges.shape)
-    if ranges.dtype not in (np.float32, np.float64):
+    if ranges.dtype not in (np.float32, np.float64) or not isinstance(rng.bit_generator, np.random.PCG64):
+        draws = rng.standard_normal(ranges.shape)
         return np.clip(ranges + cfg.lidar_m * draws, min_range, max_range).astype(ranges.dtype)
-    # The add, clip and cast in one compiled pass (numpy's four passes cost ~10 us a 64-car step):
-    # the same float64 sums and clipping as the line above. Imported here: numba costs ~0.2 s to import.
-    from sim.kernels import add_clipped
+    # The draws, add, clip and cast in one compiled pass (numpy's five passes cost ~25 us a 64-car step):
+    # the same draws in the same order, float64 sums and clipping as the lines above. Imported here:
+    # numba costs ~0.2 s to import.
+    from sim.kernels import add_normal_clipped
 
     out = np.empty(ranges.shape, dtype=ranges.dtype)
-    add_clipped(np.ascontiguousarray(ranges).reshape(-1), draws.reshape(-1), float(cfg.lidar_m),
-                float(min_range), float(max_range), out.reshape(-1))
+    add_normal_clipped(np.ascontiguousarray(ranges).reshape(-1), rng, float(cfg.lidar_m), float(min_range),
+                       float(max_range), out.reshape(-1))
     return out
 
 
