@@ -111,10 +111,9 @@ class ParamsBuilder:
         """Whichever of :meth:`closest_waypoints` (``closest`` when given) is nearer to ``ref_xy`` ``(n, 2)``
         (``next`` only when strictly nearer), as DeepRacer's SIM_TRACE ``closest_waypoint``; an index
         ``(n,)`` into the driving-direction waypoint list."""
-        from sim.step_kernels import nearest_waypoints  # numba: imported on first use, not by every CLI command
-
         prev, nxt = closest if closest is not None else self.closest_waypoints(s_drive, reverse)
         if compiled:
+            from sim.step_kernels import nearest_waypoints  # numba: imported on first use, not by every CLI command
             out = np.empty(len(ref_xy), dtype=np.int64)
             nearest_waypoints(ref_xy, np.stack([prev, nxt]), np.asarray(reverse, bool), self.track.center, out)
             return out

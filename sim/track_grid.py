@@ -75,7 +75,7 @@ class CandidateGrid:
         px, py = p[:, 0], p[:, 1]
         found = self.nearest_compiled(px, py) if compiled else None
         if found is not None:
-            return found[:4]
+            return found
         cell, inside = self.cells(px, py)
         slow = ~inside | self.brute[cell]
         if slow.any():
@@ -84,7 +84,7 @@ class CandidateGrid:
 
     def nearest_compiled(self, px: np.ndarray, py: np.ndarray):
         """:meth:`nearest` in one compiled loop (:func:`sim.step_kernels.nearest_on_grid`), the same
-        values, then the nearest points ``(2, K)`` (:func:`_point`'s values); None when a point needs the numpy path (off the grid, or in a cell that checks every
+        values; None when a point needs the numpy path (off the grid, or in a cell that checks every
         segment)."""
         # Imported here, not at the top: importing numba costs every CLI command ~0.2 s.
         from sim.step_kernels import nearest_on_grid
@@ -92,7 +92,7 @@ class CandidateGrid:
         out = np.empty((6, len(px)))
         if not nearest_on_grid(np.ascontiguousarray(px), np.ascontiguousarray(py), *self.kernel_args, out):
             return None
-        return out[0].astype(np.int64), out[1], out[2], out[3], out[4:]
+        return out[0].astype(np.int64), out[1], out[2], out[3]
 
     def cells(self, px: np.ndarray, py: np.ndarray, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Grid cell (plus ``offset``; ``offset`` itself outside the grid) and whether inside, per point."""
@@ -161,12 +161,9 @@ class StackedGrids:
 
     def nearest_points(self, p: np.ndarray) -> list[np.ndarray]:
         """The nearest point ``(K, 2)`` of each grid's polyline to points ``p`` ``(K, 2)``."""
-        px, py = p[:, 0], p[:, 1]
-        found = [g.nearest_compiled(px, py) for g in self.grids]
-        if all(f is not None for f in found):
-            return [f[4].T for f in found]
         if self.cands is None:
             return [_point(g, *g.nearest(p)[:2]) for g in self.grids]
+        px, py = p[:, 0], p[:, 1]
         found = [g.cells(px, py, off) for g, off in zip(self.grids, self._cell_off)]
         cell = np.concatenate([c for c, _ in found])
         if not all(ins.all() for _, ins in found) or self.brute[cell].any():
